@@ -1,0 +1,193 @@
+import { z } from "zod";
+import { OUTCOMES } from "../../common/outcome.js";
+
+/**
+ * The run record: the contract between the harness and the reports (DESIGN.md). Reports read
+ * only this document (plus, optionally, the compact per-request file it names). Times inside
+ * a run are milliseconds relative to `startedAtMs` unless a field says otherwise.
+ *
+ * Bump RUN_RECORD_VERSION on any incompatible change, and keep a reader for old versions.
+ */
+export const RUN_RECORD_VERSION = 1;
+
+const ms = z.number().finite();
+const nonNeg = z.number().finite().nonnegative();
+const ratio = z.number().min(0).max(1);
+
+export const outcomeCountsSchema = z.strictObject(
+  Object.fromEntries(OUTCOMES.map((o) => [o, z.number().int().nonnegative()])) as {
+    [K in (typeof OUTCOMES)[number]]: z.ZodNumber;
+  },
+);
+
+export const percentilesSchema = z.strictObject({
+  count: z.number().int().nonnegative(),
+  p50: nonNeg.nullable(),
+  p95: nonNeg.nullable(),
+  p99: nonNeg.nullable(),
+  max: nonNeg.nullable(),
+});
+
+export const windowSchema = z.strictObject({
+  startMs: ms,
+  counts: outcomeCountsSchema,
+  /** Good / all in this window; null when the window had no requests. */
+  goodRatio: ratio.nullable(),
+  /** Latency from the intended send time, for requests that ended in this window's bucket by intended time. */
+  latency: percentilesSchema,
+  /** Whether the window met the uptime threshold (a window without requests counts as up). */
+  up: z.boolean(),
+});
+
+export const faultTimingSchema = z.strictObject({
+  id: z.string(),
+  kind: z.string(),
+  target: z.string(),
+  description: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  /** Planned start/end (end null for an instant fault such as a kill). */
+  startMs: ms,
+  endMs: ms.nullable(),
+  /** Actual inject/revert times as observed by the harness; revertedAtMs null if never reverted. */
+  injectedAtMs: ms.nullable(),
+  revertedAtMs: ms.nullable(),
+  timeToDetectMs: nonNeg.nullable(),
+  timeToRecoverMs: nonNeg.nullable(),
+  recovered: z.boolean(),
+  /** Requests whose intended send fell between fault start and recovery. */
+  requests: z.strictObject({
+    total: z.number().int().nonnegative(),
+    failed: z.number().int().nonnegative(),
+    degraded: z.number().int().nonnegative(),
+  }),
+  error: z.string().optional(),
+});
+
+export const sloResultSchema = z.strictObject({
+  id: z.string(),
+  /** Human text, e.g. "availability >= 99.9%". */
+  description: z.string(),
+  metric: z.string(),
+  comparator: z.enum(["<=", ">=", "<", ">"]),
+  bound: z.number(),
+  measured: z.number().nullable(),
+  unit: z.enum(["ratio", "ms", "count"]),
+  /** Distance to the bound in the passing direction (negative = missed by that much). */
+  margin: z.number().nullable(),
+  passed: z.boolean(),
+  faultId: z.string().optional(),
+});
+
+export const projectionSchema = z.strictObject({
+  sloTarget: ratio,
+  months: z.number().int().positive(),
+  seed: z.number().int(),
+  /** Per fault kind: assumed occurrences per month and measured downtime per occurrence. */
+  inputs: z.array(z.strictObject({ kind: z.string(), perMonth: nonNeg, downtimeMs: nonNeg })),
+  meanAvailability: ratio,
+  p5Availability: ratio,
+  probabilityMeetingSlo: ratio,
+});
+
+export const metricSampleSchema = z.strictObject({
+  tMs: ms,
+  /** Series key as in the exposition, e.g. `faultline_breaker_state{backend="worker"}`. */
+  values: z.record(z.string(), z.number()),
+});
+
+export const eventSchema = z.strictObject({
+  tMs: ms,
+  kind: z.enum([
+    "fault-injected",
+    "fault-reverted",
+    "fault-error",
+    "abort",
+    "max-in-flight",
+    "steady-state",
+    "target",
+    "note",
+  ]),
+  message: z.string(),
+  faultId: z.string().optional(),
+});
+
+export const checkResultSchema = z.strictObject({
+  name: z.string(),
+  passed: z.boolean(),
+  detail: z.string(),
+});
+
+export const runRecordSchema = z.strictObject({
+  schemaVersion: z.literal(RUN_RECORD_VERSION),
+  id: z.string(),
+  scenario: z.strictObject({
+    name: z.string(),
+    file: z.string().nullable(),
+    seed: z.number().int(),
+    /** The scenario as run, after defaults were applied. */
+    source: z.record(z.string(), z.unknown()),
+  }),
+  status: z.enum(["completed", "aborted", "void"]),
+  statusReason: z.string().optional(),
+  verdict: z.enum(["pass", "fail", "aborted", "void"]),
+  startedAtMs: ms,
+  endedAtMs: ms,
+  durationMs: nonNeg,
+  environment: z.strictObject({
+    faultline: z.string(),
+    node: z.string(),
+    platform: z.string(),
+    arch: z.string(),
+    cpus: z.number().int().nonnegative(),
+    memoryBytes: nonNeg,
+    hostname: z.string(),
+  }),
+  target: z.strictObject({
+    kind: z.enum(["reference", "command", "url", "docker"]),
+    url: z.string(),
+    description: z.string(),
+  }),
+  load: z.strictObject({
+    targetRate: nonNeg,
+    achievedRate: nonNeg,
+    deadlineMs: nonNeg,
+    maxInFlight: z.number().int().positive(),
+    maxInFlightHits: z.number().int().nonnegative(),
+    sendLagP99Ms: nonNeg.nullable(),
+  }),
+  totals: outcomeCountsSchema,
+  availability: z.strictObject({ value: ratio.nullable(), degradedCountsAsGood: z.boolean() }),
+  uptime: z.strictObject({ value: ratio.nullable(), windowMs: z.number().positive(), threshold: ratio }),
+  latency: z.strictObject({
+    intended: percentilesSchema,
+    service: percentilesSchema,
+    byPhase: z.strictObject({
+      before: percentilesSchema,
+      during: percentilesSchema,
+      after: percentilesSchema,
+    }),
+  }),
+  windows: z.array(windowSchema),
+  faults: z.array(faultTimingSchema),
+  errorBudget: z.strictObject({
+    slo: ratio,
+    budgetRequests: nonNeg,
+    badRequests: z.number().int().nonnegative(),
+    burn: nonNeg.nullable(),
+  }),
+  projection: projectionSchema.nullable(),
+  slos: z.array(sloResultSchema),
+  steadyState: z.strictObject({ before: z.array(checkResultSchema), after: z.array(checkResultSchema) }),
+  targetMetrics: z.array(metricSampleSchema),
+  events: z.array(eventSchema),
+  /** Relative path of the compact per-request file in the run directory, if written. */
+  requestsFile: z.string().nullable(),
+});
+
+export type RunRecord = z.infer<typeof runRecordSchema>;
+export type FaultTiming = z.infer<typeof faultTimingSchema>;
+export type SloResult = z.infer<typeof sloResultSchema>;
+export type WindowStats = z.infer<typeof windowSchema>;
+export type Percentiles = z.infer<typeof percentilesSchema>;
+export type Projection = z.infer<typeof projectionSchema>;
+export type RunEvent = z.infer<typeof eventSchema>;

@@ -1,0 +1,73 @@
+/**
+ * What the harness may rely on about the reference service, in one place. Both sides import
+ * these names; changing one is a contract change (update README and the harness together).
+ *
+ * Layout of the service's state directory (`--state-dir DIR`, default `.faultline/reference`):
+ *   DIR/api.pid                 pid of the API process (written at listen, removed at clean exit)
+ *   DIR/worker.pid              pid of the current model worker (rewritten on every restart)
+ *   DIR/ready.json              {"url": "http://127.0.0.1:PORT", "pid": N} once listening
+ *   DIR/spool/requests/         request frames, API -> worker (atomic rename)
+ *   DIR/spool/responses/        response frames, worker -> API
+ *   DIR/spool/quarantine/       frames that failed validation, kept for inspection
+ *   DIR/spool/heartbeat.json    worker heartbeat/status, rewritten every HEARTBEAT_INTERVAL_MS
+ *   DIR/gpu/cotenants/*.json    external VRAM reservations the simulated device sees, each
+ *                               {"bytes": N, "owner": "...", "createdAt": ISO}. The device is
+ *                               shared state outside the worker, as a real GPU is: another
+ *                               tenant (or the harness's GPU-OOM fault) reserves memory by
+ *                               creating a file and releases it by deleting the file.
+ */
+export const STATE_FILES = {
+  apiPid: "api.pid",
+  workerPid: "worker.pid",
+  ready: "ready.json",
+  spoolDir: "spool",
+  spoolRequests: "spool/requests",
+  spoolResponses: "spool/responses",
+  spoolQuarantine: "spool/quarantine",
+  heartbeat: "spool/heartbeat.json",
+  gpuCotenants: "gpu/cotenants",
+} as const;
+
+export const DEFAULT_STATE_DIR = ".faultline/reference";
+
+/** Marks an answer served by a fallback: value is the service level (`degraded` | `minimal`). */
+export const SERVICE_LEVEL_HEADER = "x-faultline-service-level";
+/** Which fallback served it (e.g. `cache`, `cpu-model`, `static`). */
+export const FALLBACK_HEADER = "x-faultline-fallback";
+/** Body field on JSON answers: {"service_level": "...", "fallback": "..."}; absent on full answers. */
+export const SERVICE_LEVEL_BODY_FIELD = "faultline";
+
+export const SERVICE_LEVELS = ["full", "degraded", "minimal", "unavailable"] as const;
+export type ServiceLevel = (typeof SERVICE_LEVELS)[number];
+
+export const ROUTES = {
+  chat: "/v1/chat/completions",
+  completions: "/v1/completions",
+  embeddings: "/v1/embeddings",
+  models: "/v1/models",
+  live: "/health/live",
+  ready: "/health/ready",
+  health: "/health",
+  metrics: "/metrics",
+} as const;
+
+/** Metric names the harness scrapes (vLLM names where vLLM has the concept). */
+export const METRICS = {
+  breakerState: "faultline_breaker_state", // {backend}: 0 closed, 1 open, 2 half_open
+  breakerTransitions: "faultline_breaker_transitions_total", // {backend,from,to}
+  fallbacks: "faultline_fallback_total", // {from,to,reason}
+  rejections: "faultline_rejections_total", // {code,reason}
+  workerRestarts: "faultline_worker_restarts_total", // {cause}
+  workerUp: "faultline_worker_up",
+  ipcFramesCorrupt: "faultline_ipc_frames_corrupt_total", // {kind}
+  vramUsed: "faultline_gpu_memory_used_bytes",
+  vramTotal: "faultline_gpu_memory_total_bytes",
+  modelState: "faultline_model_state", // {model,state}
+  drainInflight: "faultline_drain_inflight",
+  requestsLost: "faultline_requests_lost_total",
+  requestsRunning: "vllm:num_requests_running",
+  requestsWaiting: "vllm:num_requests_waiting",
+} as const;
+
+/** faultline_breaker_state values. */
+export const BREAKER_STATE_VALUE = { closed: 0, open: 1, half_open: 2 } as const;
