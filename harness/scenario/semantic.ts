@@ -1,0 +1,278 @@
+import { roleOf, type FaultCatalog } from "./catalog.js";
+import { formatDuration } from "./duration.js";
+import { expandFaults, runDurationMs, type PlannedFault } from "./plan.js";
+import type { Scenario, SloSpec, TargetSpec } from "./schema.js";
+import { issuesFromZod } from "./issues.js";
+
+/** A semantic problem, located like a schema problem. */
+export interface RawIssue {
+  readonly path: PropertyKey[];
+  readonly message: string;
+  readonly hint?: string;
+}
+
+/** Which fault targets each kind of scenario target offers. */
+export function targetNamesFor(target: TargetSpec): readonly string[] {
+  switch (target.kind) {
+    case "reference":
+      return ["api", "worker", "spool", "gpu", "host", "load", "link:client-api"];
+    case "command":
+      return ["command", "host", "load", "link:client-api"];
+    case "url":
+      return ["load", "link:client-api"];
+    case "docker":
+      return [];
+    default: {
+      const never: never = target;
+      return never;
+    }
+  }
+}
+
+/**
+ * Checks the schema cannot express: timeline fits the run, no forbidden overlap, fault kinds,
+ * targets and params known to the registry, SLOs referring to faults that exist.
+ */
+export function checkSemantics(s: Scenario, catalog: FaultCatalog): RawIssue[] {
+  return [
+    ...checkTarget(s),
+    ...checkLoad(s),
+    ...checkFaultKinds(s, catalog),
+    ...checkTimeline(s),
+    ...checkSlos(s),
+  ];
+}
+
+function checkTarget(s: Scenario): RawIssue[] {
+  if (s.target.kind !== "docker") return [];
+  return [
+    {
+      path: ["target", "kind"],
+      message: `target kind "docker" is not supported by this version of faultline`,
+      hint: 'use kind "reference", "command" or "url" (docker-compose.yml can run the service; then target its URL)',
+    },
+  ];
+}
+
+function checkLoad(s: Scenario): RawIssue[] {
+  const { load } = s;
+  if (load.duration !== undefined && load.stages !== undefined) {
+    return [
+      {
+        path: ["load", "duration"],
+        message: "give either load.duration or load.stages, not both",
+        hint: "remove load.duration; the stages set the length",
+      },
+    ];
+  }
+  if (load.duration === undefined && load.stages === undefined) {
+    return [
+      {
+        path: ["load", "duration"],
+        message: "missing required field (the run length)",
+        hint: 'add e.g. duration: "20s", or a list of stages',
+      },
+    ];
+  }
+  if (runDurationMs(load) <= 0) {
+    return [{ path: ["load", "duration"], message: "expected a run longer than 0s, found 0s" }];
+  }
+  return [];
+}
+
+function checkFaultKinds(s: Scenario, catalog: FaultCatalog): RawIssue[] {
+  const issues: RawIssue[] = [];
+  const offered = targetNamesFor(s.target);
+  const seen = new Set<string>();
+  s.faults.forEach((f, i) => {
+    if (seen.has(f.id))
+      issues.push({
+        path: ["faults", i, "id"],
+        message: `duplicate fault id "${f.id}"`,
+        hint: "give each fault a unique id",
+      });
+    seen.add(f.id);
+    const info = catalog[f.kind];
+    if (!info) {
+      issues.push({
+        path: ["faults", i, "kind"],
+        message: `unknown fault kind "${f.kind}"`,
+        hint: `one of: ${Object.keys(catalog).sort().join(", ")} (see \`faultline list\`)`,
+      });
+      return;
+    }
+    if (!(info.targets as readonly string[]).includes(roleOf(f.target))) {
+      issues.push({
+        path: ["faults", i, "target"],
+        message: `fault kind "${f.kind}" cannot aim at "${f.target}"`,
+        hint: `it aims at: ${info.targets.join(", ")}`,
+      });
+    } else if (s.target.kind !== "docker" && !offered.includes(f.target)) {
+      issues.push({
+        path: ["faults", i, "target"],
+        message: `unknown target "${f.target}" for a ${s.target.kind} target`,
+        hint: `this target offers: ${offered.join(", ")}`,
+      });
+    }
+    const parsed = info.params.safeParse(f.params);
+    if (!parsed.success)
+      issues.push(...issuesFromZod(parsed.error.issues, f.params, ["faults", i, "params"]));
+    else issues.push(...checkInstant(i, f.duration, info.isInstant(parsed.data as never)));
+  });
+  return issues;
+}
+
+function checkInstant(i: number, duration: number | undefined, instant: boolean): RawIssue[] {
+  if (instant && duration !== undefined) {
+    return [
+      {
+        path: ["faults", i, "duration"],
+        message: "this fault is instant and takes no duration",
+        hint: "remove duration",
+      },
+    ];
+  }
+  if (!instant && duration === undefined) {
+    return [
+      {
+        path: ["faults", i, "duration"],
+        message: "missing required field (how long the fault holds)",
+        hint: 'add e.g. duration: "5s"',
+      },
+    ];
+  }
+  if (!instant && duration === 0) {
+    return [{ path: ["faults", i, "duration"], message: "expected a duration longer than 0s, found 0s" }];
+  }
+  return [];
+}
+
+function checkTimeline(s: Scenario): RawIssue[] {
+  const total = runDurationMs(s.load);
+  if (total <= 0) return [];
+  const issues: RawIssue[] = [];
+  s.faults.forEach((f, i) => {
+    if (f.repeat && f.duration !== undefined && f.repeat.every < f.duration) {
+      issues.push({
+        path: ["faults", i, "repeat", "every"],
+        message: `expected at least the fault's duration (${formatDuration(f.duration)}), found ${formatDuration(f.repeat.every)}`,
+        hint: "occurrences of one fault may not overlap",
+      });
+    }
+    const last = f.at + ((f.repeat?.times ?? 1) - 1) * (f.repeat?.every ?? 0) + (f.duration ?? 0);
+    if (f.at >= total || last > total) {
+      const field = f.at >= total ? "at" : f.repeat ? "repeat" : "duration";
+      issues.push({
+        path: ["faults", i, field],
+        message: `fault runs until ${formatDuration(last)}, after the run ends at ${formatDuration(total)}`,
+        hint: "start it earlier, shorten it, or lengthen load.duration",
+      });
+    }
+  });
+  return [...issues, ...checkOverlaps(s)];
+}
+
+/** Two occurrences of the same kind on the same target at once cannot be reverted independently. */
+function checkOverlaps(s: Scenario): RawIssue[] {
+  const occ = expandFaults(s.faults);
+  const issues: RawIssue[] = [];
+  const reported = new Set<string>();
+  for (let a = 0; a < occ.length; a++) {
+    for (let b = a + 1; b < occ.length; b++) {
+      const x = occ[a];
+      const y = occ[b];
+      if (x.specId === y.specId || x.kind !== y.kind || x.target !== y.target || !overlaps(x, y)) continue;
+      const key = `${x.specId}|${y.specId}`;
+      if (reported.has(key)) continue;
+      reported.add(key);
+      const index = s.faults.findIndex((f) => f.id === y.specId);
+      issues.push({
+        path: ["faults", index, "at"],
+        message: `fault "${y.specId}" overlaps "${x.specId}" (same kind "${x.kind}" on the same target "${x.target}")`,
+        hint: "start it after the other one ends, or merge the two",
+      });
+    }
+  }
+  return issues;
+}
+
+function overlaps(x: PlannedFault, y: PlannedFault): boolean {
+  const xEnd = x.endMs ?? x.startMs;
+  const yEnd = y.endMs ?? y.startMs;
+  return (
+    x.startMs <= yEnd &&
+    y.startMs <= xEnd &&
+    !(x.endMs === null && y.endMs === null && x.startMs !== y.startMs)
+  );
+}
+
+function checkSlos(s: Scenario): RawIssue[] {
+  const issues: RawIssue[] = [];
+  if (s.slos.length === 0) {
+    issues.push({
+      path: ["slos"],
+      message: "expected at least one SLO, found none",
+      hint: "add e.g. - kind: availability\\n  min: 0.999",
+    });
+  }
+  const faultIds = new Set(s.faults.map((f) => f.id));
+  const kinds = new Set(s.faults.map((f) => f.kind));
+  const ids = new Set<string>();
+  s.slos.forEach((slo, i) => {
+    if (slo.id !== undefined) {
+      if (ids.has(slo.id)) issues.push({ path: ["slos", i, "id"], message: `duplicate SLO id "${slo.id}"` });
+      ids.add(slo.id);
+    }
+    issues.push(...checkSlo(slo, i, faultIds, kinds));
+  });
+  return issues;
+}
+
+function checkSlo(
+  slo: SloSpec,
+  i: number,
+  faultIds: ReadonlySet<string>,
+  kinds: ReadonlySet<string>,
+): RawIssue[] {
+  switch (slo.kind) {
+    case "time-to-detect":
+    case "time-to-recover":
+      if (faultIds.size === 0)
+        return [
+          {
+            path: ["slos", i, "kind"],
+            message: `"${slo.kind}" needs at least one fault, found none`,
+            hint: "add a fault or remove this SLO",
+          },
+        ];
+      if (slo.fault !== undefined && !faultIds.has(slo.fault))
+        return [
+          {
+            path: ["slos", i, "fault"],
+            message: `unknown fault id "${slo.fault}"`,
+            hint: `one of: ${[...faultIds].join(", ")}`,
+          },
+        ];
+      return [];
+    case "projected-monthly-availability":
+      return Object.keys(slo.frequency)
+        .filter((kind) => !kinds.has(kind))
+        .map((kind) => ({
+          path: ["slos", i, "frequency", kind],
+          message: `no fault of kind "${kind}" in this scenario`,
+          hint: `measured kinds: ${[...kinds].join(", ") || "(none)"}`,
+        }));
+    case "latency":
+      return slo.phase === "during" && faultIds.size === 0
+        ? [{ path: ["slos", i, "phase"], message: 'phase "during" needs at least one fault, found none' }]
+        : [];
+    case "availability":
+    case "uptime":
+    case "error-budget-burn":
+      return [];
+    default: {
+      const never: never = slo;
+      return never;
+    }
+  }
+}
