@@ -1,0 +1,115 @@
+/**
+ * The API's errors and the ONE function that maps any thrown value to an HTTP status, headers
+ * and OpenAI's error envelope. Client mistakes are 4xx with the offending field as `param`;
+ * overload and unavailability are 429/503 and always carry Retry-After + retry-after-ms;
+ * permanent failures carry `x-should-retry: false` so the official SDK does not retry them.
+ */
+import { BrokenCircuitError, TaskCancelledError } from "cockatiel";
+import {
+  BackendTimeoutError,
+  CorruptFrameError,
+  GpuOutOfMemoryError,
+  ModelLoadError,
+  ModelNotFoundError,
+  WorkerUnavailableError,
+  isBackendError,
+} from "../backend-errors.js";
+
+export type OpenAiErrorType =
+  | "invalid_request_error"
+  | "not_found_error"
+  | "rate_limit_error"
+  | "service_unavailable"
+  | "server_error"
+  | "timeout_error";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: OpenAiErrorType,
+    readonly code: string,
+    message: string,
+    readonly param: string | null = null,
+    /** Set on 429/503: when a retry will get in. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+export const isApiError = (e: unknown): e is ApiError => e instanceof ApiError;
+
+export const invalidRequest = (message: string, param: string | null = null): ApiError =>
+  new ApiError(400, "invalid_request_error", "invalid_request", message, param);
+
+/** Admission control refused: capacity (429) or unavailable/draining (503). */
+export const capacityExceeded = (message: string, retryAfterMs: number): ApiError =>
+  new ApiError(429, "rate_limit_error", "capacity_exceeded", message, null, retryAfterMs);
+
+export const unavailable = (code: string, message: string, retryAfterMs: number): ApiError =>
+  new ApiError(503, "service_unavailable", code, message, null, retryAfterMs);
+
+export interface ErrorResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: {
+    readonly error: { message: string; type: string; param: string | null; code: string | null };
+  };
+}
+
+/** Retry-After in whole seconds (rounded up) and ms, clamped to 1-60 s so the OpenAI SDK honours it. */
+export function retryAfterHeaders(ms: number): Record<string, string> {
+  const clamped = Math.min(60_000, Math.max(1000, Math.ceil(ms)));
+  return { "retry-after": String(Math.ceil(clamped / 1000)), "retry-after-ms": String(clamped) };
+}
+
+function make(e: ApiError, permanent: boolean, defaultRetryMs: number): ErrorResponse {
+  const shed = e.status === 429 || e.status === 503;
+  const headers: Record<string, string> = shed ? retryAfterHeaders(e.retryAfterMs ?? defaultRetryMs) : {};
+  if (permanent) headers["x-should-retry"] = "false";
+  return {
+    status: e.status,
+    headers,
+    body: { error: { message: e.message, type: e.type, param: e.param, code: e.code } },
+  };
+}
+
+function fromBackendError(e: unknown, defaultRetryMs: number): ErrorResponse | undefined {
+  if (e instanceof ModelNotFoundError)
+    return make(new ApiError(404, "invalid_request_error", e.code, e.message, "model"), true, defaultRetryMs);
+  if (e instanceof ModelLoadError)
+    return make(new ApiError(500, "server_error", e.code, e.message), true, defaultRetryMs);
+  if (e instanceof GpuOutOfMemoryError)
+    return make(new ApiError(503, "service_unavailable", e.code, e.message), false, defaultRetryMs);
+  if (e instanceof BackendTimeoutError)
+    return make(new ApiError(504, "timeout_error", e.code, e.message), false, defaultRetryMs);
+  if (e instanceof WorkerUnavailableError || e instanceof CorruptFrameError)
+    return make(new ApiError(503, "service_unavailable", e.code, e.message), false, defaultRetryMs);
+  if (isBackendError(e))
+    return make(new ApiError(503, "service_unavailable", e.code, e.message), !e.retryable, defaultRetryMs);
+  return undefined;
+}
+
+/**
+ * The single error -> HTTP mapping of the service. `defaultRetryMs` is the live estimate used
+ * when the error itself does not say when to come back.
+ */
+export function toErrorResponse(e: unknown, defaultRetryMs = 1000): ErrorResponse {
+  if (isApiError(e)) return make(e, e.status === 404 || e.status === 400 || e.status === 413, defaultRetryMs);
+  const backend = fromBackendError(e, defaultRetryMs);
+  if (backend) return backend;
+  if (e instanceof BrokenCircuitError)
+    return make(
+      unavailable("circuit_open", "the model backend is failing; circuit open", defaultRetryMs),
+      false,
+      0,
+    );
+  if (e instanceof TaskCancelledError)
+    return make(
+      new ApiError(504, "timeout_error", "request_timeout", "the request deadline passed"),
+      false,
+      0,
+    );
+  return make(new ApiError(500, "server_error", "internal_error", "internal error"), false, defaultRetryMs);
+}

@@ -1,0 +1,255 @@
+/**
+ * Every threshold of the reference service, in one validated object. Sources, later wins:
+ * built-in defaults, a JSON/YAML config file (`--config FILE`), then flags. Flags are derived
+ * from the config's own leaves (`--breaker.failure-threshold 3`), so a new threshold is a new
+ * flag without a second table to keep in sync. Unknown keys are refused, every problem is
+ * reported at once with its field path.
+ */
+import { readFile } from "node:fs/promises";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { InvalidInputError, type InputIssue } from "../common/errors.js";
+import { DEFAULT_STATE_DIR } from "./contract.js";
+
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+
+export const serviceConfigSchema = z.strictObject({
+  host: z.string().min(1),
+  port: z.number().int().min(0).max(65535),
+  stateDir: z.string().min(1),
+  /** Forward to a real OpenAI-compatible server instead of the simulated worker. */
+  upstream: z.url().nullable(),
+  /** Largest request body accepted, in bytes; larger is answered 413. */
+  bodyLimitBytes: positiveInt,
+  /** Whole-request deadline (queue time excluded), including every retry. */
+  requestTimeoutMs: positiveInt,
+  defaultMaxTokens: positiveInt,
+  retry: z.strictObject({
+    /** Retries after the first attempt (0 disables). */
+    maxRetries: nonNegativeInt,
+    initialDelayMs: positiveInt,
+    maxDelayMs: positiveInt,
+  }),
+  breaker: z.strictObject({
+    failureThreshold: positiveInt,
+    halfOpenAfterMs: positiveInt,
+  }),
+  admission: z.strictObject({
+    maxConcurrent: positiveInt,
+    maxQueue: nonNegativeInt,
+    /** A request waiting longer than this in the queue is shed with 503. */
+    queueTimeoutMs: positiveInt,
+    /** Window over which the drain rate (completions per second) is observed. */
+    rateWindowMs: positiveInt,
+  }),
+  fallback: z.strictObject({
+    cache: z.boolean(),
+    cacheEntries: positiveInt,
+    cpuModel: z.boolean(),
+    /** Simulated per-token latency of the CPU fallback model. */
+    cpuModelTokenMs: nonNegativeInt,
+    static: z.boolean(),
+    staticAnswer: z.string(),
+  }),
+  health: z.strictObject({
+    /** Heartbeat older than this = worker not serving (readiness false). */
+    heartbeatStaleMs: positiveInt,
+    /** Requests running and no token for this long = stalled (readiness false). */
+    progressStallMs: positiveInt,
+    historySize: positiveInt,
+  }),
+  supervisor: z.strictObject({
+    backoffInitialMs: nonNegativeInt,
+    backoffMaxMs: nonNegativeInt,
+    backoffMultiplier: z.number().min(1),
+    /** A worker that stays up this long resets the backoff sequence. */
+    cooldownMs: positiveInt,
+    /** A heartbeat older than this (after the worker's first one) = hung: SIGKILL and respawn. */
+    hungAfterMs: positiveInt,
+    /** How long a fresh worker may take to send its first heartbeat. */
+    startTimeoutMs: positiveInt,
+    budgetRestarts: positiveInt,
+    budgetWindowMs: positiveInt,
+    stopTimeoutMs: positiveInt,
+    checkIntervalMs: positiveInt,
+  }),
+  drain: z.strictObject({
+    /** Bound on waiting for in-flight requests after SIGTERM. */
+    timeoutMs: nonNegativeInt,
+    /** Pause after readiness flips before refusing, so balancers notice. */
+    delayMs: nonNegativeInt,
+  }),
+  /** Passed through to the worker (models, GPU, latency); the worker validates it. */
+  worker: z.record(z.string(), z.unknown()),
+});
+
+export type ServiceConfig = z.infer<typeof serviceConfigSchema>;
+
+export const DEFAULT_CONFIG: ServiceConfig = {
+  host: "127.0.0.1",
+  port: 0,
+  stateDir: DEFAULT_STATE_DIR,
+  upstream: null,
+  bodyLimitBytes: 1024 * 1024,
+  requestTimeoutMs: 30_000,
+  defaultMaxTokens: 16,
+  retry: { maxRetries: 2, initialDelayMs: 50, maxDelayMs: 1000 },
+  breaker: { failureThreshold: 5, halfOpenAfterMs: 60_000 },
+  admission: { maxConcurrent: 32, maxQueue: 128, queueTimeoutMs: 10_000, rateWindowMs: 10_000 },
+  fallback: {
+    cache: true,
+    cacheEntries: 1000,
+    cpuModel: true,
+    cpuModelTokenMs: 2,
+    static: true,
+    staticAnswer: "The model service is degraded; this is a static answer.",
+  },
+  health: { heartbeatStaleMs: 1000, progressStallMs: 5000, historySize: 20 },
+  supervisor: {
+    backoffInitialMs: 100,
+    backoffMaxMs: 10_000,
+    backoffMultiplier: 2,
+    cooldownMs: 30_000,
+    hungAfterMs: 1500,
+    startTimeoutMs: 10_000,
+    budgetRestarts: 10,
+    budgetWindowMs: 60_000,
+    stopTimeoutMs: 5000,
+    checkIntervalMs: 100,
+  },
+  drain: { timeoutMs: 30_000, delayMs: 0 },
+  worker: {},
+};
+
+type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge of plain objects; arrays and scalars from `over` replace. */
+export function mergeDeep(base: unknown, over: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = mergeDeep(base[k], v);
+  return out;
+}
+
+export function zodIssues(error: z.ZodError, file?: string): InputIssue[] {
+  return error.issues.map((i) => ({
+    ...(file ? { file } : {}),
+    path: i.path.map(String).join("."),
+    message: i.message,
+  }));
+}
+
+/** Validates a partial config (file and flags already merged) over the defaults. */
+export function resolveConfig(partial: unknown, file?: string): ServiceConfig {
+  const merged = mergeDeep(DEFAULT_CONFIG, partial ?? {});
+  const result = serviceConfigSchema.safeParse(merged);
+  if (!result.success)
+    throw new InvalidInputError(
+      zodIssues(result.error, file),
+      "see reference-service/config.ts for every field",
+    );
+  return result.data;
+}
+
+export async function readConfigFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new InvalidInputError([{ file: path, path: "", message: `cannot read: ${(e as Error).message}` }]);
+  }
+  try {
+    return (path.endsWith(".json") ? JSON.parse(text) : parseYaml(text)) as Json;
+  } catch (e) {
+    throw new InvalidInputError([
+      { file: path, path: "", message: `not valid JSON/YAML: ${(e as Error).message}` },
+    ]);
+  }
+}
+
+const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** `--breaker.failure-threshold` -> ["breaker","failureThreshold"], for every scalar leaf. */
+export function configFlagTable(): Map<string, { path: string[]; example: unknown }> {
+  const table = new Map<string, { path: string[]; example: unknown }>();
+  const walk = (obj: Record<string, unknown>, prefix: string[]): void => {
+    for (const [k, v] of Object.entries(obj)) {
+      if (k === "worker") continue;
+      if (isPlainObject(v)) walk(v, [...prefix, k]);
+      else table.set(`--${[...prefix, k].map(kebab).join(".")}`, { path: [...prefix, k], example: v });
+    }
+  };
+  walk(DEFAULT_CONFIG, []);
+  return table;
+}
+
+function coerceFlag(raw: string, example: unknown): unknown {
+  if (typeof example === "number") return raw.trim() === "" ? raw : Number(raw);
+  if (typeof example === "boolean") return raw === "true" ? true : raw === "false" ? false : raw;
+  if (example === null) return raw === "null" ? null : raw;
+  return raw;
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    if (!isPlainObject(node[key])) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]] = value;
+}
+
+export interface ParsedArgs {
+  readonly configFile?: string;
+  readonly overrides: Record<string, unknown>;
+}
+
+/** Parses `--flag value` / `--flag=value` pairs; unknown flags are reported with the known ones. */
+export function parseConfigArgs(argv: readonly string[]): ParsedArgs {
+  const table = configFlagTable();
+  const overrides: Record<string, unknown> = {};
+  const issues: InputIssue[] = [];
+  let configFile: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.indexOf("=");
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined) {
+      issues.push({ path: flag, message: "needs a value" });
+      continue;
+    }
+    if (flag === "--config") {
+      configFile = value;
+      continue;
+    }
+    const entry = table.get(flag);
+    if (!entry) {
+      issues.push({
+        path: flag,
+        message: "unknown flag",
+        hint: `one of --config, ${[...table.keys()].join(", ")}`,
+      });
+      continue;
+    }
+    setPath(overrides, entry.path, coerceFlag(value, entry.example));
+  }
+  if (issues.length > 0) throw new InvalidInputError(issues);
+  return configFile === undefined ? { overrides } : { configFile, overrides };
+}
+
+/** Defaults <- config file <- flags, validated. */
+export async function loadConfig(argv: readonly string[]): Promise<ServiceConfig> {
+  const args = parseConfigArgs(argv);
+  const fromFile = args.configFile ? await readConfigFile(args.configFile) : {};
+  if (args.configFile && !isPlainObject(fromFile))
+    throw new InvalidInputError([
+      { file: args.configFile, path: "", message: "must be a mapping of settings" },
+    ]);
+  return resolveConfig(mergeDeep(fromFile, args.overrides), args.configFile);
+}

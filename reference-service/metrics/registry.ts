@@ -1,0 +1,190 @@
+/**
+ * The service's Prometheus metrics (prom-client, own registry, default process metrics).
+ * Names from contract.ts METRICS (the harness scrapes them), vLLM names for the concepts vLLM
+ * has, `faultline_` for the rest. Live values (queue depth, running) are read at scrape time
+ * through `collect`, so nothing has to remember to update them.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { BREAKER_STATE_VALUE, METRICS } from "../contract.js";
+import type { BreakerStateName } from "../policies/breaker.js";
+
+export type RequestOutcome = "ok" | "degraded" | "shed" | "error" | "client_closed";
+
+export interface LiveGauges {
+  running(): number;
+  waiting(): number;
+  inflight(): number;
+}
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/* eslint-disable max-lines-per-function -- one declaration per metric, read top to bottom */
+export function createMetrics(live: LiveGauges) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const r = [registry];
+  const m = {
+    registry,
+    requests: new Counter({
+      name: "faultline_requests_total",
+      help: "HTTP requests by route and outcome",
+      labelNames: ["route", "outcome", "status"] as const,
+      registers: r,
+    }),
+    latency: new Histogram({
+      name: "faultline_request_duration_seconds",
+      help: "HTTP request latency by route and outcome",
+      labelNames: ["route", "outcome"] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    }),
+    e2eLatency: new Histogram({
+      name: "vllm:e2e_request_latency_seconds",
+      help: "End-to-end latency of generation requests",
+      labelNames: ["model_name"] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    }),
+    ttft: new Histogram({
+      name: "vllm:time_to_first_token_seconds",
+      help: "Time to the first token",
+      labelNames: ["model_name"] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    }),
+    promptTokens: new Counter({
+      name: "vllm:prompt_tokens_total",
+      help: "Prompt tokens processed",
+      labelNames: ["model_name"] as const,
+      registers: r,
+    }),
+    generationTokens: new Counter({
+      name: "vllm:generation_tokens_total",
+      help: "Generation tokens produced",
+      labelNames: ["model_name"] as const,
+      registers: r,
+    }),
+    requestSuccess: new Counter({
+      name: "vllm:request_success_total",
+      help: "Finished generation requests by finish reason",
+      labelNames: ["model_name", "finished_reason"] as const,
+      registers: r,
+    }),
+    running: new Gauge({
+      name: METRICS.requestsRunning,
+      help: "Requests being served",
+      registers: r,
+      collect() {
+        this.set(live.running());
+      },
+    }),
+    waiting: new Gauge({
+      name: METRICS.requestsWaiting,
+      help: "Requests waiting in the admission queue",
+      registers: r,
+      collect() {
+        this.set(live.waiting());
+      },
+    }),
+    breakerState: new Gauge({
+      name: METRICS.breakerState,
+      help: "Circuit breaker state: 0 closed, 1 open, 2 half_open",
+      labelNames: ["backend"] as const,
+      registers: r,
+    }),
+    breakerTransitions: new Counter({
+      name: METRICS.breakerTransitions,
+      help: "Circuit breaker state transitions",
+      labelNames: ["backend", "from", "to"] as const,
+      registers: r,
+    }),
+    fallbacks: new Counter({
+      name: METRICS.fallbacks,
+      help: "Requests answered (or not) by a fallback, by the backend that failed, the one that answered, and why",
+      labelNames: ["from", "to", "reason"] as const,
+      registers: r,
+    }),
+    retries: new Counter({
+      name: "faultline_retries_total",
+      help: "Retries of backend calls",
+      labelNames: ["backend", "reason"] as const,
+      registers: r,
+    }),
+    rejections: new Counter({
+      name: METRICS.rejections,
+      help: "Requests refused by admission control",
+      labelNames: ["code", "reason"] as const,
+      registers: r,
+    }),
+    workerRestarts: new Counter({
+      name: METRICS.workerRestarts,
+      help: "Worker restarts by cause",
+      labelNames: ["cause"] as const,
+      registers: r,
+    }),
+    workerUp: new Gauge({ name: METRICS.workerUp, help: "1 while a worker process is up", registers: r }),
+    workerGivenUp: new Gauge({
+      name: "faultline_worker_restart_budget_exhausted",
+      help: "1 when the supervisor spent its restart budget and stopped restarting",
+      registers: r,
+    }),
+    ipcFramesCorrupt: new Counter({
+      name: METRICS.ipcFramesCorrupt,
+      help: "IPC frames rejected, by reason",
+      labelNames: ["kind"] as const,
+      registers: r,
+    }),
+    vramUsed: new Gauge({
+      name: METRICS.vramUsed,
+      help: "Simulated GPU memory in use (from the heartbeat)",
+      registers: r,
+    }),
+    vramTotal: new Gauge({ name: METRICS.vramTotal, help: "Simulated GPU memory capacity", registers: r }),
+    modelState: new Gauge({
+      name: METRICS.modelState,
+      help: "1 for the current lifecycle state of each model",
+      labelNames: ["model", "state"] as const,
+      registers: r,
+    }),
+    drainInflight: new Gauge({
+      name: METRICS.drainInflight,
+      help: "Requests in flight (watched during drain)",
+      registers: r,
+      collect() {
+        this.set(live.inflight());
+      },
+    }),
+    requestsLost: new Counter({
+      name: METRICS.requestsLost,
+      help: "Accepted requests not answered (drain deadline passed)",
+      registers: r,
+    }),
+    healthChecks: new Counter({
+      name: "faultline_health_checks_total",
+      help: "Health probe answers by probe and result",
+      labelNames: ["probe", "result"] as const,
+      registers: r,
+    }),
+  };
+  m.requestsLost.inc(0);
+  m.workerUp.set(0);
+  m.workerGivenUp.set(0);
+  return m;
+}
+/* eslint-enable max-lines-per-function */
+
+export type ServiceMetrics = ReturnType<typeof createMetrics>;
+
+export function setBreakerState(metrics: ServiceMetrics, backend: string, state: BreakerStateName): void {
+  metrics.breakerState.set({ backend }, BREAKER_STATE_VALUE[state]);
+}
+
+export function recordBreakerTransition(
+  metrics: ServiceMetrics,
+  backend: string,
+  from: BreakerStateName,
+  to: BreakerStateName,
+): void {
+  metrics.breakerTransitions.inc({ backend, from, to });
+  setBreakerState(metrics, backend, to);
+}

@@ -1,0 +1,80 @@
+/**
+ * One circuit breaker per backend, from cockatiel (consecutive failures, half-open after a
+ * delay). Only BackendErrors that say `countsForBreaker` trip it: a bad request or an unknown
+ * model says nothing about the backend's health. Transitions are reported to an observer
+ * (metrics) and the time until half-open feeds Retry-After.
+ *
+ * cockatiel measures the open period with Date.now(); `openedAt` here is read from the same
+ * wall clock (Clock.now() in production) so the estimate and the breaker agree.
+ */
+import type { CircuitBreakerPolicy } from "cockatiel";
+import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from "cockatiel";
+import type { Clock } from "../../common/clock.js";
+import { isBackendError } from "../backend-errors.js";
+import { causeOf } from "./stream-committed-error.js";
+
+export type BreakerStateName = "closed" | "open" | "half_open";
+
+export interface BreakerOptions {
+  readonly failureThreshold: number;
+  readonly halfOpenAfterMs: number;
+}
+
+export type BreakerTransition = (backend: string, from: BreakerStateName, to: BreakerStateName) => void;
+
+export function breakerStateName(state: CircuitState): BreakerStateName {
+  switch (state) {
+    case CircuitState.Closed:
+      return "closed";
+    case CircuitState.HalfOpen:
+      return "half_open";
+    case CircuitState.Open:
+    case CircuitState.Isolated:
+      return "open";
+    default: {
+      const never: never = state;
+      return never;
+    }
+  }
+}
+
+/** Whether a failure says something about the backend's health. */
+export function countsForBreaker(e: unknown): boolean {
+  const cause = causeOf(e);
+  return isBackendError(cause) && cause.countsForBreaker;
+}
+
+export class BackendBreaker {
+  readonly policy: CircuitBreakerPolicy;
+  private current: BreakerStateName = "closed";
+  private openedAt = 0;
+
+  constructor(
+    readonly backend: string,
+    private readonly options: BreakerOptions,
+    private readonly clock: Clock,
+    onTransition: BreakerTransition = () => undefined,
+  ) {
+    this.policy = circuitBreaker(handleWhen(countsForBreaker), {
+      halfOpenAfter: options.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(options.failureThreshold),
+    });
+    this.policy.onStateChange((s) => {
+      const next = breakerStateName(s);
+      if (next === "open") this.openedAt = this.clock.now();
+      const prev = this.current;
+      this.current = next;
+      if (prev !== next) onTransition(backend, prev, next);
+    });
+  }
+
+  get state(): BreakerStateName {
+    return this.current;
+  }
+
+  /** While open: ms until a half-open probe is let through; otherwise 0. */
+  msUntilHalfOpen(): number {
+    if (this.current !== "open") return 0;
+    return Math.max(0, this.openedAt + this.options.halfOpenAfterMs - this.clock.now());
+  }
+}

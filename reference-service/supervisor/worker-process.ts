@@ -1,0 +1,70 @@
+/**
+ * The worker as an OS process, behind a small handle so the supervisor's timing can be tested
+ * with a fake one. The real one follows A1's spawn contract (ipc/protocol.ts) and puts the
+ * worker in its own process group, so the harness can SIGKILL/SIGSTOP it alone and a kill
+ * reaches anything it started.
+ */
+import type { ChildProcess } from "node:child_process";
+import { spawnModule } from "../../common/spawn-module.js";
+import { WORKER_ENTRY, workerArgs, type WorkerConfigInput } from "../ipc/protocol.js";
+
+export interface WorkerHandle {
+  readonly pid: number;
+  /** Signals the worker's whole process group. */
+  kill(signal: NodeJS.Signals): void;
+  /** Called once when the process has exited. */
+  onExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void;
+  readonly exited: boolean;
+}
+
+export type SpawnWorker = () => WorkerHandle;
+
+class ChildWorker implements WorkerHandle {
+  private done = false;
+  private readonly listeners: ((code: number | null, signal: NodeJS.Signals | null) => void)[] = [];
+
+  constructor(private readonly child: ChildProcess) {
+    child.once("exit", (code, signal) => {
+      this.done = true;
+      for (const l of this.listeners) l(code, signal);
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get exited(): boolean {
+    return this.done;
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (this.done || this.pid < 0) return;
+    try {
+      process.kill(-this.pid, signal);
+    } catch {
+      // The group may be gone already (race with exit); signal the process itself.
+      this.child.kill(signal);
+    }
+  }
+
+  onExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void {
+    if (this.done) listener(this.child.exitCode, this.child.signalCode);
+    else this.listeners.push(listener);
+  }
+}
+
+export function spawnWorkerProcess(
+  stateDir: string,
+  config: WorkerConfigInput,
+  stderr: "inherit" | "ignore" = "inherit",
+): SpawnWorker {
+  return () => {
+    const child = spawnModule(WORKER_ENTRY, workerArgs(stateDir, config), {
+      stdio: ["ignore", "ignore", stderr],
+      detached: true,
+    });
+    child.on("error", () => undefined);
+    return new ChildWorker(child);
+  };
+}

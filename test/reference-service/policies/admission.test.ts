@@ -1,0 +1,115 @@
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../../../common/clock.js";
+import type { ApiError } from "../../../reference-service/api/errors.js";
+import { AdmissionControl } from "../../../reference-service/policies/admission.js";
+
+interface Deferred {
+  promise: Promise<string>;
+  resolve: (v: string) => void;
+}
+function deferred(): Deferred {
+  let resolve!: (v: string) => void;
+  const promise = new Promise<string>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+function setup() {
+  const clock = new ManualClock();
+  const rejections: string[] = [];
+  const ac = new AdmissionControl(
+    { maxConcurrent: 2, maxQueue: 1, queueTimeoutMs: 1000, rateWindowMs: 10_000 },
+    clock,
+    (code, reason) => rejections.push(`${code} ${reason}`),
+  );
+  const signal = new AbortController().signal;
+  const hold = (d: Deferred) => ac.execute(() => d.promise, signal);
+  return { clock, rejections, ac, signal, hold };
+}
+
+const errorOf = async (p: Promise<unknown>): Promise<ApiError> => {
+  try {
+    await p;
+  } catch (e) {
+    return e as ApiError;
+  }
+  throw new Error("expected a rejection");
+};
+
+describe("AdmissionControl", () => {
+  it("runs up to maxConcurrent, queues up to maxQueue, refuses beyond with 429 and a cold Retry-After", async () => {
+    const { ac, hold, rejections } = setup();
+    const [a, b, c] = [deferred(), deferred(), deferred()];
+    const pa = hold(a);
+    void hold(b);
+    const pc = hold(c);
+    expect([ac.running, ac.queued]).toEqual([2, 1]);
+    const e = await errorOf(hold(deferred()));
+    // No completion observed yet: 1000 ms assumed per place ahead; the newcomer is 2nd in line.
+    expect([e.status, e.code, e.retryAfterMs]).toEqual([429, "capacity_exceeded", 2000]);
+    expect(rejections).toEqual(["429 queue_full"]);
+    a.resolve("a");
+    expect(await pa).toEqual("a");
+    c.resolve("c");
+    expect(await pc).toEqual("c");
+  });
+
+  it("computes Retry-After from the observed drain rate, so the retry finds a place", async () => {
+    const { ac, hold, clock } = setup();
+    const ds = [deferred(), deferred(), deferred()];
+    const ps = ds.map(hold);
+    await clock.advanceAsync(500);
+    ds[0].resolve("0"); // one completion in 500 ms of life: 2 per second
+    await ps[0];
+    expect([ac.running, ac.queued]).toEqual([2, 0]);
+    void hold(deferred()); // fills the queue again
+    const e = await errorOf(hold(deferred()));
+    expect(e.retryAfterMs).toEqual(1000); // 2 places ahead at 2/s
+    await clock.advanceAsync(1000 - 1);
+    ds[1].resolve("1"); // a place frees up before the advertised time
+    await ps[1];
+    expect(ac.queued).toEqual(0);
+    void hold(deferred());
+    expect(ac.queued).toEqual(1);
+  });
+
+  it("sheds a request that waited queueTimeoutMs with 503 queue_timeout", async () => {
+    const { clock, hold, ac, rejections } = setup();
+    void hold(deferred());
+    void hold(deferred());
+    const queued = errorOf(hold(deferred()));
+    await clock.advanceAsync(999);
+    expect(ac.queued).toEqual(1);
+    await clock.advanceAsync(1);
+    const e = await queued;
+    expect([e.status, e.code]).toEqual([503, "queue_timeout"]);
+    expect(ac.queued).toEqual(0);
+    expect(rejections).toEqual(["503 queue_timeout"]);
+  });
+
+  it("drops a queued request whose client went away", async () => {
+    const { ac, hold } = setup();
+    void hold(deferred());
+    void hold(deferred());
+    const ctrl = new AbortController();
+    const p = errorOf(ac.execute(() => Promise.resolve("never"), ctrl.signal));
+    expect(ac.queued).toEqual(1);
+    ctrl.abort(new Error("client closed"));
+    expect((await p).message).toEqual("client closed");
+    expect(ac.queued).toEqual(0);
+  });
+
+  it("refuses new work with 503 draining while queued and running work continues", async () => {
+    const { ac, hold, rejections } = setup();
+    const [a, b, c] = [deferred(), deferred(), deferred()];
+    const ps = [hold(a), hold(b), hold(c)];
+    ac.beginDrain();
+    const e = await errorOf(hold(deferred()));
+    expect([e.status, e.code]).toEqual([503, "draining"]);
+    a.resolve("a");
+    b.resolve("b");
+    c.resolve("c");
+    expect(await Promise.all(ps)).toEqual(["a", "b", "c"]);
+    expect([ac.running, ac.queued]).toEqual([0, 0]);
+    expect(rejections).toEqual(["503 draining"]);
+  });
+});

@@ -1,0 +1,138 @@
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../../../common/clock.js";
+import type { HeartbeatRead } from "../../../reference-service/ipc/protocol.js";
+import { WorkerSupervisor, type RestartCause } from "../../../reference-service/supervisor/supervisor.js";
+import { FakeWorker, heartbeat } from "./fake-worker.js";
+
+const options = {
+  backoffInitialMs: 100,
+  backoffMaxMs: 1000,
+  backoffMultiplier: 2,
+  cooldownMs: 60_000,
+  budgetRestarts: 2,
+  budgetWindowMs: 60_000,
+  hungAfterMs: 500,
+  startTimeoutMs: 1000,
+  checkIntervalMs: 100,
+  stopTimeoutMs: 2000,
+};
+
+function setup() {
+  const clock = new ManualClock(1_000_000);
+  const workers: FakeWorker[] = [];
+  /** pid -> epoch ms of its last heartbeat; absent = never wrote one. */
+  const beats = new Map<number, number>();
+  /** pids whose heartbeat keeps being rewritten at every read (a live worker). */
+  const live = new Set<number>();
+  const events: string[] = [];
+  const read = (now: number): Promise<HeartbeatRead> => {
+    const current = workers[workers.length - 1];
+    if (!current) return Promise.resolve({ ok: false, reason: "missing", detail: "" });
+    if (live.has(current.pid)) beats.set(current.pid, now);
+    const at = beats.get(current.pid);
+    if (at === undefined) return Promise.resolve({ ok: false, reason: "missing", detail: "" });
+    return Promise.resolve({ ok: true, heartbeat: heartbeat(current.pid, at), ageMs: now - at });
+  };
+  const spawn = () => {
+    const w = new FakeWorker(1000 + workers.length);
+    workers.push(w);
+    live.add(w.pid);
+    return w;
+  };
+  const sup = new WorkerSupervisor(options, spawn, read, clock, {
+    restart: (cause: RestartCause, delay: number) => events.push(`restart ${cause} ${delay} @${clock.now()}`),
+    giveUp: (reason: string) => events.push(`give-up @${clock.now()}: ${reason}`),
+    workerUp: (up: boolean) => events.push(`up=${up} @${clock.now()}`),
+  });
+  return { clock, workers, live, beats, events, sup };
+}
+
+describe("WorkerSupervisor", () => {
+  it("marks the worker running at its first heartbeat and respawns it after a crash with backoff", async () => {
+    const { clock, workers, events, sup } = setup();
+    sup.start();
+    expect(sup.status().state).toEqual("starting");
+    await clock.advanceAsync(100);
+    expect(sup.status()).toMatchObject({ state: "running", pid: 1000, restarts: 0, lastHeartbeatMs: 0 });
+    workers[0].exit(null, "SIGKILL");
+    expect(sup.status()).toMatchObject({
+      state: "restarting",
+      pid: null,
+      restarts: 1,
+      lastRestartCause: "crash",
+    });
+    expect(sup.msUntilRestart()).toEqual(100);
+    await clock.advanceAsync(99);
+    expect(workers.length).toEqual(1);
+    await clock.advanceAsync(1);
+    expect(workers.length).toEqual(2);
+    expect(sup.status()).toMatchObject({ state: "starting", pid: 1001 });
+    await clock.advanceAsync(100);
+    expect(sup.status().state).toEqual("running");
+    expect(events).toEqual([
+      "up=true @1000100",
+      "up=false @1000100", // crash at 1000100
+      "restart crash 100 @1000100",
+      "up=true @1000300", // respawn at 1000200, its first heartbeat read at the check of 1000300
+    ]);
+  });
+
+  it("kills a hung worker (stale heartbeat) with SIGKILL at the first check past hungAfterMs", async () => {
+    const { clock, workers, live, events, sup } = setup();
+    sup.start();
+    await clock.advanceAsync(100); // heartbeat at 1000100
+    live.delete(1000); // frozen from here on (SIGSTOP)
+    await clock.advanceAsync(500); // age 500 at t=1000600: not yet past 500
+    expect(workers[0].signals).toEqual([]);
+    await clock.advanceAsync(100); // age 600 > 500
+    expect(workers[0].signals).toEqual(["SIGKILL"]);
+    expect(sup.status()).toMatchObject({ state: "restarting", lastRestartCause: "hung", restarts: 1 });
+    expect(events).toContain("restart hung 100 @1000700");
+  });
+
+  it("kills a worker that never sends its first heartbeat", async () => {
+    const { clock, workers, live, sup } = setup();
+    sup.start();
+    live.delete(1000); // never writes a heartbeat
+    await clock.advanceAsync(1000); // waited exactly startTimeoutMs: not yet
+    expect(workers[0].signals).toEqual([]);
+    await clock.advanceAsync(100);
+    expect(workers[0].signals).toEqual(["SIGKILL"]);
+    expect(sup.status().lastRestartCause).toEqual("start_timeout");
+  });
+
+  it("gives up past the restart budget and stays down", async () => {
+    const { clock, workers, events, sup } = setup();
+    sup.start();
+    await clock.advanceAsync(100);
+    workers[0].exit(1, null); // restart 1 after 100
+    await clock.advanceAsync(100);
+    workers[1].exit(1, null); // restart 2 after 200
+    await clock.advanceAsync(200);
+    workers[2].exit(1, null); // budget of 2 spent
+    await clock.advanceAsync(10_000);
+    expect(workers.length).toEqual(3);
+    const status = sup.status();
+    expect(status.state).toEqual("given-up");
+    expect(status.restarts).toEqual(2);
+    expect(status.reason).toEqual(
+      "worker 1002 ended (code 1, cause crash); restart budget spent: 2 restarts in 60000 ms; not restarting",
+    );
+    expect(events.filter((e) => e.startsWith("give-up"))).toEqual([`give-up @1000400: ${status.reason}`]);
+  });
+
+  it("stops with SIGTERM, and SIGKILL after stopTimeoutMs when the worker ignores it", async () => {
+    const { clock, workers, sup } = setup();
+    sup.start();
+    await clock.advanceAsync(100);
+    workers[0].ignoreTerm = true;
+    const stopped = sup.stop();
+    await clock.advanceAsync(1999);
+    expect(workers[0].signals).toEqual(["SIGTERM", "SIGCONT"]);
+    await clock.advanceAsync(1);
+    await stopped;
+    expect(workers[0].signals).toEqual(["SIGTERM", "SIGCONT", "SIGKILL"]);
+    expect(sup.status().state).toEqual("stopped");
+    expect(workers.length).toEqual(1);
+  });
+});
