@@ -1,0 +1,61 @@
+import { OUTCOME_CODE, type Outcome } from "../../common/outcome.js";
+
+/**
+ * One place where a response or failure becomes an outcome class (DESIGN.md definitions):
+ * 2xx = ok, or degraded when the service marks it (service-level header present and not
+ * "full"); 429/503 = shed; any other status = error; client deadline = timeout;
+ * refused/reset/closed connection = conn. A 2xx stream that is incomplete is an error.
+ *
+ * 429/503 count as shed with or without Retry-After: a shed without the header is still a
+ * shed, and whether the header was there is a separate conformance question.
+ */
+export interface ResponseFacts {
+  readonly status: number;
+  /** Value of the service-level header, if present. */
+  readonly serviceLevel: string | undefined;
+  /** Statuses that count as good for an `http` template with expectStatus; null: any 2xx. */
+  readonly expectStatus: ReadonlySet<number> | null;
+  /** For streams: whether the event stream was complete; null for non-stream answers. */
+  readonly streamComplete: boolean | null;
+}
+
+export function classifyResponse(f: ResponseFacts): Outcome {
+  const expected = f.expectStatus ? f.expectStatus.has(f.status) : f.status >= 200 && f.status < 300;
+  if (expected) {
+    if (f.streamComplete === false) return "error";
+    return f.serviceLevel !== undefined && f.serviceLevel !== "full" ? "degraded" : "ok";
+  }
+  if (f.status === 429 || f.status === 503) return "shed";
+  return "error";
+}
+
+/** Error codes (Node net and undici) that mean the connection failed, not the service. */
+const CONN_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EADDRNOTAVAIL",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+/** Outcome of a request that threw instead of answering; `deadlinePassed` wins over the error. */
+export function classifyFailure(err: unknown, deadlinePassed: boolean): Outcome {
+  if (deadlinePassed) return "timeout";
+  return CONN_CODES.has(errorCode(err) ?? "") ? "conn" : "error";
+}
+
+function errorCode(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e && typeof e === "object" && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && CONN_CODES.has(code)) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export const outcomeCode = (o: Outcome): number => OUTCOME_CODE[o];

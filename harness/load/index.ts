@@ -1,0 +1,26 @@
+/** The open-model load generator. */
+export { classifyFailure, classifyResponse, type ResponseFacts } from "./classify.js";
+export { LiveStats, type LiveLatency, type SecondCounts } from "./live-stats.js";
+export {
+  ArrivalSchedule,
+  compileLoadPlan,
+  intendedTimes,
+  templatePicker,
+  type LoadPlan,
+  type LoadPlanInput,
+  type RateSegment,
+  type StageInput,
+} from "./plan.js";
+export { deriveRandom, exponential, mulberry32, poisson, weightedPicker, type Random } from "./random.js";
+export { BYTES_PER_REQUEST, PENDING_OUTCOME, RequestLog } from "./request-log.js";
+export {
+  runLoad,
+  sendStats,
+  startLoad,
+  type LoadHandle,
+  type LoadOptions,
+  type LoadResult,
+  type LoadSnapshot,
+} from "./runner.js";
+export { SseChecker } from "./sse.js";
+export { DEFAULT_MODEL, prepareRequest, type PreparedRequest, type RequestTemplate } from "./templates.js";

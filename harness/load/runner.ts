@@ -1,0 +1,388 @@
+import { Pool } from "undici";
+import { systemClock, type Clock, type TimerHandle } from "../../common/clock.js";
+import { OUTCOME_CODE, type OutcomeCounts } from "../../common/outcome.js";
+import { SERVICE_LEVEL_HEADER } from "../../reference-service/contract.js";
+import type { RunEvent } from "../record/schema.js";
+import type { RequestColumns } from "../sla/columns.js";
+import { nearestRank } from "../sla/percentiles.js";
+import { classifyFailure, classifyResponse } from "./classify.js";
+import { LiveStats, type LiveLatency, type SecondCounts } from "./live-stats.js";
+import { ArrivalSchedule, templatePicker, type LoadPlan } from "./plan.js";
+import { RequestLog } from "./request-log.js";
+import { SseChecker } from "./sse.js";
+import { prepareRequest, type PreparedRequest } from "./templates.js";
+
+export interface LoadOptions {
+  /** Target base URL; a path prefix (http://host/api) is kept in front of every route. */
+  readonly baseUrl: string;
+  /** Client deadline per request, counted from its intended send time. */
+  readonly deadlineMs: number;
+  /** Requests allowed in flight at once; beyond it requests wait (see README of runner). */
+  readonly maxInFlight: number;
+  readonly clock?: Clock;
+  /** Aborting it stops issuing (as stop()). */
+  readonly signal?: AbortSignal;
+  /** Model name for templates that name none. */
+  readonly model?: string;
+  /** Connection pool size; default maxInFlight (opened lazily, only as concurrency needs). */
+  readonly connections?: number;
+  /** Called for each run event as it happens (also returned in the result). */
+  readonly onEvent?: (event: RunEvent) => void;
+}
+
+export interface LoadSnapshot {
+  readonly elapsedMs: number;
+  readonly rateMultiplier: number;
+  /** Requests whose intended time has come (sent, waiting for a slot, or done). */
+  readonly scheduled: number;
+  readonly inFlight: number;
+  readonly queued: number;
+  readonly maxInFlightHits: number;
+  readonly totals: OutcomeCounts;
+  /** The last 10 whole seconds by completion time, oldest first. */
+  readonly lastSeconds: readonly SecondCounts[];
+  /** Intended-time latency over the last 1,024 completions. */
+  readonly recentLatency: LiveLatency;
+}
+
+export interface LoadResult {
+  readonly columns: RequestColumns;
+  /** Label of each template index used in `columns.template`. */
+  readonly templates: readonly string[];
+  /** Wall-clock time (epoch ms) of the run's time origin; every time in columns is relative to it. */
+  readonly startedAtMs: number;
+  /** From the origin until the last answer. */
+  readonly durationMs: number;
+  readonly plannedDurationMs: number;
+  /** Mean rate of the plan (requests it implies / its length). */
+  readonly targetRate: number;
+  /** (sent - 1) / (last send - first send): falls below target when sends run late. */
+  readonly achievedRate: number;
+  /** Nearest-rank P99 of actual send minus intended send; null when nothing was sent. */
+  readonly sendLagP99Ms: number | null;
+  /** Requests that found the in-flight cap full and had to wait. */
+  readonly maxInFlightHits: number;
+  /** Of those, requests whose deadline passed while waiting: recorded as timeout, never sent. */
+  readonly expiredUnsent: number;
+  readonly events: readonly RunEvent[];
+  readonly stopped: boolean;
+}
+
+export interface LoadHandle {
+  readonly done: Promise<LoadResult>;
+  /** Multiplies the plan's arrival rate from now on (load-burst fault); 1 restores it. */
+  setRateMultiplier(multiplier: number): void;
+  /** Cheap, synchronous live view for dashboards; never waits on the load loop. */
+  snapshot(): LoadSnapshot;
+  /** Stops issuing new requests; those already due still finish (bounded by the deadline). */
+  stop(): void;
+}
+
+/**
+ * Open-model load: every request is issued at its intended time whether or not earlier ones
+ * have answered, so a stalled target cannot slow the arrivals (no coordinated omission).
+ *
+ * The in-flight cap: when `maxInFlight` requests are outstanding, a due request waits in a
+ * FIFO for a free slot and is sent late, its latency still counted from its intended time; if
+ * its deadline passes while it waits, it is recorded as `timeout` (end = intended + deadline,
+ * never sent). Every request due is thus recorded with an honest outcome, and hitting the cap
+ * is counted and logged as `max-in-flight` events (one when an episode starts, one when it ends).
+ */
+export function startLoad(plan: LoadPlan, options: LoadOptions): LoadHandle {
+  const run = new LoadRun(plan, options);
+  return {
+    done: run.start(),
+    setRateMultiplier: (m) => run.setRateMultiplier(m),
+    snapshot: () => run.snapshot(),
+    stop: () => run.stop(),
+  };
+}
+
+export function runLoad(plan: LoadPlan, options: LoadOptions): Promise<LoadResult> {
+  return startLoad(plan, options).done;
+}
+
+class LoadRun {
+  private readonly clock: Clock;
+  private readonly schedule: ArrivalSchedule;
+  private readonly pickTemplate: () => number;
+  private readonly prepared: PreparedRequest[];
+  private readonly pool: Pool;
+  private readonly prefix: string;
+  private readonly log = new RequestLog();
+  private readonly live = new LiveStats();
+  private readonly events: RunEvent[] = [];
+  private readonly queue: number[] = [];
+  private queueHead = 0;
+  private t0 = 0;
+  private startedAtMs = 0;
+  private nextAt: number | undefined;
+  private timer: TimerHandle | undefined;
+  private inFlight = 0;
+  private hits = 0;
+  private expired = 0;
+  private episode: { startMs: number; waited: number; expired: number } | null = null;
+  private stopped = false;
+  private issuingDone = false;
+  private finishing = false;
+  private resolve: (r: LoadResult) => void = () => {};
+  private reject: (e: unknown) => void = () => {};
+  private readonly onAbort = (): void => this.stop();
+
+  constructor(
+    private readonly plan: LoadPlan,
+    private readonly opts: LoadOptions,
+  ) {
+    if (!(opts.maxInFlight >= 1)) throw new RangeError(`maxInFlight must be >= 1, got ${opts.maxInFlight}`);
+    if (!(opts.deadlineMs > 0)) throw new RangeError(`deadlineMs must be > 0, got ${opts.deadlineMs}`);
+    this.clock = opts.clock ?? systemClock;
+    this.schedule = new ArrivalSchedule(plan);
+    this.pickTemplate = templatePicker(plan);
+    this.prepared = plan.mix.map((t) => prepareRequest(t, opts.model));
+    const url = new URL(opts.baseUrl);
+    this.prefix = url.pathname.replace(/\/+$/, "");
+    this.pool = new Pool(url.origin, {
+      connections: opts.connections ?? opts.maxInFlight,
+      pipelining: 1,
+      // Our own deadline governs; undici's timers would misclassify a slow answer.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      connectTimeout: opts.deadlineMs,
+    });
+  }
+
+  start(): Promise<LoadResult> {
+    return new Promise<LoadResult>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+      this.t0 = this.clock.monotonic();
+      this.startedAtMs = this.clock.now();
+      this.opts.signal?.addEventListener("abort", this.onAbort, { once: true });
+      if (this.opts.signal?.aborted) this.stopped = true;
+      this.nextAt = this.schedule.next();
+      this.tick();
+    });
+  }
+
+  private rel(): number {
+    return this.clock.monotonic() - this.t0;
+  }
+
+  private tick(): void {
+    this.timer = undefined;
+    if (this.stopped || this.issuingDone) return this.endIssuing();
+    const now = this.rel();
+    while (this.nextAt !== undefined && this.nextAt <= now) {
+      this.issue(this.nextAt);
+      this.nextAt = this.schedule.next();
+    }
+    if (this.nextAt === undefined) return this.endIssuing();
+    this.timer = this.clock.setTimeout(() => this.tick(), this.nextAt - this.rel());
+  }
+
+  setRateMultiplier(m: number): void {
+    const retimed = this.schedule.setRateMultiplier(m, this.rel());
+    if (retimed === undefined || this.issuingDone) return;
+    this.nextAt = retimed === Number.POSITIVE_INFINITY ? undefined : retimed;
+    this.clock.clearTimeout(this.timer);
+    this.timer = this.clock.setTimeout(() => this.tick(), Math.max(0, (this.nextAt ?? 0) - this.rel()));
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.endIssuing();
+  }
+
+  private issue(intended: number): void {
+    const row = this.log.add(intended, this.pickTemplate());
+    if (this.inFlight < this.opts.maxInFlight) {
+      this.send(row);
+      return;
+    }
+    this.queue.push(row);
+    this.hits++;
+    if (this.episode === null) {
+      this.episode = { startMs: this.rel(), waited: 0, expired: 0 };
+      this.emit(
+        "max-in-flight",
+        `in-flight cap of ${this.opts.maxInFlight} reached; due requests wait for a free slot`,
+      );
+    }
+    this.episode.waited++;
+  }
+
+  private send(row: number): void {
+    this.inFlight++;
+    this.log.setSent(row, this.rel());
+    const prepared = this.prepared[this.log.template(row)];
+    this.execute(row, prepared)
+      .then(() => this.complete())
+      .catch((e: unknown) => this.reject(e));
+  }
+
+  private async execute(row: number, req: PreparedRequest): Promise<void> {
+    const controller = new AbortController();
+    let deadlinePassed = false;
+    const remaining = this.log.intended(row) + this.opts.deadlineMs - this.rel();
+    const timer = this.clock.setTimeout(() => {
+      deadlinePassed = true;
+      controller.abort();
+    }, remaining);
+    let status = 0;
+    let bytes = 0;
+    try {
+      const res = await this.pool.request({
+        path: this.prefix + req.path,
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        signal: controller.signal,
+      });
+      status = res.statusCode;
+      const headersAt = this.rel();
+      const level = res.headers[SERVICE_LEVEL_HEADER];
+      const sse = req.stream && status >= 200 && status < 300 ? new SseChecker() : null;
+      let firstChunkAt: number | undefined;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        firstChunkAt ??= this.rel();
+        bytes += chunk.length;
+        sse?.feed(chunk);
+      }
+      sse?.end();
+      this.log.setFirstByte(row, req.stream ? (firstChunkAt ?? headersAt) : headersAt);
+      const outcome = classifyResponse({
+        status,
+        serviceLevel: Array.isArray(level) ? level[0] : level,
+        expectStatus: req.expectStatus,
+        streamComplete: sse ? sse.complete : null,
+      });
+      this.finish(row, this.rel(), OUTCOME_CODE[outcome], status, bytes);
+    } catch (err) {
+      this.finish(row, this.rel(), OUTCOME_CODE[classifyFailure(err, deadlinePassed)], status, bytes);
+    } finally {
+      this.clock.clearTimeout(timer);
+    }
+  }
+
+  private finish(row: number, end: number, code: number, status: number, bytes: number): void {
+    this.log.finish(row, end, code, status, bytes);
+    this.live.record(end, code, end - this.log.intended(row));
+  }
+
+  private complete(): void {
+    this.inFlight--;
+    this.drain();
+    this.maybeDone();
+  }
+
+  private drain(): void {
+    while (this.queueHead < this.queue.length && this.inFlight < this.opts.maxInFlight) {
+      const row = this.queue[this.queueHead++];
+      const deadline = this.log.intended(row) + this.opts.deadlineMs;
+      if (this.rel() >= deadline) this.expire(row, deadline);
+      else this.send(row);
+    }
+    if (this.queueHead === this.queue.length) {
+      this.queue.length = 0;
+      this.queueHead = 0;
+      this.endEpisode();
+    } else if (this.queueHead > 4096 && this.queueHead * 2 > this.queue.length) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  private expire(row: number, deadline: number): void {
+    this.expired++;
+    if (this.episode) this.episode.expired++;
+    this.finish(row, deadline, OUTCOME_CODE.timeout, 0, 0);
+  }
+
+  private endEpisode(): void {
+    if (this.episode === null) return;
+    const e = this.episode;
+    this.episode = null;
+    const lasted = Math.round(this.rel() - e.startMs);
+    this.emit(
+      "max-in-flight",
+      `in-flight cap episode over after ${lasted} ms: ${e.waited} requests waited, ${e.expired} expired unsent (recorded as timeout)`,
+    );
+  }
+
+  private emit(kind: RunEvent["kind"], message: string): void {
+    const event: RunEvent = { tMs: this.rel(), kind, message };
+    this.events.push(event);
+    this.opts.onEvent?.(event);
+  }
+
+  private endIssuing(): void {
+    this.issuingDone = true;
+    this.maybeDone();
+  }
+
+  private maybeDone(): void {
+    if (!this.issuingDone || this.inFlight > 0 || this.queueHead < this.queue.length || this.finishing)
+      return;
+    this.finishing = true;
+    this.opts.signal?.removeEventListener("abort", this.onAbort);
+    const durationMs = this.rel();
+    this.pool.close().then(
+      () => this.resolve(this.result(durationMs)),
+      (e: unknown) => this.reject(e),
+    );
+  }
+
+  snapshot(): LoadSnapshot {
+    const now = this.rel();
+    return {
+      elapsedMs: now,
+      rateMultiplier: this.schedule.rateMultiplier,
+      scheduled: this.log.length,
+      inFlight: this.inFlight,
+      queued: this.queue.length - this.queueHead,
+      maxInFlightHits: this.hits,
+      totals: { ...this.live.totals },
+      lastSeconds: this.live.lastSeconds(now, 10),
+      recentLatency: this.live.recentLatency(),
+    };
+  }
+
+  private result(durationMs: number): LoadResult {
+    const columns = this.log.columns();
+    const { achievedRate, sendLagP99Ms } = sendStats(columns);
+    return {
+      columns,
+      templates: this.prepared.map((p) => p.label),
+      startedAtMs: this.startedAtMs,
+      durationMs,
+      plannedDurationMs: this.plan.durationMs,
+      targetRate: this.plan.durationMs > 0 ? this.plan.expectedRequests / (this.plan.durationMs / 1000) : 0,
+      achievedRate,
+      sendLagP99Ms,
+      maxInFlightHits: this.hits,
+      expiredUnsent: this.expired,
+      events: this.events,
+      stopped: this.stopped,
+    };
+  }
+}
+
+/** Achieved send rate and send-lag P99 of a finished log. */
+export function sendStats(c: RequestColumns): { achievedRate: number; sendLagP99Ms: number | null } {
+  const lags: number[] = [];
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < c.length; i++) {
+    const s = c.sent[i];
+    if (Number.isNaN(s)) continue;
+    lags.push(s - c.intended[i]);
+    if (s < first) first = s;
+    if (s > last) last = s;
+  }
+  const span = last - first;
+  const achievedRate = lags.length > 1 && span > 0 ? (lags.length - 1) / (span / 1000) : 0;
+  return { achievedRate, sendLagP99Ms: nearestRank(Float64Array.from(lags).sort(), 99) };
+}

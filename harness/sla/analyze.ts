@@ -1,0 +1,116 @@
+import type { OutcomeCounts } from "../../common/outcome.js";
+import type { RequestColumns } from "./columns.js";
+import { errorBudget, type ErrorBudget } from "./budget.js";
+import { analyzeFaults, type FaultAnalysis, type FaultWindow, type MetricSample } from "./faults.js";
+import { HealthIndex, type Interval } from "./health.js";
+import { assertIntendedOrder, availability, countRows } from "./outcomes.js";
+import type { PercentileSummary } from "./percentiles.js";
+import { latencyOf, phaseBounds, phaseRows, type PhaseBounds } from "./phases.js";
+import type { MonthlyProjection } from "./projection.js";
+import { evaluateSlos, type SloSpec } from "./slo.js";
+import type { SloVerdict } from "./verdict.js";
+import { uptime, windowStats, type Window } from "./windows.js";
+
+export interface SlaInput {
+  readonly columns: RequestColumns;
+  /** Planned length of the load (ms); windows tile [0, durationMs). */
+  readonly durationMs: number;
+  readonly faults: readonly FaultWindow[];
+  readonly metricSamples?: readonly MetricSample[];
+  readonly slos?: readonly SloSpec[];
+  /** Window for uptime, recovery and the per-window series. Default 1000 ms. */
+  readonly windowMs?: number;
+  /** Good ratio a window needs to be up / healthy. Default 0.99. */
+  readonly threshold?: number;
+  /** Default true (DESIGN: degraded is good unless the SLO says otherwise). */
+  readonly degradedCountsAsGood?: boolean;
+  /** Healthy also requires window P95 (intended) <= this, for recovery and downtime. */
+  readonly latencySloMs?: number;
+  /** How long the service must stay healthy after a fault to count as recovered. Default 5000 ms. */
+  readonly stabilityMs?: number;
+  /** SLO for the error budget. Default 0.999. */
+  readonly budgetSlo?: number;
+  /** Seed for the monthly projection's Monte Carlo. */
+  readonly seed: number;
+}
+
+export interface SlaReport {
+  readonly totals: OutcomeCounts;
+  readonly availability: { readonly value: number | null; readonly degradedCountsAsGood: boolean };
+  readonly uptime: { readonly value: number | null; readonly windowMs: number; readonly threshold: number };
+  readonly latency: {
+    readonly intended: PercentileSummary;
+    readonly service: PercentileSummary;
+    readonly byPhase: {
+      readonly before: PercentileSummary;
+      readonly during: PercentileSummary;
+      readonly after: PercentileSummary;
+    };
+  };
+  readonly phases: PhaseBounds;
+  readonly windows: readonly Window[];
+  readonly downtime: readonly Interval[];
+  readonly faults: readonly FaultAnalysis[];
+  readonly errorBudget: ErrorBudget;
+  readonly projection: MonthlyProjection | null;
+  readonly slos: readonly SloVerdict[];
+}
+
+/** Everything the run record needs from the per-request columns. Pure: no I/O, no clock. */
+export function analyzeRun(input: SlaInput): SlaReport {
+  const c = input.columns;
+  assertIntendedOrder(c);
+  const windowMs = input.windowMs ?? 1000;
+  const threshold = input.threshold ?? 0.99;
+  const dg = input.degradedCountsAsGood ?? true;
+  const health = new HealthIndex(c, {
+    degradedCountsAsGood: dg,
+    threshold,
+    latencySloMs: input.latencySloMs,
+  });
+  const { faults, downtime } = analyzeFaults(health, input.faults, input.metricSamples ?? [], {
+    windowMs,
+    stabilityMs: input.stabilityMs ?? 5000,
+    durationMs: input.durationMs,
+    degradedCountsAsGood: dg,
+  });
+  const phases = phaseBounds(
+    input.faults.map((f, i) => ({ startMs: f.startMs, recoveryPointMs: faults[i]?.recoveryPointMs ?? null })),
+    input.durationMs,
+  );
+  const totals = countRows(c);
+  const windows = windowStats(c, {
+    durationMs: input.durationMs,
+    windowMs,
+    threshold,
+    degradedCountsAsGood: dg,
+  });
+  const byPhase = (p: "before" | "during" | "after"): PercentileSummary => {
+    const [lo, hi] = phaseRows(c, phases, p);
+    return latencyOf(c, lo, hi, "intended");
+  };
+  const evaluation = evaluateSlos(input.slos ?? [], {
+    columns: c,
+    durationMs: input.durationMs,
+    phases,
+    faults,
+    seed: input.seed,
+  });
+  return {
+    totals,
+    availability: { value: availability(totals, dg), degradedCountsAsGood: dg },
+    uptime: { value: uptime(windows), windowMs, threshold },
+    latency: {
+      intended: latencyOf(c, 0, c.length, "intended"),
+      service: latencyOf(c, 0, c.length, "service"),
+      byPhase: { before: byPhase("before"), during: byPhase("during"), after: byPhase("after") },
+    },
+    phases,
+    windows,
+    downtime,
+    faults,
+    errorBudget: errorBudget(totals, input.budgetSlo ?? 0.999, dg),
+    projection: evaluation.projections[0] ?? null,
+    slos: evaluation.verdicts,
+  };
+}

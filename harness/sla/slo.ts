@@ -1,0 +1,218 @@
+import type { RequestColumns } from "./columns.js";
+import { errorBudget } from "./budget.js";
+import type { FaultAnalysis } from "./faults.js";
+import { availability, countRows } from "./outcomes.js";
+import { latencyOf, phaseRows, type PhaseBounds } from "./phases.js";
+import { downtimeByKind, projectMonthly, type MonthlyProjection } from "./projection.js";
+import { judge, type SloVerdict } from "./verdict.js";
+import { uptime, windowStats } from "./windows.js";
+
+/**
+ * SLOs as the scenario states them (harness/scenario/schema.ts `slos`, after parsing: durations
+ * in ms). Each is evaluated with its own settings (window, threshold, how degraded counts).
+ */
+export type SloSpec =
+  | {
+      readonly kind: "availability";
+      readonly id?: string;
+      readonly min: number;
+      readonly degradedCountsAsGood?: boolean;
+    }
+  | {
+      readonly kind: "uptime";
+      readonly id?: string;
+      readonly min: number;
+      readonly window?: number;
+      readonly threshold?: number;
+      readonly degradedCountsAsGood?: boolean;
+    }
+  | {
+      readonly kind: "latency";
+      readonly id?: string;
+      readonly percentile: 50 | 95 | 99;
+      readonly max: number;
+      readonly from?: "intended" | "service";
+      readonly phase?: "all" | "before" | "during" | "after";
+    }
+  | { readonly kind: "time-to-detect"; readonly id?: string; readonly max: number; readonly fault?: string }
+  | { readonly kind: "time-to-recover"; readonly id?: string; readonly max: number; readonly fault?: string }
+  | {
+      readonly kind: "error-budget-burn";
+      readonly id?: string;
+      readonly target: number;
+      readonly max: number;
+    }
+  | {
+      readonly kind: "projected-monthly-availability";
+      readonly id?: string;
+      readonly min: number;
+      readonly frequency: Readonly<Record<string, number>>;
+      readonly months?: number;
+    };
+
+export interface SloContext {
+  readonly columns: RequestColumns;
+  readonly durationMs: number;
+  readonly phases: PhaseBounds;
+  readonly faults: readonly FaultAnalysis[];
+  readonly seed: number;
+}
+
+export interface SloEvaluation {
+  readonly verdicts: SloVerdict[];
+  /** Projections computed for projected-monthly-availability SLOs, in SLO order. */
+  readonly projections: MonthlyProjection[];
+}
+
+const pct = (r: number): string => `${+(r * 100).toFixed(4)}%`;
+
+export function evaluateSlos(specs: readonly SloSpec[], ctx: SloContext): SloEvaluation {
+  const verdicts: SloVerdict[] = [];
+  const projections: MonthlyProjection[] = [];
+  specs.forEach((spec, index) => {
+    const id = spec.id ?? `${spec.kind}-${index + 1}`;
+    if (spec.kind === "time-to-detect" || spec.kind === "time-to-recover") {
+      verdicts.push(...faultVerdicts(spec, id, ctx.faults));
+    } else if (spec.kind === "projected-monthly-availability") {
+      const p = projectionFor(spec, ctx);
+      projections.push(p);
+      verdicts.push(
+        judge(
+          {
+            id,
+            description: `projected monthly availability >= ${pct(spec.min)} (mean over ${p.months} months)`,
+            metric: "projection.meanAvailability",
+            comparator: ">=",
+            bound: spec.min,
+            unit: "ratio",
+          },
+          p.meanAvailability,
+        ),
+      );
+    } else {
+      verdicts.push(simpleVerdict(spec, id, ctx));
+    }
+  });
+  return { verdicts, projections };
+}
+
+type SimpleSpec = Extract<SloSpec, { kind: "availability" | "uptime" | "latency" | "error-budget-burn" }>;
+
+function simpleVerdict(spec: SimpleSpec, id: string, ctx: SloContext): SloVerdict {
+  const c = ctx.columns;
+  switch (spec.kind) {
+    case "availability": {
+      const dg = spec.degradedCountsAsGood ?? true;
+      const d = `availability >= ${pct(spec.min)}${dg ? "" : " (degraded counts as down)"}`;
+      const m = availability(countRows(c), dg);
+      return judge(
+        { id, description: d, metric: "availability", comparator: ">=", bound: spec.min, unit: "ratio" },
+        m,
+      );
+    }
+    case "uptime": {
+      const windowMs = spec.window ?? 1000;
+      const threshold = spec.threshold ?? 0.99;
+      const w = windowStats(c, {
+        durationMs: ctx.durationMs,
+        windowMs,
+        threshold,
+        degradedCountsAsGood: spec.degradedCountsAsGood ?? true,
+      });
+      const d = `uptime >= ${pct(spec.min)} (${windowMs} ms windows, up when good ratio >= ${pct(threshold)})`;
+      return judge(
+        { id, description: d, metric: "uptime", comparator: ">=", bound: spec.min, unit: "ratio" },
+        uptime(w),
+      );
+    }
+    case "latency":
+      return latencyVerdict(spec, id, ctx);
+    case "error-budget-burn": {
+      const b = errorBudget(countRows(c), spec.target, true);
+      const d = `error-budget burn <= ${spec.max} (budget at ${pct(spec.target)})`;
+      return judge(
+        { id, description: d, metric: "errorBudget.burn", comparator: "<=", bound: spec.max, unit: "ratio" },
+        b.burn ?? (b.badRequests === 0 ? 0 : null),
+      );
+    }
+    default: {
+      const never: never = spec;
+      return never;
+    }
+  }
+}
+
+function latencyVerdict(
+  spec: Extract<SloSpec, { kind: "latency" }>,
+  id: string,
+  ctx: SloContext,
+): SloVerdict {
+  const from = spec.from ?? "intended";
+  const phase = spec.phase ?? "all";
+  const [lo, hi] = phaseRows(ctx.columns, ctx.phases, phase);
+  const s = latencyOf(ctx.columns, lo, hi, from);
+  const measured = spec.percentile === 50 ? s.p50 : spec.percentile === 95 ? s.p95 : s.p99;
+  const d = `P${spec.percentile} latency (${from === "intended" ? "from intended send" : "service time"}, ${phase}) <= ${spec.max} ms`;
+  return judge(
+    {
+      id,
+      description: d,
+      metric: `latency.${from}.${phase}.p${spec.percentile}`,
+      comparator: "<=",
+      bound: spec.max,
+      unit: "ms",
+    },
+    measured,
+  );
+}
+
+function faultVerdicts(
+  spec: Extract<SloSpec, { kind: "time-to-detect" | "time-to-recover" }>,
+  id: string,
+  faults: readonly FaultAnalysis[],
+): SloVerdict[] {
+  const chosen = spec.fault === undefined ? faults : faults.filter((f) => f.id === spec.fault);
+  const detect = spec.kind === "time-to-detect";
+  if (chosen.length === 0) {
+    const d = `${detect ? "time to detect" : "time to recover"} <= ${spec.max} ms: no such fault ${spec.fault ?? "in this run"}`;
+    return [
+      judge(
+        {
+          id,
+          description: d,
+          metric: detect ? "timeToDetectMs" : "timeToRecoverMs",
+          comparator: "<=",
+          bound: spec.max,
+          unit: "ms",
+        },
+        null,
+      ),
+    ];
+  }
+  return chosen.map((f) =>
+    judge(
+      {
+        id: chosen.length > 1 ? `${id}/${f.id}` : id,
+        description: `${detect ? "time to detect" : "time to recover"} ${f.id} <= ${spec.max} ms`,
+        metric: detect ? "timeToDetectMs" : "timeToRecoverMs",
+        comparator: "<=",
+        bound: spec.max,
+        unit: "ms",
+        faultId: f.id,
+      },
+      detect ? f.timeToDetectMs : f.timeToRecoverMs,
+    ),
+  );
+}
+
+/** Kinds given a frequency but not measured in this run contribute no downtime (stated in the inputs). */
+function projectionFor(
+  spec: Extract<SloSpec, { kind: "projected-monthly-availability" }>,
+  ctx: SloContext,
+): MonthlyProjection {
+  const measured = downtimeByKind(ctx.faults);
+  const inputs = Object.entries(spec.frequency)
+    .filter(([kind]) => measured.has(kind))
+    .map(([kind, perMonth]) => ({ kind, perMonth, downtimeMs: measured.get(kind) as number }));
+  return projectMonthly(inputs, spec.min, spec.months ?? 10_000, ctx.seed);
+}
