@@ -22,7 +22,7 @@ export type RejectionReason = "queue_full" | "queue_timeout" | "draining";
 
 interface Waiter {
   readonly start: () => void;
-  readonly fail: (e: unknown) => void;
+  readonly fail: (e: Error) => void;
   timer?: TimerHandle;
 }
 
