@@ -1,0 +1,191 @@
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { toApiError } from "./errors.js";
+import type { ProxyCollection } from "./proxy-collection.js";
+
+/** The version this server's API matches; /version answers it as the real server words it. */
+export const TOXIPROXY_VERSION = "2.12.0";
+
+interface Reply {
+  readonly status: number;
+  readonly body?: string;
+  readonly contentType?: string;
+}
+
+interface Request {
+  readonly params: readonly string[];
+  readonly body: string;
+}
+
+type Handler = (collection: ProxyCollection, request: Request) => Promise<Reply> | Reply;
+
+interface Route {
+  /** Path segments; ":" marks a parameter (one non-empty segment). */
+  readonly path: readonly string[];
+  readonly methods: Readonly<Record<string, Handler>>;
+}
+
+/** Go's json.Marshal escapes these for HTML safety; so do we, for byte-equal bodies. */
+function goJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+const json = (status: number, value: unknown): Reply => ({
+  status,
+  body: goJson(value),
+  contentType: "application/json",
+});
+const noContent: Reply = { status: 204 };
+
+const routes: readonly Route[] = [
+  { path: ["reset"], methods: { POST: async (c) => (await c.reset(), noContent) } },
+  {
+    path: ["proxies"],
+    methods: {
+      GET: (c) => json(200, c.list()),
+      POST: async (c, r) => json(201, await c.create(r.body)),
+    },
+  },
+  {
+    path: ["populate"],
+    methods: {
+      POST: async (c, r) => {
+        const result = await c.populate(r.body);
+        return json(result.status, result.body);
+      },
+    },
+  },
+  {
+    path: ["proxies", ":"],
+    methods: {
+      GET: (c, r) => json(200, c.get(param(r, 0)).json()),
+      POST: async (c, r) => json(200, await c.update(param(r, 0), r.body)),
+      PATCH: async (c, r) => json(200, await c.update(param(r, 0), r.body)),
+      DELETE: async (c, r) => (await c.remove(param(r, 0)), noContent),
+    },
+  },
+  {
+    path: ["proxies", ":", "toxics"],
+    methods: {
+      GET: (c, r) => json(200, c.get(param(r, 0)).toxics.list()),
+      POST: async (c, r) => json(200, await c.get(param(r, 0)).toxics.add(r.body)),
+    },
+  },
+  {
+    path: ["proxies", ":", "toxics", ":"],
+    methods: {
+      GET: (c, r) => json(200, c.get(param(r, 0)).toxics.get(param(r, 1))),
+      POST: async (c, r) => json(200, await c.get(param(r, 0)).toxics.update(param(r, 1), r.body)),
+      PATCH: async (c, r) => json(200, await c.get(param(r, 0)).toxics.update(param(r, 1), r.body)),
+      DELETE: async (c, r) => (await c.get(param(r, 0)).toxics.remove(param(r, 1)), noContent),
+    },
+  },
+  {
+    path: ["version"],
+    methods: {
+      GET: () => ({
+        status: 200,
+        body: `{"version": "${TOXIPROXY_VERSION}"}\n`,
+        contentType: "application/json;charset=utf-8",
+      }),
+    },
+  },
+];
+
+function param(request: Request, index: number): string {
+  return request.params[index];
+}
+
+function match(route: Route, segments: readonly string[]): string[] | undefined {
+  if (route.path.length !== segments.length) return undefined;
+  const params: string[] = [];
+  for (const [i, part] of route.path.entries()) {
+    const segment = segments[i];
+    if (part === ":") {
+      if (segment === "") return undefined;
+      params.push(segment);
+    } else if (part !== segment) return undefined;
+  }
+  return params;
+}
+
+function pathSegments(url: string): string[] | undefined {
+  const path = url.split("?")[0] ?? "";
+  if (!path.startsWith("/")) return undefined;
+  try {
+    return path.slice(1).split("/").map(decodeURIComponent);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A request id in the shape of the real server's (a 20-character xid). */
+function requestId(): string {
+  const alphabet = "0123456789abcdefghijklmnopqrstuv";
+  return [...randomBytes(20)].map((b) => alphabet[b & 31]).join("");
+}
+
+function send(response: ServerResponse, reply: Reply): void {
+  if (reply.contentType) response.setHeader("Content-Type", reply.contentType);
+  response.statusCode = reply.status;
+  response.end(reply.body ?? "");
+}
+
+/** Go's http.Error: text/plain, nosniff, body plus a newline. */
+function plainError(response: ServerResponse, status: number, text: string): void {
+  response.setHeader("X-Content-Type-Options", "nosniff");
+  send(response, { status, body: `${text}\n`, contentType: "text/plain; charset=utf-8" });
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const part of request) parts.push(part as Buffer);
+  return Buffer.concat(parts).toString("utf8");
+}
+
+/**
+ * The HTTP handler: routing as gorilla/mux does it (unknown path 404 with Go's text, known
+ * path with another verb 405 and no body), then on matched routes the request-id header and
+ * the 403 for browsers, then the route. Every error goes through toApiError.
+ */
+export function apiHandler(collection: ProxyCollection): (req: IncomingMessage, res: ServerResponse) => void {
+  return (request, response) => {
+    void handle(collection, request, response).catch((error: unknown) => {
+      const api = toApiError(error);
+      if (!response.headersSent)
+        plainError(response, api.status, goJson({ error: api.message, status: api.status }));
+    });
+  };
+}
+
+async function handle(
+  collection: ProxyCollection,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const segments = pathSegments(request.url ?? "");
+  const matched =
+    segments && routes.map((route) => ({ route, params: match(route, segments) })).find((m) => m.params);
+  if (!matched?.params) {
+    request.resume();
+    plainError(response, 404, "404 page not found");
+    return;
+  }
+  const handler = matched.route.methods[request.method ?? ""];
+  if (!handler) {
+    request.resume();
+    send(response, { status: 405 });
+    return;
+  }
+  response.setHeader("X-Toxiproxy-Request-Id", requestId());
+  if ((request.headers["user-agent"] ?? "").startsWith("Mozilla/")) {
+    request.resume();
+    plainError(response, 403, "User agent not allowed");
+    return;
+  }
+  const body = await readBody(request);
+  send(response, await handler(collection, { params: matched.params, body }));
+}
