@@ -1,0 +1,77 @@
+import { LABELS } from "./labels.js";
+import { IMAGE_PATHS } from "./rootfs.js";
+
+export const IMAGE_KINDS = ["runtime", "reference", "toxiproxy"] as const;
+export type ImageKind = (typeof IMAGE_KINDS)[number];
+
+export const IMAGE_REPOS: Readonly<Record<ImageKind, string>> = {
+  runtime: "faultline/runtime",
+  reference: "faultline/reference",
+  toxiproxy: "faultline/toxiproxy",
+};
+
+/** Ports the services listen on inside their containers. */
+export const CONTAINER_PORTS = { reference: 8080, toxiproxyApi: 8474 } as const;
+
+/** Where the reference service keeps its state inside the container. */
+export const REFERENCE_STATE_DIR = `${IMAGE_PATHS.stateDir}/reference`;
+
+export function imageRef(kind: ImageKind, tag: string): string {
+  return `${IMAGE_REPOS[kind]}:${tag}`;
+}
+
+const node = IMAGE_PATHS.node;
+const dist = `${IMAGE_PATHS.app}/dist`;
+
+/** Entry module (under /app/dist) of each service image. */
+export const ENTRY_MODULES: Readonly<Record<Exclude<ImageKind, "runtime">, string>> = {
+  reference: "reference-service/main.js",
+  toxiproxy: "harness/toxiproxy/main.js",
+};
+
+/** The health check as a node one-shot (the image has no shell and no curl). */
+function healthcheck(url: string): string {
+  return `HEALTHCHECK --interval=2s --timeout=2s --start-period=5s --retries=3 CMD ["${node}", "${dist}/harness/docker/healthcheck.js", "${url}"]`;
+}
+
+/** Dockerfile of a service image; only metadata on top of the runtime image. */
+export function dockerfileFor(kind: ImageKind, tag: string): string {
+  const from = `FROM ${imageRef("runtime", tag)}`;
+  const label = `LABEL ${LABELS.managed}="true" ${LABELS.image}="${kind}"`;
+  switch (kind) {
+    case "runtime":
+      return [from, label, `ENTRYPOINT ["${node}"]`, ""].join("\n");
+    case "reference": {
+      const p = CONTAINER_PORTS.reference;
+      return [
+        from,
+        label,
+        `WORKDIR ${IMAGE_PATHS.app}`,
+        `EXPOSE ${p}`,
+        // SIGTERM is the service's drain signal; give it the drain budget before SIGKILL.
+        "STOPSIGNAL SIGTERM",
+        healthcheck(`http://127.0.0.1:${p}/health/ready`),
+        `ENTRYPOINT ["${node}", "${dist}/${ENTRY_MODULES.reference}"]`,
+        `CMD ["--host", "0.0.0.0", "--port", "${p}", "--state-dir", "${REFERENCE_STATE_DIR}"]`,
+        "",
+      ].join("\n");
+    }
+    case "toxiproxy": {
+      const p = CONTAINER_PORTS.toxiproxyApi;
+      return [
+        from,
+        label,
+        `WORKDIR ${IMAGE_PATHS.app}`,
+        `EXPOSE ${p}`,
+        healthcheck(`http://127.0.0.1:${p}/version`),
+        `ENTRYPOINT ["${node}", "${dist}/${ENTRY_MODULES.toxiproxy}"]`,
+        `CMD ["--host", "0.0.0.0", "--port", "${p}"]`,
+        "",
+      ].join("\n");
+    }
+    default: {
+      const never: never = kind;
+      throw new Error(`unknown image kind ${String(never)}`);
+    }
+  }
+}

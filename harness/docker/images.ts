@@ -1,0 +1,124 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type Docker from "dockerode";
+import { RunNotPossibleError } from "../../common/errors.js";
+import { dockerMessage } from "./client.js";
+import { LABELS } from "./labels.js";
+import { followProgress } from "./progress.js";
+import { IMAGE_PATHS, stageRootfs } from "./rootfs.js";
+import { IMAGE_KINDS, dockerfileFor, imageRef, type ImageKind } from "./image-specs.js";
+
+export interface BuildImagesOptions {
+  readonly docker: Docker;
+  readonly projectRoot: string;
+  /** Tag for every image (default "local"). */
+  readonly tag?: string;
+  /** Which images; the runtime image is always built first when any other is asked for. */
+  readonly kinds?: readonly ImageKind[];
+  readonly nodeBinary?: string;
+  readonly log?: (line: string) => void;
+}
+
+export interface BuiltImage {
+  readonly kind: ImageKind;
+  readonly ref: string;
+  readonly id: string;
+  readonly sizeBytes: number;
+}
+
+export interface BuildImagesResult {
+  readonly images: readonly BuiltImage[];
+  readonly durationMs: number;
+}
+
+/**
+ * Builds faultline's images without any registry: the runtime image is a root filesystem
+ * made from this machine's node binary, its shared libraries and the project, imported as a
+ * tar (`docker import`); the reference-service and proxy images are `FROM` it with only
+ * metadata on top (entrypoint, health check, labels), so they share its single layer.
+ */
+export async function buildImages(opts: BuildImagesOptions): Promise<BuildImagesResult> {
+  const started = performance.now();
+  const tag = opts.tag ?? "local";
+  const log = opts.log ?? (() => {});
+  const kinds = opts.kinds ?? IMAGE_KINDS;
+  const images: BuiltImage[] = [];
+  const stage = await mkdtemp(join(tmpdir(), "faultline-rootfs-"));
+  try {
+    log(`staging root filesystem in ${stage}`);
+    await stageRootfs({
+      projectRoot: opts.projectRoot,
+      nodeBinary: opts.nodeBinary ?? process.execPath,
+      dir: stage,
+    });
+    log("importing runtime image");
+    images.push(await importRuntime(opts.docker, stage, tag));
+  } finally {
+    await rm(stage, { recursive: true, force: true });
+  }
+  for (const kind of kinds) {
+    if (kind === "runtime") continue;
+    log(`building ${imageRef(kind, tag)}`);
+    images.push(await buildOnRuntime(opts.docker, kind, tag, log));
+  }
+  return { images: images.filter((i) => kinds.includes(i.kind)), durationMs: performance.now() - started };
+}
+
+async function importRuntime(docker: Docker, stage: string, tag: string): Promise<BuiltImage> {
+  const ref = imageRef("runtime", tag);
+  const [repo] = ref.split(":");
+  const tar = spawn("tar", ["-C", stage, "--numeric-owner", "--owner=0", "--group=0", "-cf", "-", "."], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  tar.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+  const tarExit = new Promise<number>((resolve) => tar.on("close", (code) => resolve(code ?? 1)));
+  try {
+    const stream = await docker.importImage(tar.stdout, {
+      repo,
+      tag,
+      changes: [
+        `LABEL ${LABELS.managed}=true ${LABELS.image}=runtime`,
+        `ENTRYPOINT ["${IMAGE_PATHS.node}"]`,
+        `WORKDIR ${IMAGE_PATHS.app}`,
+      ],
+    } as unknown as object);
+    await followProgress(docker, stream);
+  } catch (error) {
+    throw new RunNotPossibleError(`docker import of ${ref} failed: ${dockerMessage(error)}`);
+  }
+  const code = await tarExit;
+  if (code !== 0)
+    throw new RunNotPossibleError(`tar of the root filesystem failed (exit ${code}): ${stderr.trim()}`);
+  return inspectBuilt(docker, "runtime", ref);
+}
+
+async function buildOnRuntime(
+  docker: Docker,
+  kind: ImageKind,
+  tag: string,
+  log: (line: string) => void,
+): Promise<BuiltImage> {
+  const ref = imageRef(kind, tag);
+  const ctx = await mkdtemp(join(tmpdir(), "faultline-build-"));
+  try {
+    await writeFile(join(ctx, "Dockerfile"), dockerfileFor(kind, tag));
+    const stream = await docker.buildImage(
+      { context: ctx, src: ["Dockerfile"] },
+      { t: ref, rm: true, forcerm: true, labels: { [LABELS.managed]: "true", [LABELS.image]: kind } },
+    );
+    await followProgress(docker, stream, (line) => log(`  ${line}`));
+  } catch (error) {
+    throw new RunNotPossibleError(`building ${ref} failed: ${dockerMessage(error)}`);
+  } finally {
+    await rm(ctx, { recursive: true, force: true });
+  }
+  return inspectBuilt(docker, kind, ref);
+}
+
+async function inspectBuilt(docker: Docker, kind: ImageKind, ref: string): Promise<BuiltImage> {
+  const info = await docker.getImage(ref).inspect();
+  return { kind, ref, id: info.Id, sizeBytes: info.Size };
+}
