@@ -181,6 +181,9 @@ export const heartbeatSchema = z.object({
   /** Fraction 0..1 of the KV budget in use (vllm:kv_cache_usage_perc). */
   kvUsage: z.number().nonnegative(),
   models: z.array(modelStatusSchema),
+  /** Wire ids of the requests the worker holds (running or waiting), so the client can tell a
+   * request whose last frame was lost from one still in progress. Capped at 512. */
+  requestIds: z.array(z.string()).default([]),
   counters: z.object({
     promptTokens: z.number().int().nonnegative(),
     generationTokens: z.number().int().nonnegative(),

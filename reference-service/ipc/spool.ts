@@ -1,0 +1,256 @@
+/**
+ * A spool directory: writers drop frame files atomically (temp file in the same directory,
+ * then rename), a reader picks them up in name order, validates, consumes (deletes) or
+ * quarantines them. The reader never throws on a bad file: every rejection is quarantined
+ * (with its kind in the file name) and reported through `onReject`, which the API turns into
+ * faultline_ipc_frames_corrupt_total{kind}.
+ */
+import { watch, type FSWatcher } from "node:fs";
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { z } from "zod";
+import type { Clock, TimerHandle } from "../../common/clock.js";
+import { decodeFrame, encodeFrame } from "./frame.js";
+import {
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  FRAME_FILE_SUFFIX,
+  REQUEST_ID_PATTERN,
+  TMP_FILE_PREFIX,
+  type SpoolRejectKind,
+} from "./protocol.js";
+
+let tmpCounter = 0;
+
+/** Writes `data` to dir/name so that readers see either nothing or the whole file. */
+export async function writeFileAtomic(dir: string, name: string, data: Buffer | string): Promise<void> {
+  const tmp = join(dir, `${TMP_FILE_PREFIX}${process.pid}-${++tmpCounter}-${name}`);
+  await writeFile(tmp, data);
+  try {
+    await rename(tmp, join(dir, name));
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+}
+
+export function frameFileName(seq: number, requestId: string): string {
+  return `${String(seq).padStart(10, "0")}-${requestId}${FRAME_FILE_SUFFIX}`;
+}
+
+/** The requestId a frame file's name claims, used to fail that request when its frame is bad. */
+export function requestIdFromFileName(name: string): string | undefined {
+  const bare = name.startsWith(TMP_FILE_PREFIX) ? name.replace(/^\.tmp-\d+-\d+-/, "") : name;
+  const m = /^\d{10}-(.+)\.frame$/.exec(bare);
+  return m?.[1] !== undefined && REQUEST_ID_PATTERN.test(m[1]) ? m[1] : undefined;
+}
+
+/** Sequenced, atomic frame writer for one direction of the spool. */
+export class SpoolWriter {
+  private seq = 0;
+  constructor(readonly dir: string) {}
+
+  async write(requestId: string, payload: unknown): Promise<string> {
+    this.seq = (this.seq + 1) >>> 0;
+    const name = frameFileName(this.seq, requestId);
+    await writeFileAtomic(this.dir, name, encodeFrame({ seq: this.seq, requestId }, payload));
+    return name;
+  }
+}
+
+export interface SpoolFrame<T> {
+  readonly file: string;
+  readonly seq: number;
+  readonly requestId: string;
+  readonly payload: T;
+}
+
+export interface SpoolRejection {
+  readonly kind: SpoolRejectKind;
+  readonly file: string;
+  /** From the frame header when it decoded, else from the file name (may be absent). */
+  readonly requestId: string | undefined;
+  readonly detail: string;
+}
+
+export interface SpoolReaderOptions<S extends z.ZodType> {
+  readonly dir: string;
+  readonly quarantineDir: string;
+  readonly schema: S;
+  readonly clock: Clock;
+  /** Returns the frame's send time (epoch ms) for the stale check. */
+  readonly sentAtMs: (payload: z.output<S>) => number;
+  /** Handles a valid frame; returning a kind rejects it instead (e.g. "orphan"). Must not throw. */
+  readonly onFrame: (frame: SpoolFrame<z.output<S>>) => SpoolRejectKind | undefined | void;
+  readonly onReject: (rejection: SpoolRejection) => void;
+  readonly pollIntervalMs?: number;
+  readonly staleFrameMs?: number;
+  /** Temp files older than this belong to a writer that died mid-write. */
+  readonly partialAfterMs?: number;
+  readonly maxPayloadBytes?: number;
+  /** Quarantine at most this many files per reader; beyond it bad files are deleted. */
+  readonly maxQuarantined?: number;
+}
+
+const DEDUPE_MEMORY = 4096;
+
+/**
+ * Watches a spool directory with fs.watch plus a poll (fs.watch can miss events, and does not
+ * work on every file system). Scans are serialized; a request for a scan during a scan runs
+ * one more scan afterwards.
+ */
+export class SpoolReader<S extends z.ZodType> {
+  private watcher: FSWatcher | undefined;
+  private pollTimer: TimerHandle | undefined;
+  private scanning: Promise<void> | undefined;
+  private rescan = false;
+  private closed = false;
+  private readonly seen = new Map<string, true>();
+  private readonly ignored = new Set<string>();
+  private quarantined = 0;
+
+  constructor(private readonly o: SpoolReaderOptions<S>) {}
+
+  async start(): Promise<void> {
+    await mkdir(this.o.dir, { recursive: true });
+    await mkdir(this.o.quarantineDir, { recursive: true });
+    try {
+      this.watcher = watch(this.o.dir, () => void this.scan());
+      this.watcher.on("error", () => this.watcher?.close());
+    } catch {
+      this.watcher = undefined; // the poll alone still works
+    }
+    this.schedulePoll();
+    await this.scan();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.watcher?.close();
+    this.o.clock.clearTimeout(this.pollTimer);
+  }
+
+  /** Scans now (also what the watcher and poll call). Resolves when this scan is done. */
+  scan(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.scanning) {
+      this.rescan = true;
+      return this.scanning;
+    }
+    this.scanning = this.scanLoop().finally(() => {
+      this.scanning = undefined;
+    });
+    return this.scanning;
+  }
+
+  private schedulePoll(): void {
+    if (this.closed) return;
+    this.pollTimer = this.o.clock.setTimeout(() => {
+      void this.scan().finally(() => this.schedulePoll());
+    }, this.o.pollIntervalMs ?? 25);
+  }
+
+  private async scanLoop(): Promise<void> {
+    do {
+      this.rescan = false;
+      let names: string[];
+      try {
+        names = (await readdir(this.o.dir)).sort();
+      } catch {
+        return; // directory gone (state dir being reset): next poll tries again
+      }
+      for (const name of names) {
+        if (this.closed) return;
+        if (this.ignored.has(name)) continue;
+        await this.handle(name);
+      }
+    } while (this.rescan && !this.closed);
+  }
+
+  private async handle(name: string): Promise<void> {
+    const path = join(this.o.dir, name);
+    if (name.startsWith(TMP_FILE_PREFIX)) {
+      await this.checkAbandonedTemp(name, path);
+      return;
+    }
+    let buf: Buffer;
+    try {
+      buf = await readFile(path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return; // consumed or deleted between readdir and read
+      await this.reject(name, "unreadable", requestIdFromFileName(name), String(code ?? e));
+      return;
+    }
+    const decoded = decodeFrame(buf, this.o.schema, this.o.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
+    if (!decoded.ok) {
+      await this.reject(name, decoded.reason, requestIdFromFileName(name), decoded.detail);
+      return;
+    }
+    const key = `${decoded.requestId}#${decoded.seq}`;
+    if (this.seen.has(key)) {
+      await this.reject(name, "duplicate", decoded.requestId, `seq ${decoded.seq} already consumed`);
+      return;
+    }
+    const age = this.o.clock.now() - this.o.sentAtMs(decoded.payload);
+    if (age > (this.o.staleFrameMs ?? 30_000)) {
+      await this.reject(name, "stale", decoded.requestId, `sent ${age} ms ago`);
+      return;
+    }
+    this.remember(key);
+    const frame = { file: name, seq: decoded.seq, requestId: decoded.requestId, payload: decoded.payload };
+    const verdict = this.deliver(frame);
+    if (verdict) {
+      await this.reject(name, verdict, decoded.requestId, "rejected by handler");
+      return;
+    }
+    await unlink(path).catch(() => undefined); // already gone = deleted in flight; we have it
+  }
+
+  private deliver(frame: SpoolFrame<z.output<S>>): SpoolRejectKind | undefined {
+    try {
+      return this.o.onFrame(frame) ?? undefined;
+    } catch (e) {
+      // A handler bug must not stop the reader; the frame is consumed.
+      process.emitWarning(`spool handler threw on ${frame.file}: ${String(e)}`);
+      return undefined;
+    }
+  }
+
+  private remember(key: string): void {
+    this.seen.set(key, true);
+    if (this.seen.size > DEDUPE_MEMORY) {
+      const oldest = this.seen.keys().next().value;
+      if (oldest !== undefined) this.seen.delete(oldest);
+    }
+  }
+
+  private async checkAbandonedTemp(name: string, path: string): Promise<void> {
+    try {
+      const s = await stat(path);
+      if (this.o.clock.now() - s.mtimeMs <= (this.o.partialAfterMs ?? 5_000)) return;
+    } catch {
+      return;
+    }
+    await this.reject(name, "partial", requestIdFromFileName(name), "temp file abandoned mid-write");
+  }
+
+  private async reject(name: string, kind: SpoolRejectKind, requestId: string | undefined, detail: string) {
+    const from = join(this.o.dir, name);
+    try {
+      if (this.quarantined < (this.o.maxQuarantined ?? 1000)) {
+        await rename(from, join(this.o.quarantineDir, `${this.o.clock.now()}-${kind}--${name}`));
+        this.quarantined++;
+      } else {
+        await unlink(from);
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return; // someone else took it
+      this.ignored.add(name); // cannot move or delete it: skip it from now on, report once
+    }
+    try {
+      this.o.onReject({ kind, file: name, requestId, detail });
+    } catch {
+      // a metrics callback failing must not stop the reader
+    }
+  }
+}

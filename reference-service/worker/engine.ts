@@ -1,0 +1,221 @@
+/**
+ * The worker's scheduler: admits requests up to a running cap (shrunk to 1 under memory
+ * pressure), queues the rest up to a bound, and runs each generation against the simulated
+ * device: model lease, KV cache per token, prefill and per-token latency, deadline. A failure
+ * of one request becomes an error event for that request only.
+ */
+import type { Clock } from "../../common/clock.js";
+import { BackendTimeoutError, GpuOutOfMemoryError } from "../backend-errors.js";
+import type { GenerationRequest } from "../backend.js";
+import type { VramLedger } from "../gpu/ledger.js";
+import type { Lease, ModelManager } from "../gpu/models.js";
+import { countTokens, embed, interTokenMs, naturalLength, prefillMs, tokenText } from "../gpu/synth.js";
+import { errorCodeOf } from "../ipc/error-codes.js";
+import type { ResponseEvent } from "../ipc/protocol.js";
+
+export interface EngineOptions {
+  readonly clock: Clock;
+  readonly models: ModelManager;
+  readonly ledger: VramLedger;
+  readonly kvBytesPerToken: number;
+  readonly maxRunning: number;
+  readonly maxWaiting: number;
+  readonly pressureThreshold: number;
+  readonly emit: (wireId: string, event: ResponseEvent) => void;
+}
+
+interface Job {
+  readonly wireId: string;
+  readonly request: GenerationRequest;
+  readonly controller: AbortController;
+}
+
+export interface EngineCounters {
+  promptTokens: number;
+  generationTokens: number;
+  preemptions: number;
+  requestsFinished: number;
+  oomErrors: number;
+}
+
+export class Engine {
+  private readonly jobs = new Map<string, Job>();
+  private readonly queue: Job[] = [];
+  private runningCount = 0;
+  private draining = false;
+  private idleWaiters: (() => void)[] = [];
+  lastTokenAtMs: number | null = null;
+  readonly counters: EngineCounters = {
+    promptTokens: 0,
+    generationTokens: 0,
+    preemptions: 0,
+    requestsFinished: 0,
+    oomErrors: 0,
+  };
+
+  constructor(private readonly o: EngineOptions) {}
+
+  get running(): number {
+    return this.runningCount;
+  }
+
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  get requestIds(): string[] {
+    return [...this.jobs.keys()];
+  }
+
+  /** Takes a request; its events (or one error event) go to `emit`. */
+  submit(wireId: string, request: GenerationRequest): void {
+    if (this.jobs.has(wireId)) return; // a duplicate that slipped past the spool's dedupe
+    if (this.draining) {
+      this.o.emit(wireId, { type: "error", code: "worker_unavailable", message: "worker is shutting down" });
+      return;
+    }
+    if (this.queue.length >= this.o.maxWaiting && this.runningCount >= this.capacity()) {
+      this.o.emit(wireId, { type: "error", code: "worker_unavailable", message: "worker queue is full" });
+      return;
+    }
+    const job = { wireId, request, controller: new AbortController() };
+    this.jobs.set(wireId, job);
+    this.queue.push(job);
+    this.pump();
+  }
+
+  /** Stops a request at once, frees its slot and KV; no further events are sent for it. */
+  cancel(wireId: string): boolean {
+    const job = this.jobs.get(wireId);
+    if (!job) return false;
+    const queued = this.queue.indexOf(job);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+      this.finish(job, false);
+    }
+    job.controller.abort(new Error("cancelled"));
+    return true;
+  }
+
+  /** Refuses new requests from now on; resolves once every accepted one has finished. */
+  drain(): Promise<void> {
+    this.draining = true;
+    return this.idle();
+  }
+
+  /** Fails every request still held (shutdown deadline passed). */
+  abortAll(message: string): void {
+    for (const job of [...this.jobs.values()]) {
+      this.o.emit(job.wireId, { type: "error", code: "worker_unavailable", message });
+      this.cancel(job.wireId);
+    }
+  }
+
+  idle(): Promise<void> {
+    if (this.jobs.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Running cap: the configured one, or 1 while memory is above the pressure threshold. */
+  capacity(): number {
+    const { ledger, models, pressureThreshold, maxRunning } = this.o;
+    if (ledger.usage <= pressureThreshold) return maxRunning;
+    models.evictIdle();
+    return ledger.usage <= pressureThreshold ? maxRunning : 1;
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && this.runningCount < this.capacity()) {
+      const job = this.queue.shift();
+      if (!job) break;
+      this.runningCount++;
+      void this.run(job);
+    }
+  }
+
+  private async run(job: Job): Promise<void> {
+    let lease: Lease | undefined;
+    try {
+      this.checkDeadline(job);
+      lease = await this.o.models.acquire(job.request.model);
+      job.controller.signal.throwIfAborted();
+      if (job.request.kind === "embedding") await this.embedJob(job, lease);
+      else await this.generateJob(job, lease);
+    } catch (err) {
+      if (!job.controller.signal.aborted) this.fail(job, err);
+    } finally {
+      lease?.release(job.request.keepAliveMs);
+      this.runningCount--;
+      this.finish(job, true);
+      this.pump();
+    }
+  }
+
+  private fail(job: Job, err: unknown): void {
+    if (err instanceof GpuOutOfMemoryError) this.counters.oomErrors++;
+    const message = err instanceof Error ? err.message : String(err);
+    this.o.emit(job.wireId, { type: "error", code: errorCodeOf(err), message });
+  }
+
+  private finish(job: Job, ran: boolean): void {
+    this.o.ledger.freeKv(job.wireId);
+    this.jobs.delete(job.wireId);
+    if (ran) this.counters.requestsFinished++;
+    if (this.jobs.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private checkDeadline(job: Job): void {
+    if (this.o.clock.now() >= job.request.deadlineAtMs) {
+      throw new BackendTimeoutError(`deadline passed in the worker (request ${job.request.id})`);
+    }
+  }
+
+  /** Sleeps `ms`, but never past the request's deadline (then throws BackendTimeoutError). */
+  private async step(job: Job, ms: number): Promise<void> {
+    const remaining = job.request.deadlineAtMs - this.o.clock.now();
+    if (ms >= remaining) {
+      await this.o.clock.sleep(Math.max(0, remaining), job.controller.signal);
+      this.checkDeadline(job);
+    }
+    if (ms > 0) await this.o.clock.sleep(ms, job.controller.signal);
+  }
+
+  private async generateJob(job: Job, lease: Lease): Promise<void> {
+    const { request, wireId } = job;
+    const spec = lease.model;
+    const promptTokens = countTokens(request.prompt);
+    this.allocateKv(wireId, spec.device, promptTokens);
+    await this.step(job, prefillMs(spec, promptTokens));
+    this.counters.promptTokens += promptTokens;
+    const natural = naturalLength(request.prompt);
+    const n = Math.min(request.maxTokens, natural);
+    for (let i = 0; i < n; i++) {
+      if (i > 0) await this.step(job, interTokenMs(spec));
+      this.allocateKv(wireId, spec.device, 1);
+      this.o.emit(wireId, { type: "token", index: i, text: tokenText(request.prompt, i) });
+      this.counters.generationTokens++;
+      this.lastTokenAtMs = this.o.clock.now();
+    }
+    this.o.emit(wireId, {
+      type: "done",
+      finishReason: n < natural ? "length" : "stop",
+      usage: { promptTokens, completionTokens: n },
+    });
+  }
+
+  private async embedJob(job: Job, lease: Lease): Promise<void> {
+    const { request, wireId } = job;
+    const spec = lease.model;
+    const inputs = request.inputs ?? [request.prompt];
+    const promptTokens = inputs.reduce((s, t) => s + countTokens(t), 0);
+    this.allocateKv(wireId, spec.device, promptTokens);
+    await this.step(job, prefillMs(spec, promptTokens));
+    this.counters.promptTokens += promptTokens;
+    const vectors = inputs.map((t) => embed(t, spec.embeddingDim));
+    this.o.emit(wireId, { type: "embedding", vectors, usage: { promptTokens, completionTokens: 0 } });
+  }
+
+  private allocateKv(wireId: string, device: "gpu" | "cpu", tokens: number): void {
+    if (device === "gpu") this.o.ledger.allocateKv(wireId, tokens * this.o.kvBytesPerToken);
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Writes response events as frames, one request at a time in order: while a frame of a
+ * request is being written, its next events are queued and go out together in the next frame
+ * (part n+1). So a fast token stream costs fewer files, and parts of a request are renamed
+ * into place strictly in order.
+ */
+import type { Clock } from "../../common/clock.js";
+import type { SpoolWriter } from "../ipc/spool.js";
+import type { ResponseEvent, ResponsePayload } from "../ipc/protocol.js";
+
+interface Stream {
+  part: number;
+  queue: ResponseEvent[];
+  writing: boolean;
+}
+
+const TERMINAL = new Set<ResponseEvent["type"]>(["done", "embedding", "error", "ack"]);
+
+export class ResponseWriter {
+  private readonly streams = new Map<string, Stream>();
+  private pending = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly writer: SpoolWriter,
+    private readonly clock: Clock,
+    private readonly onWriteError: (wireId: string, err: unknown) => void,
+  ) {}
+
+  send(wireId: string, event: ResponseEvent): void {
+    let s = this.streams.get(wireId);
+    if (!s) {
+      s = { part: 0, queue: [], writing: false };
+      this.streams.set(wireId, s);
+    }
+    s.queue.push(event);
+    if (!s.writing) void this.flush(wireId, s);
+  }
+
+  /** Resolves once every queued event is on disk. */
+  idle(): Promise<void> {
+    if (this.pending === 0 && this.streams.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async flush(wireId: string, s: Stream): Promise<void> {
+    s.writing = true;
+    this.pending++;
+    while (s.queue.length > 0) {
+      const events = s.queue.splice(0);
+      const payload: ResponsePayload = { sentAtMs: this.clock.now(), part: s.part++, events };
+      try {
+        await this.writer.write(wireId, payload);
+      } catch (err) {
+        this.onWriteError(wireId, err); // the client's deadline or lost-frame check covers it
+      }
+      if (events.some((e) => TERMINAL.has(e.type)) && s.queue.length === 0) this.streams.delete(wireId);
+    }
+    s.writing = false;
+    this.pending--;
+    if (this.pending === 0 && this.streams.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+}

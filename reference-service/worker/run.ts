@@ -1,0 +1,213 @@
+/**
+ * Wires one model worker: spool reader (requests in), engine on the simulated device,
+ * response writer (events out), heartbeat loop. `startWorker` returns once the worker reads
+ * its spool; the preload continues in the background (phase "starting" until it settles).
+ */
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { Clock } from "../../common/clock.js";
+import { STATE_FILES } from "../contract.js";
+import { readCotenants } from "../gpu/cotenants.js";
+import { VramLedger } from "../gpu/ledger.js";
+import { ModelManager } from "../gpu/models.js";
+import { errorCodeOf } from "../ipc/error-codes.js";
+import {
+  FRAME_DECODE_REASONS,
+  requestPayloadSchema,
+  type RequestPayload,
+  type WorkerConfig,
+  type WorkerPhase,
+} from "../ipc/protocol.js";
+import {
+  SpoolReader,
+  SpoolWriter,
+  writeFileAtomic,
+  type SpoolFrame,
+  type SpoolRejection,
+} from "../ipc/spool.js";
+import { Engine } from "./engine.js";
+import { HeartbeatLoop } from "./heartbeat.js";
+import { ResponseWriter } from "./response-writer.js";
+
+export interface WorkerHandle {
+  phase(): WorkerPhase;
+  readonly engine: Engine;
+  readonly models: ModelManager;
+  /** Refuses new work, finishes in-flight work (at most shutdownTimeoutMs), stops. */
+  shutdown(): Promise<void>;
+}
+
+const NAK_KINDS = new Set<string>([...FRAME_DECODE_REASONS, "unreadable"]);
+
+export async function startWorker(
+  stateDir: string,
+  config: WorkerConfig,
+  clock: Clock,
+): Promise<WorkerHandle> {
+  const dir = (p: string): string => join(stateDir, p);
+  for (const d of [STATE_FILES.spoolRequests, STATE_FILES.spoolResponses, STATE_FILES.spoolQuarantine]) {
+    await mkdir(dir(d), { recursive: true });
+  }
+  await mkdir(dir(STATE_FILES.gpuCotenants), { recursive: true });
+  await writeFileAtomic(stateDir, STATE_FILES.workerPid, `${process.pid}\n`);
+
+  const { ledger, models, refreshCotenants } = buildDevice(dir(STATE_FILES.gpuCotenants), config, clock);
+  const responses = new ResponseWriter(new SpoolWriter(dir(STATE_FILES.spoolResponses)), clock, (id, err) =>
+    process.stderr.write(`worker: could not write response for ${id}: ${String(err)}\n`),
+  );
+  const engine = new Engine({
+    clock,
+    models,
+    ledger,
+    kvBytesPerToken: config.gpu.kvBytesPerToken,
+    maxRunning: config.maxRunning,
+    maxWaiting: config.maxWaiting,
+    pressureThreshold: config.gpu.pressureThreshold,
+    emit: (id, ev) => responses.send(id, ev),
+  });
+  let phase: WorkerPhase = "starting";
+  const framesRejected: Record<string, number> = {};
+  const handlers = requestHandlers(engine, models, responses);
+
+  const reader = new SpoolReader({
+    dir: dir(STATE_FILES.spoolRequests),
+    quarantineDir: dir(STATE_FILES.spoolQuarantine),
+    schema: requestPayloadSchema,
+    clock,
+    sentAtMs: (p) => p.sentAtMs,
+    pollIntervalMs: config.pollIntervalMs,
+    staleFrameMs: config.staleFrameMs,
+    maxPayloadBytes: config.maxPayloadBytes,
+    onFrame: (f) => handlers.onFrame(f),
+    onReject: (r) => {
+      framesRejected[r.kind] = (framesRejected[r.kind] ?? 0) + 1;
+      handlers.onReject(r);
+    },
+  });
+  const parentPid = process.ppid;
+  const heartbeat = new HeartbeatLoop(
+    stateDir,
+    clock,
+    {
+      pid: process.pid,
+      startedAtMs: clock.now(),
+      intervalMs: config.heartbeatIntervalMs,
+      engine,
+      ledger,
+      models,
+      kvBudgetBytes: () => Math.max(0, ledger.totalBytes - ledger.usedBytes + ledger.kvBytes),
+      framesRejected,
+      phase: () => phase,
+    },
+    async () => {
+      // An orphaned worker (API process killed) must not live on and hold the spool.
+      if (process.ppid !== parentPid) process.kill(process.pid, "SIGTERM");
+      await refreshCotenants();
+    },
+  );
+  await heartbeat.start();
+  await reader.start();
+  void preload(models, config.preload).finally(() => {
+    if (phase === "starting") phase = "ready";
+  });
+
+  return {
+    phase: () => phase,
+    engine,
+    models,
+    async shutdown() {
+      phase = "draining";
+      await bounded(clock, engine.drain(), config.shutdownTimeoutMs);
+      engine.abortAll("worker shut down before the request finished");
+      await bounded(clock, responses.idle(), 1000);
+      reader.close();
+      heartbeat.stop();
+      await heartbeat.writeNow().catch(() => undefined);
+    },
+  };
+}
+
+/** The simulated device: VRAM ledger fed by the co-tenant files, and the model manager on it. */
+export function buildDevice(cotenantDir: string, config: WorkerConfig, clock: Clock) {
+  const ledger = new VramLedger({
+    totalBytes: config.gpu.totalBytes,
+    reservedBytes: config.gpu.reservedBytes,
+  });
+  const refreshCotenants = async (): Promise<void> => {
+    ledger.setCotenantBytes((await readCotenants(cotenantDir)).bytes);
+  };
+  const models = new ModelManager({
+    clock,
+    ledger,
+    catalog: config.models,
+    minKvBytes: config.gpu.minKvBytes,
+    defaultKeepAliveMs: config.defaultKeepAliveMs,
+    temporaryKeepAliveMs: config.temporaryKeepAliveMs,
+    primary: config.preload,
+    refreshCotenants,
+  });
+  return { ledger, models, refreshCotenants };
+}
+
+async function preload(models: ModelManager, name: string | null): Promise<void> {
+  if (name === null) return;
+  try {
+    await models.load(name);
+  } catch (e) {
+    // The model shows as failed(reason) in the heartbeat; requests retry the load.
+    process.stderr.write(`worker: preload of ${name} failed: ${(e as Error).message}\n`);
+  }
+}
+
+function requestHandlers(engine: Engine, models: ModelManager, responses: ResponseWriter) {
+  const accepted = (id: string): void => responses.send(id, { type: "accepted", workerPid: process.pid });
+  const modelOp = (id: string, op: "load" | "unload", model: string, run: () => Promise<unknown>): void => {
+    accepted(id);
+    run().then(
+      () => responses.send(id, { type: "ack", op, model, state: models.state(model) }),
+      (err: unknown) =>
+        responses.send(id, { type: "error", code: errorCodeOf(err), message: (err as Error).message }),
+    );
+  };
+  return {
+    onFrame(f: SpoolFrame<RequestPayload>): undefined {
+      const p = f.payload;
+      switch (p.type) {
+        case "generate":
+          accepted(f.requestId);
+          engine.submit(f.requestId, p.request);
+          return;
+        case "cancel":
+          engine.cancel(f.requestId);
+          return;
+        case "load":
+          modelOp(f.requestId, "load", p.model, () => models.load(p.model, p.keepAliveMs));
+          return;
+        case "unload":
+          modelOp(f.requestId, "unload", p.model, () => models.unload(p.model));
+          return;
+        default: {
+          const never: never = p;
+          return never;
+        }
+      }
+    },
+    onReject(r: SpoolRejection): void {
+      if (r.requestId === undefined || !NAK_KINDS.has(r.kind)) return;
+      // NAK: fail that request at once rather than let the client wait for its deadline.
+      engine.cancel(r.requestId);
+      responses.send(r.requestId, {
+        type: "error",
+        code: "ipc_corrupt_frame",
+        message: `request frame rejected by the worker: ${r.kind} (${r.detail})`,
+      });
+    },
+  };
+}
+
+/** Waits for `p`, but at most `ms`. */
+async function bounded(clock: Clock, p: Promise<void>, ms: number): Promise<void> {
+  const timer = new AbortController();
+  await Promise.race([p, clock.sleep(ms, timer.signal).catch(() => undefined)]);
+  timer.abort();
+}
