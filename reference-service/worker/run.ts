@@ -45,11 +45,7 @@ export async function startWorker(
   clock: Clock,
 ): Promise<WorkerHandle> {
   const dir = (p: string): string => join(stateDir, p);
-  for (const d of [STATE_FILES.spoolRequests, STATE_FILES.spoolResponses, STATE_FILES.spoolQuarantine]) {
-    await mkdir(dir(d), { recursive: true });
-  }
-  await mkdir(dir(STATE_FILES.gpuCotenants), { recursive: true });
-  await writeFileAtomic(stateDir, STATE_FILES.workerPid, `${process.pid}\n`);
+  await prepareStateDir(stateDir);
 
   const { ledger, models, refreshCotenants } = buildDevice(dir(STATE_FILES.gpuCotenants), config, clock);
   const responses = new ResponseWriter(new SpoolWriter(dir(STATE_FILES.spoolResponses)), clock, (id, err) =>
@@ -125,6 +121,17 @@ export async function startWorker(
       await heartbeat.writeNow().catch(() => undefined);
     },
   };
+}
+
+async function prepareStateDir(stateDir: string): Promise<void> {
+  const dirs = [
+    STATE_FILES.spoolRequests,
+    STATE_FILES.spoolResponses,
+    STATE_FILES.spoolQuarantine,
+    STATE_FILES.gpuCotenants,
+  ];
+  for (const d of dirs) await mkdir(join(stateDir, d), { recursive: true });
+  await writeFileAtomic(stateDir, STATE_FILES.workerPid, `${process.pid}\n`);
 }
 
 /** The simulated device: VRAM ledger fed by the co-tenant files, and the model manager on it. */
