@@ -25,6 +25,25 @@ export interface Injector<Params, State extends JsonValue = JsonValue> {
   describe(params: Params, target: string): string;
   inject(params: Params, ctx: FaultContext): Promise<State>;
   revert(state: State, ctx: RevertContext): Promise<void>;
+  /**
+   * Undoes whatever an inject that never returned (the harness died mid-inject) may have
+   * done, from the params and the journaled pending context alone. Absent when inject has no
+   * effect to undo before it returns (instant faults). Must be idempotent, like revert.
+   */
+  revertPending?(params: Params, pending: PendingContext, ctx: RevertContext): Promise<void>;
+}
+
+/**
+ * What the journal records before inject runs: enough to find what a half-done inject
+ * planted, because injectors name everything they create after `occurrenceId`.
+ */
+export interface PendingContext {
+  readonly occurrenceId: string;
+  readonly targetName: string;
+  readonly stateDir: string | null;
+  readonly toxiproxy: { url: string; links: Readonly<Record<string, string>> } | null;
+  /** Pids of the process roles this kind aims at, as resolved just before inject. */
+  readonly pids: Readonly<Partial<Record<"api" | "worker" | "command", number>>>;
 }
 
 export type TargetRole =
@@ -56,6 +75,12 @@ export interface FaultContext {
   readonly signal: AbortSignal;
   /** Optional: fault kinds that act on the load (bursts) get the load controller. */
   readonly load?: { setRateMultiplier(multiplier: number): void };
+  /**
+   * Unique id of this occurrence ([A-Za-z0-9._-]); injectors name what they plant (toxics,
+   * files, cgroups) after it so cleanup can find it from the journal alone. The scheduler
+   * always sets it; injectors fall back to a random id when absent.
+   */
+  readonly occurrenceId?: string;
 }
 
 export interface RevertContext {

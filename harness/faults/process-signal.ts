@@ -1,0 +1,33 @@
+import { z } from "zod";
+import { FaultError } from "../../common/errors.js";
+import type { Injector } from "./injector.js";
+import { PROCESS_ROLES, describeVictim, resolveVictim, scopeSchema, signalTarget } from "./process-target.js";
+
+export const processSignalParams = z.strictObject({ scope: scopeSchema });
+export type ProcessSignalParams = z.infer<typeof processSignalParams>;
+
+/** An instant fault that sends one terminating signal; there is nothing to revert. */
+export function processSignalInjector(
+  kind: string,
+  signal: "SIGKILL" | "SIGTERM",
+  summary: string,
+): Injector<ProcessSignalParams, null> {
+  return {
+    kind,
+    summary,
+    params: processSignalParams,
+    targets: PROCESS_ROLES,
+    isInstant: () => true,
+    describe: (p, target) => `${signal} ${describeVictim(target, p.scope)}`,
+    async inject(p, ctx) {
+      const victim = await resolveVictim(ctx, p.scope);
+      try {
+        process.kill(signalTarget(victim), signal);
+      } catch (e) {
+        throw new FaultError(`${signal} to pid ${victim.pid} failed: ${(e as Error).message}`);
+      }
+      return null;
+    },
+    async revert() {},
+  };
+}

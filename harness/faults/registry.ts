@@ -1,0 +1,42 @@
+import { gpuOom } from "./gpu-oom.js";
+import type { AnyInjector } from "./injector.js";
+import { loadBurst } from "./load-burst.js";
+import { netBandwidth } from "./net-bandwidth.js";
+import { netDown } from "./net-down.js";
+import { netLatency } from "./net-latency.js";
+import { netLimitData } from "./net-limit-data.js";
+import { netResetPeer } from "./net-reset-peer.js";
+import { netSlicer } from "./net-slicer.js";
+import { netSlowClose } from "./net-slow-close.js";
+import { netTimeout } from "./net-timeout.js";
+import { processFreeze } from "./process-freeze.js";
+import { processKill } from "./process-kill.js";
+import { processRestart } from "./process-restart.js";
+import { processTerm } from "./process-term.js";
+
+/**
+ * Every fault kind, in one explicit table (no registration by import side effect). Adding a
+ * kind = one new module + one row here. Keys are the `kind` scenarios write.
+ */
+export const FAULT_KINDS = {
+  "process-kill": processKill,
+  "process-term": processTerm,
+  "process-freeze": processFreeze,
+  "process-restart": processRestart,
+  "gpu-oom": gpuOom,
+  "net-latency": netLatency,
+  "net-bandwidth": netBandwidth,
+  "net-slow-close": netSlowClose,
+  "net-timeout": netTimeout,
+  "net-reset-peer": netResetPeer,
+  "net-slicer": netSlicer,
+  "net-limit-data": netLimitData,
+  "net-down": netDown,
+  "load-burst": loadBurst,
+} satisfies Record<string, AnyInjector>;
+
+export type FaultKind = keyof typeof FAULT_KINDS;
+
+export function injectorFor(kind: string): AnyInjector | undefined {
+  return Object.hasOwn(FAULT_KINDS, kind) ? (FAULT_KINDS as Record<string, AnyInjector>)[kind] : undefined;
+}
