@@ -14,6 +14,8 @@ import {
   WorkerUnavailableError,
   isBackendError,
 } from "../backend-errors.js";
+import { isDeadlineExceededError } from "../policies/deadline.js";
+import { isStreamCommittedError } from "../policies/stream-committed-error.js";
 
 export type OpenAiErrorType =
   | "invalid_request_error"
@@ -96,6 +98,7 @@ function fromBackendError(e: unknown, defaultRetryMs: number): ErrorResponse | u
  * when the error itself does not say when to come back.
  */
 export function toErrorResponse(e: unknown, defaultRetryMs = 1000): ErrorResponse {
+  if (isStreamCommittedError(e)) return toErrorResponse(e.cause, defaultRetryMs);
   if (isApiError(e)) return make(e, e.status === 404 || e.status === 400 || e.status === 413, defaultRetryMs);
   const backend = fromBackendError(e, defaultRetryMs);
   if (backend) return backend;
@@ -105,7 +108,7 @@ export function toErrorResponse(e: unknown, defaultRetryMs = 1000): ErrorRespons
       false,
       0,
     );
-  if (e instanceof TaskCancelledError)
+  if (e instanceof TaskCancelledError || isDeadlineExceededError(e))
     return make(
       new ApiError(504, "timeout_error", "request_timeout", "the request deadline passed"),
       false,

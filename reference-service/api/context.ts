@@ -1,0 +1,34 @@
+/** What the HTTP handlers need from the running service, built once in serve.ts. */
+import type { Clock } from "../../common/clock.js";
+import type { ServiceConfig } from "../config.js";
+import type { ServiceLevel } from "../contract.js";
+import type { ModelStatus } from "../ipc/protocol.js";
+import type { ServiceMetrics } from "../metrics/registry.js";
+import type { AdmissionControl } from "../policies/admission.js";
+import type { BackendBreaker } from "../policies/breaker.js";
+import type { ServingPipeline } from "../policies/pipeline.js";
+import type { SupervisorStatus } from "../supervisor/supervisor.js";
+
+export interface ModelInfo {
+  readonly id: string;
+  readonly task: "generate" | "embed";
+}
+
+export interface ApiContext {
+  readonly config: ServiceConfig;
+  readonly clock: Clock;
+  readonly admission: AdmissionControl;
+  readonly pipeline: ServingPipeline;
+  readonly breaker: BackendBreaker;
+  readonly metrics: ServiceMetrics;
+  /** Models clients may name (the catalog), whatever their current state. */
+  readonly models: readonly ModelInfo[];
+  /** Levels the fallback chain can serve at, best first (empty = no fallback). */
+  readonly fallbackLevels: readonly ServiceLevel[];
+  /** The supervised worker, or null when there is none (upstream mode). */
+  workerStatus(): SupervisorStatus | null;
+  /** Model lifecycle states as the worker last reported them. */
+  modelStates(): readonly ModelStatus[];
+  /** Live estimate of when a retry will be served (breaker, restart, queue). */
+  retryAfterMs(): number;
+}

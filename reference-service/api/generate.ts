@@ -1,0 +1,198 @@
+/**
+ * The three generation routes. Each parses and validates its body, checks the model against the
+ * catalog (404 before any work), then holds an admission slot for the whole answer while the
+ * pipeline serves it into a buffered or SSE sink. A client that disconnects aborts the signal,
+ * which cancels the backend call and frees the slot.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { GenerationRequest, RequestKind } from "../backend.js";
+import type { Served } from "../policies/pipeline.js";
+import { readJson } from "./body.js";
+import type { ApiContext } from "./context.js";
+import { ApiError, toErrorResponse } from "./errors.js";
+import { chatCompletion, embeddingList, textCompletion, type AnswerMeta } from "./openai-shapes.js";
+import {
+  chatRequestSchema,
+  completionRequestSchema,
+  embeddingInputs,
+  embeddingRequestSchema,
+  flattenMessages,
+  keepAliveMs,
+  promptText,
+  validate,
+} from "./schemas.js";
+import { BufferSink, SseSink, levelHeaders } from "./sinks.js";
+
+export interface Parsed {
+  readonly request: GenerationRequest;
+  readonly includeUsage: boolean;
+  readonly encoding: "float" | "base64";
+}
+
+/** What a generation request ended as, for metrics. */
+export interface GenerationResult {
+  readonly served?: Served;
+  readonly ttftMs?: number;
+}
+
+function base(ctx: ApiContext, kind: RequestKind, model: string, prompt: string, maxTokens: number) {
+  return {
+    id: randomUUID(),
+    kind,
+    model,
+    prompt,
+    maxTokens,
+    deadlineAtMs: ctx.clock.now() + ctx.config.requestTimeoutMs,
+  };
+}
+
+export function parseGeneration(ctx: ApiContext, kind: RequestKind, body: unknown): Parsed {
+  switch (kind) {
+    case "chat": {
+      const b = validate(chatRequestSchema, body);
+      const max = b.max_completion_tokens ?? b.max_tokens ?? ctx.config.defaultMaxTokens;
+      const request = {
+        ...base(ctx, kind, b.model, flattenMessages(b.messages), max),
+        stream: b.stream === true,
+      };
+      const keep = keepAliveMs(b.keep_alive);
+      return {
+        request: keep === undefined ? request : { ...request, keepAliveMs: keep },
+        includeUsage: b.stream_options?.include_usage === true,
+        encoding: "float",
+      };
+    }
+    case "completion": {
+      const b = validate(completionRequestSchema, body);
+      const max = b.max_tokens ?? ctx.config.defaultMaxTokens;
+      const request = { ...base(ctx, kind, b.model, promptText(b.prompt), max), stream: b.stream === true };
+      const keep = keepAliveMs(b.keep_alive);
+      return {
+        request: keep === undefined ? request : { ...request, keepAliveMs: keep },
+        includeUsage: b.stream_options?.include_usage === true,
+        encoding: "float",
+      };
+    }
+    case "embedding": {
+      const b = validate(embeddingRequestSchema, body);
+      const inputs = embeddingInputs(b.input);
+      const request = { ...base(ctx, kind, b.model, inputs.join("\n"), 1), inputs, stream: false };
+      return { request, includeUsage: false, encoding: b.encoding_format ?? "float" };
+    }
+    default: {
+      const never: never = kind;
+      return never;
+    }
+  }
+}
+
+export function checkModel(ctx: ApiContext, kind: RequestKind, model: string): void {
+  const found = ctx.models.find((m) => m.id === model);
+  const wanted = kind === "embedding" ? "embed" : "generate";
+  if (found?.task === wanted) return;
+  const names = ctx.models.filter((m) => m.task === wanted).map((m) => m.id);
+  const what = found
+    ? `is not a${wanted === "embed" ? "n embedding" : " generation"} model`
+    : "does not exist";
+  throw new ApiError(
+    404,
+    "invalid_request_error",
+    "model_not_found",
+    `The model '${model}' ${what}; available: ${names.join(", ")}`,
+    "model",
+  );
+}
+
+function clientSignal(req: IncomingMessage, res: ServerResponse): AbortSignal {
+  const ctrl = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) ctrl.abort(new Error("client closed the connection"));
+  });
+  req.on("aborted", () => ctrl.abort(new Error("client aborted the request")));
+  return ctrl.signal;
+}
+
+export async function handleGeneration(
+  ctx: ApiContext,
+  kind: RequestKind,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<GenerationResult> {
+  const parsed = parseGeneration(ctx, kind, await readJson(req, ctx.config.bodyLimitBytes));
+  checkModel(ctx, kind, parsed.request.model);
+  const signal = clientSignal(req, res);
+  return ctx.admission.execute(
+    (s) =>
+      parsed.request.stream
+        ? serveStream(ctx, kind, parsed, res, s)
+        : serveBuffered(ctx, kind, parsed, res, s),
+    signal,
+  );
+}
+
+async function serveBuffered(
+  ctx: ApiContext,
+  kind: RequestKind,
+  parsed: Parsed,
+  res: ServerResponse,
+  signal: AbortSignal,
+): Promise<GenerationResult> {
+  const started = ctx.clock.now();
+  const sink = new BufferSink(() => ctx.clock.now());
+  const served = await ctx.pipeline.serve(parsed.request, sink, signal);
+  const meta: AnswerMeta = {
+    id: `${kind === "chat" ? "chatcmpl" : "cmpl"}-${parsed.request.id}`,
+    created: Math.floor(started / 1000),
+    model: parsed.request.model,
+    served,
+  };
+  const usage = sink.usage ?? { promptTokens: 0, completionTokens: 0 };
+  const finish = sink.finish ?? "stop";
+  const body =
+    kind === "chat"
+      ? chatCompletion(meta, sink.text, finish, usage)
+      : kind === "completion"
+        ? textCompletion(meta, sink.text, finish, usage)
+        : embeddingList(meta, sink.vectors ?? [], usage, parsed.encoding);
+  res.writeHead(200, { "content-type": "application/json", ...levelHeaders(served) });
+  res.end(JSON.stringify(body));
+  return { served, ...(sink.firstTokenAt !== undefined ? { ttftMs: sink.firstTokenAt - started } : {}) };
+}
+
+async function serveStream(
+  ctx: ApiContext,
+  kind: RequestKind,
+  parsed: Parsed,
+  res: ServerResponse,
+  signal: AbortSignal,
+): Promise<GenerationResult> {
+  const started = ctx.clock.now();
+  const chunkKind = kind === "chat" ? "chat" : "completion";
+  const id = `${kind === "chat" ? "chatcmpl" : "cmpl"}-${parsed.request.id}`;
+  const sink = new SseSink(
+    res,
+    chunkKind,
+    { id, created: Math.floor(started / 1000), model: parsed.request.model },
+    parsed.includeUsage,
+    () => ctx.clock.now(),
+  );
+  try {
+    const served = await ctx.pipeline.serve(parsed.request, sink, signal);
+    sink.end();
+    return { served, ...(sink.firstTokenAt !== undefined ? { ttftMs: sink.firstTokenAt - started } : {}) };
+  } catch (e) {
+    if (!sink.committed) throw e;
+    // Headers are out: the failure travels in-band and the stream ends without [DONE].
+    sink.fail(toErrorResponse(e, ctx.retryAfterMs()).body);
+    throw new StreamFailedError(e);
+  }
+}
+
+/** A stream that failed after its headers; already answered in-band. */
+export class StreamFailedError extends Error {
+  constructor(override readonly cause: unknown) {
+    super("stream failed after the headers were sent");
+    this.name = "StreamFailedError";
+  }
+}

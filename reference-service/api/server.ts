@@ -1,0 +1,210 @@
+/**
+ * The HTTP front on node:http: a route table, one error path (errors.ts), per-request metrics,
+ * and the drain switch. Probes answer JSON with a reason; generation goes through admission
+ * control and the policy pipeline.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { RequestKind } from "../backend.js";
+import { ROUTES } from "../contract.js";
+import type { RequestOutcome } from "../metrics/registry.js";
+import type { ApiContext } from "./context.js";
+import { ApiError, toErrorResponse } from "./errors.js";
+import { StreamFailedError, handleGeneration, type GenerationResult } from "./generate.js";
+import { HealthHistory } from "./health.js";
+import { healthBody, liveBody, readiness, readyBody } from "./probes.js";
+
+type Handler = (
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  match: RegExpExecArray,
+) => Promise<GenerationResult | void>;
+
+interface Route {
+  readonly method: "GET" | "POST";
+  readonly pattern: RegExp;
+  readonly label: string;
+  readonly handler: Handler;
+  /** Refused while draining (work); probes and metrics keep answering. */
+  readonly work: boolean;
+}
+
+const gen =
+  (kind: RequestKind): Handler =>
+  (ctx, req, res) =>
+    handleGeneration(ctx, kind, req, res);
+
+export interface ApiServer {
+  readonly server: Server;
+  readonly history: HealthHistory;
+  /** Requests being handled right now (any route). */
+  inflight(): number;
+  /** Flip readiness to 503 and refuse new work with 503 + Retry-After + Connection: close. */
+  beginDrain(): void;
+  readonly draining: boolean;
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { "content-type": "application/json", ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function routes(api: () => ApiServer): Route[] {
+  const get = (pattern: RegExp, label: string, handler: Handler): Route => ({
+    method: "GET",
+    pattern,
+    label,
+    handler,
+    work: false,
+  });
+  const post = (path: string, kind: RequestKind): Route => ({
+    method: "POST",
+    pattern: new RegExp(`^${path}$`),
+    label: path,
+    handler: gen(kind),
+    work: true,
+  });
+  const live: Handler = (ctx, _req, res) => Promise.resolve(liveBody(ctx, res, api().draining));
+  const ready: Handler = (ctx, _req, res) =>
+    Promise.resolve(readyBody(ctx, res, api().draining, api().history));
+  const health: Handler = (ctx, _req, res) =>
+    Promise.resolve(healthBody(ctx, res, api().draining, api().history, api().inflight()));
+  return [
+    post(ROUTES.chat, "chat"),
+    post(ROUTES.completions, "completion"),
+    post(ROUTES.embeddings, "embedding"),
+    get(/^\/v1\/models$/, ROUTES.models, (ctx, _req, res) => Promise.resolve(listModels(ctx, res))),
+    get(/^\/v1\/models\/(.+)$/, `${ROUTES.models}/{id}`, (ctx, _req, res, m) =>
+      Promise.resolve(oneModel(ctx, res, decodeURIComponent(m[1] ?? ""))),
+    ),
+    get(/^\/(health\/live|live|v2\/health\/live)$/, ROUTES.live, live),
+    get(/^\/(health\/ready|ready|v2\/health\/ready)$/, ROUTES.ready, ready),
+    get(/^\/(health|ping)$/, ROUTES.health, health),
+    get(/^\/v2\/models\/([^/]+)\/ready$/, "/v2/models/{m}/ready", (ctx, _req, res, m) =>
+      Promise.resolve(modelReady(ctx, res, decodeURIComponent(m[1] ?? ""), api().draining)),
+    ),
+    get(/^\/metrics$/, ROUTES.metrics, async (ctx, _req, res) => {
+      const text = await ctx.metrics.registry.metrics();
+      res.writeHead(200, { "content-type": ctx.metrics.registry.contentType });
+      res.end(text);
+    }),
+  ];
+}
+
+function modelObject(ctx: ApiContext, id: string) {
+  const state = ctx.modelStates().find((m) => m.name === id);
+  return { id, object: "model", created: 0, owned_by: "faultline", status: state?.state ?? "unknown" };
+}
+
+function listModels(ctx: ApiContext, res: ServerResponse): void {
+  sendJson(res, 200, { object: "list", data: ctx.models.map((m) => modelObject(ctx, m.id)) });
+}
+
+function oneModel(ctx: ApiContext, res: ServerResponse, id: string): void {
+  if (!ctx.models.some((m) => m.id === id))
+    throw new ApiError(
+      404,
+      "invalid_request_error",
+      "model_not_found",
+      `The model '${id}' does not exist`,
+      "model",
+    );
+  sendJson(res, 200, modelObject(ctx, id));
+}
+
+function modelReady(ctx: ApiContext, res: ServerResponse, id: string, draining: boolean): void {
+  const state = ctx.modelStates().find((m) => m.name === id)?.state;
+  const ok = !draining && readiness(ctx, draining).ready && state === "ready";
+  sendJson(res, ok ? 200 : 503, { name: id, ready: ok, state: state ?? "unknown" });
+}
+
+function outcomeOf(status: number, result: GenerationResult | void, closed: boolean): RequestOutcome {
+  if (closed) return "client_closed";
+  if (status >= 200 && status < 300)
+    return result?.served && result.served.level !== "full" ? "degraded" : "ok";
+  if (status === 429 || status === 503) return "shed";
+  return "error";
+}
+
+function recordRequest(
+  ctx: ApiContext,
+  label: string,
+  status: number,
+  startedMs: number,
+  result: GenerationResult | void,
+  closed: boolean,
+): void {
+  const outcome = outcomeOf(status, result, closed);
+  ctx.metrics.requests.inc({ route: label, outcome, status: String(status) });
+  ctx.metrics.latency.observe({ route: label, outcome }, (ctx.clock.monotonic() - startedMs) / 1000);
+}
+
+/** Answers any failure: an HTTP error if nothing was sent yet (a stream failure was sent in-band). */
+function answerError(ctx: ApiContext, res: ServerResponse, e: unknown, draining: boolean): void {
+  if (e instanceof StreamFailedError || res.headersSent || res.destroyed) return;
+  const { status, headers, body } = toErrorResponse(e, ctx.retryAfterMs());
+  // 413: the unread rest of the body cannot be skipped safely; draining: tell the client to go.
+  const close: Record<string, string> = status === 413 || draining ? { connection: "close" } : {};
+  sendJson(res, status, body, { ...headers, ...close });
+}
+
+export function createApiServer(ctx: ApiContext): ApiServer {
+  let active = 0;
+  let draining = false;
+  const history = new HealthHistory(ctx.clock, ctx.config.health.historySize);
+  const api: ApiServer = {
+    server: createServer((req, res) => void dispatch(req, res)),
+    history,
+    inflight: () => active,
+    beginDrain() {
+      draining = true;
+      ctx.admission.beginDrain();
+    },
+    get draining() {
+      return draining;
+    },
+  };
+  const table = routes(() => api);
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const startedMs = ctx.clock.monotonic();
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    const route = table.find((r) => r.pattern.test(path) && r.method === req.method);
+    const label = route?.label ?? "other";
+    active++;
+    let result: GenerationResult | void = undefined;
+    try {
+      if (!route) throw notFound(table, path, req.method ?? "GET");
+      if (draining && route.work) ctx.admission.beginDrain();
+      result = await route.handler(ctx, req, res, route.pattern.exec(path) as RegExpExecArray);
+    } catch (e) {
+      answerError(ctx, res, e, draining);
+    } finally {
+      active--;
+      if (route?.work || !route)
+        recordRequest(ctx, label, res.statusCode, startedMs, result, !res.writableFinished);
+    }
+  }
+  api.server.on("clientError", (_err, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+  });
+  return api;
+}
+
+function notFound(table: readonly Route[], path: string, method: string): ApiError {
+  const other = table.find((r) => r.pattern.test(path));
+  if (other)
+    return new ApiError(
+      405,
+      "invalid_request_error",
+      "method_not_allowed",
+      `${method} is not allowed on ${path}; use ${other.method}`,
+    );
+  return new ApiError(404, "not_found_error", "route_not_found", `no route ${method} ${path}`);
+}

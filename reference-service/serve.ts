@@ -1,0 +1,290 @@
+/**
+ * Builds and runs the API process: supervisor + worker, the policy pipeline around the primary
+ * backend, the fallback chain, metrics, the HTTP front, state files and graceful drain.
+ * `serveReference` is what main.ts, the CLI (`faultline serve-reference`) and tests call.
+ */
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { AddressInfo } from "node:net";
+import type { Runtime } from "../common/runtime.js";
+import { InvalidInputError } from "../common/errors.js";
+import type { ModelBackend } from "./backend.js";
+import { resolveConfig, zodIssues, type ServiceConfig } from "./config.js";
+import { STATE_FILES, type ServiceLevel } from "./contract.js";
+import type { ApiContext, ModelInfo } from "./api/context.js";
+import { createApiServer, type ApiServer } from "./api/server.js";
+import {
+  readHeartbeat,
+  workerConfigSchema,
+  type Heartbeat,
+  type ModelStatus,
+  type WorkerConfig,
+} from "./ipc/protocol.js";
+import {
+  createMetrics,
+  recordBreakerTransition,
+  setBreakerState,
+  type ServiceMetrics,
+} from "./metrics/registry.js";
+import { AdmissionControl } from "./policies/admission.js";
+import { BackendBreaker } from "./policies/breaker.js";
+import { CpuModelBackend } from "./policies/cpu-model.js";
+import { ServingPipeline, type FallbackLevel } from "./policies/pipeline.js";
+import { CacheBackend, ResponseCache } from "./policies/response-cache.js";
+import { StaticAnswerBackend } from "./policies/static-answer.js";
+import { WorkerSupervisor } from "./supervisor/supervisor.js";
+import { spawnWorkerProcess } from "./supervisor/worker-process.js";
+import { createPrimaryBackend } from "./supervisor/primary-backend.js";
+
+export interface ServeOptions {
+  /** Partial config (defaults fill the rest), e.g. from loadConfig() or a test. */
+  readonly config?: unknown;
+  /**
+   * Replaces the worker: no process is spawned and this backend is the primary. For tests of
+   * the API and policies, and for embedding.
+   */
+  readonly backend?: ModelBackend;
+  /** Worker stderr: inherit (default) or ignore. */
+  readonly workerStderr?: "inherit" | "ignore";
+}
+
+export interface RunningService {
+  readonly url: string;
+  readonly config: ServiceConfig;
+  readonly api: ApiServer;
+  readonly metrics: ServiceMetrics;
+  readonly supervisor: WorkerSupervisor | null;
+  /** Graceful drain then stop (idempotent). Resolves with the number of requests lost. */
+  close(): Promise<number>;
+  /** Immediate stop: SIGKILL the worker, drop connections. */
+  forceClose(): Promise<void>;
+}
+
+function parseWorkerConfig(config: ServiceConfig): WorkerConfig {
+  const parsed = workerConfigSchema.safeParse(config.worker);
+  if (!parsed.success)
+    throw new InvalidInputError(zodIssues(parsed.error).map((i) => ({ ...i, path: `worker.${i.path}` })));
+  return parsed.data;
+}
+
+function buildFallbacks(
+  config: ServiceConfig,
+  clock: Runtime["clock"],
+  cache: ResponseCache | undefined,
+): FallbackLevel[] {
+  const levels: FallbackLevel[] = [];
+  if (cache) levels.push({ level: "degraded", backend: new CacheBackend(cache) });
+  if (config.fallback.cpuModel)
+    levels.push({ level: "degraded", backend: new CpuModelBackend(clock, config.fallback.cpuModelTokenMs) });
+  if (config.fallback.static)
+    levels.push({ level: "minimal", backend: new StaticAnswerBackend(config.fallback.staticAnswer) });
+  return levels;
+}
+
+/** Worker-reported state mirrored into metrics: VRAM, model states, frames the worker rejected. */
+function heartbeatToMetrics(metrics: ServiceMetrics): (hb: Heartbeat) => void {
+  const seen = new Map<string, number>();
+  let seenPid = -1;
+  return (hb) => {
+    metrics.vramUsed.set(hb.vram.usedBytes);
+    metrics.vramTotal.set(hb.vram.totalBytes);
+    metrics.modelState.reset();
+    for (const m of hb.models) metrics.modelState.set({ model: m.name, state: m.state }, 1);
+    if (hb.pid !== seenPid) {
+      seen.clear();
+      seenPid = hb.pid;
+    }
+    for (const [kind, count] of Object.entries(hb.counters.framesRejected)) {
+      const delta = count - (seen.get(kind) ?? 0);
+      if (delta > 0) metrics.ipcFramesCorrupt.inc({ kind }, delta);
+      seen.set(kind, count);
+    }
+  };
+}
+
+function createSupervisor(
+  config: ServiceConfig,
+  workerConfig: WorkerConfig,
+  stateDir: string,
+  clock: Runtime["clock"],
+  metrics: ServiceMetrics,
+  stderr: "inherit" | "ignore",
+): WorkerSupervisor {
+  return new WorkerSupervisor(
+    config.supervisor,
+    spawnWorkerProcess(stateDir, workerConfig, stderr),
+    (now) => readHeartbeat(stateDir, now),
+    clock,
+    {
+      restart: (cause) => metrics.workerRestarts.inc({ cause }),
+      giveUp: () => metrics.workerGivenUp.set(1),
+      workerUp: (up) => metrics.workerUp.set(up ? 1 : 0),
+      heartbeat: heartbeatToMetrics(metrics),
+    },
+  );
+}
+
+export async function serveReference(options: ServeOptions, runtime: Runtime): Promise<RunningService> {
+  const config = resolveConfig(options.config ?? {});
+  const workerConfig = parseWorkerConfig(config);
+  const { clock } = runtime;
+  const stateDir = resolve(runtime.cwd, config.stateDir);
+  await mkdir(join(stateDir, STATE_FILES.spoolRequests), { recursive: true });
+  await mkdir(join(stateDir, STATE_FILES.spoolResponses), { recursive: true });
+  await mkdir(join(stateDir, STATE_FILES.spoolQuarantine), { recursive: true });
+
+  // The gauges read live objects at scrape time; they exist before the objects do.
+  const live: { admission?: AdmissionControl; api?: ApiServer } = {};
+  const metrics = createMetrics({
+    running: () => live.admission?.running ?? 0,
+    waiting: () => live.admission?.queued ?? 0,
+    inflight: () => live.api?.inflight() ?? 0,
+  });
+  const admission = new AdmissionControl(config.admission, clock, (code, reason) =>
+    metrics.rejections.inc({ code: String(code), reason }),
+  );
+  live.admission = admission;
+
+  const supervisor = options.backend
+    ? null
+    : createSupervisor(
+        config,
+        workerConfig,
+        stateDir,
+        runtime.clock,
+        metrics,
+        options.workerStderr ?? "inherit",
+      );
+  const primary =
+    options.backend ??
+    createPrimaryBackend({
+      stateDir,
+      clock,
+      config,
+      onFrameRejected: (kind) => metrics.ipcFramesCorrupt.inc({ kind }),
+    });
+
+  const breaker = new BackendBreaker(primary.name, config.breaker, clock, (b, from, to) =>
+    recordBreakerTransition(metrics, b, from, to),
+  );
+  setBreakerState(metrics, primary.name, "closed");
+  const cache = config.fallback.cache ? new ResponseCache(config.fallback.cacheEntries) : undefined;
+  const fallbacks = buildFallbacks(config, clock, cache);
+  const pipeline = new ServingPipeline({
+    primary,
+    breaker,
+    retry: config.retry,
+    timeoutMs: config.requestTimeoutMs,
+    fallbacks,
+    ...(cache ? { cache } : {}),
+    clock,
+    observer: {
+      fallback: (from, to, reason) => metrics.fallbacks.inc({ from, to, reason }),
+      retry: (backend, reason) => metrics.retries.inc({ backend, reason }),
+    },
+  });
+
+  const models: ModelInfo[] = workerConfig.models.map((m) => ({ id: m.name, task: m.task }));
+  const fallbackLevels = [...new Set<ServiceLevel>(fallbacks.map((f) => f.level))];
+  const ctx: ApiContext = {
+    config,
+    clock,
+    admission,
+    pipeline,
+    breaker,
+    metrics,
+    models,
+    fallbackLevels,
+    workerStatus: () => supervisor?.status() ?? null,
+    modelStates: (): readonly ModelStatus[] => supervisor?.status().heartbeat?.models ?? [],
+    retryAfterMs: () => retryAfterEstimate(supervisor, breaker, admission),
+  };
+  const api = createApiServer(ctx);
+  live.api = api;
+  supervisor?.start();
+  const url = await listen(api, config);
+  await writeStateFiles(stateDir, url);
+  return running({ url, config, api, metrics, supervisor, stateDir, clock, admission });
+}
+
+function retryAfterEstimate(
+  supervisor: WorkerSupervisor | null,
+  breaker: BackendBreaker,
+  admission: AdmissionControl,
+): number {
+  const status = supervisor?.status();
+  // A worker on its way back: the restart delay plus about a second to boot and load.
+  const restart = status && status.state !== "running" ? supervisor!.msUntilRestart() + 1000 : 0;
+  return Math.max(breaker.msUntilHalfOpen(), restart, admission.estimateWaitMs());
+}
+
+function listen(api: ApiServer, config: ServiceConfig): Promise<string> {
+  return new Promise((resolveUrl, reject) => {
+    api.server.once("error", reject);
+    api.server.listen(config.port, config.host, () => {
+      const { port } = api.server.address() as AddressInfo;
+      resolveUrl(`http://${config.host}:${port}`);
+    });
+  });
+}
+
+async function writeStateFiles(stateDir: string, url: string): Promise<void> {
+  await writeFile(join(stateDir, STATE_FILES.apiPid), `${process.pid}\n`);
+  await writeFile(join(stateDir, STATE_FILES.ready), `${JSON.stringify({ url, pid: process.pid })}\n`);
+}
+
+interface Parts {
+  readonly url: string;
+  readonly config: ServiceConfig;
+  readonly api: ApiServer;
+  readonly metrics: ServiceMetrics;
+  readonly supervisor: WorkerSupervisor | null;
+  readonly stateDir: string;
+  readonly clock: Runtime["clock"];
+  readonly admission: AdmissionControl;
+}
+
+function running(p: Parts): RunningService {
+  let closing: Promise<number> | undefined;
+  const removeStateFiles = async (): Promise<void> => {
+    await rm(join(p.stateDir, STATE_FILES.apiPid), { force: true });
+    await rm(join(p.stateDir, STATE_FILES.ready), { force: true });
+  };
+  const drain = async (): Promise<number> => {
+    p.api.beginDrain();
+    if (p.config.drain.delayMs > 0) await p.clock.sleep(p.config.drain.delayMs);
+    const closed = new Promise<void>((r) => p.api.server.close(() => r()));
+    p.api.server.closeIdleConnections();
+    const deadline = p.clock.monotonic() + p.config.drain.timeoutMs;
+    while (p.api.inflight() > 0 && p.clock.monotonic() < deadline) await p.clock.sleep(20);
+    const lost = p.api.inflight();
+    if (lost > 0) p.metrics.requestsLost.inc(lost);
+    p.api.server.closeAllConnections();
+    await closed;
+    await p.supervisor?.stop();
+    await removeStateFiles();
+    return lost;
+  };
+  return {
+    url: p.url,
+    config: p.config,
+    api: p.api,
+    metrics: p.metrics,
+    supervisor: p.supervisor,
+    close: () => (closing ??= drain()),
+    async forceClose() {
+      p.api.beginDrain();
+      p.api.server.closeAllConnections();
+      p.api.server.close();
+      const w = p.supervisor?.status().pid;
+      if (w) {
+        try {
+          process.kill(-w, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      await removeStateFiles();
+    },
+  };
+}
