@@ -50,7 +50,9 @@ export type FrameDecodeReason = (typeof FRAME_DECODE_REASONS)[number];
  * Every kind of bad spool file, i.e. the `kind` label of faultline_ipc_frames_corrupt_total.
  * Beyond decode failures: `stale` (older than the stale bound), `duplicate` (requestId+seq
  * already consumed), `unreadable` (EACCES and the like), `partial` (an abandoned temp file of a
- * writer that died mid-write), `orphan` (a response for a request nobody waits for).
+ * writer that died mid-write), `orphan` (a response for a request nobody waits for), `deleted`
+ * (a frame that never arrived: a request frame gone before the worker read it, or a missing
+ * response part).
  */
 export const SPOOL_REJECT_KINDS = [
   ...FRAME_DECODE_REASONS,
@@ -59,6 +61,7 @@ export const SPOOL_REJECT_KINDS = [
   "unreadable",
   "partial",
   "orphan",
+  "deleted",
 ] as const;
 export type SpoolRejectKind = (typeof SPOOL_REJECT_KINDS)[number];
 
@@ -70,7 +73,7 @@ export const generationRequestSchema = z.object({
   kind: z.enum(["chat", "completion", "embedding"]),
   model: z.string().min(1),
   prompt: z.string(),
-  inputs: z.array(z.string()).optional(),
+  inputs: z.array(z.string()).readonly().optional(),
   maxTokens: z.number().int().nonnegative(),
   stream: z.boolean(),
   keepAliveMs: z.number().int().optional(),

@@ -49,6 +49,10 @@ export class SpoolWriter {
   private seq = 0;
   constructor(readonly dir: string) {}
 
+  async ensureDir(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+  }
+
   async write(requestId: string, payload: unknown): Promise<string> {
     this.seq = (this.seq + 1) >>> 0;
     const name = frameFileName(this.seq, requestId);
