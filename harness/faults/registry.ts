@@ -1,5 +1,6 @@
 import { gpuOom } from "./gpu-oom.js";
 import type { AnyInjector } from "./injector.js";
+import { ipcCorruption } from "./ipc-corruption.js";
 import { loadBurst } from "./load-burst.js";
 import { netBandwidth } from "./net-bandwidth.js";
 import { netDown } from "./net-down.js";
@@ -23,6 +24,7 @@ export const FAULT_KINDS = {
   "process-term": processTerm,
   "process-freeze": processFreeze,
   "process-restart": processRestart,
+  "ipc-corruption": ipcCorruption,
   "gpu-oom": gpuOom,
   "net-latency": netLatency,
   "net-bandwidth": netBandwidth,
