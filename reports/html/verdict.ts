@@ -1,0 +1,94 @@
+import type { RunRecord, SloResult } from "../../harness/record/schema.js";
+import { escapeHtml as h } from "../escape.js";
+import { formatCount, formatMargin, formatMs, formatRatio, formatTimestamp, formatValue } from "../format.js";
+
+/**
+ * The top of the report: the verdict, each SLO with measured value, bound and margin, the
+ * headline numbers and the monthly projection. Pass and fail are written as words with a
+ * symbol as well as coloured, so they survive greyscale printing and colour blindness.
+ * Elements carry data-* attributes holding the raw numbers, for tests and scrapers.
+ */
+
+type Verdict = RunRecord["verdict"];
+
+export function verdictLabel(verdict: Verdict): string {
+  switch (verdict) {
+    case "pass":
+      return "PASS \u2713";
+    case "fail":
+      return "FAIL \u2717";
+    case "aborted":
+      return "ABORTED !";
+    case "void":
+      return "VOID \u2013";
+    default: {
+      const never: never = verdict;
+      return never;
+    }
+  }
+}
+
+const num = (v: number | null): string => (v === null ? "" : String(v));
+
+function sloRow(slo: SloResult): string {
+  const result = slo.passed ? "pass" : "fail";
+  return `<tr data-slo-id="${h(slo.id)}" data-passed="${String(slo.passed)}" data-measured="${num(slo.measured)}" data-bound="${slo.bound}" data-margin="${num(slo.margin)}" data-unit="${slo.unit}">
+<td>${h(slo.description)}${slo.faultId === undefined ? "" : ` <span class="muted">fault ${h(slo.faultId)}</span>`}</td>
+<td class="result"><span class="badge ${result}">${verdictLabel(result)}</span></td>
+<td class="num measured">${h(formatValue(slo.measured, slo.unit))}</td>
+<td class="num bound">${h(slo.comparator)} ${h(formatValue(slo.bound, slo.unit))}</td>
+<td class="num margin">${h(formatMargin(slo.margin, slo.unit))}</td>
+</tr>`;
+}
+
+export function sloTable(slos: readonly SloResult[]): string {
+  if (slos.length === 0) return `<p id="slos" class="muted">No SLOs were evaluated.</p>`;
+  const missed = slos.filter((s) => !s.passed).length;
+  return `<table id="slos" data-total="${slos.length}" data-missed="${missed}">
+<caption>SLOs: ${slos.length - missed} of ${slos.length} met</caption>
+<thead><tr><th>SLO</th><th>Result</th><th class="num">Measured</th><th class="num">Bound</th><th class="num">Margin</th></tr></thead>
+<tbody>
+${slos.map(sloRow).join("\n")}
+</tbody></table>`;
+}
+
+export function verdictHeader(record: RunRecord): string {
+  const reason = record.statusReason === undefined ? "" : `<p class="reason">${h(record.statusReason)}</p>`;
+  return `<header id="verdict" class="verdict ${record.verdict}" data-verdict="${record.verdict}" data-status="${record.status}">
+<div class="verdict-badge">${verdictLabel(record.verdict)}</div>
+<div><h1>${h(record.scenario.name)}</h1>
+<p class="meta">run <code>${h(record.id)}</code> &middot; started ${h(formatTimestamp(record.startedAtMs))} &middot; ${h(formatMs(record.durationMs))} &middot; status ${h(record.status)} &middot; seed ${record.scenario.seed}</p>
+${reason}</div>
+</header>`;
+}
+
+function stat(id: string, label: string, text: string, raw: number | null): string {
+  return `<div class="stat" id="stat-${id}" data-value="${num(raw)}"><div class="label">${label}</div><div class="value">${h(text)}</div></div>`;
+}
+
+export function headlineStats(record: RunRecord): string {
+  const all = Object.values(record.totals).reduce((a, b) => a + b, 0);
+  const lat = record.latency.intended;
+  const budget = record.errorBudget;
+  return `<section id="summary" class="stats">
+${stat("availability", "Availability", formatRatio(record.availability.value), record.availability.value)}
+${stat("uptime", `Uptime (${formatMs(record.uptime.windowMs)} windows)`, formatRatio(record.uptime.value), record.uptime.value)}
+${stat("p50", "P50", formatMs(lat.p50), lat.p50)}
+${stat("p95", "P95", formatMs(lat.p95), lat.p95)}
+${stat("p99", "P99", formatMs(lat.p99), lat.p99)}
+${stat("requests", "Requests", formatCount(all), all)}
+${stat("rate", "Achieved rate", `${record.load.achievedRate.toFixed(1)} / ${record.load.targetRate.toFixed(1)} req/s`, record.load.achievedRate)}
+${stat("burn", `Error budget burn (${formatCount(budget.badRequests)} bad)`, budget.burn === null ? "n/a" : `${(budget.burn * 100).toFixed(1)}%`, budget.burn)}
+</section>`;
+}
+
+export function projectionBlock(record: RunRecord): string {
+  const p = record.projection;
+  if (p === null) {
+    return `<p id="projection" class="muted" data-present="false">No monthly projection: the run injected no faults to extrapolate from.</p>`;
+  }
+  return `<p id="projection" data-present="true" data-mean="${p.meanAvailability}" data-p5="${p.p5Availability}" data-probability="${p.probabilityMeetingSlo}">
+Projected monthly availability <strong>${formatRatio(p.meanAvailability)}</strong> (5th percentile ${formatRatio(p.p5Availability)});
+probability of meeting the ${formatRatio(p.sloTarget)} SLO in a month: <strong class="probability">${(p.probabilityMeetingSlo * 100).toFixed(1)}%</strong>
+<span class="muted">(${p.months} simulated months, seed ${p.seed}; ${p.inputs.map((i) => `${h(i.kind)} ${i.perMonth}/month at ${h(formatMs(i.downtimeMs))} down`).join(", ")})</span></p>`;
+}
