@@ -265,6 +265,7 @@ export class ArrivalSchedule {
  * r(a) d/1000 + slope d^2 / 2000 = c, solved in the cancellation-free form 2c / (r + sqrt(r^2 + 2 k c)).
  */
 function solveWithin(s: RateSegment, a: number, c: number): number {
+  if (c <= 0) return 0;
   const r = rateAt(s, a) / 1000; // requests per ms
   const span = s.endMs - s.startMs;
   const k = span === 0 ? 0 : (s.r1 - s.r0) / 1000 / span; // change of rate per ms, per ms

@@ -18,6 +18,7 @@ import {
   availability,
   countRows,
   MONTH_MS,
+  type MetricSample,
   type RequestRow,
 } from "../../../harness/sla/index.js";
 
@@ -41,8 +42,16 @@ const within = (t: number, a: number, b: number): boolean => t >= a && t < b;
 describe("percentiles (nearest rank)", () => {
   const cases: { name: string; values: number[]; expected: ReturnType<typeof summarize> }[] = [
     { name: "no values", values: [], expected: { count: 0, p50: null, p95: null, p99: null, max: null } },
-    { name: "one value is every percentile", values: [7], expected: { count: 1, p50: 7, p95: 7, p99: 7, max: 7 } },
-    { name: "three unsorted values", values: [3, 1, 2], expected: { count: 3, p50: 2, p95: 3, p99: 3, max: 3 } },
+    {
+      name: "one value is every percentile",
+      values: [7],
+      expected: { count: 1, p50: 7, p95: 7, p99: 7, max: 7 },
+    },
+    {
+      name: "three unsorted values",
+      values: [3, 1, 2],
+      expected: { count: 3, p50: 2, p95: 3, p99: 3, max: 3 },
+    },
     {
       name: "1..20: P95 is the 19th (0.95*20 must not round up to 20)",
       values: Array.from({ length: 20 }, (_, i) => i + 1),
@@ -53,7 +62,11 @@ describe("percentiles (nearest rank)", () => {
       values: Array.from({ length: 100 }, (_, i) => 100 - i),
       expected: { count: 100, p50: 50, p95: 95, p99: 99, max: 100 },
     },
-    { name: "NaN (never sent) is ignored", values: [Number.NaN, 4, 8], expected: { count: 2, p50: 4, p95: 8, p99: 8, max: 8 } },
+    {
+      name: "NaN (never sent) is ignored",
+      values: [Number.NaN, 4, 8],
+      expected: { count: 2, p50: 4, p95: 8, p99: 8, max: 8 },
+    },
   ];
   it.each(cases)("$name", ({ values, expected }) => {
     expect(summarize(values)).toEqual(expected);
@@ -86,7 +99,12 @@ describe("availability and windows", () => {
       // Answered in the next window's time, but charged to when it was meant to be sent.
       { intended: 2500, end: 3500, outcome: "timeout" },
     ]);
-    const w = windowStats(c, { durationMs: 3000, windowMs: 1000, threshold: 0.5, degradedCountsAsGood: true });
+    const w = windowStats(c, {
+      durationMs: 3000,
+      windowMs: 1000,
+      threshold: 0.5,
+      degradedCountsAsGood: true,
+    });
     expect(w).toEqual([
       {
         startMs: 0,
@@ -147,7 +165,12 @@ describe("time to detect", () => {
     { intended: 1100, end: 1250, outcome: "shed" },
     { intended: 1200, end: 1230, outcome: "degraded" },
   ]);
-  it.each([
+  it.each<{
+    name: string;
+    samples: MetricSample[];
+    start?: number;
+    expected: ReturnType<typeof timeToDetect>;
+  }>([
     { name: "first degraded/shed answer after the start", samples: [], expected: { ms: 230, by: "answer" } },
     {
       name: "breaker metric open earlier than any answer",
@@ -170,11 +193,23 @@ describe("time to recover", () => {
     new HealthIndex(columnsFromRows(rows), { degradedCountsAsGood: true, threshold, latencySloMs });
   const errorsIn =
     (...ranges: [number, number][]) =>
-    (t: number): { outcome: Outcome } => ({ outcome: ranges.some(([a, b]) => within(t, a, b)) ? "error" : "ok" });
+    (t: number): { outcome: Outcome } => ({
+      outcome: ranges.some(([a, b]) => within(t, a, b)) ? "error" : "ok",
+    });
 
   it.each([
-    { name: "healthy right at the fault end", rows: timeline(10_000, 100, errorsIn([2000, 4000])), from: 4000, point: 4000 },
-    { name: "errors outlast the fault by 500 ms", rows: timeline(10_000, 100, errorsIn([2000, 4500])), from: 4000, point: 4500 },
+    {
+      name: "healthy right at the fault end",
+      rows: timeline(10_000, 100, errorsIn([2000, 4000])),
+      from: 4000,
+      point: 4000,
+    },
+    {
+      name: "errors outlast the fault by 500 ms",
+      rows: timeline(10_000, 100, errorsIn([2000, 4500])),
+      from: 4000,
+      point: 4500,
+    },
     {
       name: "relapse inside the stability period restarts the count",
       rows: timeline(10_000, 100, errorsIn([2000, 4500], [5000, 5300])),
@@ -188,17 +223,29 @@ describe("time to recover", () => {
       from: 4000,
       point: 4500,
     },
-    { name: "fault at the very start (instant kill at 0)", rows: timeline(10_000, 100, errorsIn([0, 800])), from: 0, point: 800 },
+    {
+      name: "fault at the very start (instant kill at 0)",
+      rows: timeline(10_000, 100, errorsIn([0, 800])),
+      from: 0,
+      point: 800,
+    },
     {
       name: "fault at the very end: stability cannot be observed before the run ends",
       rows: timeline(10_000, 100, errorsIn([9000, 9500])),
       from: 9500,
       point: null,
     },
-    { name: "all requests failing", rows: timeline(10_000, 100, () => ({ outcome: "timeout" })), from: 1000, point: null },
+    {
+      name: "all requests failing",
+      rows: timeline(10_000, 100, () => ({ outcome: "timeout" })),
+      from: 1000,
+      point: null,
+    },
     {
       name: "no requests for 3 s after the fault: recovery needs a healthy request as evidence",
-      rows: timeline(10_000, 100, (t) => (within(t, 2000, 5000) ? null : { outcome: within(t, 1000, 2000) ? "error" : "ok" })),
+      rows: timeline(10_000, 100, (t) =>
+        within(t, 2000, 5000) ? null : { outcome: within(t, 1000, 2000) ? "error" : "ok" },
+      ),
       from: 1500,
       point: 5000,
     },
@@ -264,12 +311,47 @@ describe("SLO verdicts", () => {
   const base = { id: "x", description: "d", metric: "m", unit: "ratio" as const };
   it.each([
     { name: ">= passed", comparator: ">=" as const, bound: 0.5, measured: 0.75, margin: 0.25, passed: true },
-    { name: ">= on the bound passes", comparator: ">=" as const, bound: 0.5, measured: 0.5, margin: 0, passed: true },
-    { name: "> on the bound fails", comparator: ">" as const, bound: 0.5, measured: 0.5, margin: 0, passed: false },
-    { name: "<= missed by 20", comparator: "<=" as const, bound: 100, measured: 120, margin: -20, passed: false },
-    { name: "not measured fails", comparator: "<=" as const, bound: 100, measured: null, margin: null, passed: false },
+    {
+      name: ">= on the bound passes",
+      comparator: ">=" as const,
+      bound: 0.5,
+      measured: 0.5,
+      margin: 0,
+      passed: true,
+    },
+    {
+      name: "> on the bound fails",
+      comparator: ">" as const,
+      bound: 0.5,
+      measured: 0.5,
+      margin: 0,
+      passed: false,
+    },
+    {
+      name: "<= missed by 20",
+      comparator: "<=" as const,
+      bound: 100,
+      measured: 120,
+      margin: -20,
+      passed: false,
+    },
+    {
+      name: "not measured fails",
+      comparator: "<=" as const,
+      bound: 100,
+      measured: null,
+      margin: null,
+      passed: false,
+    },
   ])("$name", ({ comparator, bound, measured, margin, passed }) => {
-    expect(judge({ ...base, comparator, bound }, measured)).toEqual({ ...base, comparator, bound, measured, margin, passed });
+    expect(judge({ ...base, comparator, bound }, measured)).toEqual({
+      ...base,
+      comparator,
+      bound,
+      measured,
+      margin,
+      passed,
+    });
   });
 });
 
