@@ -30,8 +30,14 @@ export function slicePoints(attributes: SlicerAttributes, length: number, random
   return cuts;
 }
 
-/** Cuts each chunk into small pieces with `delay` µs after each. Interrupted: sends the rest whole. */
+/**
+ * Cuts each chunk into small pieces with `delay` µs after each. Timers here have a 1 ms
+ * floor, so sub-millisecond delays are owed and slept in whole milliseconds once they add
+ * up (the elapsed time is what gets paid off): the average pace matches, pieces come in
+ * small bursts. Interrupted, it sends the rest of the chunk whole.
+ */
 async function pipe(stub: StubIO, attributes: SlicerAttributes): Promise<void> {
+  let owed = 0;
   for (;;) {
     const chunk = await stub.recv();
     if (chunk === INTERRUPTED) return;
@@ -44,7 +50,11 @@ async function pipe(stub: StubIO, attributes: SlicerAttributes): Promise<void> {
       const from = cuts[i - 1];
       const to = cuts[i];
       await stub.send({ data: chunk.data.subarray(from, to), timestamp: chunk.timestamp });
-      if (!(await stub.sleep(attributes.delay / 1000))) {
+      owed += attributes.delay / 1000;
+      const start = stub.now();
+      const slept = owed >= 1 ? await stub.sleep(Math.floor(owed)) : !stub.signal.aborted;
+      owed = Math.max(0, owed - (stub.now() - start));
+      if (!slept) {
         await stub.send({ data: chunk.data.subarray(to), timestamp: chunk.timestamp });
         return;
       }
