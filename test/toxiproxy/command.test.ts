@@ -36,7 +36,7 @@ async function firstLine(read: () => string): Promise<string> {
     if (Date.now() > deadline) throw new Error("no output line");
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  return read().split("\n")[0] as string;
+  return read().split("\n")[0];
 }
 
 let child: ChildProcess | undefined;
