@@ -104,12 +104,19 @@ export function checkModel(ctx: ApiContext, kind: RequestKind, model: string): v
   );
 }
 
+/** Responses whose client went away before the answer was complete (outcome client_closed). */
+export const clientGone = new WeakSet<ServerResponse>();
+
 function clientSignal(req: IncomingMessage, res: ServerResponse): AbortSignal {
   const ctrl = new AbortController();
+  const gone = (why: string): void => {
+    clientGone.add(res);
+    ctrl.abort(new Error(why));
+  };
   res.on("close", () => {
-    if (!res.writableFinished) ctrl.abort(new Error("client closed the connection"));
+    if (!res.writableFinished) gone("client closed the connection");
   });
-  req.on("aborted", () => ctrl.abort(new Error("client aborted the request")));
+  req.on("aborted", () => gone("client aborted the request"));
   return ctrl.signal;
 }
 
@@ -182,7 +189,7 @@ async function serveStream(
     sink.end();
     return { served, ...(sink.firstTokenAt !== undefined ? { ttftMs: sink.firstTokenAt - started } : {}) };
   } catch (e) {
-    if (!sink.committed) throw e;
+    if (!sink.committed || signal.aborted) throw e;
     // Headers are out: the failure travels in-band and the stream ends without [DONE].
     sink.fail(toErrorResponse(e, ctx.retryAfterMs()).body);
     throw new StreamFailedError(e);

@@ -9,7 +9,7 @@ import { ROUTES } from "../contract.js";
 import type { RequestOutcome } from "../metrics/registry.js";
 import type { ApiContext } from "./context.js";
 import { ApiError, toErrorResponse } from "./errors.js";
-import { StreamFailedError, handleGeneration, type GenerationResult } from "./generate.js";
+import { StreamFailedError, clientGone, handleGeneration, type GenerationResult } from "./generate.js";
 import { HealthHistory } from "./health.js";
 import { healthBody, liveBody, readiness, readyBody } from "./probes.js";
 
@@ -188,7 +188,7 @@ export function createApiServer(ctx: ApiContext): ApiServer {
     } finally {
       active--;
       if (route?.work || !route)
-        recordRequest(ctx, label, res.statusCode, startedMs, result, !res.writableFinished);
+        recordRequest(ctx, label, res.statusCode, startedMs, result, clientGone.has(res));
     }
   }
   api.server.on("clientError", (_err, socket) => {
