@@ -12,7 +12,7 @@ export function dockerClient(env: Readonly<Record<string, string | undefined>> =
 /** The HTTP status dockerode attaches to API errors (404 no such container, 304 already in state, ...). */
 export function dockerStatus(error: unknown): number | null {
   if (typeof error === "object" && error !== null && "statusCode" in error) {
-    const code = (error).statusCode;
+    const code = error.statusCode;
     return typeof code === "number" ? code : null;
   }
   return null;
@@ -21,9 +21,9 @@ export function dockerStatus(error: unknown): number | null {
 /** Message of a dockerode error without the HTTP boilerplate, for user-facing text. */
 export function dockerMessage(error: unknown): string {
   if (typeof error === "object" && error !== null && "json" in error) {
-    const json = (error).json;
+    const json = error.json;
     if (typeof json === "object" && json !== null && "message" in json) {
-      return String((json).message).trim();
+      return String(json.message).trim();
     }
   }
   return error instanceof Error ? error.message : String(error);

@@ -7,13 +7,14 @@ export async function runOnce(
   image: string,
   cmd: readonly string[],
   entrypoint?: readonly string[],
+  network?: string,
 ): Promise<{ exitCode: number; output: string }> {
   const c = await docker.createContainer({
     Image: image,
     Cmd: [...cmd],
     ...(entrypoint ? { Entrypoint: [...entrypoint] } : {}),
     Labels: { [LABELS.managed]: "true", [LABELS.run]: "test" },
-    HostConfig: { AutoRemove: false },
+    HostConfig: { AutoRemove: false, ...(network ? { NetworkMode: network } : {}) },
   });
   try {
     await c.start();

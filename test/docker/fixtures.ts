@@ -1,0 +1,127 @@
+import { mkdir, rmdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type Docker from "dockerode";
+import { buildImages } from "../../harness/docker/images.js";
+import { LABELS } from "../../harness/docker/labels.js";
+
+export const TEST_IMAGE = "faultline/runtime:test";
+const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+/**
+ * The runtime image the container tests run their tiny servers in (it has node and nothing
+ * else they need). Built once and reused across files and runs; a lock directory keeps two
+ * test files from importing it at the same time.
+ */
+export async function ensureTestImage(docker: Docker): Promise<void> {
+  const lock = join(tmpdir(), "faultline-test-image.lock");
+  for (let i = 0; ; i++) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch {
+      if (i > 1200) throw new Error(`lock ${lock} held for 120 s; remove it if no test is running`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    const exists = await docker
+      .getImage(TEST_IMAGE)
+      .inspect()
+      .then(() => true)
+      .catch(() => false);
+    if (!exists) await buildImages({ docker, projectRoot, tag: "test", kinds: ["runtime"] });
+  } finally {
+    await rmdir(lock);
+  }
+}
+
+/**
+ * A tiny HTTP server: GET / answers "ok"; GET /hog starts allocating 4 MiB every 50 ms and
+ * keeping it (bounded at 1 GiB), to meet a memory limit.
+ */
+export const SERVER_JS = [
+  "const http=require('http');const hog=[];",
+  "http.createServer((q,s)=>{",
+  "if(q.url==='/hog'){const t=setInterval(()=>{hog.push(Buffer.alloc(4<<20,1));if(hog.length>=256)clearInterval(t)},50);s.end('hog\\n');return}",
+  "s.end('ok\\n')}).listen(8080,'0.0.0.0')",
+].join("");
+
+export interface ServerOptions {
+  readonly runLabel: string;
+  readonly restart?: "no" | "always" | "on-failure";
+  readonly network?: string;
+  readonly alias?: string;
+  /** Run docker-init as PID 1 (signals without a handler then take their default action). */
+  readonly init?: boolean;
+}
+
+export async function startServer(docker: Docker, o: ServerOptions): Promise<Docker.Container> {
+  const c = await docker.createContainer({
+    Image: TEST_IMAGE,
+    Cmd: ["-e", SERVER_JS],
+    Labels: { [LABELS.managed]: "true", [LABELS.run]: o.runLabel },
+    ExposedPorts: { "8080/tcp": {} },
+    HostConfig: {
+      PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] },
+      RestartPolicy: { Name: o.restart ?? "no" },
+      Init: o.init ?? false,
+      ...(o.network ? { NetworkMode: o.network } : {}),
+    },
+    ...(o.network && o.alias
+      ? { NetworkingConfig: { EndpointsConfig: { [o.network]: { Aliases: [o.alias] } } } }
+      : {}),
+  });
+  await c.start();
+  return c;
+}
+
+/** The host port the container's 8080 is published on now (it can change across restarts). */
+export async function hostPort(c: Docker.Container): Promise<number | null> {
+  const ports = (await c.inspect()).NetworkSettings.Ports as Record<
+    string,
+    { HostPort: string }[] | null
+  > | null;
+  const port = ports?.["8080/tcp"]?.[0]?.HostPort;
+  return port ? Number(port) : null;
+}
+
+/** GET / on the container's published port; the body, or the error code. */
+export async function probe(c: Docker.Container, timeoutMs = 1000): Promise<string> {
+  const port = await hostPort(c);
+  if (port === null) return "no-port";
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(timeoutMs) });
+    return (await res.text()).trim();
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string } }).cause;
+    return cause?.code ?? (e as Error).name;
+  }
+}
+
+export async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+/** Removes every container and network a test run labelled. */
+export async function removeLabelled(docker: Docker, runLabel: string): Promise<void> {
+  const filters = { label: [`${LABELS.run}=${runLabel}`] };
+  for (const c of await docker.listContainers({ all: true, filters })) {
+    await docker
+      .getContainer(c.Id)
+      .remove({ force: true })
+      .catch(() => {});
+  }
+  for (const n of await docker.listNetworks({ filters })) {
+    await docker
+      .getNetwork(n.Id)
+      .remove()
+      .catch(() => {});
+  }
+}
