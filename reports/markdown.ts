@@ -1,0 +1,86 @@
+import type { RunRecord, SloResult } from "../harness/record/schema.js";
+import { escapeMarkdown as md } from "./escape.js";
+import { formatMargin, formatMs, formatRatio, formatValue } from "./format.js";
+
+/**
+ * A compact verdict table for a pull-request comment or GITHUB_STEP_SUMMARY: one row per run,
+ * then, per run that missed any, its missed SLOs with by how much. GitHub-flavoured Markdown;
+ * every record string is escaped so a scenario name cannot break the table.
+ */
+
+export function verdictEmoji(verdict: RunRecord["verdict"]): string {
+  switch (verdict) {
+    case "pass":
+      return "\u2705 pass";
+    case "fail":
+      return "\u274c fail";
+    case "aborted":
+      return "\u26a0\ufe0f aborted";
+    case "void":
+      return "\u26aa void";
+    default: {
+      const never: never = verdict;
+      return never;
+    }
+  }
+}
+
+/** The slowest recovery among the run's faults; "never" if one did not recover. */
+export function worstRecovery(record: RunRecord): string {
+  if (record.faults.length === 0) return "\u2013";
+  if (record.faults.some((f) => !f.recovered || f.timeToRecoverMs === null)) return "never";
+  return formatMs(Math.max(...record.faults.map((f) => f.timeToRecoverMs ?? 0)));
+}
+
+/** Inside a table even a code span needs its pipes escaped (GFM); a backtick would end it. */
+function codeSpan(text: string): string {
+  return `\`${text
+    .replace(/`/g, "'")
+    .replace(/\|/g, "\\|")
+    .replace(/\r?\n|\r/g, " ")}\``;
+}
+
+function row(record: RunRecord): string {
+  const met = record.slos.filter((s) => s.passed).length;
+  const cells = [
+    md(record.scenario.name),
+    verdictEmoji(record.verdict),
+    `${met}/${record.slos.length}`,
+    formatRatio(record.availability.value),
+    formatMs(record.latency.intended.p99),
+    worstRecovery(record),
+    codeSpan(record.id),
+  ];
+  return `| ${cells.join(" | ")} |`;
+}
+
+function missedLine(slo: SloResult): string {
+  const by =
+    slo.margin === null
+      ? "not measured"
+      : `missed by ${formatMargin(Math.abs(slo.margin), slo.unit).slice(1)}`;
+  return `- ${md(slo.description)}: measured ${formatValue(slo.measured, slo.unit)}, bound ${md(slo.comparator)} ${formatValue(slo.bound, slo.unit)}, ${by}`;
+}
+
+function runNotes(record: RunRecord): string | null {
+  const missed = record.slos.filter((s) => !s.passed);
+  const reason =
+    record.status === "completed"
+      ? null
+      : `- run ${record.status}: ${md(record.statusReason ?? "no reason recorded")}`;
+  if (missed.length === 0 && reason === null) return null;
+  const lines = [reason, ...missed.map(missedLine)].filter((l): l is string => l !== null);
+  return `**${md(record.scenario.name)}** (${verdictEmoji(record.verdict)}):\n${lines.join("\n")}`;
+}
+
+export function renderMarkdown(records: readonly RunRecord[]): string {
+  const passed = records.filter((r) => r.verdict === "pass").length;
+  const head = `### faultline: ${passed} of ${records.length} ${records.length === 1 ? "run" : "runs"} passed`;
+  const table = [
+    "| Scenario | Verdict | SLOs met | Availability | P99 | Worst recovery | Run |",
+    "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+    ...records.map(row),
+  ].join("\n");
+  const notes = records.map(runNotes).filter((n): n is string => n !== null);
+  return [head, table, ...notes].join("\n\n") + "\n";
+}
