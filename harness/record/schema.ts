@@ -182,6 +182,13 @@ export const runRecordSchema = z.strictObject({
   events: z.array(eventSchema),
   /** Relative path of the compact per-request file in the run directory, if written. */
   requestsFile: z.string().nullable(),
+  /**
+   * Downtime at request resolution: maximal runs of consecutive unhealthy requests by intended
+   * time, [first bad request, next healthy request). Optional: added after version 1 shipped.
+   */
+  downtime: z.array(z.strictObject({ startMs: ms, endMs: ms })).optional(),
+  /** Label of each request template, by the index stored in the per-request file. Optional (added later). */
+  requestTemplates: z.array(z.string()).optional(),
 });
 
 export type RunRecord = z.infer<typeof runRecordSchema>;
