@@ -130,11 +130,14 @@ export class ModelManager {
     return this.entry(name).state;
   }
 
-  /** Unloads every ready GPU model nobody holds (memory-pressure cleanup). Returns their names. */
-  evictIdle(): string[] {
+  /**
+   * Unloads every ready GPU model nobody holds (memory-pressure cleanup), except the ones in
+   * `keep` (needed by queued requests: evicting them would only force a reload). Returns their names.
+   */
+  evictIdle(keep: ReadonlySet<string> = new Set()): string[] {
     const evicted: string[] = [];
     for (const e of this.entries.values()) {
-      if (e.spec.device === "gpu" && e.state === "ready" && e.refCount === 0) {
+      if (e.spec.device === "gpu" && e.state === "ready" && e.refCount === 0 && !keep.has(e.spec.name)) {
         evicted.push(e.spec.name);
         void this.drainAndUnload(e);
       }
@@ -192,8 +195,11 @@ export class ModelManager {
   private async startLoad(e: Entry, keepAliveMs: number): Promise<void> {
     if (e.spec.device === "gpu") await this.evictOtherGpuModels(e);
     if (e.state !== "unloaded" && e.state !== "failed") {
-      await e.busy; // someone else started a transition while we were evicting
+      // Someone else started loading it while we were evicting: share that load's outcome.
+      const attempts = e.attempts;
+      await e.busy;
       if (stateOf(e) === "ready") return;
+      if (stateOf(e) === "failed" && e.attempts !== attempts && e.lastError) throw e.lastError;
     }
     e.attempts++;
     e.state = "loading";

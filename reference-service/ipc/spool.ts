@@ -239,22 +239,33 @@ export class SpoolReader<S extends z.ZodType> {
   }
 
   private async reject(name: string, kind: SpoolRejectKind, requestId: string | undefined, detail: string) {
-    const from = join(this.o.dir, name);
     try {
-      if (this.quarantined < (this.o.maxQuarantined ?? 1000)) {
-        await rename(from, join(this.o.quarantineDir, `${this.o.clock.now()}-${kind}--${name}`));
-        this.quarantined++;
-      } else {
-        await unlink(from);
-      }
+      await this.moveAside(name, kind);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return; // someone else took it
-      this.ignored.add(name); // cannot move or delete it: skip it from now on, report once
+      // Cannot move or delete it (permissions): skip it from now on; it is reported once below.
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") this.ignored.add(name);
     }
     try {
       this.o.onReject({ kind, file: name, requestId, detail });
     } catch {
       // a metrics callback failing must not stop the reader
     }
+  }
+
+  private async moveAside(name: string, kind: SpoolRejectKind): Promise<void> {
+    const from = join(this.o.dir, name);
+    if (this.quarantined >= (this.o.maxQuarantined ?? 1000)) {
+      await unlink(from);
+      return;
+    }
+    const to = join(this.o.quarantineDir, `${this.o.clock.now()}-${kind}--${name}`);
+    try {
+      await rename(from, to);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      await mkdir(this.o.quarantineDir, { recursive: true }); // quarantine dir removed under us?
+      await rename(from, to); // ENOENT again = the file itself is gone (deleted in flight)
+    }
+    this.quarantined++;
   }
 }

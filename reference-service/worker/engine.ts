@@ -120,7 +120,7 @@ export class Engine {
   capacity(): number {
     const { ledger, models, pressureThreshold, maxRunning } = this.o;
     if (ledger.usage <= pressureThreshold) return maxRunning;
-    models.evictIdle();
+    models.evictIdle(new Set([...this.jobs.values()].map((j) => j.request.model)));
     return ledger.usage <= pressureThreshold ? maxRunning : 1;
   }
 

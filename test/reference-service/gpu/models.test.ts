@@ -1,0 +1,213 @@
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../../../common/clock.js";
+import {
+  GpuOutOfMemoryError,
+  ModelLoadError,
+  ModelNotFoundError,
+} from "../../../reference-service/backend-errors.js";
+import { VramLedger } from "../../../reference-service/gpu/ledger.js";
+import { ModelManager } from "../../../reference-service/gpu/models.js";
+import type { CatalogModel } from "../../../reference-service/ipc/protocol.js";
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+const T0 = 1_000_000;
+
+const model = (name: string, device: "gpu" | "cpu", sizeBytes: number, loadMs: number): CatalogModel => ({
+  name,
+  device,
+  task: device === "cpu" ? "embed" : "generate",
+  sizeBytes,
+  loadMs,
+  prefillMs: 0,
+  prefillMsPerToken: 0,
+  msPerToken: 0,
+  embeddingDim: 4,
+  contextTokens: 1024,
+});
+
+function setup(opts: { cotenant?: () => number } = {}) {
+  const clock = new ManualClock(T0);
+  const ledger = new VramLedger({ totalBytes: 8 * GiB, reservedBytes: 512 * MiB });
+  const models = new ModelManager({
+    clock,
+    ledger,
+    catalog: [
+      model("small", "gpu", 2 * GiB, 100),
+      model("large", "gpu", 4 * GiB, 300),
+      model("cpu", "cpu", 256 * MiB, 50),
+    ],
+    minKvBytes: 256 * MiB,
+    defaultKeepAliveMs: 600_000,
+    temporaryKeepAliveMs: 300_000,
+    primary: "small",
+    refreshCotenants: () => {
+      ledger.setCotenantBytes(opts.cotenant?.() ?? 0);
+      return Promise.resolve();
+    },
+  });
+  const states = () => Object.fromEntries(models.status().map((s) => [s.name, s.state]));
+  return { clock, ledger, models, states };
+}
+
+describe("ModelManager lifecycle", () => {
+  it("loads in exactly loadMs: unloaded -> loading -> ready, weights charged", async () => {
+    const { clock, ledger, models, states } = setup();
+    expect(states()).toEqual({ small: "unloaded", large: "unloaded", cpu: "unloaded" });
+    const lease = models.acquire("small");
+    await clock.advanceAsync(99);
+    expect(states().small).toBe("loading");
+    expect(ledger.weightsBytes).toBe(2 * GiB);
+    await clock.advanceAsync(1);
+    expect(states().small).toBe("ready");
+    expect((await lease).model.name).toBe("small");
+    expect(models.status().find((s) => s.name === "small")?.refCount).toBe(1);
+  });
+
+  it("unloads the primary model after exactly 600 s idle, and resets the TTL on use", async () => {
+    const { clock, ledger, models, states } = setup();
+    const p = models.acquire("small");
+    await clock.advanceAsync(100);
+    (await p).release();
+    expect(models.status()[0]?.expiresAtMs).toBe(T0 + 100 + 600_000);
+    await clock.advanceAsync(300_000);
+    const again = await models.acquire("small"); // in use: no expiry while held
+    expect(models.status()[0]?.expiresAtMs).toBe(undefined);
+    again.release();
+    expect(models.status()[0]?.expiresAtMs).toBe(T0 + 300_100 + 600_000);
+    await clock.advanceAsync(599_999);
+    expect(states().small).toBe("ready");
+    await clock.advanceAsync(1);
+    expect(states().small).toBe("unloaded");
+    expect(ledger.weightsBytes).toBe(0);
+  });
+
+  it("gives an on-demand load of a non-primary model the 300 s temporary TTL", async () => {
+    const { clock, models, states } = setup();
+    const p = models.acquire("cpu");
+    await clock.advanceAsync(50);
+    (await p).release();
+    await clock.advanceAsync(299_999);
+    expect(states().cpu).toBe("ready");
+    await clock.advanceAsync(1);
+    expect(states().cpu).toBe("unloaded");
+  });
+
+  it("honours per-request keep-alive: 0 unloads after the reply, negative pins", async () => {
+    const { clock, models, states } = setup();
+    const p = models.acquire("small");
+    await clock.advanceAsync(100);
+    (await p).release(0);
+    await clock.advanceAsync(0);
+    expect(states().small).toBe("unloaded");
+    const q = models.acquire("small");
+    await clock.advanceAsync(100);
+    (await q).release(-1);
+    await clock.advanceAsync(10 * 3_600_000);
+    expect(states().small).toBe("ready");
+    expect(models.status()[0]?.expiresAtMs).toBe(undefined);
+  });
+
+  it("keeps one GPU model resident: swapping drains the held one first", async () => {
+    const { clock, ledger, models, states } = setup();
+    const p = models.acquire("small");
+    await clock.advanceAsync(100);
+    const small = await p;
+    let large: Awaited<ReturnType<ModelManager["acquire"]>> | undefined;
+    void models.acquire("large").then((l) => (large = l));
+    await clock.advanceAsync(1000);
+    expect(states()).toEqual({ small: "draining", large: "unloaded", cpu: "unloaded" });
+    small.release();
+    await clock.advanceAsync(0);
+    expect(states()).toEqual({ small: "unloaded", large: "loading", cpu: "unloaded" });
+    expect(ledger.weightsBytes).toBe(4 * GiB);
+    await clock.advanceAsync(300);
+    expect(states().large).toBe("ready");
+    expect(large?.model.name).toBe("large");
+  });
+
+  it("fails a load with a CUDA OOM while a co-tenant holds memory, and loads once it is gone", async () => {
+    let cotenant = 6 * GiB;
+    const { clock, ledger, models, states } = setup({ cotenant: () => cotenant });
+    await expect(models.acquire("small")).rejects.toThrow(GpuOutOfMemoryError);
+    expect(models.status()[0]).toEqual({
+      name: "small",
+      device: "gpu",
+      state: "failed",
+      reason:
+        "CUDA out of memory. Tried to allocate 2.25 GiB (GPU 0; 8.00 GiB total capacity; 0.50 GiB already allocated; 1536.00 MiB free)",
+      sizeBytes: 2 * GiB,
+      refCount: 0,
+    });
+    expect(ledger.weightsBytes).toBe(0);
+    cotenant = 0;
+    const p = models.acquire("small");
+    await clock.advanceAsync(100);
+    expect((await p).model.name).toBe("small");
+    expect(states().small).toBe("ready");
+  });
+
+  it("shares one load among concurrent callers, and all see its failure", async () => {
+    let cotenant = 0;
+    const { clock, models } = setup({ cotenant: () => cotenant });
+    const a = models.acquire("small");
+    const b = models.acquire("small");
+    await clock.advanceAsync(100);
+    await Promise.all([a, b]);
+    expect(models.status()[0]?.refCount).toBe(2);
+
+    const c = models.acquire("large"); // swap needs small drained: release both
+    (await a).release();
+    (await b).release();
+    cotenant = 4 * GiB; // large (4 GiB + 256 MiB KV) no longer fits beside 0.5 + 4 GiB
+    const d = models.acquire("large");
+    const results = await Promise.allSettled([c, d]);
+    expect(results.map((r) => (r.status === "rejected" ? (r.reason as Error).name : "ok"))).toEqual([
+      "GpuOutOfMemoryError",
+      "GpuOutOfMemoryError",
+    ]);
+    await clock.advanceAsync(0);
+  });
+
+  it("fails verification when a co-tenant grabs memory during the load", async () => {
+    let cotenant = 0;
+    const { clock, models, ledger } = setup({ cotenant: () => cotenant });
+    const p = models.acquire("large");
+    await clock.advanceAsync(150);
+    cotenant = 4 * GiB; // 0.5 + 4 (weights) + 4 (co-tenant) > 8 GiB
+    await clock.advanceAsync(150);
+    await expect(p).rejects.toThrow(ModelLoadError);
+    await expect(p).rejects.toThrow(
+      "model 'large' failed verification: device over-committed after load (co-tenant grew)",
+    );
+    expect(ledger.weightsBytes).toBe(0);
+  });
+
+  it("evicts idle GPU models on demand and rejects unknown models", async () => {
+    const { clock, models, states } = setup();
+    const p = models.load("small");
+    await clock.advanceAsync(100);
+    expect(await p).toBe("ready");
+    expect(models.evictIdle()).toEqual(["small"]);
+    await clock.advanceAsync(0);
+    expect(states().small).toBe("unloaded");
+    await expect(models.acquire("nope")).rejects.toThrow(ModelNotFoundError);
+    await expect(models.acquire("nope")).rejects.toThrow(
+      "model 'nope' does not exist (known: small, large, cpu)",
+    );
+  });
+
+  it("explicit unload waits for the model's requests to finish", async () => {
+    const { clock, models, states } = setup();
+    const p = models.acquire("small");
+    await clock.advanceAsync(100);
+    const lease = await p;
+    let unloaded: string | undefined;
+    void models.unload("small").then((s) => (unloaded = s));
+    await clock.advanceAsync(5000);
+    expect([states().small, unloaded]).toEqual(["draining", undefined]);
+    lease.release();
+    await clock.advanceAsync(0);
+    expect([states().small, unloaded]).toEqual(["unloaded", "unloaded"]);
+  });
+});
