@@ -1,5 +1,6 @@
 import { gpuOom } from "./gpu-oom.js";
 import type { AnyInjector } from "./injector.js";
+import { hostOom } from "./host-oom.js";
 import { ipcCorruption } from "./ipc-corruption.js";
 import { loadBurst } from "./load-burst.js";
 import { netBandwidth } from "./net-bandwidth.js";
@@ -26,6 +27,7 @@ export const FAULT_KINDS = {
   "process-restart": processRestart,
   "ipc-corruption": ipcCorruption,
   "gpu-oom": gpuOom,
+  "host-oom": hostOom,
   "net-latency": netLatency,
   "net-bandwidth": netBandwidth,
   "net-slow-close": netSlowClose,
