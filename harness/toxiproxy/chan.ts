@@ -50,6 +50,14 @@ export class Chan<T> {
     return new Promise((resolve) => this.senders.push({ value, resolve }));
   }
 
+  /** Hands the value over only if that needs no waiting (a receiver waits or the buffer has room). */
+  trySend(value: T): boolean {
+    if (this.closedFlag) return true;
+    if (this.receivers.length === 0 && this.buffer.length >= this.capacity) return false;
+    void this.send(value);
+    return true;
+  }
+
   /** Takes a value that is ready now, without waiting; undefined when none is. */
   tryRecv(): T | null | undefined {
     const buffered = this.buffer.shift();

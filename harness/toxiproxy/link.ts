@@ -7,6 +7,7 @@ import type { Chunk } from "./toxics/toxic.js";
 
 /** Flushing a removed toxic's queue gives up on a chunk after this long, as the real link does. */
 const FLUSH_MS = 5000;
+const WRITE_BUFFER_BYTES = 256 * 1024;
 
 export interface LinkTotals {
   readonly received: number;
@@ -145,8 +146,12 @@ export class ToxicLink {
     };
     source.on("data", (data: Buffer) => {
       this.received += data.length;
+      const chunk = { data, timestamp: this.env.clock.monotonic() };
+      // The common case (the first stub is waiting) needs no pause: pausing and resuming a
+      // socket per read costs syscalls and halves throughput.
+      if (this.input.trySend(chunk)) return;
       source.pause();
-      void this.input.send({ data, timestamp: this.env.clock.monotonic() }).then(() => {
+      void this.input.send(chunk).then(() => {
         if (!ended) source.resume();
       });
     });
@@ -162,7 +167,10 @@ export class ToxicLink {
       // A broken destination still drains the chain so that every stub can finish.
       if (dest.destroyed || !dest.writable) continue;
       this.sent += chunk.data.length;
-      if (!dest.write(chunk.data)) await drained(dest);
+      dest.write(chunk.data);
+      // Back-pressure as Go's blocking write gives it, allowing about what a kernel socket
+      // buffer would hold so that large transfers are not throttled by one drain per chunk.
+      if (dest.writableLength > WRITE_BUFFER_BYTES) await drained(dest);
     }
     closeSocket(dest);
     return { received: this.received, sent: this.sent };

@@ -1,0 +1,177 @@
+import { createServer, connect, type Server, type Socket } from "node:net";
+import { startToxiproxyServer } from "../../harness/toxiproxy/server.js";
+
+/** One benchmark figure; `ratio` = value / baseline where a baseline (direct connection) exists. */
+export interface BenchRow {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly baseline?: number;
+  readonly ratio?: number;
+}
+
+export interface ProxyBenchOptions {
+  /** Round trips per path (direct and proxied), after warm-up. */
+  readonly samples?: number;
+  /** Bytes per throughput transfer. */
+  readonly transferBytes?: number;
+  /** Transfers per path; the median is reported. */
+  readonly transfers?: number;
+}
+
+interface Listening {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+async function listen(server: Server): Promise<Listening> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Echo for round trips; a sink that answers "k" once it has counted `transferBytes` for throughput. */
+function benchUpstream(transferBytes: number): Server {
+  return createServer((socket) => {
+    socket.setNoDelay(true);
+    let mode: "unknown" | "echo" | "sink" = "unknown";
+    let counted = 0;
+    socket.on("data", (data: Buffer) => {
+      if (mode === "unknown") mode = data[0] === 0x53 /* S */ ? "sink" : "echo";
+      if (mode === "echo") {
+        socket.write(data);
+        return;
+      }
+      counted += data.length;
+      if (counted >= transferBytes + 1) {
+        counted -= transferBytes + 1;
+        socket.write("k");
+      }
+    });
+    socket.on("error", () => undefined);
+  });
+}
+
+function open(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port, noDelay: true }, () => resolve(socket));
+    socket.once("error", reject);
+  });
+}
+
+function nextData(socket: Socket, bytes: number): Promise<void> {
+  return new Promise((resolve) => {
+    let got = 0;
+    const onData = (data: Buffer): void => {
+      got += data.length;
+      if (got < bytes) return;
+      socket.off("data", onData);
+      resolve();
+    };
+    socket.on("data", onData);
+  });
+}
+
+/** Round-trip times in µs of a 64-byte echo on one connection, one request at a time. */
+async function roundTrips(socket: Socket, count: number): Promise<number[]> {
+  const message = Buffer.alloc(64, 0x61);
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const start = process.hrtime.bigint();
+    const reply = nextData(socket, message.length);
+    socket.write(message);
+    await reply;
+    times.push(Number(process.hrtime.bigint() - start) / 1000);
+  }
+  return times;
+}
+
+/** MB/s (10^6 bytes) of one one-way transfer of `bytes`, acknowledged by the sink. */
+async function transfer(port: number, bytes: number): Promise<number> {
+  const socket = await open(port);
+  const block = Buffer.alloc(64 * 1024, 0x53);
+  const start = process.hrtime.bigint();
+  const done = nextData(socket, 1);
+  socket.write(Buffer.from("S"));
+  for (let sent = 0; sent < bytes; sent += block.length) {
+    const piece = sent + block.length <= bytes ? block : block.subarray(0, bytes - sent);
+    if (!socket.write(piece)) await new Promise((resolve) => socket.once("drain", resolve));
+  }
+  await done;
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  socket.destroy();
+  return bytes / 1e6 / seconds;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)];
+}
+
+const median = (values: readonly number[]): number =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+
+const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
+
+function row(name: string, value: number, unit: string, baseline?: number): BenchRow {
+  if (baseline === undefined) return { name, value: round(value), unit };
+  return { name, value: round(value), unit, baseline: round(baseline), ratio: round(value / baseline, 2) };
+}
+
+/**
+ * Embedded Toxiproxy with no toxic, against a direct connection to the same upstream, in the
+ * same run: round-trip P50/P99 (64-byte echo, one connection, alternating blocks so both paths
+ * see the same machine load) and one-way throughput (median of a few transfers).
+ */
+export async function runProxyBenchmarks(options: ProxyBenchOptions = {}): Promise<BenchRow[]> {
+  const samples = options.samples ?? 2000;
+  const transferBytes = options.transferBytes ?? 32 * 1024 * 1024;
+  const transfers = options.transfers ?? 3;
+  const upstream = await listen(benchUpstream(transferBytes));
+  const toxiproxy = await startToxiproxyServer({ host: "127.0.0.1", port: 0, seed: 1 });
+  try {
+    const created = await fetch(`${toxiproxy.url}/proxies`, {
+      method: "POST",
+      body: JSON.stringify({ name: "bench", listen: "127.0.0.1:0", upstream: `127.0.0.1:${upstream.port}` }),
+    });
+    const listenAddress = ((await created.json()) as { listen: string }).listen;
+    const proxyPort = Number(listenAddress.slice(listenAddress.lastIndexOf(":") + 1));
+    const [direct, proxied] = await Promise.all([open(upstream.port), open(proxyPort)]);
+    await roundTrips(direct, 200);
+    await roundTrips(proxied, 200);
+    const directTimes: number[] = [];
+    const proxyTimes: number[] = [];
+    const block = 250;
+    for (let done = 0; done < samples; done += block) {
+      directTimes.push(...(await roundTrips(direct, block)));
+      proxyTimes.push(...(await roundTrips(proxied, block)));
+    }
+    direct.destroy();
+    proxied.destroy();
+    const directSorted = directTimes.sort((a, b) => a - b);
+    const proxySorted = proxyTimes.sort((a, b) => a - b);
+    const directMBs: number[] = [];
+    const proxyMBs: number[] = [];
+    for (let i = 0; i < transfers; i++) {
+      directMBs.push(await transfer(upstream.port, transferBytes));
+      proxyMBs.push(await transfer(proxyPort, transferBytes));
+    }
+    const [d50, p50] = [percentile(directSorted, 50), percentile(proxySorted, 50)];
+    const [d99, p99] = [percentile(directSorted, 99), percentile(proxySorted, 99)];
+    return [
+      row("proxy round trip p50 (64 B echo, no toxic)", p50, "µs", d50),
+      row("proxy round trip p99 (64 B echo, no toxic)", p99, "µs", d99),
+      row("proxy added latency p50 per round trip", p50 - d50, "µs"),
+      row("proxy throughput (one-way, no toxic)", median(proxyMBs), "MB/s", median(directMBs)),
+    ];
+  } finally {
+    await toxiproxy.close();
+    await upstream.close();
+  }
+}
