@@ -55,8 +55,11 @@ export class HeartbeatMonitor {
     this.dead.add(pid);
   }
 
-  /** Whether a worker can take requests now, and why not. */
-  status(): WorkerStatus {
+  /**
+   * Whether a worker can take new requests now, and why not. With `forNewWork` false a
+   * draining worker still counts as ok: it finishes what it has.
+   */
+  status(forNewWork = true): WorkerStatus {
     const read = this.last;
     if (!read) return { ok: false, reason: "no heartbeat read yet", heartbeat: undefined };
     if (!read.ok) return { ok: false, reason: `worker heartbeat ${read.reason}`, heartbeat: undefined };
@@ -69,7 +72,8 @@ export class HeartbeatMonitor {
     if (ageMs > this.o.staleMs) {
       return { ok: false, reason: `worker heartbeat is stale (${ageMs} ms old)`, heartbeat: hb };
     }
-    if (hb.phase === "draining") return { ok: false, reason: "worker is draining", heartbeat: hb };
+    if (forNewWork && hb.phase === "draining")
+      return { ok: false, reason: "worker is draining", heartbeat: hb };
     return { ok: true, heartbeat: hb, ageMs };
   }
 

@@ -285,7 +285,7 @@ export class SpoolBackend implements ModelBackend {
   /** Runs after every heartbeat poll: fails calls whose worker is gone or whose frames were lost. */
   private checkCalls(): void {
     if (this.calls.size === 0) return;
-    const status = this.monitor.status();
+    const status = this.monitor.status(false);
     const now = this.clock.now();
     for (const call of this.calls.values()) {
       if (call.settled) continue;
