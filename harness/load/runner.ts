@@ -236,7 +236,8 @@ class LoadRun {
 
   private issue(intended: number): void {
     const row = this.log.add(intended, this.pickTemplate());
-    if (this.inFlight < this.opts.maxInFlight) {
+    // FIFO: while others wait, a new arrival queues behind them even if a slot just freed.
+    if (this.inFlight < this.opts.maxInFlight && this.queueHead === this.queue.length) {
       this.send(row);
       return;
     }
@@ -300,7 +301,10 @@ class LoadRun {
       });
       this.finish(row, this.rel(), OUTCOME_CODE[outcome], status, bytes);
     } catch (err) {
-      this.finish(row, this.rel(), OUTCOME_CODE[classifyFailure(err, deadlinePassed)], status, bytes);
+      const outcome = classifyFailure(err, deadlinePassed);
+      // A timeout ends at the deadline by definition: that is when the client gave up.
+      const end = outcome === "timeout" ? this.log.intended(row) + this.opts.deadlineMs : this.rel();
+      this.finish(row, end, OUTCOME_CODE[outcome], status, bytes);
     } finally {
       this.clock.clearTimeout(timer);
     }
