@@ -63,6 +63,8 @@ export const serviceConfigSchema = z.strictObject({
     backoffInitialMs: nonNegativeInt,
     backoffMaxMs: nonNegativeInt,
     backoffMultiplier: z.number().min(1),
+    /** Restart at once after a crash of a healthy worker; back off from the second one. */
+    firstRestartImmediate: z.boolean(),
     /** A worker that stays up this long resets the backoff sequence. */
     cooldownMs: positiveInt,
     /** A heartbeat older than this (after the worker's first one) = hung: SIGKILL and respawn. */
@@ -110,13 +112,14 @@ export const DEFAULT_CONFIG: ServiceConfig = {
     backoffInitialMs: 100,
     backoffMaxMs: 10_000,
     backoffMultiplier: 2,
+    firstRestartImmediate: true,
     cooldownMs: 30_000,
     hungAfterMs: 1500,
     startTimeoutMs: 10_000,
     budgetRestarts: 10,
     budgetWindowMs: 60_000,
     stopTimeoutMs: 5000,
-    checkIntervalMs: 100,
+    checkIntervalMs: 50,
   },
   drain: { timeoutMs: 30_000, delayMs: 0 },
   worker: {},

@@ -34,7 +34,8 @@ import { CacheBackend, ResponseCache } from "./policies/response-cache.js";
 import { StaticAnswerBackend } from "./policies/static-answer.js";
 import { WorkerSupervisor } from "./supervisor/supervisor.js";
 import { spawnWorkerProcess } from "./supervisor/worker-process.js";
-import { createPrimaryBackend } from "./supervisor/primary-backend.js";
+import { openPrimaryBackend } from "./supervisor/primary-backend.js";
+import type { SpoolBackend } from "./ipc/spool-client.js";
 
 export interface ServeOptions {
   /** Partial config (defaults fill the rest), e.g. from loadConfig() or a test. */
@@ -109,6 +110,7 @@ function createSupervisor(
   clock: Runtime["clock"],
   metrics: ServiceMetrics,
   stderr: "inherit" | "ignore",
+  spool: SpoolBackend,
 ): WorkerSupervisor {
   return new WorkerSupervisor(
     config.supervisor,
@@ -120,6 +122,7 @@ function createSupervisor(
       giveUp: () => metrics.workerGivenUp.set(1),
       workerUp: (up) => metrics.workerUp.set(up ? 1 : 0),
       heartbeat: heartbeatToMetrics(metrics),
+      workerExit: (pid) => spool.notifyWorkerExit(pid),
     },
   );
 }
@@ -145,24 +148,26 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
   );
   live.admission = admission;
 
-  const supervisor = options.backend
+  const spool = options.backend
     ? null
-    : createSupervisor(
+    : await openPrimaryBackend({
+        stateDir,
+        clock,
+        config,
+        onFrameRejected: (kind) => metrics.ipcFramesCorrupt.inc({ kind }),
+      });
+  const supervisor = spool
+    ? createSupervisor(
         config,
         workerConfig,
         stateDir,
-        runtime.clock,
+        clock,
         metrics,
         options.workerStderr ?? "inherit",
-      );
-  const primary =
-    options.backend ??
-    createPrimaryBackend({
-      stateDir,
-      clock,
-      config,
-      onFrameRejected: (kind) => metrics.ipcFramesCorrupt.inc({ kind }),
-    });
+        spool,
+      )
+    : null;
+  const primary = options.backend ?? (spool as SpoolBackend);
 
   const breaker = new BackendBreaker(primary.name, config.breaker, clock, (b, from, to) =>
     recordBreakerTransition(metrics, b, from, to),
@@ -198,13 +203,17 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
     workerStatus: () => supervisor?.status() ?? null,
     modelStates: (): readonly ModelStatus[] => supervisor?.status().heartbeat?.models ?? [],
     retryAfterMs: () => retryAfterEstimate(supervisor, breaker, admission),
+    modelOps: spool && {
+      load: (model, keepAliveMs) => spool.loadModel(model, keepAliveMs),
+      unload: (model) => spool.unloadModel(model),
+    },
   };
   const api = createApiServer(ctx);
   live.api = api;
   supervisor?.start();
   const url = await listen(api, config);
   await writeStateFiles(stateDir, url);
-  return running({ url, config, api, metrics, supervisor, stateDir, clock, admission });
+  return running({ url, config, api, metrics, supervisor, stateDir, clock, admission, spool });
 }
 
 function retryAfterEstimate(
@@ -242,6 +251,7 @@ interface Parts {
   readonly stateDir: string;
   readonly clock: Runtime["clock"];
   readonly admission: AdmissionControl;
+  readonly spool: SpoolBackend | null;
 }
 
 function running(p: Parts): RunningService {
@@ -251,17 +261,19 @@ function running(p: Parts): RunningService {
     await rm(join(p.stateDir, STATE_FILES.ready), { force: true });
   };
   const drain = async (): Promise<number> => {
+    // Readiness flips and new work is refused with 503 + Connection: close at once; the
+    // listener stays open meanwhile so probes see the 503 instead of a refused connection.
     p.api.beginDrain();
     if (p.config.drain.delayMs > 0) await p.clock.sleep(p.config.drain.delayMs);
-    const closed = new Promise<void>((r) => p.api.server.close(() => r()));
-    p.api.server.closeIdleConnections();
     const deadline = p.clock.monotonic() + p.config.drain.timeoutMs;
     while (p.api.inflight() > 0 && p.clock.monotonic() < deadline) await p.clock.sleep(20);
     const lost = p.api.inflight();
     if (lost > 0) p.metrics.requestsLost.inc(lost);
+    const closed = new Promise<void>((r) => p.api.server.close(() => r()));
     p.api.server.closeAllConnections();
     await closed;
     await p.supervisor?.stop();
+    p.spool?.close();
     await removeStateFiles();
     return lost;
   };
@@ -276,14 +288,8 @@ function running(p: Parts): RunningService {
       p.api.beginDrain();
       p.api.server.closeAllConnections();
       p.api.server.close();
-      const w = p.supervisor?.status().pid;
-      if (w) {
-        try {
-          process.kill(-w, "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
+      await p.supervisor?.stop(true);
+      p.spool?.close();
       await removeStateFiles();
     },
   };

@@ -2,7 +2,7 @@
 import type { Clock } from "../../common/clock.js";
 import type { ServiceConfig } from "../config.js";
 import type { ServiceLevel } from "../contract.js";
-import type { ModelStatus } from "../ipc/protocol.js";
+import type { ModelState, ModelStatus } from "../ipc/protocol.js";
 import type { ServiceMetrics } from "../metrics/registry.js";
 import type { AdmissionControl } from "../policies/admission.js";
 import type { BackendBreaker } from "../policies/breaker.js";
@@ -31,4 +31,11 @@ export interface ApiContext {
   modelStates(): readonly ModelStatus[];
   /** Live estimate of when a retry will be served (breaker, restart, queue). */
   retryAfterMs(): number;
+  /** Explicit model load/unload in the worker; null when there is no worker. */
+  readonly modelOps: ModelOps | null;
+}
+
+export interface ModelOps {
+  load(model: string, keepAliveMs?: number): Promise<ModelState>;
+  unload(model: string): Promise<ModelState>;
 }

@@ -89,6 +89,21 @@ function routes(api: () => ApiServer): Route[] {
     get(/^\/v2\/models\/([^/]+)\/ready$/, "/v2/models/{m}/ready", (ctx, _req, res, m) =>
       Promise.resolve(modelReady(ctx, res, decodeURIComponent(m[1] ?? ""), api().draining)),
     ),
+    {
+      method: "POST",
+      pattern: /^\/v2\/repository\/models\/([^/]+)\/(load|unload)$/,
+      label: "/v2/repository/models/{m}/{op}",
+      handler: (ctx, _req, res, m) =>
+        modelOp(ctx, res, decodeURIComponent(m[1] ?? ""), m[2] === "load" ? "load" : "unload"),
+      work: true,
+    },
+    {
+      method: "POST",
+      pattern: /^\/v2\/repository\/index$/,
+      label: "/v2/repository/index",
+      handler: (ctx, _req, res) => Promise.resolve(repositoryIndex(ctx, res)),
+      work: false,
+    },
     get(/^\/metrics$/, ROUTES.metrics, async (ctx, _req, res) => {
       const text = await ctx.metrics.registry.metrics();
       res.writeHead(200, { "content-type": ctx.metrics.registry.contentType });
@@ -116,6 +131,45 @@ function oneModel(ctx: ApiContext, res: ServerResponse, id: string): void {
       "model",
     );
   sendJson(res, 200, modelObject(ctx, id));
+}
+
+/** Explicit load/unload (Triton's repository extension), answered with the model's new state. */
+async function modelOp(
+  ctx: ApiContext,
+  res: ServerResponse,
+  id: string,
+  op: "load" | "unload",
+): Promise<void> {
+  if (!ctx.models.some((m) => m.id === id))
+    throw new ApiError(
+      404,
+      "invalid_request_error",
+      "model_not_found",
+      `The model '${id}' does not exist`,
+      "model",
+    );
+  if (!ctx.modelOps)
+    throw new ApiError(501, "server_error", "not_supported", "no worker: load/unload is not available");
+  const state = op === "load" ? await ctx.modelOps.load(id) : await ctx.modelOps.unload(id);
+  sendJson(res, 200, { name: id, state });
+}
+
+/** Triton's repository index: every model with its state and, when failed, the reason. */
+function repositoryIndex(ctx: ApiContext, res: ServerResponse): void {
+  const states = ctx.modelStates();
+  sendJson(
+    res,
+    200,
+    ctx.models.map((m) => {
+      const s = states.find((x) => x.name === m.id);
+      return {
+        name: m.id,
+        version: "1",
+        state: (s?.state ?? "unloaded").toUpperCase(),
+        reason: s?.reason ?? "",
+      };
+    }),
+  );
 }
 
 function modelReady(ctx: ApiContext, res: ServerResponse, id: string, draining: boolean): void {

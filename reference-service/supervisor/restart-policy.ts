@@ -1,7 +1,8 @@
 /**
  * When to restart a worker that died or hung, as pure timing logic on the injected Clock:
  * - exponential backoff: initial x multiplier^n, capped at max (n = restarts since the last
- *   healthy run);
+ *   healthy run); with `firstRestartImmediate` the first restart after a healthy run has no
+ *   delay (a one-off crash costs only the boot time) and the sequence starts at the second;
  * - cooldown: a worker that stayed up `cooldownMs` was healthy, so the sequence starts over;
  * - budget: at most `budgetRestarts` restarts in any `budgetWindowMs`; one more failure past
  *   that and the supervisor gives up (stays down, says so) instead of crash-looping.
@@ -15,6 +16,7 @@ export interface RestartPolicyOptions {
   readonly cooldownMs: number;
   readonly budgetRestarts: number;
   readonly budgetWindowMs: number;
+  readonly firstRestartImmediate?: boolean;
 }
 
 export type RestartDecision =
@@ -54,10 +56,9 @@ export class RestartPolicy {
       };
     }
     const o = this.options;
-    const delayMs = Math.min(
-      o.backoffMaxMs,
-      Math.round(o.backoffInitialMs * o.backoffMultiplier ** this.attempt),
-    );
+    const step = o.firstRestartImmediate ? this.attempt - 1 : this.attempt;
+    const delayMs =
+      step < 0 ? 0 : Math.min(o.backoffMaxMs, Math.round(o.backoffInitialMs * o.backoffMultiplier ** step));
     this.attempt++;
     this.restarts.push(now);
     return { action: "restart", delayMs, attempt: this.attempt };

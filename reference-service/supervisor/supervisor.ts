@@ -25,6 +25,8 @@ export interface SupervisorEvents {
   giveUp?(reason: string): void;
   heartbeat?(hb: Heartbeat): void;
   workerUp?(up: boolean): void;
+  /** The worker process `pid` has exited (whatever the reason). */
+  workerExit?(pid: number): void;
 }
 
 export interface SupervisorStatus {
@@ -102,6 +104,7 @@ export class WorkerSupervisor {
 
   private exited(worker: WorkerHandle, code: number | null, signal: NodeJS.Signals | null): void {
     if (worker !== this.worker) return;
+    this.events.workerExit?.(worker.pid);
     this.events.workerUp?.(false);
     if (this.state === "stopping" || this.state === "stopped") return;
     const cause: RestartCause = this.killCause ?? (code === 0 ? "exit" : "crash");
@@ -189,8 +192,8 @@ export class WorkerSupervisor {
     worker.kill("SIGKILL");
   }
 
-  /** SIGTERM the worker, SIGKILL after stopTimeoutMs; resolves once it has exited. */
-  async stop(): Promise<void> {
+  /** SIGTERM the worker (SIGKILL at once when `force`), SIGKILL after stopTimeoutMs; resolves once it has exited. */
+  async stop(force = false): Promise<void> {
     this.clock.clearTimeout(this.checkTimer);
     this.clock.clearTimeout(this.restartTimer);
     const worker = this.worker;
@@ -198,7 +201,7 @@ export class WorkerSupervisor {
     this.reason = "stopping";
     if (worker && !worker.exited) {
       const gone = new Promise<void>((resolve) => worker.onExit(() => resolve()));
-      worker.kill("SIGTERM");
+      worker.kill(force ? "SIGKILL" : "SIGTERM");
       // A stopped (SIGSTOP) worker cannot act on SIGTERM; SIGCONT lets it, SIGKILL bounds it.
       worker.kill("SIGCONT");
       const timer = this.clock.setTimeout(() => worker.kill("SIGKILL"), this.options.stopTimeoutMs);

@@ -26,6 +26,21 @@ describe("RestartPolicy", () => {
     expect(delays).toEqual([100, 200, 400, 800, 1000, 1000, "give-up"]);
   });
 
+  it("with firstRestartImmediate, restarts at once and backs off from the second restart", () => {
+    const clock = new ManualClock();
+    const p = new RestartPolicy({ ...options, budgetRestarts: 10, firstRestartImmediate: true }, clock);
+    const delays: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      p.started();
+      const d = p.decide();
+      if (d.action === "restart") delays.push(d.delayMs);
+    }
+    expect(delays).toEqual([0, 100, 200, 400, 800]);
+    p.started();
+    clock.advance(5000); // a healthy run: the sequence starts over
+    expect(p.decide()).toEqual({ action: "restart", delayMs: 0, attempt: 1 });
+  });
+
   it("gives up with a reason naming the budget", () => {
     const clock = new ManualClock();
     const p = new RestartPolicy(options, clock);
