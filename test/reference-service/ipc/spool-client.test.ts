@@ -106,6 +106,15 @@ const chat = (id: string, prompt: string, maxTokens: number, deadlineMs = 20_000
   deadlineAtMs: Date.now() + deadlineMs,
 });
 
+function iter(b: SpoolBackend, req: GenerationRequest, signal: AbortSignal): AsyncIterator<GenerationEvent> {
+  return b.generate(req, signal)[Symbol.asyncIterator]();
+}
+
+/** Reads an iterator to its end; resolves or rejects as the stream does. */
+async function rest(it: AsyncIterator<GenerationEvent>): Promise<void> {
+  for (;;) if ((await it.next()).done) return;
+}
+
 async function collect(it: AsyncIterable<GenerationEvent>): Promise<GenerationEvent[]> {
   const out: GenerationEvent[] = [];
   for await (const ev of it) out.push(ev);
@@ -166,9 +175,7 @@ describe("SpoolBackend with a real worker process", () => {
   it("cancels on abort: the worker's running count and KV return to 0", async () => {
     const w = await startWorker({ models: fastModels(100) }); // ~3 s of tokens
     const ac = new AbortController();
-    const it = w.backend
-      .generate(chat("long", "a long answer please", 1000), ac.signal)
-      [Symbol.asyncIterator]();
+    const it = iter(w.backend, chat("long", "a long answer please", 1000), ac.signal);
     expect((await it.next()).value).toEqual({
       type: "token",
       index: 0,
@@ -193,22 +200,12 @@ describe("SpoolBackend with a real worker process", () => {
   it("fails every in-flight request with WorkerUnavailableError within 1 s of kill -9", async () => {
     const w = await startWorker({ models: fastModels(100) });
     const iters = ["k1", "k2", "k3"].map((id) =>
-      w.backend
-        .generate(chat(id, `prompt ${id}`, 1000), new AbortController().signal)
-        [Symbol.asyncIterator](),
+      iter(w.backend, chat(id, `prompt ${id}`, 1000), new AbortController().signal),
     );
     for (const it of iters) expect((await it.next()).done).toBe(false);
     const killedAt = Date.now();
     w.child.kill("SIGKILL");
-    const errors = await Promise.all(
-      iters.map(async (it) =>
-        failureOf(
-          (async () => {
-            for (;;) if ((await it.next()).done) return;
-          })(),
-        ),
-      ),
-    );
+    const errors = await Promise.all(iters.map(async (it) => failureOf(rest(it))));
     const elapsed = Date.now() - killedAt;
     expect(errors.map((e) => e.constructor.name)).toEqual([
       "WorkerUnavailableError",
@@ -260,11 +257,7 @@ describe("SpoolBackend with a real worker process", () => {
       join(w.dir, STATE_FILES.spoolResponses, "9999999999-victim~1.frame"),
       "not a frame at all",
     );
-    const err = await failureOf(
-      (async () => {
-        for (;;) if ((await vIt.next()).done) return;
-      })(),
-    );
+    const err = await failureOf(rest(vIt));
     expect(err).toBeInstanceOf(CorruptFrameError);
     expect((err as CorruptFrameError).reason).toBe("bad-magic");
     expect((await bystanderDone).at(-1)?.type).toBe("done");
@@ -284,16 +277,10 @@ describe("SpoolBackend with a real worker process", () => {
 
   it("a stopped (SIGSTOP) worker fails in-flight calls once its heartbeat is stale", async () => {
     const w = await startWorker({ models: fastModels(100) }, { heartbeatStaleMs: 400 });
-    const it = w.backend
-      .generate(chat("h", "hang", 1000), new AbortController().signal)
-      [Symbol.asyncIterator]();
+    const it = iter(w.backend, chat("h", "hang", 1000), new AbortController().signal);
     expect((await it.next()).done).toBe(false);
     w.child.kill("SIGSTOP");
-    const err = await failureOf(
-      (async () => {
-        for (;;) if ((await it.next()).done) return;
-      })(),
-    );
+    const err = await failureOf(rest(it));
     expect(err).toBeInstanceOf(WorkerUnavailableError);
     expect(err.message).toMatch(/^worker heartbeat is stale \(\d+ ms old\)$/);
   });
