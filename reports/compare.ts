@@ -68,11 +68,14 @@ export interface Comparison {
   readonly improvements: number;
 }
 
+/** Float slack: 0.9995 - 0.999 is 0.000500000000000056, which must count as exactly 0.05 pp. */
+const EPSILON = 1e-9;
+
 function beyond(base: number, next: number, t: Threshold): DeltaStatus {
   const worse = t.better === "lower" ? next - base : base - next;
   const size = Math.abs(worse);
-  const relativeOk = t.relative === 0 || size > Math.abs(base) * t.relative;
-  if (size <= t.absolute || !relativeOk) return "unchanged";
+  const relativeOk = t.relative === 0 || size > Math.abs(base) * t.relative + EPSILON;
+  if (size <= t.absolute + EPSILON || !relativeOk) return "unchanged";
   return worse > 0 ? "regression" : "improvement";
 }
 

@@ -1,0 +1,139 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ManualClock } from "../../common/clock.js";
+import { isInvalidInputError, type InvalidInputError } from "../../common/errors.js";
+import type { Runtime } from "../../common/runtime.js";
+import {
+  readRunRecord,
+  renderJunit,
+  renderMarkdown,
+  reportCommand,
+  writeReports,
+} from "../../reports/index.js";
+import { failKill, pass } from "../fixtures/records/index.js";
+
+function fakeRuntime(cwd: string): Runtime & { out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (b: Buffer) => (out += b.toString()));
+  stderr.on("data", (b: Buffer) => (err += b.toString()));
+  return {
+    clock: new ManualClock(0),
+    env: {},
+    cwd,
+    stdout,
+    stderr,
+    stdin: new PassThrough(),
+    onSignal: () => () => undefined,
+    out: () => out,
+    err: () => err,
+  };
+}
+
+async function invalid(p: Promise<unknown>): Promise<InvalidInputError> {
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
+  if (!isInvalidInputError(e)) throw new Error(`expected InvalidInputError, got ${String(e)}`);
+  return e;
+}
+
+describe("writeReports / reportCommand on real files", () => {
+  let dir = "";
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "faultline-reports-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("writes the four files, and the record reads back identical", async () => {
+    const paths = await writeReports(dir, failKill);
+    expect(paths).toEqual({
+      html: join(dir, "report.html"),
+      junit: join(dir, "junit.xml"),
+      markdown: join(dir, "summary.md"),
+      json: join(dir, "record.json"),
+    });
+    expect(await readRunRecord(dir)).toEqual(failKill);
+    expect(await readFile(paths.junit, "utf8")).toBe(renderJunit([failKill]));
+    expect(await readFile(paths.markdown, "utf8")).toBe(renderMarkdown([failKill]));
+  });
+
+  it("re-renders an old run from its record, printing Markdown to stdout and paths to stderr", async () => {
+    const run = join(dir, "runs", "r1");
+    await mkdir(run, { recursive: true });
+    const original = JSON.stringify(failKill);
+    await writeFile(join(run, "record.json"), original);
+    const rt = fakeRuntime(dir);
+    const result = await reportCommand("runs/r1", {}, rt);
+    expect(result.record).toEqual(failKill);
+    expect(result.comparison).toBe(null);
+    expect(rt.out()).toBe(renderMarkdown([failKill]));
+    expect(rt.err().split("\n")).toEqual([
+      `wrote ${join(run, "report.html")}`,
+      `wrote ${join(run, "junit.xml")}`,
+      `wrote ${join(run, "summary.md")}`,
+      "",
+    ]);
+    // The record itself is left byte for byte as the run wrote it.
+    expect(await readFile(join(run, "record.json"), "utf8")).toBe(original);
+  });
+
+  it("compares against a baseline run directory and writes compare.html and compare.md", async () => {
+    await mkdir(join(dir, "base"));
+    await mkdir(join(dir, "next"));
+    await writeReports(join(dir, "base"), pass);
+    await writeReports(join(dir, "next"), failKill);
+    const rt = fakeRuntime(dir);
+    const result = await reportCommand("next", { compare: "base" }, rt);
+    // pass -> failKill: verdict, availability, uptime, p95, p99 and SLO availability regress;
+    // p50 and the p99 SLO hold; the runs share no faults.
+    expect(result.comparison?.regressions).toBe(6);
+    expect(rt.out().split("\n")[0]).toBe("### faultline compare: 6 regressions, 0 improvements");
+    expect(await readFile(join(dir, "next", "compare.md"), "utf8")).toBe(rt.out());
+    expect((await readFile(join(dir, "next", "compare.html"), "utf8")).includes('data-regressions="6"')).toBe(
+      true,
+    );
+  });
+
+  it("names the missing file and the fix for a directory without a record", async () => {
+    const e = await invalid(reportCommand("nowhere", {}, fakeRuntime(dir)));
+    expect(e.issues).toEqual([
+      {
+        file: join(dir, "nowhere", "record.json"),
+        path: "",
+        message: "no run record here",
+        hint: "pass a run directory written by `faultline run` (runs/<id>/), which holds record.json",
+      },
+    ]);
+  });
+
+  it("reports every damaged field of a record at once, by path", async () => {
+    const broken = { ...failKill, verdict: "maybe", load: { ...failKill.load, targetRate: -1 } };
+    await writeFile(join(dir, "record.json"), JSON.stringify(broken));
+    const e = await invalid(readRunRecord(dir));
+    expect(e.issues.map((i) => i.path).sort()).toEqual(["load.targetRate", "verdict"]);
+    expect(e.hint).toBe("the run record is damaged or was not written by faultline");
+  });
+
+  it("refuses a record of another schema version with the versions named", async () => {
+    await writeFile(join(dir, "record.json"), JSON.stringify({ ...failKill, schemaVersion: 2 }));
+    const e = await invalid(readRunRecord(dir));
+    expect(e.issues[0]?.message).toBe(
+      "run record version 2 is not supported (this faultline reads version 1)",
+    );
+  });
+
+  it("says a record that is not JSON is not JSON", async () => {
+    await writeFile(join(dir, "record.json"), "{ nope");
+    const e = await invalid(readRunRecord(dir));
+    expect(e.issues[0]?.message.startsWith("not valid JSON: ")).toBe(true);
+  });
+});
