@@ -127,6 +127,34 @@ function createSupervisor(
   );
 }
 
+function buildPipeline(
+  config: ServiceConfig,
+  clock: Runtime["clock"],
+  primary: ModelBackend,
+  metrics: ServiceMetrics,
+) {
+  const breaker = new BackendBreaker(primary.name, config.breaker, clock, (b, from, to) =>
+    recordBreakerTransition(metrics, b, from, to),
+  );
+  setBreakerState(metrics, primary.name, "closed");
+  const cache = config.fallback.cache ? new ResponseCache(config.fallback.cacheEntries) : undefined;
+  const fallbacks = buildFallbacks(config, clock, cache);
+  const pipeline = new ServingPipeline({
+    primary,
+    breaker,
+    retry: config.retry,
+    timeoutMs: config.requestTimeoutMs,
+    fallbacks,
+    ...(cache ? { cache } : {}),
+    clock,
+    observer: {
+      fallback: (from, to, reason) => metrics.fallbacks.inc({ from, to, reason }),
+      retry: (backend, reason) => metrics.retries.inc({ backend, reason }),
+    },
+  });
+  return { breaker, pipeline, fallbacks };
+}
+
 export async function serveReference(options: ServeOptions, runtime: Runtime): Promise<RunningService> {
   const config = resolveConfig(options.config ?? {});
   const workerConfig = parseWorkerConfig(config);
@@ -169,26 +197,7 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
     : null;
   const primary = options.backend ?? (spool as SpoolBackend);
 
-  const breaker = new BackendBreaker(primary.name, config.breaker, clock, (b, from, to) =>
-    recordBreakerTransition(metrics, b, from, to),
-  );
-  setBreakerState(metrics, primary.name, "closed");
-  const cache = config.fallback.cache ? new ResponseCache(config.fallback.cacheEntries) : undefined;
-  const fallbacks = buildFallbacks(config, clock, cache);
-  const pipeline = new ServingPipeline({
-    primary,
-    breaker,
-    retry: config.retry,
-    timeoutMs: config.requestTimeoutMs,
-    fallbacks,
-    ...(cache ? { cache } : {}),
-    clock,
-    observer: {
-      fallback: (from, to, reason) => metrics.fallbacks.inc({ from, to, reason }),
-      retry: (backend, reason) => metrics.retries.inc({ backend, reason }),
-    },
-  });
-
+  const { breaker, pipeline, fallbacks } = buildPipeline(config, clock, primary, metrics);
   const models: ModelInfo[] = workerConfig.models.map((m) => ({ id: m.name, task: m.task }));
   const fallbackLevels = [...new Set<ServiceLevel>(fallbacks.map((f) => f.level))];
   const ctx: ApiContext = {
