@@ -1,0 +1,117 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { expect, test, type Page } from "@playwright/test";
+import type { RunRecord } from "../../harness/record/schema.js";
+import { renderHtml } from "../../reports/index.js";
+import { failKill, pass } from "../fixtures/records/index.js";
+
+/**
+ * Opens generated reports from file:// in Chromium with the network blocked: anything that
+ * is not file: or data: is aborted and recorded, and the test asserts nothing tried to leave.
+ */
+
+let dir = "";
+const reportUrl = (name: string): string => pathToFileURL(join(dir, name)).href;
+
+test.beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "faultline-browser-"));
+  await writeFile(join(dir, "fail.html"), renderHtml(failKill));
+  await writeFile(join(dir, "pass.html"), renderHtml(pass));
+});
+
+test.afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Blocks the network and returns the list of every URL the page requested. */
+async function offline(page: Page): Promise<{ requested: string[]; blocked: string[] }> {
+  const requested: string[] = [];
+  const blocked: string[] = [];
+  page.on("request", (r) => requested.push(r.url()));
+  await page.context().route("**/*", async (route) => {
+    const url = route.request().url();
+    if (url.startsWith("file:") || url.startsWith("data:")) return route.continue();
+    blocked.push(url);
+    return route.abort("blockedbyclient");
+  });
+  return { requested, blocked };
+}
+
+async function openReport(page: Page, name: string): Promise<{ requested: string[]; blocked: string[] }> {
+  const net = await offline(page);
+  await page.goto(reportUrl(name), { waitUntil: "load" });
+  return net;
+}
+
+async function expectVerdict(page: Page, record: RunRecord, badge: string): Promise<void> {
+  await expect(page.locator("#verdict")).toHaveAttribute("data-verdict", record.verdict);
+  await expect(page.locator("#verdict .verdict-badge")).toHaveText(badge);
+  const rows = page.locator("#slos tr[data-slo-id]");
+  await expect(rows).toHaveCount(record.slos.length);
+  for (const slo of record.slos) {
+    const row = page.locator(`#slos tr[data-slo-id="${slo.id}"]`);
+    await expect(row).toHaveAttribute("data-passed", String(slo.passed));
+    await expect(row.locator(".badge")).toHaveText(slo.passed ? "PASS \u2713" : "FAIL \u2717");
+    await expect(row).toBeVisible();
+  }
+}
+
+test("the failed run's report loads offline and makes no network request", async ({ page }) => {
+  const net = await openReport(page, "fail.html");
+  expect(net.blocked).toEqual([]);
+  expect(net.requested).toEqual([reportUrl("fail.html")]);
+  await expectVerdict(page, failKill, "FAIL \u2717");
+});
+
+test("every chart renders a non-empty SVG with its series in the legend", async ({ page }) => {
+  await openReport(page, "fail.html");
+  const expected: [string, string[]][] = [
+    ["chart-rate", ["ok", "degraded", "shed", "error", "timeout", "conn"]],
+    ["chart-latency", ["p50", "p95", "p99"]],
+    ["chart-availability", ["good ratio"]],
+    ["chart-target", ["breaker (worker)", "worker restarts"]],
+  ];
+  await expect(page.locator("figure.chart")).toHaveCount(expected.length);
+  for (const [id, series] of expected) {
+    const svg = page.locator(`#${id} svg`);
+    const box = await svg.boundingBox();
+    expect(box?.width ?? 0).toBeGreaterThan(900); // laid out at the page's width (1120 px max)
+    expect(box?.height ?? 0).toBeGreaterThan(200);
+    const texts = await svg.locator("text").allTextContents();
+    for (const s of series) expect(texts).toContain(s);
+    // Data is drawn: the series paths have geometry, not just axes.
+    const drawn = await svg
+      .locator("path")
+      .evaluateAll(
+        (paths) => paths.filter((p) => (p.getAttribute("d") ?? "").split(/[ML]/).length > 20).length,
+      );
+    expect(drawn).toBeGreaterThanOrEqual(series.length);
+  }
+});
+
+test("each fault window is shaded, labelled and visible on every chart", async ({ page }) => {
+  await openReport(page, "fail.html");
+  for (const id of ["chart-rate", "chart-latency", "chart-availability", "chart-target"]) {
+    const shades = page.locator(`#${id} svg [fill="rgb(214,39,40)"][fill-opacity="0.13"]`);
+    await expect(shades).toHaveCount(2);
+    // kill-worker spans t=10..16 s, slow-api t=18..24 s: both 6 s of the 30 s axis wide.
+    const widths = await shades.evaluateAll((els) =>
+      els.map((e) => Math.round(e.getBoundingClientRect().width)),
+    );
+    const axis = await page.locator(`#${id} svg`).evaluate((svg) => svg.getBoundingClientRect().width);
+    for (const w of widths) expect(Math.abs(w / axis - 6 / 30 / (1040 / 912))).toBeLessThan(0.02);
+    await expect(page.locator(`#${id} svg text`, { hasText: "kill-worker (process-kill)" })).toBeVisible();
+    await expect(page.locator(`#${id} svg text`, { hasText: "slow-api (toxiproxy-latency)" })).toBeVisible();
+  }
+  await page.screenshot({ path: "test-results/playwright/report-fail.png", fullPage: true });
+});
+
+test("the passing run's report shows PASS and no fault shading", async ({ page }) => {
+  const net = await openReport(page, "pass.html");
+  expect(net.blocked).toEqual([]);
+  await expectVerdict(page, pass, "PASS \u2713");
+  await expect(page.locator('svg [fill="rgb(214,39,40)"]')).toHaveCount(0);
+  await expect(page.locator("#chart-target-missing")).toBeVisible();
+});
