@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { toApiError } from "./errors.js";
+import type { ProxyMetrics } from "./metrics.js";
 import type { ProxyCollection } from "./proxy-collection.js";
 
 /** The version this server's API matches; /version answers it as the real server words it. */
@@ -95,6 +96,16 @@ const routes: readonly Route[] = [
   },
 ];
 
+/** /metrics answers any method, and exists only when metrics are on (else the path is 404). */
+function metricsRoute(metrics: ProxyMetrics): Route {
+  return {
+    path: ["metrics"],
+    methods: {
+      "*": async () => ({ status: 200, body: await metrics.text(), contentType: metrics.contentType }),
+    },
+  };
+}
+
 function param(request: Request, index: number): string {
   return request.params[index];
 }
@@ -151,9 +162,13 @@ async function readBody(request: IncomingMessage): Promise<string> {
  * path with another verb 405 and no body), then on matched routes the request-id header and
  * the 403 for browsers, then the route. Every error goes through toApiError.
  */
-export function apiHandler(collection: ProxyCollection): (req: IncomingMessage, res: ServerResponse) => void {
+export function apiHandler(
+  collection: ProxyCollection,
+  metrics?: ProxyMetrics,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const table = metrics ? [...routes, metricsRoute(metrics)] : routes;
   return (request, response) => {
-    void handle(collection, request, response).catch((error: unknown) => {
+    void handle(table, collection, request, response).catch((error: unknown) => {
       const api = toApiError(error);
       if (!response.headersSent)
         plainError(response, api.status, goJson({ error: api.message, status: api.status }));
@@ -162,19 +177,20 @@ export function apiHandler(collection: ProxyCollection): (req: IncomingMessage, 
 }
 
 async function handle(
+  table: readonly Route[],
   collection: ProxyCollection,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
   const segments = pathSegments(request.url ?? "");
   const matched =
-    segments && routes.map((route) => ({ route, params: match(route, segments) })).find((m) => m.params);
+    segments && table.map((route) => ({ route, params: match(route, segments) })).find((m) => m.params);
   if (!matched?.params) {
     request.resume();
     plainError(response, 404, "404 page not found");
     return;
   }
-  const handler = matched.route.methods[request.method ?? ""];
+  const handler = matched.route.methods[request.method ?? ""] ?? matched.route.methods["*"];
   if (!handler) {
     request.resume();
     send(response, { status: 405 });

@@ -1,7 +1,9 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import type { Runtime } from "../../common/runtime.js";
 import { InvalidInputError, type InputIssue } from "../../common/errors.js";
 import { isLoopbackHost } from "./address.js";
-import { startToxiproxyServer } from "./server.js";
+import { startToxiproxyServer, type ToxiproxyServer } from "./server.js";
 
 export interface ToxiproxyCommandOptions {
   readonly host: string;
@@ -9,6 +11,10 @@ export interface ToxiproxyCommandOptions {
   /** Seed for toxicity and jitter draws; the current time when not given (printed at start). */
   readonly seed?: number;
   readonly allowNonLoopback?: boolean;
+  /** Serve /metrics with per-link byte counters (toxiproxy-server -proxy-metrics). */
+  readonly proxyMetrics?: boolean;
+  /** A JSON file holding a populate array, applied at start (toxiproxy-server -config). */
+  readonly config?: string;
 }
 
 function checkOptions(options: ToxiproxyCommandOptions): InputIssue[] {
@@ -44,6 +50,23 @@ function checkOptions(options: ToxiproxyCommandOptions): InputIssue[] {
  * URL on stdout (a machine can read the port when --port 0), a human line on stderr, serves
  * until SIGINT or SIGTERM, then closes every proxy and returns 0.
  */
+/** Like the real server, a config file that cannot be applied is reported, not fatal. */
+async function populateFromFile(server: ToxiproxyServer, file: string, runtime: Runtime): Promise<void> {
+  try {
+    const body = await readFile(resolve(runtime.cwd, file), "utf8");
+    const response = await fetch(`${server.url}/populate`, { method: "POST", body });
+    const result = (await response.json()) as { error?: string; proxies: unknown[] | null };
+    const count = result.proxies?.length ?? 0;
+    runtime.stderr.write(
+      result.error
+        ? `faultline toxiproxy: config ${file}: ${result.error} (${count} proxies applied)\n`
+        : `faultline toxiproxy: populated ${count} proxies from ${file}\n`,
+    );
+  } catch (error) {
+    runtime.stderr.write(`faultline toxiproxy: cannot read config ${file}: ${(error as Error).message}\n`);
+  }
+}
+
 export async function runToxiproxyCommand(
   options: ToxiproxyCommandOptions,
   runtime: Runtime,
@@ -57,7 +80,9 @@ export async function runToxiproxyCommand(
     seed,
     clock: runtime.clock,
     allowNonLoopback: options.allowNonLoopback ?? false,
+    proxyMetrics: options.proxyMetrics ?? false,
   });
+  if (options.config !== undefined) await populateFromFile(server, options.config, runtime);
   runtime.stdout.write(`${JSON.stringify({ url: server.url, port: server.port, seed })}\n`);
   runtime.stderr.write(`faultline toxiproxy: API on ${server.url} (seed ${seed}); Ctrl-C to stop\n`);
   await new Promise<void>((resolve) => {

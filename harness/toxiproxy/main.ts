@@ -3,7 +3,10 @@ import { processRuntime } from "../../common/runtime.js";
 import { FaultlineError } from "../../common/errors.js";
 import { runToxiproxyCommand } from "./command.js";
 
-/** Thin entry: `node main.js --host 127.0.0.1 --port 8474 [--seed N] [--allow-non-loopback]`. */
+/**
+ * Thin entry: `node main.js --host 127.0.0.1 --port 8474 [--seed N] [--config proxies.json]
+ * [--proxy-metrics] [--allow-non-loopback]`.
+ */
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -11,6 +14,8 @@ async function main(): Promise<number> {
       port: { type: "string", default: "8474" },
       seed: { type: "string" },
       "allow-non-loopback": { type: "boolean", default: false },
+      "proxy-metrics": { type: "boolean", default: false },
+      config: { type: "string" },
     },
   });
   return runToxiproxyCommand(
@@ -19,6 +24,8 @@ async function main(): Promise<number> {
       port: Number(values.port),
       seed: values.seed === undefined ? undefined : Number(values.seed),
       allowNonLoopback: values["allow-non-loopback"],
+      proxyMetrics: values["proxy-metrics"],
+      config: values.config,
     },
     processRuntime(),
   );

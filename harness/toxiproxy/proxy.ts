@@ -12,6 +12,7 @@ import {
 import { closeSocket } from "./sockets.js";
 import { ToxicCollection } from "./toxic-collection.js";
 import type { Direction, ToxicJson } from "./toxic-instance.js";
+import type { ProxyMetrics } from "./metrics.js";
 import { Mutex } from "./mutex.js";
 
 export interface ProxyContext {
@@ -19,6 +20,8 @@ export interface ProxyContext {
   readonly seed: number;
   /** Without it, proxies may only listen on loopback addresses. */
   readonly allowNonLoopback: boolean;
+  /** Byte counters per link, when the server was started with proxy metrics. */
+  readonly metrics?: ProxyMetrics;
 }
 
 /** The wire form; `Logger: {}` is a quirk of the real server (an untagged Go field) kept for byte equality. */
@@ -185,6 +188,9 @@ export class Proxy {
 
   private startLink(direction: Direction, source: Socket, dest: Socket, sequence: number): void {
     const random = deriveRandom(this.context.seed, `${this.name}/${sequence}/${direction}`);
-    void this.toxics.startLink(direction, source, dest, { clock: this.context.clock, random });
+    const labels = { direction, proxy: this.name, listener: this.listen, upstream: this.upstream };
+    void this.toxics
+      .startLink(direction, source, dest, { clock: this.context.clock, random })
+      .then((totals) => this.context.metrics?.record(labels, totals));
   }
 }

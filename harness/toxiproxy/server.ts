@@ -2,6 +2,7 @@ import { createServer } from "node:http";
 import { systemClock, type Clock } from "../../common/clock.js";
 import { formatHostPort } from "./address.js";
 import { apiHandler } from "./api.js";
+import { ProxyMetrics } from "./metrics.js";
 import { ProxyCollection } from "./proxy-collection.js";
 
 export interface ToxiproxyServerOptions {
@@ -14,6 +15,8 @@ export interface ToxiproxyServerOptions {
   readonly clock?: Clock;
   /** Let proxies listen on non-loopback addresses (off by default). */
   readonly allowNonLoopback?: boolean;
+  /** Serve /metrics with per-link byte counters (the real server's -proxy-metrics); else /metrics is 404. */
+  readonly proxyMetrics?: boolean;
 }
 
 export interface ToxiproxyServer {
@@ -27,12 +30,14 @@ export interface ToxiproxyServer {
 
 /** Starts the embedded Toxiproxy-compatible server (the real one's HTTP API and toxics). */
 export async function startToxiproxyServer(options: ToxiproxyServerOptions): Promise<ToxiproxyServer> {
+  const metrics = options.proxyMetrics ? new ProxyMetrics() : undefined;
   const proxies = new ProxyCollection({
     clock: options.clock ?? systemClock,
     seed: options.seed,
     allowNonLoopback: options.allowNonLoopback ?? false,
+    metrics,
   });
-  const http = createServer(apiHandler(proxies));
+  const http = createServer(apiHandler(proxies, metrics));
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
     http.listen({ host: options.host, port: options.port }, () => {

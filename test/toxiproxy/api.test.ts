@@ -107,6 +107,16 @@ describe("proxies", () => {
     expect(portOf(body.listen)).toBeGreaterThan(0);
   });
 
+  it("a host name in listen is stored resolved (localhost -> 127.0.0.1)", async () => {
+    const n = name("localhost");
+    const res = await api(target.url, "POST", "/proxies", {
+      name: n,
+      listen: "localhost:0",
+      upstream: echo.address,
+    });
+    expect(proxyBody(res.text).listen).toMatch(/^127\.0\.0\.1:[1-9][0-9]*$/);
+  });
+
   it("GET /proxies is an object keyed by name, in name order", async () => {
     const b = name("order_b");
     const a = name("order_a");

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ChildProcess } from "node:child_process";
@@ -84,6 +87,30 @@ describe("faultline toxiproxy command", () => {
     expect(await run).toEqual(0);
     expect(fake.handlers.size).toEqual(0);
     await expect(fetch(`${line.url}/version`)).rejects.toThrow();
+  });
+
+  it("--config populates proxies at start, like toxiproxy-server -config", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "fl-toxiproxy-"));
+    try {
+      const file = join(dir, "proxies.json");
+      await writeFile(
+        file,
+        JSON.stringify([{ name: "from_config", listen: "127.0.0.1:0", upstream: "127.0.0.1:9" }]),
+      );
+      const fake = fakeRuntime();
+      const run = runToxiproxyCommand({ host: "127.0.0.1", port: 0, seed: 1, config: file }, fake.runtime);
+      const line = JSON.parse(await firstLine(fake.out)) as { url: string };
+      const proxies = (await (await fetch(`${line.url}/proxies`)).json()) as Record<
+        string,
+        { enabled: boolean }
+      >;
+      expect(Object.entries(proxies).map(([n, p]) => [n, p.enabled])).toEqual([["from_config", true]]);
+      expect(fake.err().split("\n")[0]).toEqual(`faultline toxiproxy: populated 1 proxies from ${file}`);
+      fake.signal("SIGINT");
+      expect(await run).toEqual(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("runs standalone as a real process and exits 0 on SIGTERM", async () => {

@@ -48,15 +48,17 @@ describe("live links", () => {
     const { name, port } = await createProxy();
     const conn = connectTo(port);
     await conn.connected;
-    const total = 1_000_000;
-    const payload = Buffer.from(Array.from({ length: total }, (_, i) => (i * 7) % 256));
-    let offset = 0;
+    // The writer streams numbered bytes until the toxic churn below is over.
+    const pattern = (offset: number, length: number): Buffer =>
+      Buffer.from(Array.from({ length }, (_, i) => ((offset + i) * 7) % 256));
+    let sent = 0;
+    let churning = true;
     const writer = (async () => {
-      while (offset < total) {
-        const next = payload.subarray(offset, offset + 4096);
-        offset += next.length;
+      while (churning) {
+        const next = pattern(sent, 4096);
+        sent += next.length;
         if (!conn.socket.write(next)) await new Promise((resolve) => conn.socket.once("drain", resolve));
-        await sleep(1);
+        await sleep(2);
       }
     })();
     const bodies = [
@@ -72,9 +74,11 @@ describe("live links", () => {
       for (const body of bodies) await api(target.url, "DELETE", `/proxies/${name}/toxics/${body.name}`);
       await sleep(10);
     }
+    churning = false;
     await writer;
-    await until(() => conn.received.data().length >= total, 10_000);
-    expect(conn.received.data().equals(payload)).toEqual(true);
+    await until(() => conn.received.data().length >= sent, 10_000);
+    expect(sent).toBeGreaterThan(100_000);
+    expect(conn.received.data().equals(pattern(0, sent))).toEqual(true);
     conn.socket.destroy();
   });
 
@@ -186,6 +190,53 @@ describe("live links", () => {
         }
         expect(observed).toEqual(expected);
         expect(new Set(expected).size).toEqual(2);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  it.runIf(embedded)(
+    "embedded: /metrics is 404 by default; with proxy metrics it counts bytes per link at close",
+    async () => {
+      expect((await api(target.url, "GET", "/metrics")).text).toEqual("404 page not found\n");
+      const server = await startToxiproxyServer({ host: "127.0.0.1", port: 0, seed: 1, proxyMetrics: true });
+      try {
+        const res = await api(server.url, "POST", "/proxies", {
+          name: "m",
+          listen: "127.0.0.1:0",
+          upstream: echo.address,
+        });
+        const listen = (JSON.parse(res.text) as { listen: string }).listen;
+        const conn = connectTo(portOf(listen));
+        await conn.connected;
+        conn.socket.write("hello");
+        await until(() => conn.received.data().length === 5);
+        const before = (await api(server.url, "GET", "/metrics")).text;
+        expect(before.split("\n").filter((l) => l.startsWith("toxiproxy_proxy_"))).toEqual([]);
+        conn.socket.end();
+        const sample = (metric: string, direction: string): string =>
+          `toxiproxy_proxy_${metric}_bytes_total{direction="${direction}",proxy="m",listener="${listen}",upstream="${echo.address}"} 5`;
+        const expected = [
+          sample("received", "upstream"),
+          sample("received", "downstream"),
+          sample("sent", "upstream"),
+          sample("sent", "downstream"),
+        ].sort();
+        // Counters move only when both links have ended; poll until they appear (at most 1 s).
+        let lines: string[] = [];
+        async function poll(): Promise<void> {
+          const text = (await api(server.url, "GET", "/metrics")).text;
+          lines = text
+            .split("\n")
+            .filter((l) => l.startsWith("toxiproxy_proxy_"))
+            .sort();
+        }
+        for (let i = 0; i < 100 && lines.length < 4; i++) {
+          await poll();
+          await sleep(10);
+        }
+        expect(lines).toEqual(expected);
       } finally {
         await server.close();
       }
