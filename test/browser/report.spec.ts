@@ -82,11 +82,9 @@ test("every chart renders a non-empty SVG with its series in the legend", async 
     const texts = await svg.locator("text").allTextContents();
     for (const s of series) expect(texts).toContain(s);
     // Data is drawn: the series paths have geometry, not just axes.
-    const drawn = await svg
-      .locator("path")
-      .evaluateAll(
-        (paths) => paths.filter((p) => (p.getAttribute("d") ?? "").split(/[ML]/).length > 20).length,
-      );
+    // (At least one long path per series: ECharts may draw an area and a line for one series.)
+    const shapes = await Promise.all((await svg.locator("path").all()).map((p) => p.getAttribute("d")));
+    const drawn = shapes.filter((d) => (d ?? "").split(/[ML]/).length > 20).length;
     expect(drawn).toBeGreaterThanOrEqual(series.length);
   }
 });
@@ -97,11 +95,12 @@ test("each fault window is shaded, labelled and visible on every chart", async (
     const shades = page.locator(`#${id} svg [fill="rgb(214,39,40)"][fill-opacity="0.13"]`);
     await expect(shades).toHaveCount(2);
     // kill-worker spans t=10..16 s, slow-api t=18..24 s: both 6 s of the 30 s axis wide.
-    const widths = await shades.evaluateAll((els) =>
-      els.map((e) => Math.round(e.getBoundingClientRect().width)),
-    );
-    const axis = await page.locator(`#${id} svg`).evaluate((svg) => svg.getBoundingClientRect().width);
-    for (const w of widths) expect(Math.abs(w / axis - 6 / 30 / (1040 / 912))).toBeLessThan(0.02);
+    // The plot is 912 of the chart's 1040 SVG units (grid margins 64 + 64).
+    const axis = (await page.locator(`#${id} svg`).boundingBox())?.width ?? 0;
+    for (const shade of await shades.all()) {
+      const width = (await shade.boundingBox())?.width ?? 0;
+      expect(Math.abs(width / axis - (6 / 30) * (912 / 1040))).toBeLessThan(0.01);
+    }
     await expect(page.locator(`#${id} svg text`, { hasText: "kill-worker (process-kill)" })).toBeVisible();
     await expect(page.locator(`#${id} svg text`, { hasText: "slow-api (toxiproxy-latency)" })).toBeVisible();
   }
