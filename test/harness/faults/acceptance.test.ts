@@ -1,0 +1,215 @@
+/**
+ * Acceptance: each fault kind against the real reference service (API process + supervised
+ * worker process, real spool, simulated GPU), driven through the real adapter's handles. Each
+ * case shows the effect through the client or the service's own /metrics, then that after
+ * revert the service is as before. One service is shared; cases run in order.
+ */
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { systemClock } from "../../../common/clock.js";
+import { FaultJournal } from "../../../harness/faults/journal.js";
+import { FaultScheduler } from "../../../harness/faults/scheduler.js";
+import type { TargetHandles } from "../../../harness/faults/injector.js";
+import { startReference } from "../../../harness/targets/reference.js";
+import type { RunningTarget } from "../../../harness/targets/target.js";
+import { METRICS, ROUTES, SERVICE_LEVEL_HEADER, STATE_FILES } from "../../../reference-service/contract.js";
+import { readProcStat } from "../../../harness/faults/proc.js";
+import { waitForState } from "./helpers.js";
+
+let target: RunningTarget;
+let home: string;
+let journal: FaultJournal;
+
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), "faultline-accept-"));
+  journal = new FaultJournal(join(home, "journal"));
+  // The default half-open delay is 60 s; a short one lets each case see full service again.
+  // The adapter writes `options` as the service's JSON config file, so it takes the nested form.
+  const options = { breaker: { halfOpenAfterMs: 1500 } };
+  target = await startReference(
+    { kind: "reference", options, restart: "always" } as Parameters<typeof startReference>[0],
+    {
+      clock: systemClock,
+      runDir: home,
+      env: {},
+      originMs: () => 0,
+      onEvent: () => undefined,
+    },
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await target.stop();
+  await rm(home, { recursive: true, force: true });
+}, 30_000);
+
+/** One chat request; a refused or reset connection is status 0. */
+async function chat(model = "sim-utility"): Promise<{ status: number; level: string }> {
+  try {
+    const r = await fetch(`${target.url}${ROUTES.chat}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model, messages: [{ role: "user", content: "hello" }], max_tokens: 4 }),
+      signal: AbortSignal.timeout(20_000),
+    });
+    await r.text();
+    return { status: r.status, level: r.headers.get(SERVICE_LEVEL_HEADER) ?? "full" };
+  } catch {
+    return { status: 0, level: "unavailable" };
+  }
+}
+
+/** Sum of a metric's series whose labels include every `labels` pair. */
+async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`${target.url}${ROUTES.metrics}`)).text();
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (!(rest.startsWith("{") || rest.startsWith(" "))) continue;
+    if (!Object.entries(labels).every(([k, v]) => rest.includes(`${k}="${v}"`))) continue;
+    sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return sum;
+}
+
+/** Polls `fn` until `ok` (the service recovers on its own schedule). */
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v) || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const healthy = () => until(chat, (c) => c.status === 200 && c.level === "full");
+
+function scheduler(targets: Record<string, TargetHandles>) {
+  return new FaultScheduler([], { clock: systemClock, journal, targets, seed: 3 });
+}
+
+describe("faults against the real reference service", () => {
+  it("starts healthy", async () => {
+    expect(await healthy()).toEqual({ status: 200, level: "full" });
+  });
+
+  it("process-kill worker: a new worker is started and the service answers fully again", async () => {
+    const h = target.handles;
+    const before = await h.pidOf?.("worker");
+    const restarts = await metric(METRICS.workerRestarts);
+    const s = scheduler({ worker: h });
+    const o = await s.injectNow("process-kill", "worker", {});
+    expect(o.status).toBe("done");
+    expect(await waitForState(before ?? -1, "gone")).toBe("gone");
+    const after = await until(
+      () => h.pidOf?.("worker") ?? Promise.resolve(null),
+      (p) => p !== null && p !== before,
+    );
+    expect(after).not.toBe(before);
+    expect(
+      await until(
+        () => metric(METRICS.workerRestarts),
+        (v) => v === restarts + 1,
+      ),
+    ).toBe(restarts + 1);
+    expect(await healthy()).toEqual({ status: 200, level: "full" });
+    await s.revertAll();
+    expect(await readdir(journal.dir)).toEqual([]);
+  }, 60_000);
+
+  it("process-freeze worker: the worker is stopped (T) while held; after revert the service is full again", async () => {
+    const h = target.handles;
+    const pid = (await h.pidOf?.("worker")) ?? -1;
+    const s = scheduler({ worker: h });
+    const o = await s.injectNow("process-freeze", "worker", {});
+    expect(o.status).toBe("active");
+    expect(await waitForState(pid, "T")).toBe("T");
+    // A frozen worker cannot answer: the service answers from its CPU fallback, marked degraded.
+    expect(await chat()).toEqual({ status: 200, level: "degraded" });
+    await s.revertAll();
+    expect((await readProcStat(pid))?.state ?? "gone").not.toBe("T");
+    expect(await healthy()).toEqual({ status: 200, level: "full" });
+    expect(await readdir(journal.dir)).toEqual([]);
+  }, 60_000);
+
+  it("gpu-oom: the co-tenant reservation shows in VRAM metrics and is gone after revert", async () => {
+    const h = target.handles;
+    const total = (await h.gpuTotalBytes?.()) ?? 0;
+    const usedBefore = await metric(METRICS.vramUsed);
+    const s = scheduler({ gpu: h });
+    await s.injectNow("gpu-oom", "gpu", { fraction: 0.5 });
+    expect(
+      await until(
+        () => metric(METRICS.vramUsed),
+        (v) => v === usedBefore + total / 2,
+      ),
+    ).toBe(usedBefore + total / 2);
+    await s.revertAll();
+    expect(await readdir(join(h.stateDir ?? "", STATE_FILES.gpuCotenants))).toEqual([]);
+    expect(
+      await until(
+        () => metric(METRICS.vramUsed),
+        (v) => v === usedBefore,
+      ),
+    ).toBe(usedBefore);
+    expect(await healthy()).toEqual({ status: 200, level: "full" });
+  }, 60_000);
+
+  it("ipc-corruption wrong-schema: the service counts exactly the planted frames as bad-schema", async () => {
+    const h = target.handles;
+    const bad = await metric(METRICS.ipcFramesCorrupt, { kind: "bad-schema" });
+    const s = scheduler({ spool: h });
+    await s.injectNow("ipc-corruption", "spool", { mode: "wrong-schema", burst: 3 });
+    expect(
+      await until(
+        () => metric(METRICS.ipcFramesCorrupt, { kind: "bad-schema" }),
+        (v) => v === bad + 3,
+      ),
+    ).toBe(bad + 3);
+    await s.revertAll();
+    expect(await healthy()).toEqual({ status: 200, level: "full" });
+    expect(await readdir(join(h.stateDir ?? "", STATE_FILES.spoolRequests))).toEqual([]);
+  }, 60_000);
+
+  it("host-oom worker: the kernel OOM-kills the worker, the supervisor replaces it, revert leaves no cgroup", async () => {
+    const h = target.handles;
+    const before = await h.pidOf?.("worker");
+    const s = scheduler({ worker: h });
+    const o = await s.injectNow("host-oom", "worker", { limitBytes: 96 * 1024 * 1024 });
+    expect(o.status).toBe("active");
+    expect(await waitForState(before ?? -1, "gone", 15_000)).toBe("gone");
+    expect(
+      await until(
+        () => h.pidOf?.("worker") ?? Promise.resolve(null),
+        (p) => p !== null && p !== before,
+      ),
+    ).not.toBe(before);
+    await s.revertAll();
+    expect(await healthy()).toEqual({ status: 200, level: "full" });
+    expect(await readdir(journal.dir)).toEqual([]);
+  }, 60_000);
+
+  it("process-term api: the API stops, the adapter restarts it, and the service answers fully", async () => {
+    const h = target.handles;
+    const before = await h.pidOf?.("api");
+    const s = scheduler({ api: h });
+    await s.injectNow("process-term", "api", { scope: "process" });
+    expect(
+      await until(
+        () => chat(),
+        (c) => c.status === 0,
+        5000,
+      ),
+    ).toEqual({ status: 0, level: "unavailable" });
+    expect(
+      await until(
+        () => h.pidOf?.("api") ?? Promise.resolve(null),
+        (p) => p !== null && p !== before,
+      ),
+    ).not.toBe(before);
+    expect(await healthy()).toEqual({ status: 200, level: "full" });
+  }, 60_000);
+});
