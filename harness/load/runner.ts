@@ -1,15 +1,13 @@
 import { Pool } from "undici";
 import { systemClock, type Clock, type TimerHandle } from "../../common/clock.js";
 import { OUTCOME_CODE, type OutcomeCounts } from "../../common/outcome.js";
-import { SERVICE_LEVEL_HEADER } from "../../reference-service/contract.js";
 import type { RunEvent } from "../record/schema.js";
 import type { RequestColumns } from "../sla/columns.js";
 import { nearestRank } from "../sla/percentiles.js";
-import { classifyFailure, classifyResponse } from "./classify.js";
+import { Attempt, DeadlineQueue, type AttemptSink } from "./attempt.js";
 import { LiveStats, type LiveLatency, type SecondCounts } from "./live-stats.js";
 import { ArrivalSchedule, templatePicker, type LoadPlan } from "./plan.js";
 import { RequestLog } from "./request-log.js";
-import { SseChecker } from "./sse.js";
 import { prepareRequest, type PreparedRequest } from "./templates.js";
 
 export interface LoadOptions {
@@ -121,6 +119,8 @@ class LoadRun {
   private readonly live = new LiveStats();
   private readonly events: RunEvent[] = [];
   private readonly queue: number[] = [];
+  private readonly deadlines = new DeadlineQueue();
+  private deadlineTimer: TimerHandle | undefined;
   private queueHead = 0;
   private t0 = 0;
   private startedAtMs = 0;
@@ -255,60 +255,35 @@ class LoadRun {
 
   private send(row: number): void {
     this.inFlight++;
-    this.log.setSent(row, this.rel());
-    const prepared = this.prepared[this.log.template(row)];
-    this.execute(row, prepared)
-      .then(() => this.complete())
-      .catch((e: unknown) => this.reject(e));
+    const now = this.rel();
+    this.log.setSent(row, now);
+    const req = this.prepared[this.log.template(row)];
+    const attempt = new Attempt(row, this.log.intended(row) + this.opts.deadlineMs, req, this.sink);
+    this.deadlines.push(attempt);
+    if (this.deadlineTimer === undefined) this.armDeadlines(attempt.deadlineAt);
+    this.pool.dispatch(
+      { path: this.prefix + req.path, method: req.method, headers: req.headers, body: req.body },
+      attempt,
+    );
   }
 
-  private async execute(row: number, req: PreparedRequest): Promise<void> {
-    const controller = new AbortController();
-    let deadlinePassed = false;
-    const remaining = this.log.intended(row) + this.opts.deadlineMs - this.rel();
-    const timer = this.clock.setTimeout(() => {
-      deadlinePassed = true;
-      controller.abort();
-    }, remaining);
-    let status = 0;
-    let bytes = 0;
-    try {
-      const res = await this.pool.request({
-        path: this.prefix + req.path,
-        method: req.method,
-        headers: req.headers,
-        body: req.body,
-        signal: controller.signal,
-      });
-      status = res.statusCode;
-      if (!req.stream) this.log.setFirstByte(row, this.rel());
-      const level = res.headers[SERVICE_LEVEL_HEADER];
-      const sse = req.stream && status >= 200 && status < 300 ? new SseChecker() : null;
-      let first = true;
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        // For streams the first byte is the first event: time to first token.
-        if (first && req.stream) this.log.setFirstByte(row, this.rel());
-        first = false;
-        bytes += chunk.length;
-        sse?.feed(chunk);
-      }
-      sse?.end();
-      const outcome = classifyResponse({
-        status,
-        serviceLevel: Array.isArray(level) ? level[0] : level,
-        expectStatus: req.expectStatus,
-        streamComplete: sse ? sse.complete : null,
-      });
-      this.finish(row, this.rel(), OUTCOME_CODE[outcome], status, bytes);
-    } catch (err) {
-      const outcome = classifyFailure(err, deadlinePassed);
-      // A timeout ends at the deadline by definition: that is when the client gave up.
-      const end = outcome === "timeout" ? this.log.intended(row) + this.opts.deadlineMs : this.rel();
-      this.finish(row, end, OUTCOME_CODE[outcome], status, bytes);
-    } finally {
-      this.clock.clearTimeout(timer);
-    }
+  private armDeadlines(at: number | undefined): void {
+    this.deadlineTimer = undefined;
+    if (at === undefined) return;
+    this.deadlineTimer = this.clock.setTimeout(
+      () => this.armDeadlines(this.deadlines.expireDue(this.rel())),
+      at - this.rel(),
+    );
   }
+
+  private readonly sink: AttemptSink = {
+    now: () => this.rel(),
+    firstByte: (row, t) => this.log.setFirstByte(row, t),
+    settle: (a, end, outcome) => {
+      this.finish(a.row, end, OUTCOME_CODE[outcome], a.status, a.bytes);
+      this.complete();
+    },
+  };
 
   private finish(row: number, end: number, code: number, status: number, bytes: number): void {
     this.log.finish(row, end, code, status, bytes);
@@ -370,6 +345,8 @@ class LoadRun {
     if (!this.issuingDone || this.inFlight > 0 || this.queueHead < this.queue.length || this.finishing)
       return;
     this.finishing = true;
+    this.clock.clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
     this.opts.signal?.removeEventListener("abort", this.onAbort);
     const durationMs = this.rel();
     this.pool.close().then(

@@ -108,19 +108,46 @@ describe("against real failures", () => {
     for (let i = 0; i < 50; i++) expect(c.end[i] - c.sent[i]).toBeGreaterThanOrEqual(299);
   });
 
-  it("a queued request whose deadline passed before a slot freed is a timeout never sent", async () => {
+  it("a slot freed by a deadline goes at once to the next queued request", async () => {
     const s = await server("hold");
     const clock = new ManualClock();
     const plan = compileLoadPlan({ rate: 10, duration: 300, mix: http, seed: 1 });
     const h = startLoad(plan, { baseUrl: s.url, deadlineMs: 300, maxInFlight: 1, clock });
     await settle();
-    await clock.advanceAsync(200); // rows 0 (sent), 1 and 2 (queued behind the cap of 1)
+    clock.advance(600);
     await settle();
-    // Jump to 450 in one step: row 0's deadline (300) fires, and by the time its slot is free
-    // row 1's deadline (400) has passed too, while row 2 (deadline 500) still has 50 ms.
-    clock.advance(250);
+    const r = await h.done;
+    const c = r.columns;
+    expect(Array.from(c.sent)).toEqual([0, 300, 400]);
+    expect(Array.from(c.end)).toEqual([300, 400, 500]);
+    expect(Array.from(c.outcome)).toEqual(Array(3).fill(OUTCOME_CODE.timeout));
+    expect([r.maxInFlightHits, r.expiredUnsent]).toEqual([2, 0]);
+    expect(r.events.map((e) => [e.tMs, e.message])).toEqual([
+      [100, "in-flight cap of 1 reached; due requests wait for a free slot"],
+      [
+        400,
+        "in-flight cap episode over after 300 ms: 2 requests waited, 0 expired unsent (recorded as timeout)",
+      ],
+    ]);
+  });
+
+  it("when timers fire late, a queued request already past its deadline is a timeout never sent", async () => {
+    /** Every timer fires 150 ms late, as on an overloaded machine. */
+    class LateClock extends ManualClock {
+      override setTimeout(fn: () => void, ms: number) {
+        return super.setTimeout(fn, ms + 150);
+      }
+    }
+    const s = await server("hold");
+    const clock = new LateClock();
+    const plan = compileLoadPlan({ rate: 10, duration: 300, mix: http, seed: 1 });
+    const h = startLoad(plan, { baseUrl: s.url, deadlineMs: 300, maxInFlight: 1, clock });
     await settle();
-    clock.advance(100);
+    // 250: the late tick issues rows 1 and 2 behind row 0. 450: row 0's deadline (300) is
+    // handled; row 1's deadline (400) has passed too, so it is never sent; row 2 goes with 50
+    // ms left and times out at 500 (handled at 650).
+    clock.advance(700);
+    await settle();
     const r = await h.done;
     const c = r.columns;
     expect(Array.from(c.sent)).toEqual([0, Number.NaN, 450]);
@@ -128,10 +155,10 @@ describe("against real failures", () => {
     expect(Array.from(c.outcome)).toEqual(Array(3).fill(OUTCOME_CODE.timeout));
     expect([r.maxInFlightHits, r.expiredUnsent]).toEqual([2, 1]);
     expect(r.events.map((e) => [e.tMs, e.message])).toEqual([
-      [100, "in-flight cap of 1 reached; due requests wait for a free slot"],
+      [250, "in-flight cap of 1 reached; due requests wait for a free slot"],
       [
         450,
-        "in-flight cap episode over after 350 ms: 2 requests waited, 1 expired unsent (recorded as timeout)",
+        "in-flight cap episode over after 200 ms: 2 requests waited, 1 expired unsent (recorded as timeout)",
       ],
     ]);
   });

@@ -1,0 +1,170 @@
+import type { ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { pathToFileURL } from "node:url";
+import autocannon from "autocannon";
+import { spawnModule } from "../../common/spawn-module.js";
+import { OUTCOME_CODE } from "../../common/outcome.js";
+import {
+  compileLoadPlan,
+  runLoad,
+  BYTES_PER_REQUEST,
+  RequestLog,
+  type LoadResult,
+} from "../../harness/load/index.js";
+
+export interface BenchRow {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly baseline?: number;
+  readonly ratio?: number;
+}
+
+export interface LoadBenchOptions {
+  /** Seconds of the rate-accuracy run (acceptance: 20). */
+  readonly rateSeconds?: number;
+  /** Target rate of the rate-accuracy run (acceptance: 5000). */
+  readonly rate?: number;
+  /** Seconds of each max-throughput run (ours and autocannon's). */
+  readonly throughputSeconds?: number;
+  /** Connections for the max-throughput comparison. */
+  readonly connections?: number;
+  /** Rows recorded for the memory figure. */
+  readonly memoryRows?: number;
+}
+
+interface TrivialServer {
+  readonly url: string;
+  readonly child: ChildProcess;
+}
+
+async function startTrivialServer(): Promise<TrivialServer> {
+  const child = spawnModule(new URL("./trivial-server.js", import.meta.url), [], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const [line] = (await once(lines, "line")) as [string];
+  lines.close();
+  const { port } = JSON.parse(line) as { port: number };
+  return { url: `http://127.0.0.1:${port}`, child };
+}
+
+async function stopServer(s: TrivialServer): Promise<void> {
+  if (s.child.exitCode !== null) return;
+  const exited = once(s.child, "exit");
+  s.child.kill("SIGTERM");
+  await exited;
+}
+
+const http = [{ kind: "http" as const, path: "/" }];
+
+/** Open-model run at `rate` for `seconds`: how close to the target it sends, and how late. */
+async function rateAccuracy(url: string, rate: number, seconds: number): Promise<BenchRow[]> {
+  const plan = compileLoadPlan({ rate, duration: seconds * 1000, mix: http, seed: 1 });
+  const r = await runLoad(plan, { baseUrl: url, deadlineMs: 5000, maxInFlight: 1024, warmup: 64 });
+  const ok = r.columns.outcome.filter((o) => o === OUTCOME_CODE.ok).length;
+  return [
+    {
+      name: `load: achieved rate at ${rate} req/s target`,
+      value: r.achievedRate,
+      unit: "req/s",
+      baseline: rate,
+      ratio: r.achievedRate / rate,
+    },
+    { name: "load: send-lag P99 (actual - intended send)", value: r.sendLagP99Ms ?? Number.NaN, unit: "ms" },
+    { name: "load: ok share of the rate run", value: ok / r.columns.length, unit: "ratio" },
+  ];
+}
+
+/**
+ * Saturation throughput: arrivals far above capacity with `connections` in flight; the
+ * generator then sends whenever a slot frees, which is its maximum rate. Counted over the
+ * span from first send to last answer.
+ */
+async function ourThroughput(url: string, connections: number, seconds: number): Promise<number> {
+  // Arrivals at 4x what a tuned client manages here, so the cap is always full.
+  const plan = compileLoadPlan({ rate: 40_000, duration: seconds * 250, mix: http, seed: 1 });
+  const r: LoadResult = await runLoad(plan, {
+    baseUrl: url,
+    deadlineMs: 120_000,
+    maxInFlight: connections,
+    warmup: connections,
+  });
+  const c = r.columns;
+  let first = Number.POSITIVE_INFINITY;
+  let last = 0;
+  for (let i = 0; i < c.length; i++) {
+    first = Math.min(first, c.sent[i]);
+    last = Math.max(last, c.end[i]);
+  }
+  return c.length / ((last - first) / 1000);
+}
+
+async function autocannonThroughput(url: string, connections: number, seconds: number): Promise<number> {
+  const r = await autocannon({ url, connections, pipelining: 1, duration: seconds });
+  return r.requests.total / seconds;
+}
+
+/** Bytes of memory per recorded request, measured by filling a log. */
+function bytesPerRequest(rows: number): BenchRow[] {
+  const before = process.memoryUsage();
+  const log = new RequestLog();
+  for (let i = 0; i < rows; i++) {
+    const row = log.add(i, 0);
+    log.setSent(row, i + 0.1);
+    log.setFirstByte(row, i + 0.5);
+    log.finish(row, i + 1, OUTCOME_CODE.ok, 200, 2);
+  }
+  const after = process.memoryUsage();
+  const grown = after.arrayBuffers - before.arrayBuffers + Math.max(0, after.heapUsed - before.heapUsed);
+  return [
+    {
+      name: `load: memory per recorded request (${rows} requests)`,
+      value: grown / rows,
+      unit: "bytes",
+      baseline: BYTES_PER_REQUEST,
+    },
+    { name: "load: log length check", value: log.length, unit: "requests" },
+  ];
+}
+
+export async function runLoadBenchmarks(options: LoadBenchOptions = {}): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [...bytesPerRequest(options.memoryRows ?? 1_000_000)];
+  const server = await startTrivialServer();
+  try {
+    rows.push(...(await rateAccuracy(server.url, options.rate ?? 5000, options.rateSeconds ?? 20)));
+    const connections = options.connections ?? 32;
+    const seconds = options.throughputSeconds ?? 10;
+    const theirs = await autocannonThroughput(server.url, connections, seconds);
+    const ours = await ourThroughput(server.url, connections, seconds);
+    rows.push(
+      {
+        name: `load: max throughput, ${connections} connections`,
+        value: ours,
+        unit: "req/s",
+        baseline: theirs,
+        ratio: ours / theirs,
+      },
+      { name: `autocannon: max throughput, ${connections} connections`, value: theirs, unit: "req/s" },
+    );
+  } finally {
+    await stopServer(server);
+  }
+  return rows;
+}
+
+/** `node --import tsx bench/load/index.ts [--quick]`: rows as JSON on stdout, a table on stderr. */
+async function main(): Promise<void> {
+  const quick = process.argv.includes("--quick");
+  const rows = await runLoadBenchmarks(
+    quick ? { rateSeconds: 3, throughputSeconds: 3, memoryRows: 200_000 } : {},
+  );
+  for (const r of rows) {
+    const ratio = r.ratio === undefined ? "" : `  (x${r.ratio.toFixed(3)} of ${r.baseline?.toFixed(1)})`;
+    process.stderr.write(`${r.name}: ${r.value.toFixed(2)} ${r.unit}${ratio}\n`);
+  }
+  process.stdout.write(`${JSON.stringify(rows)}\n`);
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
