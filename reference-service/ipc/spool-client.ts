@@ -28,7 +28,7 @@ import {
   type ResponseEvent,
   type ResponsePayload,
 } from "./protocol.js";
-import { SpoolReader, SpoolWriter, type SpoolFrame, type SpoolRejection } from "./spool.js";
+import { SpoolReader, SpoolWriter, purgeSpoolDir, type SpoolFrame, type SpoolRejection } from "./spool.js";
 
 export interface SpoolBackendOptions {
   readonly stateDir: string;
@@ -41,7 +41,7 @@ export interface SpoolBackendOptions {
   readonly heartbeatPollMs?: number;
   /** No "accepted" by then and the request frame gone from the spool = lost. Default 1000 ms. */
   readonly acceptTimeoutMs?: number;
-  /** A missing response part (or final event) waited for this long = lost. Default 500 ms. */
+  /** A missing response part (or final event) waited for this long = lost. Default 1000 ms. */
   readonly lostFrameMs?: number;
   readonly pollIntervalMs?: number;
   readonly staleFrameMs?: number;
@@ -100,6 +100,9 @@ export class SpoolBackend implements ModelBackend {
 
   /** Creates the spool directories if needed and starts watching responses and the heartbeat. */
   static async open(options: SpoolBackendOptions): Promise<SpoolBackend> {
+    // Frames of a previous API process belong to calls nobody waits for any more.
+    await purgeSpoolDir(join(options.stateDir, STATE_FILES.spoolResponses));
+    await purgeSpoolDir(join(options.stateDir, STATE_FILES.spoolRequests));
     const b = new SpoolBackend(options);
     await b.reader.start(); // creates spool/responses and spool/quarantine
     await b.writer.ensureDir();
@@ -302,7 +305,7 @@ export class SpoolBackend implements ModelBackend {
   }
 
   private checkLost(call: PendingCall, beatAtMs: number, heldIds: readonly string[], now: number): void {
-    const lostAfter = this.o.lostFrameMs ?? 500;
+    const lostAfter = this.o.lostFrameMs ?? 1000;
     if (call.gapSinceMs !== undefined && now - call.gapSinceMs > lostAfter) {
       this.lost(call, "a response part never arrived");
       return;

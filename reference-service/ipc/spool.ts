@@ -33,6 +33,29 @@ export async function writeFileAtomic(dir: string, name: string, data: Buffer | 
   }
 }
 
+/**
+ * Deletes every file in a spool directory (at process start: frames left by a previous
+ * incarnation belong to calls that were already failed). Returns how many were removed.
+ */
+export async function purgeSpoolDir(dir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    try {
+      await unlink(join(dir, name));
+      removed++;
+    } catch {
+      // a directory or a file we may not delete: the reader quarantines or skips it later
+    }
+  }
+  return removed;
+}
+
 export function frameFileName(seq: number, requestId: string): string {
   return `${String(seq).padStart(10, "0")}-${requestId}${FRAME_FILE_SUFFIX}`;
 }

@@ -21,6 +21,7 @@ import {
 import {
   SpoolReader,
   SpoolWriter,
+  purgeSpoolDir,
   writeFileAtomic,
   type SpoolFrame,
   type SpoolRejection,
@@ -37,7 +38,7 @@ export interface WorkerHandle {
   shutdown(): Promise<void>;
 }
 
-const NAK_KINDS = new Set<string>([...FRAME_DECODE_REASONS, "unreadable"]);
+const NAK_KINDS = new Set<string>([...FRAME_DECODE_REASONS, "unreadable", "stale"]);
 
 export async function startWorker(
   stateDir: string,
@@ -131,6 +132,10 @@ async function prepareStateDir(stateDir: string): Promise<void> {
     STATE_FILES.gpuCotenants,
   ];
   for (const d of dirs) await mkdir(join(stateDir, d), { recursive: true });
+  // Requests left by the previous worker's life were failed by the API when it died.
+  const stale = await purgeSpoolDir(join(stateDir, STATE_FILES.spoolRequests));
+  if (stale > 0)
+    process.stderr.write(`worker: discarded ${stale} request frame(s) left from before the start\n`);
   await writeFileAtomic(stateDir, STATE_FILES.workerPid, `${process.pid}\n`);
 }
 

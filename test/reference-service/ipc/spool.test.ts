@@ -9,6 +9,7 @@ import {
   SpoolReader,
   SpoolWriter,
   frameFileName,
+  purgeSpoolDir,
   requestIdFromFileName,
   type SpoolFrame,
   type SpoolRejection,
@@ -165,5 +166,14 @@ describe("SpoolWriter + SpoolReader", () => {
     const [name] = await readdir(quarantine);
     expect(name).toBe(`${NOW}-orphan--0000000003-nobody.frame`);
     expect(await readFile(join(quarantine, name))).toEqual(bytes);
+  });
+
+  it("purgeSpoolDir removes leftover frames and temp files, and keeps going past what it cannot delete", async () => {
+    await writeFile(join(dir, frameFileName(1, "old")), "x");
+    await writeFile(join(dir, ".tmp-1-1-0000000002-old.frame"), "y");
+    await mkdir(join(dir, "a-directory"));
+    expect(await purgeSpoolDir(dir)).toBe(2);
+    expect(await readdir(dir)).toEqual(["a-directory"]);
+    expect(await purgeSpoolDir(join(root, "missing"))).toBe(0);
   });
 });
