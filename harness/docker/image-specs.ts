@@ -65,7 +65,7 @@ export function dockerfileFor(kind: ImageKind, tag: string): string {
         `EXPOSE ${p}`,
         healthcheck(`http://127.0.0.1:${p}/version`),
         `ENTRYPOINT ["${node}", "${dist}/${ENTRY_MODULES.toxiproxy}"]`,
-        `CMD ["--host", "0.0.0.0", "--port", "${p}"]`,
+        `CMD ["--host", "0.0.0.0", "--port", "${p}", "--allow-non-loopback"]`,
         "",
       ].join("\n");
     }

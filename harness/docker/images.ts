@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Docker from "dockerode";
@@ -45,16 +46,14 @@ export async function buildImages(opts: BuildImagesOptions): Promise<BuildImages
   const log = opts.log ?? (() => {});
   const kinds = opts.kinds ?? IMAGE_KINDS;
   const images: BuiltImage[] = [];
+  const nodeBinary = opts.nodeBinary ?? process.execPath;
   const stage = await mkdtemp(join(tmpdir(), "faultline-rootfs-"));
   try {
     log(`staging root filesystem in ${stage}`);
-    await stageRootfs({
-      projectRoot: opts.projectRoot,
-      nodeBinary: opts.nodeBinary ?? process.execPath,
-      dir: stage,
-    });
+    await stageRootfs({ projectRoot: opts.projectRoot, nodeBinary, dir: stage });
+    const source = await sourceFingerprint(opts.projectRoot, nodeBinary);
     log("importing runtime image");
-    images.push(await importRuntime(opts.docker, stage, tag));
+    images.push(await importRuntime(opts.docker, stage, tag, source));
   } finally {
     await rm(stage, { recursive: true, force: true });
   }
@@ -66,7 +65,61 @@ export async function buildImages(opts: BuildImagesOptions): Promise<BuildImages
   return { images: images.filter((i) => kinds.includes(i.kind)), durationMs: performance.now() - started };
 }
 
-async function importRuntime(docker: Docker, stage: string, tag: string): Promise<BuiltImage> {
+/** Label on the runtime image: what it was built from, so a stale image can be told apart. */
+export const SOURCE_LABEL = "io.faultline.source";
+
+/**
+ * A digest of what goes into the images: every dist/ file's path, size and mtime, the
+ * lockfile, and the node binary's size and mtime. Cheap (no file contents but the lockfile).
+ */
+export async function sourceFingerprint(
+  projectRoot: string,
+  nodeBinary: string = process.execPath,
+): Promise<string> {
+  const hash = createHash("sha256");
+  const dist = join(projectRoot, "dist");
+  const entries = await readdir(dist, { recursive: true, withFileTypes: true });
+  const files = entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+  for (const f of files) {
+    const st = await stat(f);
+    hash.update(`${f.slice(dist.length)}\0${st.size}\0${st.mtimeMs}\n`);
+  }
+  hash.update(await readFile(join(projectRoot, "package-lock.json")));
+  const node = await stat(nodeBinary);
+  hash.update(`node\0${node.size}\0${node.mtimeMs}`);
+  return hash.digest("hex").slice(0, 16);
+}
+
+/**
+ * Builds the images unless images with this tag exist and were built from the same sources
+ * (tests and the Docker target use it; `faultline images build` always builds).
+ */
+export async function ensureImages(opts: BuildImagesOptions): Promise<BuildImagesResult | null> {
+  const tag = opts.tag ?? "local";
+  const kinds = opts.kinds ?? IMAGE_KINDS;
+  const want = await sourceFingerprint(opts.projectRoot, opts.nodeBinary ?? process.execPath);
+  const labels = await Promise.all(
+    ["runtime" as const, ...kinds].map((k) =>
+      opts.docker
+        .getImage(imageRef(k, tag))
+        .inspect()
+        .then((i) => i.Config.Labels?.[SOURCE_LABEL] ?? null)
+        .catch(() => null),
+    ),
+  );
+  if (labels.every((l) => l === want)) return null;
+  return buildImages(opts);
+}
+
+async function importRuntime(
+  docker: Docker,
+  stage: string,
+  tag: string,
+  source: string,
+): Promise<BuiltImage> {
   const ref = imageRef("runtime", tag);
   const [repo] = ref.split(":");
   const tar = spawn("tar", ["-C", stage, "--numeric-owner", "--owner=0", "--group=0", "-cf", "-", "."], {
@@ -80,7 +133,7 @@ async function importRuntime(docker: Docker, stage: string, tag: string): Promis
       repo,
       tag,
       changes: [
-        `LABEL ${LABELS.managed}=true ${LABELS.image}=runtime`,
+        `LABEL ${LABELS.managed}=true ${LABELS.image}=runtime ${SOURCE_LABEL}=${source}`,
         `ENTRYPOINT ["${IMAGE_PATHS.node}"]`,
         `WORKDIR ${IMAGE_PATHS.app}`,
       ],

@@ -3,16 +3,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type Docker from "dockerode";
-import { buildImages } from "../../harness/docker/images.js";
+import { ensureImages } from "../../harness/docker/images.js";
 import { LABELS } from "../../harness/docker/labels.js";
 
 export const TEST_IMAGE = "faultline/runtime:test";
 const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
 
 /**
- * The runtime image the container tests run their tiny servers in (it has node and nothing
- * else they need). Built once and reused across files and runs; a lock directory keeps two
- * test files from importing it at the same time.
+ * faultline's images under the "test" tag, built from the current dist/ once and reused
+ * across files and runs while dist/ is unchanged; a lock directory keeps two test files from
+ * building at the same time. The container tests run their tiny servers in the runtime image.
  */
 export async function ensureTestImage(docker: Docker): Promise<void> {
   const lock = join(tmpdir(), "faultline-test-image.lock");
@@ -26,12 +26,8 @@ export async function ensureTestImage(docker: Docker): Promise<void> {
     }
   }
   try {
-    const exists = await docker
-      .getImage(TEST_IMAGE)
-      .inspect()
-      .then(() => true)
-      .catch(() => false);
-    if (!exists) await buildImages({ docker, projectRoot, tag: "test", kinds: ["runtime"] });
+    const built = await ensureImages({ docker, projectRoot, tag: "test" });
+    if (built) process.stderr.write(`docker test images built in ${Math.round(built.durationMs)} ms\n`);
   } finally {
     await rmdir(lock);
   }

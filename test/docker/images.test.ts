@@ -1,31 +1,106 @@
+import { describe, expect, it, beforeAll, afterAll } from "vitest";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
-import { buildImages } from "../../harness/docker/images.js";
+import { productionPackageDirs } from "../../harness/docker/rootfs.js";
+import { readFileSync } from "node:fs";
 import { docker, skipWithoutDocker } from "./gate.js";
+import { TEST_IMAGE, ensureTestImage, removeLabelled, waitFor } from "./fixtures.js";
 import { runOnce } from "./run-container.js";
+import { LABELS } from "../../harness/docker/labels.js";
 
+const RUN = `test-images-${process.pid}`;
 const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
 
-describe.skipIf(skipWithoutDocker)("buildImages (real engine)", () => {
-  it("builds a runtime image whose node is this machine's node", { timeout: 120_000 }, async () => {
-    const result = await buildImages({ docker, projectRoot, tag: "test-images", kinds: ["runtime"] });
-    expect(result.images.map((i) => [i.kind, i.ref])).toEqual([["runtime", "faultline/runtime:test-images"]]);
-    const run = await runOnce(docker, "faultline/runtime:test-images", ["--version"]);
-    expect(run).toEqual({ exitCode: 0, output: `${process.version}\n` });
-    const labels = (await docker.getImage("faultline/runtime:test-images").inspect()).Config.Labels;
-    expect(labels).toEqual({ "io.faultline.managed": "true", "io.faultline.image": "runtime" });
+describe.skipIf(skipWithoutDocker)("faultline images (real engine)", () => {
+  beforeAll(async () => ensureTestImage(docker), 180_000);
+  afterAll(async () => removeLabelled(docker, RUN), 60_000);
+
+  it("the runtime image's node is this machine's node", async () => {
+    expect(await runOnce(docker, TEST_IMAGE, ["--version"])).toEqual({
+      exitCode: 0,
+      output: `${process.version}\n`,
+    });
   });
 
-  it(
-    "the runtime image carries the project's dist and production dependencies",
-    { timeout: 60_000 },
-    async () => {
-      // zod is a production dependency, vitest a dev one: the first resolves inside /app, the second must not.
-      const script =
-        "const r=(m)=>{try{require.resolve(m);return 'yes'}catch{return 'no'}};" +
-        "console.log(r('zod'), r('vitest'), require('fs').existsSync('/app/dist/harness/docker/healthcheck.js'))";
-      const run = await runOnce(docker, "faultline/runtime:test-images", ["-e", script]);
-      expect(run).toEqual({ exitCode: 0, output: "yes no true\n" });
-    },
-  );
+  it("carries dist/ and exactly the production dependencies", async () => {
+    const lock: unknown = JSON.parse(readFileSync(`${projectRoot}/package-lock.json`, "utf8"));
+    const script =
+      "const fs=require('fs');const mods=fs.readdirSync('/app/node_modules').flatMap(d=>d.startsWith('@')?fs.readdirSync('/app/node_modules/'+d).map(s=>d+'/'+s):[d]);" +
+      "console.log(JSON.stringify({mods:mods.sort(),dist:fs.existsSync('/app/dist/reference-service/main.js')}))";
+    const run = await runOnce(docker, TEST_IMAGE, ["-e", script]);
+    expect(run.exitCode).toBe(0);
+    const expected = productionPackageDirs(lock)
+      .filter((p) => {
+        try {
+          readFileSync(`${projectRoot}/${p}/package.json`);
+          return true;
+        } catch {
+          return false;
+        }
+      })
+      .map((p) => p.slice("node_modules/".length))
+      .sort();
+    expect(JSON.parse(run.output)).toEqual({ mods: expected, dist: true });
+  });
+
+  it("every faultline image is labelled for cleanup", async () => {
+    const labels = await Promise.all(
+      ["runtime", "reference", "toxiproxy"].map(async (k) => {
+        const l = (await docker.getImage(`faultline/${k}:test`).inspect()).Config.Labels;
+        return [l[LABELS.managed], l[LABELS.image]];
+      }),
+    );
+    expect(labels).toEqual([
+      ["true", "runtime"],
+      ["true", "reference"],
+      ["true", "toxiproxy"],
+    ]);
+  });
+
+  it("the reference image serves /health/live from a container, and turns healthy", async () => {
+    const c = await docker.createContainer({
+      Image: "faultline/reference:test",
+      Labels: { [LABELS.managed]: "true", [LABELS.run]: RUN },
+      HostConfig: { PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] }, Init: true },
+    });
+    await c.start();
+    const port = (await c.inspect()).NetworkSettings.Ports["8080/tcp"][0].HostPort;
+    let live: unknown = null;
+    await waitFor(async () => {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/health/live`, {
+          signal: AbortSignal.timeout(1000),
+        });
+        live = res.status;
+        return res.status === 200;
+      } catch {
+        return false;
+      }
+    }, 20_000);
+    expect(live).toBe(200);
+    // The image's HEALTHCHECK (node healthcheck.js on /health/ready) turns the container healthy.
+    await waitFor(async () => (await c.inspect()).State.Health?.Status === "healthy", 20_000);
+    expect((await c.inspect()).State.Health?.Status).toBe("healthy");
+  }, 60_000);
+
+  it("the toxiproxy image answers /version like the real server", async () => {
+    const c = await docker.createContainer({
+      Image: "faultline/toxiproxy:test",
+      Labels: { [LABELS.managed]: "true", [LABELS.run]: RUN },
+      HostConfig: { PortBindings: { "8474/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] }, Init: true },
+    });
+    await c.start();
+    const port = (await c.inspect()).NetworkSettings.Ports["8474/tcp"][0].HostPort;
+    let body = "";
+    await waitFor(async () => {
+      try {
+        body = await (
+          await fetch(`http://127.0.0.1:${port}/version`, { signal: AbortSignal.timeout(1000) })
+        ).text();
+        return true;
+      } catch {
+        return false;
+      }
+    }, 20_000);
+    expect(Object.keys(JSON.parse(body) as object)).toEqual(["version"]);
+  }, 60_000);
 });

@@ -1,0 +1,120 @@
+import { createServer } from "node:net";
+import type Docker from "dockerode";
+import { CONTAINER_PORTS, imageRef } from "./image-specs.js";
+import { COMPOSE_LABELS, LABELS } from "./labels.js";
+
+/**
+ * The reference system as containers, the same shape docker-compose.yml declares, for the
+ * Docker target adapter to create through the engine API (no compose binary needed):
+ *
+ *   client ─► [toxiproxy: proxy "api", optional] ─► api (reference API + its worker process)
+ *
+ * The worker is not a container of its own: the API spawns and supervises it as a child
+ * process and talks to it through a file spool in its state directory (see DESIGN.md), so it
+ * lives in the API's container, as a sidecar process would.
+ */
+export const STACK_SERVICES = ["api", "toxiproxy"] as const;
+export type StackService = (typeof STACK_SERVICES)[number];
+
+/** The proxy the stack's toxiproxy serves between clients and the API. */
+export const API_PROXY = {
+  name: "api",
+  listenPort: 8666,
+  upstream: `api:${CONTAINER_PORTS.reference}`,
+} as const;
+
+export interface StackOptions {
+  readonly project: string;
+  readonly runId: string;
+  readonly tag: string;
+  /** Run the toxiproxy container between clients and the API. */
+  readonly proxy: boolean;
+  /** Extra flags for the reference service (e.g. ["--breaker.failure-threshold", "3"]). */
+  readonly apiArgs: readonly string[];
+  /** Restart policy of every service (compose's `restart:`). */
+  readonly restart: "no" | "always" | "unless-stopped" | "on-failure";
+}
+
+export const networkName = (project: string): string => `${project}_default`;
+export const containerName = (project: string, service: StackService): string => `${project}-${service}-1`;
+
+export function stackLabels(o: StackOptions, service?: StackService): Record<string, string> {
+  return {
+    [LABELS.managed]: "true",
+    [LABELS.run]: o.runId,
+    [COMPOSE_LABELS.project]: o.project,
+    ...(service ? { [COMPOSE_LABELS.service]: service } : {}),
+  };
+}
+
+/**
+ * Host ports are chosen here, not left to the engine: an ephemeral published port changes on
+ * every restart of the container, and clients must keep one URL across a kill and restart.
+ */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function publish(ports: Readonly<Record<number, number>>): Pick<
+  Docker.ContainerCreateOptions,
+  "ExposedPorts"
+> & {
+  PortBindings: Record<string, { HostIp: string; HostPort: string }[]>;
+} {
+  const exposed: Record<string, object> = {};
+  const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const [inner, host] of Object.entries(ports)) {
+    exposed[`${inner}/tcp`] = {};
+    bindings[`${inner}/tcp`] = [{ HostIp: "127.0.0.1", HostPort: String(host) }];
+  }
+  return { ExposedPorts: exposed, PortBindings: bindings };
+}
+
+/** Create options of one service's container; `hostPorts` maps container port -> host port. */
+export function containerSpec(
+  o: StackOptions,
+  service: StackService,
+  hostPorts: Readonly<Record<number, number>>,
+): Docker.ContainerCreateOptions {
+  const net = networkName(o.project);
+  const { ExposedPorts, PortBindings } = publish(hostPorts);
+  const common = {
+    name: containerName(o.project, service),
+    Labels: stackLabels(o, service),
+    ExposedPorts,
+    NetworkingConfig: { EndpointsConfig: { [net]: { Aliases: [service] } } },
+  };
+  // docker-init as PID 1: it reaps the worker if the API dies and forwards signals.
+  const host = { NetworkMode: net, PortBindings, Init: true, RestartPolicy: { Name: o.restart } };
+  switch (service) {
+    case "api":
+      return {
+        ...common,
+        Image: imageRef("reference", o.tag),
+        Cmd: [
+          "--host",
+          "0.0.0.0",
+          "--port",
+          String(CONTAINER_PORTS.reference),
+          "--state-dir",
+          "/var/lib/faultline/reference",
+          ...o.apiArgs,
+        ],
+        HostConfig: host,
+      };
+    case "toxiproxy":
+      return { ...common, Image: imageRef("toxiproxy", o.tag), HostConfig: host };
+    default: {
+      const never: never = service;
+      throw new Error(`unknown service ${String(never)}`);
+    }
+  }
+}
