@@ -27,9 +27,9 @@ beforeAll(async () => {
   journal = new FaultJournal(join(home, "journal"));
   // The default half-open delay is 60 s; a short one lets each case see full service again.
   // The adapter writes `options` as the service's JSON config file, so it takes the nested form.
-  const options = { breaker: { halfOpenAfterMs: 1500 } };
+  const options = { breaker: { halfOpenAfterMs: 1500 } } as unknown as Record<string, string>;
   target = await startReference(
-    { kind: "reference", options, restart: "always" } as Parameters<typeof startReference>[0],
+    { kind: "reference", options, restart: "always" },
     {
       clock: systemClock,
       runDir: home,
