@@ -114,7 +114,7 @@ export const DEFAULT_CONFIG: ServiceConfig = {
     backoffMultiplier: 2,
     firstRestartImmediate: true,
     cooldownMs: 30_000,
-    hungAfterMs: 1500,
+    hungAfterMs: 2000,
     startTimeoutMs: 10_000,
     budgetRestarts: 10,
     budgetWindowMs: 60_000,

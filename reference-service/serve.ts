@@ -111,7 +111,10 @@ function createSupervisor(
   metrics: ServiceMetrics,
   stderr: "inherit" | "ignore",
   spool: SpoolBackend,
+  onNewWorkerReady: () => void,
 ): WorkerSupervisor {
+  const toMetrics = heartbeatToMetrics(metrics);
+  let readyPid = -1;
   return new WorkerSupervisor(
     config.supervisor,
     spawnWorkerProcess(stateDir, workerConfig, stderr),
@@ -121,7 +124,18 @@ function createSupervisor(
       restart: (cause) => metrics.workerRestarts.inc({ cause }),
       giveUp: () => metrics.workerGivenUp.set(1),
       workerUp: (up) => metrics.workerUp.set(up ? 1 : 0),
-      heartbeat: heartbeatToMetrics(metrics),
+      heartbeat: (hb) => {
+        toMetrics(hb);
+        // Only once the spool client, too, sees this worker: else the half-open probe would fail.
+        const clientSees = (() => {
+          const st = spool.workerStatus();
+          return st.ok && st.heartbeat.pid === hb.pid;
+        })();
+        if (hb.phase === "ready" && hb.pid !== readyPid && clientSees) {
+          readyPid = hb.pid;
+          onNewWorkerReady();
+        }
+      },
       workerExit: (pid) => spool.notifyWorkerExit(pid),
     },
   );
@@ -165,7 +179,7 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
   await mkdir(join(stateDir, STATE_FILES.spoolQuarantine), { recursive: true });
 
   // The gauges read live objects at scrape time; they exist before the objects do.
-  const live: { admission?: AdmissionControl; api?: ApiServer } = {};
+  const live: { admission?: AdmissionControl; api?: ApiServer; breaker?: BackendBreaker } = {};
   const metrics = createMetrics({
     running: () => live.admission?.running ?? 0,
     waiting: () => live.admission?.queued ?? 0,
@@ -193,11 +207,13 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
         metrics,
         options.workerStderr ?? "inherit",
         spool,
+        () => live.breaker?.backendRecovered(),
       )
     : null;
   const primary = options.backend ?? (spool as SpoolBackend);
 
   const { breaker, pipeline, fallbacks } = buildPipeline(config, clock, primary, metrics);
+  live.breaker = breaker;
   const models: ModelInfo[] = workerConfig.models.map((m) => ({ id: m.name, task: m.task }));
   const fallbackLevels = [...new Set<ServiceLevel>(fallbacks.map((f) => f.level))];
   const ctx: ApiContext = {

@@ -6,8 +6,13 @@
  *
  * cockatiel measures the open period with Date.now(); `openedAt` here is read from the same
  * wall clock (Clock.now() in production) so the estimate and the breaker agree.
+ *
+ * `backendRecovered()` ends the open period early: when the supervisor sees a fresh worker
+ * serving, waiting out the rest of a 60 s open period would keep a healthy service degraded.
+ * cockatiel reads the open period's `duration` at every call, so the backoff object below
+ * drops it to 0 and the next request becomes the half-open probe.
  */
-import type { CircuitBreakerPolicy } from "cockatiel";
+import type { CircuitBreakerPolicy, IBackoff } from "cockatiel";
 import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from "cockatiel";
 import type { Clock } from "../../common/clock.js";
 import { isBackendError } from "../backend-errors.js";
@@ -44,10 +49,23 @@ export function countsForBreaker(e: unknown): boolean {
   return isBackendError(cause) && cause.countsForBreaker;
 }
 
+/** A constant open period that can be cut short. */
+class OpenPeriod implements IBackoff<unknown> {
+  cutShort = false;
+  constructor(private readonly ms: number) {}
+  get duration(): number {
+    return this.cutShort ? 0 : this.ms;
+  }
+  next(): OpenPeriod {
+    return new OpenPeriod(this.ms);
+  }
+}
+
 export class BackendBreaker {
   readonly policy: CircuitBreakerPolicy;
   private current: BreakerStateName = "closed";
   private openedAt = 0;
+  private period: OpenPeriod | undefined;
 
   constructor(
     readonly backend: string,
@@ -56,7 +74,12 @@ export class BackendBreaker {
     onTransition: BreakerTransition = () => undefined,
   ) {
     this.policy = circuitBreaker(handleWhen(countsForBreaker), {
-      halfOpenAfter: options.halfOpenAfterMs,
+      halfOpenAfter: {
+        next: () => {
+          this.period = new OpenPeriod(options.halfOpenAfterMs);
+          return this.period;
+        },
+      },
       breaker: new ConsecutiveBreaker(options.failureThreshold),
     });
     this.policy.onStateChange((s) => {
@@ -74,7 +97,12 @@ export class BackendBreaker {
 
   /** While open: ms until a half-open probe is let through; otherwise 0. */
   msUntilHalfOpen(): number {
-    if (this.current !== "open") return 0;
+    if (this.current !== "open" || this.period?.cutShort) return 0;
     return Math.max(0, this.openedAt + this.options.halfOpenAfterMs - this.clock.now());
+  }
+
+  /** The backend is serving again (new worker up): let the next call be the half-open probe. */
+  backendRecovered(): void {
+    if (this.current === "open" && this.period) this.period.cutShort = true;
   }
 }

@@ -1,0 +1,78 @@
+import type { ChildProcess } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawnModule } from "../../../common/spawn-module.js";
+import { STATE_FILES } from "../../../reference-service/contract.js";
+
+const MAIN = new URL("../../../reference-service/main.js", import.meta.url);
+
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly dir: string;
+  readonly stateDir: string;
+  readonly stderr: () => string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  workerPid(): Promise<number>;
+  /** Kills the API and its worker group (no orphans) and removes the temp dir. */
+  cleanup(): Promise<void>;
+}
+
+/** Spawns the real API process (main.ts) and waits for its "listening" line. */
+export async function startService(args: readonly string[] = []): Promise<ServiceProcess> {
+  const dir = await mkdtemp(join(tmpdir(), "fl-e2e-"));
+  const stateDir = join(dir, "state");
+  const child = spawnModule(MAIN, ["--port", "0", "--state-dir", stateDir, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let err = "";
+  child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout?.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /faultline reference service listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    void exit.then(({ code }) => reject(new Error(`service exited with ${code}: ${err}`)));
+  });
+  const workerPid = async () =>
+    Number((await readFile(join(stateDir, STATE_FILES.workerPid), "utf8")).trim());
+  return {
+    child,
+    url,
+    dir,
+    stateDir,
+    stderr: () => err,
+    exit,
+    workerPid,
+    async cleanup() {
+      const wp = await workerPid().catch(() => 0);
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exit;
+      if (wp > 0) {
+        try {
+          process.kill(-wp, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function waitReady(url: string, timeoutMs: number): Promise<number> {
+  const start = performance.now();
+  for (;;) {
+    const r = await fetch(`${url}/health/ready`).catch(() => undefined);
+    if (r?.status === 200) return performance.now() - start;
+    await r?.body?.cancel();
+    if (performance.now() - start > timeoutMs) throw new Error(`not ready after ${timeoutMs} ms`);
+    await new Promise((res) => setTimeout(res, 20));
+  }
+}

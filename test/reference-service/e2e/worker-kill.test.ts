@@ -1,0 +1,103 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { SERVICE_LEVEL_HEADER } from "../../../reference-service/contract.js";
+import { parseExposition, sampleValue } from "../api/prom-text.js";
+import { sseData } from "../api/harness.js";
+import { startService, waitReady, type ServiceProcess } from "./service-process.js";
+
+let s: ServiceProcess | undefined;
+afterEach(async () => {
+  await s?.cleanup();
+  s = undefined;
+});
+
+const body = (stream = false, max = 5) =>
+  JSON.stringify({
+    model: "sim-utility",
+    messages: [{ role: "user", content: `q ${Math.random()}` }],
+    max_tokens: max,
+    stream,
+  });
+
+/** One request, classified: full, degraded/minimal (marked), shed (503 + both retry headers), or bad. */
+async function classify(url: string): Promise<string> {
+  try {
+    const r = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      body: body(),
+      signal: AbortSignal.timeout(15_000),
+    });
+    await r.arrayBuffer();
+    if (r.status === 200) return r.headers.get(SERVICE_LEVEL_HEADER) ?? "full";
+    if (r.status === 503 && r.headers.get("retry-after") && r.headers.get("retry-after-ms")) return "shed";
+    return `bad:${r.status}`;
+  } catch (e) {
+    return `conn:${(e as Error).message}`;
+  }
+}
+
+describe("kill -9 of the worker while requests flow", () => {
+  it("answers every request cleanly and is ready again with a new worker", async () => {
+    s = await startService();
+    const svc = s;
+    await waitReady(svc.url, 20_000);
+    const results: string[] = [];
+    let stop = false;
+    const loops = Array.from({ length: 4 }, async () => {
+      for (let i = 0; i < 80 && !stop; i++) results.push(await classify(svc.url));
+    });
+    // A long stream in flight at the kill must end with an in-band error, never a silent EOF.
+    const streamText = fetch(`${svc.url}/v1/chat/completions`, {
+      method: "POST",
+      body: body(true, 300),
+    }).then((r) => r.text());
+    await new Promise((r) => setTimeout(r, 400));
+    const before = results.length;
+    const oldPid = await svc.workerPid();
+    process.kill(oldPid, "SIGKILL");
+    const killedAt = performance.now();
+    let readyAfterMs = -1;
+    for (let i = 0; i < 500; i++) {
+      const r = await fetch(`${svc.url}/health/ready`);
+      const pid = await svc.workerPid().catch(() => oldPid);
+      if (r.status === 200 && pid !== oldPid) {
+        readyAfterMs = performance.now() - killedAt;
+        break;
+      }
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    stop = true;
+    await Promise.all(loops);
+
+    const bad = results.filter((r) => !["full", "degraded", "minimal", "shed"].includes(r));
+    expect(bad).toEqual([]);
+    expect(before).toBeGreaterThan(0);
+    expect(results.slice(-4)).toEqual(["full", "full", "full", "full"]);
+    // The requirement is 2 s from dist/ (measured 1.8-1.9 s, see the report). Here both processes
+    // run from TypeScript through tsx on a shared 2-core machine, and the new worker's tsx boot
+    // alone takes ~1.5-2.6 s, so the bound is widened to 6 s; it still fails if the supervisor
+    // waits for a stale heartbeat or backs off instead of restarting at once.
+    expect(readyAfterMs).toBeGreaterThan(0);
+    expect(readyAfterMs).toBeLessThan(6000);
+
+    const events = sseData(await streamText);
+    const last = JSON.parse(events[events.length - 1] ?? "{}") as { error?: { code: string } };
+    expect(events).not.toContain("[DONE]");
+    expect(last.error?.code).toEqual("worker_unavailable");
+
+    const { samples } = parseExposition(await (await fetch(`${svc.url}/metrics`)).text());
+    expect(sampleValue(samples, "faultline_worker_restarts_total", { cause: "crash" })).toEqual(1);
+    expect(sampleValue(samples, "faultline_worker_up")).toEqual(1);
+    const health = (await (await fetch(`${svc.url}/health`)).json()) as {
+      worker: { restarts: number; lastRestartCause: string };
+    };
+    expect(health.worker).toMatchObject({ restarts: 1, lastRestartCause: "crash" });
+    console.log(`ready again ${Math.round(readyAfterMs)} ms after kill; outcomes`, countBy(results));
+  }, 60_000);
+});
+
+function countBy(xs: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const x of xs) out[x] = (out[x] ?? 0) + 1;
+  return out;
+}
