@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Runtime } from "../common/runtime.js";
 import type { RunRecord } from "../harness/record/schema.js";
@@ -7,7 +7,7 @@ import { renderCompareHtml, renderCompareMarkdown } from "./compare-render.js";
 import { renderHtml } from "./html/page.js";
 import { renderJunit } from "./junit.js";
 import { renderMarkdown } from "./markdown.js";
-import { readRunRecord, REPORT_FILES } from "./read.js";
+import { readRunRecord, REPORT_FILES, writeRecordJson } from "./read.js";
 
 /**
  * The reports' public API. Every renderer reads one run record (or several) and nothing
@@ -18,7 +18,7 @@ export { renderJunit } from "./junit.js";
 export { renderMarkdown } from "./markdown.js";
 export { compareRuns, COMPARE_THRESHOLDS, type Comparison, type Delta, type DeltaStatus } from "./compare.js";
 export { renderCompareHtml, renderCompareMarkdown } from "./compare-render.js";
-export { parseRunRecord, readRunRecord, REPORT_FILES } from "./read.js";
+export { readRunRecord, REPORT_FILES } from "./read.js";
 
 export interface ReportPaths {
   readonly html: string;
@@ -28,11 +28,11 @@ export interface ReportPaths {
 }
 
 export interface WriteReportsOptions {
-  /** Write record.json too (default true). Re-rendering an old run keeps its original file. */
+  /** Write run.json too (default true); false when the harness already wrote it, or to keep an old run's file. */
   readonly json?: boolean;
 }
 
-/** Writes report.html, junit.xml, summary.md and (unless told not to) record.json into runDir. */
+/** Writes report.html, junit.xml, summary.md and (unless told not to) run.json into runDir, creating it. */
 export async function writeReports(
   runDir: string,
   record: RunRecord,
@@ -44,13 +44,13 @@ export async function writeReports(
     markdown: join(runDir, REPORT_FILES.markdown),
     json: join(runDir, REPORT_FILES.json),
   };
-  const writes = [
+  if (options.json ?? true) await writeRecordJson(runDir, record);
+  else await mkdir(runDir, { recursive: true });
+  await Promise.all([
     writeFile(paths.html, renderHtml(record)),
     writeFile(paths.junit, renderJunit([record])),
     writeFile(paths.markdown, renderMarkdown([record])),
-  ];
-  if (options.json ?? true) writes.push(writeFile(paths.json, `${JSON.stringify(record, null, 2)}\n`));
-  await Promise.all(writes);
+  ]);
   return paths;
 }
 
@@ -73,7 +73,7 @@ export interface ReportCommandResult {
 
 /**
  * `faultline report RUN_DIR [--compare BASELINE_DIR]`: re-renders the run's reports from its
- * record.json (left untouched) and, with a baseline, writes compare.html and compare.md next
+ * run.json (left untouched) and, with a baseline, writes compare.html and compare.md next
  * to them. The Markdown (the comparison's, if any) goes to stdout so it can be appended to
  * GITHUB_STEP_SUMMARY; file paths go to stderr. Bad directories or records throw
  * InvalidInputError; choosing the exit code (e.g. on verdict or regressions) is the caller's.

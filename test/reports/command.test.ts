@@ -53,15 +53,15 @@ describe("writeReports / reportCommand on real files", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("writes the four files, and the record reads back identical", async () => {
-    const paths = await writeReports(dir, failKill);
+  it("writes the four files (creating the directory), and the record reads back identical", async () => {
+    const paths = await writeReports(join(dir, "new"), failKill);
     expect(paths).toEqual({
-      html: join(dir, "report.html"),
-      junit: join(dir, "junit.xml"),
-      markdown: join(dir, "summary.md"),
-      json: join(dir, "record.json"),
+      html: join(dir, "new", "report.html"),
+      junit: join(dir, "new", "junit.xml"),
+      markdown: join(dir, "new", "summary.md"),
+      json: join(dir, "new", "run.json"),
     });
-    expect(await readRunRecord(dir)).toEqual(failKill);
+    expect(await readRunRecord(join(dir, "new"))).toEqual(failKill);
     expect(await readFile(paths.junit, "utf8")).toBe(renderJunit([failKill]));
     expect(await readFile(paths.markdown, "utf8")).toBe(renderMarkdown([failKill]));
   });
@@ -70,7 +70,7 @@ describe("writeReports / reportCommand on real files", () => {
     const run = join(dir, "runs", "r1");
     await mkdir(run, { recursive: true });
     const original = JSON.stringify(failKill);
-    await writeFile(join(run, "record.json"), original);
+    await writeFile(join(run, "run.json"), original);
     const rt = fakeRuntime(dir);
     const result = await reportCommand("runs/r1", {}, rt);
     expect(result.record).toEqual(failKill);
@@ -83,12 +83,10 @@ describe("writeReports / reportCommand on real files", () => {
       "",
     ]);
     // The record itself is left byte for byte as the run wrote it.
-    expect(await readFile(join(run, "record.json"), "utf8")).toBe(original);
+    expect(await readFile(join(run, "run.json"), "utf8")).toBe(original);
   });
 
   it("compares against a baseline run directory and writes compare.html and compare.md", async () => {
-    await mkdir(join(dir, "base"));
-    await mkdir(join(dir, "next"));
     await writeReports(join(dir, "base"), pass);
     await writeReports(join(dir, "next"), failKill);
     const rt = fakeRuntime(dir);
@@ -106,33 +104,29 @@ describe("writeReports / reportCommand on real files", () => {
   it("names the missing file and the fix for a directory without a record", async () => {
     const e = await invalid(reportCommand("nowhere", {}, fakeRuntime(dir)));
     expect(e.issues).toEqual([
-      {
-        file: join(dir, "nowhere", "record.json"),
-        path: "",
-        message: "no run record here",
-        hint: "pass a run directory written by `faultline run` (runs/<id>/), which holds record.json",
-      },
+      { file: join(dir, "nowhere", "run.json"), path: "", message: "no run record here" },
     ]);
+    expect(e.hint).toBe("pass the directory of one run, e.g. runs/20261123T171553Z-kill-worker");
   });
 
   it("reports every damaged field of a record at once, by path", async () => {
     const broken = { ...failKill, verdict: "maybe", load: { ...failKill.load, targetRate: -1 } };
-    await writeFile(join(dir, "record.json"), JSON.stringify(broken));
+    await writeFile(join(dir, "run.json"), JSON.stringify(broken));
     const e = await invalid(readRunRecord(dir));
     expect(e.issues.map((i) => i.path).sort()).toEqual(["load.targetRate", "verdict"]);
-    expect(e.hint).toBe("the run record is damaged or was not written by faultline");
-  });
-
-  it("refuses a record of another schema version with the versions named", async () => {
-    await writeFile(join(dir, "record.json"), JSON.stringify({ ...failKill, schemaVersion: 2 }));
-    const e = await invalid(readRunRecord(dir));
-    expect(e.issues[0]?.message).toBe(
-      "run record version 2 is not supported (this faultline reads version 1)",
+    expect(e.hint).toBe(
+      "the run record does not match schema version 1; it may come from another faultline version",
     );
   });
 
+  it("refuses a record of another schema version with the versions named", async () => {
+    await writeFile(join(dir, "run.json"), JSON.stringify({ ...failKill, schemaVersion: 2 }));
+    const e = await invalid(readRunRecord(dir));
+    expect(e.issues[0]?.message).toBe("version 2 is not supported (this faultline reads 1)");
+  });
+
   it("says a record that is not JSON is not JSON", async () => {
-    await writeFile(join(dir, "record.json"), "{ nope");
+    await writeFile(join(dir, "run.json"), "{ nope");
     const e = await invalid(readRunRecord(dir));
     expect(e.issues[0]?.message.startsWith("not valid JSON: ")).toBe(true);
   });
