@@ -50,6 +50,19 @@ function checkOptions(options: ToxiproxyCommandOptions): InputIssue[] {
  * URL on stdout (a machine can read the port when --port 0), a human line on stderr, serves
  * until SIGINT or SIGTERM, then closes every proxy and returns 0.
  */
+function apiListenError(error: unknown, options: ToxiproxyCommandOptions): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== "EADDRINUSE" && code !== "EADDRNOTAVAIL") return error;
+  const why = code === "EADDRINUSE" ? "is already in use" : "is not an address of this machine";
+  return new InvalidInputError([
+    {
+      path: code === "EADDRINUSE" ? "--port" : "--host",
+      message: `${options.host}:${options.port} ${why}`,
+      hint: "stop the other server or pick another --port (0 picks a free one)",
+    },
+  ]);
+}
+
 /** Like the real server, a config file that cannot be applied is reported, not fatal. */
 async function populateFromFile(server: ToxiproxyServer, file: string, runtime: Runtime): Promise<void> {
   try {
@@ -81,6 +94,8 @@ export async function runToxiproxyCommand(
     clock: runtime.clock,
     allowNonLoopback: options.allowNonLoopback ?? false,
     proxyMetrics: options.proxyMetrics ?? false,
+  }).catch((error: unknown) => {
+    throw apiListenError(error, options);
   });
   if (options.config !== undefined) await populateFromFile(server, options.config, runtime);
   runtime.stdout.write(`${JSON.stringify({ url: server.url, port: server.port, seed })}\n`);

@@ -42,10 +42,10 @@ async function firstLine(read: () => string): Promise<string> {
   return read().split("\n")[0];
 }
 
-let child: ChildProcess | undefined;
+const children: ChildProcess[] = [];
 afterEach(() => {
-  if (child && child.exitCode === null) child.kill("SIGKILL");
-  child = undefined;
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
 });
 
 describe("faultline toxiproxy command", () => {
@@ -73,6 +73,24 @@ describe("faultline toxiproxy command", () => {
         { path: "--seed", message: "seed must be an integer, got 1.5" },
       ],
     });
+  });
+
+  it("an API port in use is reported against --port", async () => {
+    const fake = fakeRuntime();
+    const first = runToxiproxyCommand({ host: "127.0.0.1", port: 0, seed: 1 }, fake.runtime);
+    const { port } = JSON.parse(await firstLine(fake.out)) as { port: number };
+    const second = runToxiproxyCommand({ host: "127.0.0.1", port, seed: 1 }, fakeRuntime().runtime);
+    await expect(second).rejects.toMatchObject({
+      issues: [
+        {
+          path: "--port",
+          message: `127.0.0.1:${port} is already in use`,
+          hint: "stop the other server or pick another --port (0 picks a free one)",
+        },
+      ],
+    });
+    fake.signal("SIGTERM");
+    expect(await first).toEqual(0);
   });
 
   it("serves the API until SIGTERM, then closes and returns 0", async () => {
@@ -113,16 +131,23 @@ describe("faultline toxiproxy command", () => {
     }
   });
 
-  it("runs standalone as a real process and exits 0 on SIGTERM", async () => {
-    child = spawnModule(
-      new URL("../../harness/toxiproxy/main.js", import.meta.url),
-      ["--port", "0", "--seed", "5"],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+  it("runs standalone as real processes: serves until SIGTERM (exit 0); refuses a non-loopback host (exit 2)", async () => {
+    // Both processes start together: under load each tsx start-up takes seconds.
+    const entry = new URL("../../harness/toxiproxy/main.js", import.meta.url);
+    const server = spawnModule(entry, ["--port", "0", "--seed", "5"], { stdio: ["ignore", "pipe", "pipe"] });
+    const refused = spawnModule(entry, ["--host", "0.0.0.0"], { stdio: ["ignore", "pipe", "pipe"] });
+    children.push(server, refused);
     let out = "";
-    child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+    let err = "";
+    server.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+    refused.stderr?.on("data", (d: Buffer) => (err += d.toString()));
+    const exitOf = (child: ChildProcess): Promise<number | null> =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) resolve(child.exitCode);
+        else child.once("exit", (code) => resolve(code));
+      });
+    const refusedExit = exitOf(refused);
+
     const line = JSON.parse(await firstLine(() => out)) as { url: string; seed: number };
     expect(line.seed).toEqual(5);
     const created = await fetch(`${line.url}/proxies`, {
@@ -130,19 +155,11 @@ describe("faultline toxiproxy command", () => {
       body: JSON.stringify({ name: "p", listen: "127.0.0.1:0", upstream: "127.0.0.1:9" }),
     });
     expect(created.status).toEqual(201);
-    const exited = new Promise<number | null>((resolve) => child?.once("exit", (code) => resolve(code)));
-    child.kill("SIGTERM");
-    expect(await exited).toEqual(0);
-  });
+    const serverExit = exitOf(server);
+    server.kill("SIGTERM");
+    expect(await serverExit).toEqual(0);
 
-  it("standalone with a non-loopback host exits 2 with the message on stderr", async () => {
-    child = spawnModule(new URL("../../harness/toxiproxy/main.js", import.meta.url), ["--host", "0.0.0.0"], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let err = "";
-    child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
-    const code = await new Promise<number | null>((resolve) => child?.once("exit", (c) => resolve(c)));
-    expect(code).toEqual(2);
+    expect(await refusedExit).toEqual(2);
     expect(err).toEqual(
       '--host: refusing to serve the Toxiproxy API on non-loopback host "0.0.0.0" ' +
         "(fix: use --host 127.0.0.1, or add --allow-non-loopback if you really mean to expose it)\n",

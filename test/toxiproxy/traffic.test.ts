@@ -273,6 +273,31 @@ describe("traffic through the proxy", () => {
     expect(conn.received.data().length).toEqual(0);
   });
 
+  it("no TCP half-close: a client that shuts down its write side gets EOF, not the reply", async () => {
+    // Direct, this upstream answers "reply:<data>" after the client's FIN; through Toxiproxy
+    // the client's EOF closes the whole upstream socket first, so the reply is lost.
+    const replier = await startUpstream((socket) => {
+      let got = "";
+      socket.on("data", (d: Buffer) => (got += d.toString()));
+      socket.on("end", () => socket.end(`reply:${got}`));
+    });
+    try {
+      const direct = connectTo(replier.port);
+      await direct.connected;
+      direct.socket.end("hi");
+      await direct.received.ended;
+      expect(direct.received.data().toString()).toEqual("reply:hi");
+      const { port } = await proxyTo(replier.address);
+      const proxied = connectTo(port);
+      await proxied.connected;
+      proxied.socket.end("hi");
+      expect((await proxied.received.ended).how).toEqual("end");
+      expect(proxied.received.data().toString()).toEqual("");
+    } finally {
+      await replier.close();
+    }
+  });
+
   it("toxicity 0 leaves connections untouched", async () => {
     const { name, port } = await proxyTo(echo.address);
     await addToxic(name, { type: "latency", toxicity: 0, attributes: { latency: 1000 } });
