@@ -1,25 +1,28 @@
 import type { Runtime } from "../../common/runtime.js";
+import type { CleanupOptions, CleanupReport } from "../faults/cleanup.js";
+import type { ToxiproxyCommandOptions } from "../toxiproxy/command.js";
 import type { FaultCatalog } from "../scenario/catalog.js";
 import type { ExitCode } from "./exit-codes.js";
 import type { Output } from "./output.js";
 
 /**
- * What the CLI's commands depend on, injected by main.ts. Commands owned by other parts
- * (report, cleanup, serve-reference, toxiproxy) are optional so the CLI can be assembled and
- * tested with only some of them.
+ * What the CLI's commands depend on, injected by main.ts (the only module that imports the
+ * implementations), so the program can be assembled in tests with parts swapped out.
  */
 export interface CliDeps {
   readonly version: string;
   readonly catalog: FaultCatalog;
-  readonly runScenarios?: (
+  readonly runScenarios: (
     paths: readonly string[],
     flags: RunFlags,
     ctx: CommandContext,
   ) => Promise<ExitCode>;
-  readonly report?: (argv: readonly string[], rt: Runtime) => Promise<number>;
-  readonly cleanup?: (argv: readonly string[], rt: Runtime) => Promise<number>;
-  readonly serveReference?: (argv: readonly string[], rt: Runtime) => Promise<number>;
-  readonly toxiproxy?: (argv: readonly string[], rt: Runtime) => Promise<number>;
+  readonly report: (runDir: string, options: { compare?: string }, rt: Runtime) => Promise<unknown>;
+  readonly cleanup: (options: CleanupOptions) => Promise<CleanupReport>;
+  readonly serveReference: (argv: readonly string[], rt: Runtime) => Promise<number>;
+  /** Config flags of the reference service, for `serve-reference --help`. */
+  readonly referenceFlags: () => readonly string[];
+  readonly toxiproxy: (options: ToxiproxyCommandOptions, rt: Runtime) => Promise<number>;
 }
 
 /** Flags of `faultline run`, declared once (flags.ts) and type-checked against this. */

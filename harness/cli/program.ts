@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import type { Runtime } from "../../common/runtime.js";
-import { passthroughSpecs, registerPassthrough } from "./commands/passthrough.js";
+import { registerDelegated } from "./commands/delegated.js";
 import { registerRunCommand } from "./commands/run.js";
 import { registerScenarioCommands } from "./commands/scenario-commands.js";
 import type { CliDeps, CommandContext } from "./context.js";
@@ -24,7 +24,7 @@ function buildProgram(ctx: CommandContext): Command {
     );
   registerRunCommand(program, ctx);
   registerScenarioCommands(program, ctx);
-  registerPassthrough(program, ctx, passthroughSpecs(ctx));
+  registerDelegated(program, ctx);
   return program;
 }
 

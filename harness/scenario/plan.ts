@@ -59,6 +59,8 @@ export function planStages(load: Scenario["load"]): PlannedStage[] {
     t += s.duration;
     prev = s.rate;
   }
+  const total = runDurationMs(load);
+  if (total > t) out.push({ startMs: t, endMs: total, fromRate: prev, toRate: prev, ramp: false });
   return out;
 }
 

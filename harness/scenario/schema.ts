@@ -16,13 +16,12 @@ import { duration } from "./duration.js";
 
 const ratio = z.number().min(0).max(1);
 const positiveInt = z.number().int().positive();
-const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
 const referenceTarget = z
   .strictObject({
     kind: z.literal("reference"),
-    /** Options passed to the reference service as `--name value` flags (see `faultline serve-reference --help`). */
-    options: z.record(z.string(), scalar).default({}),
+    /** Reference service configuration (reference-service/config.ts), merged over its defaults. */
+    options: z.record(z.string(), z.unknown()).default({}),
     /** Keep the API process under a restart policy (as a container runtime would). */
     restart: z.enum(["always", "never"]).default("always"),
   })
@@ -285,6 +284,15 @@ const availabilityAbort = z.strictObject({
 
 export const abortSchema = z.discriminatedUnion("kind", [budgetAbort, availabilityAbort]);
 
+export const analysisSchema = z.strictObject({
+  /** Window for the per-window series, recovery and downtime. */
+  window: duration().prefault("1s"),
+  /** A window is healthy when its good ratio is at least this. */
+  threshold: ratio.default(0.99),
+  /** Recovered = healthy from the recovery point for this long (DESIGN: the stability period). */
+  stability: duration().prefault("3s"),
+});
+
 export const reportingSchema = z.strictObject({
   /** Directory for run records, relative to the working directory. */
   dir: z.string().default("runs"),
@@ -310,6 +318,7 @@ export const scenarioSchema = z
     faults: z.array(faultSchema).default([]),
     slos: z.array(sloSchema),
     abort: z.array(abortSchema).default([]),
+    analysis: analysisSchema.prefault({}),
     /** How often the target's /metrics is scraped during the run. */
     scrapeInterval: duration().prefault("1s"),
     reporting: reportingSchema.prefault({}),

@@ -1,3 +1,5 @@
+import { isInvalidInputError } from "../../common/errors.js";
+import { resolveConfig } from "../../reference-service/config.js";
 import { roleOf, type FaultCatalog } from "./catalog.js";
 import { formatDuration } from "./duration.js";
 import { expandFaults, runDurationMs, type PlannedFault } from "./plan.js";
@@ -40,10 +42,29 @@ export function checkSemantics(s: Scenario, catalog: FaultCatalog): RawIssue[] {
     ...checkFaultKinds(s, catalog),
     ...checkTimeline(s),
     ...checkSlos(s),
+    ...checkAborts(s),
   ];
 }
 
+/** The live view the abort monitor reads holds the last 10 whole seconds. */
+const MAX_ABORT_WINDOW_MS = 9_000;
+
+function checkAborts(s: Scenario): RawIssue[] {
+  return s.abort.flatMap((a, i) =>
+    a.kind === "availability-below" && (a.over > MAX_ABORT_WINDOW_MS || a.over < 1000)
+      ? [
+          {
+            path: ["abort", i, "over"],
+            message: `expected a window from 1s to 9s, found ${formatDuration(a.over)}`,
+            hint: "the live view covers the last 10 seconds",
+          },
+        ]
+      : [],
+  );
+}
+
 function checkTarget(s: Scenario): RawIssue[] {
+  if (s.target.kind === "reference") return checkReferenceOptions(s.target.options);
   if (s.target.kind !== "docker") return [];
   return [
     {
@@ -56,12 +77,13 @@ function checkTarget(s: Scenario): RawIssue[] {
 
 function checkLoad(s: Scenario): RawIssue[] {
   const { load } = s;
-  if (load.duration !== undefined && load.stages !== undefined) {
+  const stagesMs = (load.stages ?? []).reduce((sum, st) => sum + st.duration, 0);
+  if (load.duration !== undefined && load.stages !== undefined && load.duration < stagesMs) {
     return [
       {
         path: ["load", "duration"],
-        message: "give either load.duration or load.stages, not both",
-        hint: "remove load.duration; the stages set the length",
+        message: `expected at least the stages' total (${formatDuration(stagesMs)}), found ${formatDuration(load.duration)}`,
+        hint: "remove load.duration (the stages set the length) or lengthen it; past the stages the last rate holds",
       },
     ];
   }
@@ -274,5 +296,28 @@ function checkSlo(
       const never: never = slo;
       return never;
     }
+  }
+}
+
+/** The reference service validates its own config; its field paths are prefixed with target.options. */
+function checkReferenceOptions(options: Record<string, unknown>): RawIssue[] {
+  try {
+    resolveConfig(options);
+    return [];
+  } catch (e) {
+    if (!isInvalidInputError(e)) throw e;
+    return e.issues.map((i) => ({
+      path: [
+        "target",
+        "options",
+        ...i.path
+          .split(".")
+          .filter(Boolean)
+          .map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
+      ],
+      message: i.message,
+      hint:
+        i.hint ?? "see reference-service/config.ts (or `faultline serve-reference --help`) for every setting",
+    }));
   }
 }

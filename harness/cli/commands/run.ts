@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import type { CommandContext, RunFlags } from "../context.js";
-import { EXIT } from "../exit-codes.js";
 import { addFlags, RUN_FLAGS } from "../flags.js";
 
 export function registerRunCommand(program: Command, ctx: CommandContext): void {
@@ -9,12 +8,6 @@ export function registerRunCommand(program: Command, ctx: CommandContext): void 
     .description("run scenarios (files, or directories of .yaml files) and judge them against their SLOs")
     .argument("<paths...>", "scenario files or directories");
   addFlags(cmd, RUN_FLAGS).action(async (paths: string[], flags: RunFlags) => {
-    const runner = ctx.deps.runScenarios;
-    if (!runner) {
-      ctx.out.err("faultline: the scenario runner is not available in this build");
-      ctx.setExit(EXIT.runNotPossible);
-      return;
-    }
-    ctx.setExit(await runner(paths, flags, ctx));
+    ctx.setExit(await ctx.deps.runScenarios(paths, flags, ctx));
   });
 }

@@ -100,7 +100,9 @@ function formatKinds(ctx: CommandContext): string {
     for (const [name, p] of Object.entries(props)) {
       const def = p.default === undefined ? "" : ` = ${JSON.stringify(p.default)}`;
       const req = required.has(name) && p.default === undefined ? " (required)" : "";
-      lines.push(`    ${name}: ${p.type ?? "value"}${def}${req}${p.description ? `  ${p.description}` : ""}`);
+      lines.push(
+        `    ${name}: ${p.enum ? p.enum.map(String).join("|") : (p.type ?? "value")}${def}${req}${p.description ? `  ${p.description}` : ""}`,
+      );
     }
   }
   return `${lines.join("\n")}\n`;

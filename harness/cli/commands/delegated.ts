@@ -1,0 +1,77 @@
+import type { Command } from "commander";
+import { InvalidArgumentError } from "commander";
+import { journalDir } from "../../runner/journal-dir.js";
+import type { CommandContext } from "../context.js";
+import { EXIT, type ExitCode } from "../exit-codes.js";
+
+/** Commands implemented by other parts (reports, cleanup, reference service, Toxiproxy): parse, delegate, map the result. */
+export function registerDelegated(program: Command, ctx: CommandContext): void {
+  program
+    .command("report")
+    .description(
+      "render the reports of a run again from its record (optionally compared with a baseline run)",
+    )
+    .argument("<runDir>", "a run directory, runs/<id>/")
+    .option("--compare <baseRunDir>", "baseline run to compare against")
+    .action(async (runDir: string, opts: { compare?: string }) => {
+      await ctx.deps.report(runDir, opts.compare === undefined ? {} : { compare: opts.compare }, ctx.rt);
+      ctx.setExit(EXIT.ok);
+    });
+
+  program
+    .command("cleanup")
+    .description("revert every fault a crashed or killed harness left behind (safe to run twice)")
+    .option("--force", "also revert faults of a harness that is still running")
+    .action(async (opts: { force?: boolean }) => ctx.setExit(await cleanup(ctx, opts.force ?? false)));
+
+  program
+    .command("serve-reference")
+    .description("run the reference model service in the foreground (Ctrl-C drains and stops)")
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .addHelpText(
+      "after",
+      () =>
+        `\nService flags (every config leaf; see reference-service/config.ts):\n  --config FILE\n${ctx.deps
+          .referenceFlags()
+          .map((f) => `  ${f}`)
+          .join("\n")}\n`,
+    )
+    .action(async (_opts: unknown, cmd: Command) => {
+      ctx.setExit(clamp(await ctx.deps.serveReference(cmd.args, ctx.rt)));
+    });
+
+  program
+    .command("toxiproxy")
+    .description("run the embedded Toxiproxy-compatible server (a drop-in for toxiproxy-server)")
+    .option("--host <host>", "API host (loopback only unless --allow-non-loopback)", "127.0.0.1")
+    .option("--port <port>", "API port (0 picks a free one)", port, 8474)
+    .option("--seed <n>", "seed for toxicity and jitter draws", port)
+    .option("--allow-non-loopback", "allow binding a non-loopback address")
+    .action(async (opts: { host: string; port: number; seed?: number; allowNonLoopback?: boolean }) => {
+      ctx.setExit(clamp(await ctx.deps.toxiproxy(opts, ctx.rt)));
+    });
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected an integer, found "${value}"`);
+  return n;
+}
+
+function clamp(code: number): ExitCode {
+  return code === 0 || code === 1 || code === 2 || code === 3 ? code : EXIT.runNotPossible;
+}
+
+async function cleanup(ctx: CommandContext, force: boolean): Promise<ExitCode> {
+  const report = await ctx.deps.cleanup({ journalDir: journalDir(ctx.rt), force, clock: ctx.rt.clock });
+  if (report.items.length === 0) ctx.out.err(`cleanup: nothing to revert (${report.journalDir})`);
+  for (const item of report.items) {
+    const what = [item.kind, item.target && `on ${item.target}`, item.description && `(${item.description})`]
+      .filter(Boolean)
+      .join(" ");
+    ctx.out.err(`cleanup: ${item.action}: ${what || item.file}${item.error ? `: ${item.error}` : ""}`);
+  }
+  const failed = report.items.filter((i) => i.action === "failed" || i.action === "unreadable").length;
+  return failed === 0 ? EXIT.ok : EXIT.runNotPossible;
+}

@@ -1,0 +1,52 @@
+import { analyzeRun, type SlaReport } from "../sla/index.js";
+import type { RequestColumns } from "../sla/columns.js";
+import type { FaultWindow, MetricSample } from "../sla/faults.js";
+import type { FaultOccurrence } from "../faults/scheduler.js";
+import type { Scenario } from "../scenario/schema.js";
+
+/** Fault windows as carried out: the actual inject time when known (relative to the origin), else the plan. */
+export function faultWindows(occurrences: readonly FaultOccurrence[], originMs: number): FaultWindow[] {
+  return occurrences
+    .filter((o) => o.status !== "skipped" && o.status !== "planned")
+    .map((o) => {
+      const start = o.injectedAtMs === null ? o.plannedStartMs : Math.max(0, o.injectedAtMs - originMs);
+      return {
+        id: o.faultId,
+        kind: o.kind,
+        startMs: start,
+        endMs:
+          o.plannedEndMs === null
+            ? null
+            : o.revertedAtMs !== null
+              ? Math.max(start, o.revertedAtMs - originMs)
+              : o.plannedEndMs,
+      };
+    });
+}
+
+/** The SLA engine's settings as the scenario states them. */
+export function analyze(
+  s: Scenario,
+  columns: RequestColumns,
+  durationMs: number,
+  faults: readonly FaultWindow[],
+  metrics: readonly MetricSample[],
+): SlaReport {
+  const availability = s.slos.find((x) => x.kind === "availability");
+  const budget = s.slos.find((x) => x.kind === "error-budget-burn");
+  const p95 = s.slos.find((x) => x.kind === "latency" && x.percentile === 95 && x.phase === "all");
+  return analyzeRun({
+    columns,
+    durationMs,
+    faults,
+    metricSamples: metrics,
+    slos: s.slos,
+    windowMs: s.analysis.window,
+    threshold: s.analysis.threshold,
+    degradedCountsAsGood: availability?.degradedCountsAsGood ?? true,
+    ...(p95?.kind === "latency" ? { latencySloMs: p95.max } : {}),
+    stabilityMs: s.analysis.stability,
+    budgetSlo: budget?.kind === "error-budget-burn" ? budget.target : (availability?.min ?? 0.999),
+    seed: s.seed,
+  });
+}

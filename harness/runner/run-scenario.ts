@@ -1,0 +1,260 @@
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+
+import type { Runtime } from "../../common/runtime.js";
+import { ROUTES } from "../../reference-service/contract.js";
+import type { TargetHandles } from "../faults/injector.js";
+import { runId, uniqueRunId } from "../record/run-id.js";
+import type { RunEvent, RunRecord } from "../record/schema.js";
+import { writeRunRecord } from "../record/io.js";
+import { columnsFromRows } from "../sla/columns.js";
+import { buildPlan } from "../scenario/plan.js";
+import type { LoadedScenario } from "../scenario/load.js";
+import { targetNamesFor } from "../scenario/semantic.js";
+import type { Scenario } from "../scenario/schema.js";
+import { startTarget, type RunningTarget } from "../targets/index.js";
+import { analyze, faultWindows } from "./analysis.js";
+import { executeRun, type ExecuteResult } from "./execute.js";
+import { setupNetwork, type Network } from "./network.js";
+import type { Progress } from "./progress.js";
+import { assembleRecord } from "./record-builder.js";
+import { runChecks, type CheckResult } from "./steady-state.js";
+
+export interface ScenarioRunOptions {
+  readonly rt: Runtime;
+  readonly version: string;
+  /** Overrides the scenario's reporting.dir. */
+  readonly runsDir?: string;
+  readonly journalDir: string;
+  readonly progress: Progress;
+  readonly interrupt: AbortSignal;
+}
+
+export interface ScenarioRun {
+  readonly record: RunRecord;
+  readonly runDir: string;
+}
+
+/**
+ * One scenario: start the target, put the links in front, check the steady state, run load and
+ * faults, check again, judge, write `runs/<id>/`. Teardown (faults already reverted by the
+ * execute step; proxies; target) happens whatever went wrong. A target that does not start
+ * throws RunNotPossibleError (nothing to record); a failed steady state before faults gives a
+ * void record with no fault injected.
+ */
+export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptions): Promise<ScenarioRun> {
+  const s = loaded.scenario;
+  const { rt } = opts;
+  const runDir = await allocateRunDir(opts.runsDir ?? s.reporting.dir, s.name, rt);
+  const events: RunEvent[] = [];
+  let origin = 0;
+  const emit = (e: RunEvent): void => {
+    events.push(e);
+    opts.progress.event(s.name, e);
+  };
+  opts.progress.line(s.name, `starting ${s.target.kind} target`);
+  const target = await startTarget(s.target, {
+    clock: rt.clock,
+    runDir,
+    env: rt.env,
+    originMs: () => origin,
+    onEvent: emit,
+  });
+  let network: Network | null = null;
+  try {
+    network = await setupNetwork({
+      links: linksOf(s),
+      targetUrl: target.url,
+      runId: runDir.split("/").pop() ?? "run",
+      seed: s.seed,
+      env: rt.env,
+    });
+    opts.progress.line(
+      s.name,
+      `target ready at ${target.url}${network.clientUrl === target.url ? "" : ` (clients via ${network.clientUrl})`}`,
+    );
+    const parts = {
+      loaded,
+      opts,
+      target,
+      network,
+      runDir,
+      events,
+      emit,
+      setOrigin: (t: number) => (origin = t),
+    };
+    return await steadyThenRun(parts);
+  } finally {
+    await network?.close();
+    await target.stop();
+  }
+}
+
+interface Parts {
+  readonly loaded: LoadedScenario;
+  readonly opts: ScenarioRunOptions;
+  readonly target: RunningTarget;
+  readonly network: Network;
+  readonly runDir: string;
+  readonly events: RunEvent[];
+  emit(e: RunEvent): void;
+  setOrigin(t: number): void;
+}
+
+async function steadyThenRun(p: Parts): Promise<ScenarioRun> {
+  const s = p.loaded.scenario;
+  const before = await checks(p, s.steadyState.before, "before");
+  if (before.some((c) => !c.passed)) {
+    const failed = before
+      .filter((c) => !c.passed)
+      .map((c) => `${c.name}: ${c.detail}`)
+      .join("; ");
+    const now = p.opts.rt.clock.now();
+    const record = assembleRecord({
+      ...common(p, now, now),
+      status: "void",
+      statusReason: `steady state not met before faults (${failed}); no fault was injected`,
+      load: null,
+      sla: analyze(s, columnsFromRows([]), 0, [], []),
+      occurrences: [],
+      steadyState: { before, after: [] },
+      metrics: [],
+    });
+    return write(p, record, null);
+  }
+  const exec = await execute(p);
+  const after = exec.interrupted || exec.aborted ? [] : await checks(p, s.steadyState.after, "after");
+  const origin = exec.load.startedAtMs;
+  const plan = buildPlan(s);
+  const failedFault = exec.occurrences.find((o) => o.status === "failed" && o.error !== undefined);
+  const status = statusOf(exec, failedFault?.error);
+  const record = assembleRecord({
+    ...common(p, origin, p.opts.rt.clock.now()),
+    ...status,
+    load: exec.load,
+    sla: analyze(s, exec.load.columns, plan.durationMs, faultWindows(exec.occurrences, origin), exec.metrics),
+    occurrences: exec.occurrences,
+    steadyState: { before, after },
+    metrics: exec.metrics,
+  });
+  return write(p, record, exec);
+}
+
+function statusOf(
+  exec: ExecuteResult,
+  faultError: string | undefined,
+): { status: RunRecord["status"]; statusReason?: string } {
+  if (exec.aborted !== null)
+    return { status: "aborted", statusReason: `abort condition met: ${exec.aborted}` };
+  if (exec.interrupted)
+    return { status: "aborted", statusReason: "interrupted (SIGINT/SIGTERM); faults rolled back" };
+  if (faultError !== undefined)
+    return { status: "void", statusReason: `a fault could not be injected: ${faultError}` };
+  if (exec.reverts.failed.length > 0) {
+    return {
+      status: "void",
+      statusReason: `revert failed for ${exec.reverts.failed.map((f) => f.occurrenceId).join(", ")}; run \`faultline cleanup\``,
+    };
+  }
+  return { status: "completed" };
+}
+
+function common(p: Parts, startedAtMs: number, endedAtMs: number) {
+  return {
+    id: p.runDir.split("/").pop() ?? "run",
+    loaded: p.loaded,
+    version: p.opts.version,
+    startedAtMs,
+    endedAtMs,
+    target: { kind: p.target.kind, url: p.network.clientUrl, description: p.target.description },
+    events: p.events,
+  };
+}
+
+async function checks(
+  p: Parts,
+  list: Scenario["steadyState"]["before"],
+  when: "before" | "after",
+): Promise<CheckResult[]> {
+  if (list.length === 0) return [];
+  const s = p.loaded.scenario;
+  const results = await runChecks(list, {
+    baseUrl: p.network.clientUrl,
+    targetUrl: p.target.url,
+    clock: p.opts.rt.clock,
+    seed: s.seed,
+    template: s.load.mix[0] ?? {
+      kind: "chat",
+      weight: 1,
+      stream: false,
+      prompt: "Say hello.",
+      maxTokens: 16,
+    },
+    deadlineMs: s.load.deadline,
+  });
+  const passed = results.filter((r) => r.passed).length;
+  p.emit({ tMs: 0, kind: "steady-state", message: `${when}: ${passed}/${results.length} checks passed` });
+  for (const r of results.filter((x) => !x.passed))
+    p.opts.progress.line(s.name, `steady state ${when}: FAILED ${r.name}: ${r.detail}`);
+  return results;
+}
+
+async function execute(p: Parts): Promise<ExecuteResult> {
+  const s = p.loaded.scenario;
+  const handles: TargetHandles = {
+    ...p.target.handles,
+    ...(p.network.toxiproxy ? { toxiproxy: p.network.toxiproxy } : {}),
+  };
+  const linkNames = Object.keys(p.network.toxiproxy?.links ?? {}).map((l) => `link:${l}`);
+  const names = [...targetNamesFor(s.target).filter((n) => !n.startsWith("link:")), ...linkNames];
+  let stopTicker = (): void => undefined;
+  try {
+    return await executeRun({
+      scenario: s,
+      clock: p.opts.rt.clock,
+      clientUrl: p.network.clientUrl,
+      metricsUrl: s.target.kind === "reference" ? `${p.target.url}${ROUTES.metrics}` : null,
+      targets: Object.fromEntries(names.map((n) => [n, handles])),
+      journalDir: p.opts.journalDir,
+      interrupt: p.opts.interrupt,
+      onEvent: (e) => p.emit(e),
+      onStart: (origin, load) => {
+        p.setOrigin(origin);
+        p.opts.progress.line(
+          s.name,
+          `load started: ${s.load.rate} req/s for ${buildPlan(s).durationMs / 1000}s, ${s.faults.length} fault(s) on the timeline`,
+        );
+        stopTicker = p.opts.progress.ticker(s.name, load, p.opts.rt.clock);
+      },
+    });
+  } finally {
+    stopTicker();
+  }
+}
+
+async function write(p: Parts, record: RunRecord, exec: ExecuteResult | null): Promise<ScenarioRun> {
+  const s = p.loaded.scenario;
+  const final = await writeRunRecord(
+    p.runDir,
+    record,
+    s.reporting.requests && exec ? exec.load.columns : undefined,
+  );
+  return { record: final, runDir: p.runDir };
+}
+
+function linksOf(s: Scenario): string[] {
+  return [
+    ...new Set(
+      s.faults.filter((f) => f.target.startsWith("link:")).map((f) => f.target.slice("link:".length)),
+    ),
+  ];
+}
+
+async function allocateRunDir(dir: string, name: string, rt: Runtime): Promise<string> {
+  const base = resolve(rt.cwd, dir);
+  const id = uniqueRunId(runId(rt.clock.now(), name), (c) => existsSync(join(base, c)));
+  const runDir = join(base, id);
+  await mkdir(runDir, { recursive: true });
+  return runDir;
+}

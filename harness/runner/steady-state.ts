@@ -1,0 +1,155 @@
+import { request } from "undici";
+import type { Clock } from "../../common/clock.js";
+import { isGood, OUTCOMES, type Outcome } from "../../common/outcome.js";
+import { ROUTES } from "../../reference-service/contract.js";
+import { compileLoadPlan, runLoad } from "../load/index.js";
+import type { RequestTemplate, SteadyStateCheck } from "../scenario/schema.js";
+import { formatDuration } from "../scenario/duration.js";
+import { fetchText } from "./scraper.js";
+import { parseExposition, toSeries } from "./prometheus-text.js";
+
+export interface CheckResult {
+  readonly name: string;
+  readonly passed: boolean;
+  readonly detail: string;
+}
+
+export interface CheckContext {
+  /** Base URL checks talk to (as the client sees the target). */
+  readonly baseUrl: string;
+  /** The target's own URL (for /metrics, which toxics on the client link should not hide). */
+  readonly targetUrl: string;
+  readonly clock: Clock;
+  readonly seed: number;
+  readonly template: RequestTemplate;
+  readonly deadlineMs: number;
+}
+
+/**
+ * The steady-state hypothesis: checks that must hold before faults start (or the run is not
+ * carried out) and again at the end (or the run is void). Each check reports what it saw.
+ */
+export async function runChecks(
+  checks: readonly SteadyStateCheck[],
+  ctx: CheckContext,
+): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  for (const check of checks) results.push(await runCheck(check, ctx));
+  return results;
+}
+
+export function checkName(check: SteadyStateCheck): string {
+  if (check.name) return check.name;
+  switch (check.kind) {
+    case "http":
+      return `GET ${check.url} -> ${check.status}`;
+    case "availability":
+      return `availability >= ${check.min * 100}% over ${formatDuration(check.over)}`;
+    case "metric":
+      return `${check.series} ${check.op} ${check.value}`;
+    default: {
+      const never: never = check;
+      return never;
+    }
+  }
+}
+
+async function runCheck(check: SteadyStateCheck, ctx: CheckContext): Promise<CheckResult> {
+  const name = checkName(check);
+  switch (check.kind) {
+    case "http":
+      return { name, ...(await httpCheck(check, ctx)) };
+    case "availability":
+      return { name, ...(await availabilityCheck(check, ctx)) };
+    case "metric":
+      return { name, ...(await metricCheck(check, ctx)) };
+    default: {
+      const never: never = check;
+      return never;
+    }
+  }
+}
+
+const resolveUrl = (url: string, base: string): string => (/^https?:\/\//.test(url) ? url : `${base}${url}`);
+
+async function httpCheck(
+  check: Extract<SteadyStateCheck, { kind: "http" }>,
+  ctx: CheckContext,
+): Promise<Omit<CheckResult, "name">> {
+  const url = resolveUrl(check.url, ctx.baseUrl);
+  const until = ctx.clock.now() + check.within;
+  for (;;) {
+    let seen: string;
+    try {
+      const res = await request(url, { headersTimeout: check.timeout, bodyTimeout: check.timeout });
+      await res.body.dump();
+      seen = `HTTP ${res.statusCode}`;
+      if (res.statusCode === check.status) return { passed: true, detail: seen };
+    } catch (e) {
+      seen = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    }
+    if (ctx.clock.now() >= until)
+      return { passed: false, detail: `expected HTTP ${check.status}, got ${seen}` };
+    await ctx.clock.sleep(100);
+  }
+}
+
+async function availabilityCheck(
+  check: Extract<SteadyStateCheck, { kind: "availability" }>,
+  ctx: CheckContext,
+): Promise<Omit<CheckResult, "name">> {
+  const plan = compileLoadPlan({
+    rate: check.rate,
+    duration: check.over,
+    mix: [ctx.template],
+    seed: ctx.seed,
+  });
+  const result = await runLoad(plan, {
+    baseUrl: ctx.baseUrl,
+    deadlineMs: ctx.deadlineMs,
+    maxInFlight: 64,
+    clock: ctx.clock,
+  });
+  const counts = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
+  for (let i = 0; i < result.columns.length; i++)
+    counts[OUTCOMES[result.columns.outcome[i] ?? 0] ?? "error"]++;
+  const total = result.columns.length;
+  const good = OUTCOMES.reduce((sum, o) => sum + (isGood(o, check.degradedCountsAsGood) ? counts[o] : 0), 0);
+  const ratio = total === 0 ? 0 : good / total;
+  const detail = `${good}/${total} good (${(ratio * 100).toFixed(2)}%)`;
+  return { passed: total > 0 && ratio >= check.min, detail };
+}
+
+async function metricCheck(
+  check: Extract<SteadyStateCheck, { kind: "metric" }>,
+  ctx: CheckContext,
+): Promise<Omit<CheckResult, "name">> {
+  let series: Record<string, number>;
+  try {
+    series = toSeries(parseExposition(await fetchText(`${ctx.targetUrl}${ROUTES.metrics}`, 2000)));
+  } catch (e) {
+    return { passed: false, detail: `could not read ${ROUTES.metrics}: ${(e as Error).message}` };
+  }
+  const value = series[check.series];
+  if (value === undefined) return { passed: false, detail: `series ${check.series} not exposed` };
+  return { passed: compare(value, check.op, check.value), detail: `${check.series} = ${value}` };
+}
+
+function compare(a: number, op: "==" | "<=" | ">=" | "<" | ">", b: number): boolean {
+  switch (op) {
+    case "==":
+      return a === b;
+    case "<=":
+      return a <= b;
+    case ">=":
+      return a >= b;
+    case "<":
+      return a < b;
+    case ">":
+      return a > b;
+    default: {
+      const never: never = op;
+      return never;
+    }
+  }
+}

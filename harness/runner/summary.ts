@@ -1,0 +1,93 @@
+import type { RunRecord, SloResult } from "../record/schema.js";
+import { EXIT, type ExitCode } from "../cli/exit-codes.js";
+
+export function exitCodeOf(record: RunRecord): ExitCode {
+  switch (record.verdict) {
+    case "pass":
+      return EXIT.ok;
+    case "fail":
+    case "aborted":
+      return EXIT.sloMissed;
+    case "void":
+      return EXIT.runNotPossible;
+    default: {
+      const never: never = record.verdict;
+      return never;
+    }
+  }
+}
+
+const pct = (r: number | null): string => (r === null ? "-" : `${(r * 100).toFixed(3)}%`);
+const msText = (v: number | null): string =>
+  v === null ? "-" : v >= 1000 ? `${(v / 1000).toFixed(2)}s` : `${Math.round(v)}ms`;
+
+/** "availability >= 99.9%: measured 99.2%, missed by 0.7 pp" */
+export function describeMiss(s: SloResult): string {
+  if (s.measured === null) return `${s.description}: not measured`;
+  const by = s.margin === null ? "" : `, missed by ${marginText(s, Math.abs(s.margin))}`;
+  return `${s.description}: measured ${valueText(s, s.measured)}${by}`;
+}
+
+function valueText(s: SloResult, v: number): string {
+  switch (s.unit) {
+    case "ratio":
+      return s.metric.startsWith("errorBudget") ? v.toFixed(3) : pct(v);
+    case "ms":
+      return msText(v);
+    case "count":
+      return String(v);
+    default: {
+      const never: never = s.unit;
+      return never;
+    }
+  }
+}
+
+function marginText(s: SloResult, m: number): string {
+  if (s.unit === "ratio" && !s.metric.startsWith("errorBudget")) return `${+(m * 100).toFixed(4)} pp`;
+  return valueText(s, m);
+}
+
+function maxRecover(r: RunRecord): number | null {
+  const v = r.faults.map((f) => f.timeToRecoverMs).filter((x): x is number => x !== null);
+  return v.length === 0 ? null : Math.max(...v);
+}
+
+/** The final table on stderr: one row per scenario, then every missed SLO by how much. */
+export function formatSummary(
+  rows: readonly { name: string; record: RunRecord | null; runDir: string | null; error?: string }[],
+): string {
+  const header = ["scenario", "verdict", "availability", "p99", "max recover", "run"];
+  const body = rows.map((r) =>
+    r.record
+      ? [
+          r.name,
+          r.record.verdict.toUpperCase(),
+          pct(r.record.availability.value),
+          msText(r.record.latency.intended.p99),
+          msText(maxRecover(r.record)),
+          r.runDir ?? "-",
+        ]
+      : [r.name, "ERROR", "-", "-", "-", r.error ?? "-"],
+  );
+  const all = [header, ...body];
+  const widths = header.map((_, c) => Math.max(...all.map((row) => (row[c] ?? "").length)));
+  const lines = all.map((row) =>
+    row
+      .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+      .join("  ")
+      .trimEnd(),
+  );
+  for (const r of rows) {
+    if (!r.record) continue;
+    if (r.record.statusReason) lines.push(`${r.name}: ${r.record.status}: ${r.record.statusReason}`);
+    for (const s of r.record.slos.filter((x) => !x.passed))
+      lines.push(`${r.name}: missed ${describeMiss(s)}`);
+    for (const c of [...r.record.steadyState.before, ...r.record.steadyState.after].filter(
+      (x) => !x.passed,
+    )) {
+      lines.push(`${r.name}: steady-state check failed: ${c.name}: ${c.detail}`);
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,136 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RunNotPossibleError } from "../../common/errors.js";
+import { spawnModule } from "../../common/spawn-module.js";
+import { ROUTES, STATE_FILES } from "../../reference-service/contract.js";
+import type { TargetHandles } from "../faults/injector.js";
+import type { TargetSpec } from "../scenario/schema.js";
+import { openLog, pipeToLog, waitForLine, waitHttpOk } from "./process-io.js";
+import { CONTAINER_LIKE_POLICY } from "./restart-policy.js";
+import { SupervisedProcess } from "./supervised-process.js";
+import type { RunningTarget, TargetContext } from "./target.js";
+
+type ReferenceSpec = Extract<TargetSpec, { kind: "reference" }>;
+
+const LISTENING = /listening on (http:\/\/\S+)/;
+const START_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+/**
+ * The built-in reference service as a target: its API process runs from a fresh state
+ * directory under the system temp dir, on an ephemeral port chosen at first start and kept
+ * across restarts (clients keep their URL, as with a container's published port). The API
+ * process is kept under a container-like restart policy, so an API crash is followed by a
+ * restart the run measures.
+ */
+export async function startReference(spec: ReferenceSpec, ctx: TargetContext): Promise<RunningTarget> {
+  const home = await mkdtemp(join(tmpdir(), "faultline-ref-"));
+  const stateDir = join(home, "state");
+  await mkdir(stateDir, { recursive: true });
+  const configFile = join(home, "config.json");
+  await writeFile(configFile, JSON.stringify(spec.options));
+  const log = openLog(join(ctx.runDir, "target.log"));
+  let port = 0;
+  let url = "";
+  const proc = new SupervisedProcess({
+    spawn: () => {
+      const child = spawnModule(
+        new URL("../../reference-service/main.js", import.meta.url),
+        ["--port", String(port), "--state-dir", stateDir, "--config", configFile],
+        { stdio: ["ignore", "pipe", "pipe"], detached: true, env: { ...process.env, ...ctx.env } },
+      );
+      pipeToLog(child, log);
+      return child;
+    },
+    waitReady: async (child) => {
+      const m = await waitForLine(child, LISTENING, START_TIMEOUT_MS, "the reference service");
+      url = m[1] ?? "";
+      port = Number(new URL(url).port);
+    },
+    policy: CONTAINER_LIKE_POLICY,
+    restart: spec.restart === "always",
+    clock: ctx.clock,
+    onEvent: (message) => ctx.onEvent({ tMs: eventTime(ctx), kind: "target", message: `api: ${message}` }),
+  });
+  const cleanupHome = (): Promise<void> => rm(home, { recursive: true, force: true });
+  try {
+    await proc.start();
+    const failure = await waitHttpOk(`${url}${ROUTES.ready}`, START_TIMEOUT_MS, () => proc.pid() !== null);
+    if (failure !== null) {
+      throw new RunNotPossibleError(
+        `the reference service did not become ready: ${failure}`,
+        `see ${join(ctx.runDir, "target.log")}`,
+      );
+    }
+  } catch (e) {
+    await proc.stop(STOP_TIMEOUT_MS);
+    log.end();
+    await cleanupHome();
+    throw e;
+  }
+  return {
+    kind: "reference",
+    description: `reference service (${stateDir})`,
+    url,
+    handles: referenceHandles(stateDir, proc),
+    async stop() {
+      await proc.stop(STOP_TIMEOUT_MS);
+      log.end();
+      await cleanupHome();
+    },
+  };
+}
+
+function eventTime(ctx: TargetContext): number {
+  const origin = ctx.originMs();
+  return origin === 0 ? 0 : ctx.clock.now() - origin;
+}
+
+async function readPidFile(path: string): Promise<number | null> {
+  const text = await readFile(path, "utf8").catch(() => null);
+  const pid = text === null ? NaN : Number.parseInt(text.trim(), 10);
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+}
+
+function referenceHandles(stateDir: string, proc: SupervisedProcess): TargetHandles {
+  return {
+    stateDir,
+    pidOf: async (role) => {
+      switch (role) {
+        case "api":
+          return proc.pid();
+        case "worker":
+          return readPidFile(join(stateDir, STATE_FILES.workerPid));
+        case "command":
+          return null;
+        default: {
+          const never: never = role;
+          return never;
+        }
+      }
+    },
+    gpuTotalBytes: async () => {
+      const text = await readFile(join(stateDir, STATE_FILES.heartbeat), "utf8").catch(() => null);
+      if (text === null) return null;
+      const hb = JSON.parse(text) as { vram?: { totalBytes?: unknown } };
+      return typeof hb.vram?.totalBytes === "number" ? hb.vram.totalBytes : null;
+    },
+    restart: async (role) => {
+      if (role === "api") return proc.restartNow(STOP_TIMEOUT_MS);
+      if (role === "worker") return restartWorker(stateDir);
+      throw new RunNotPossibleError(`the reference service has no "${role}" process`);
+    },
+  };
+}
+
+/** Graceful worker restart: SIGTERM it and let the service's own supervisor start a new one. */
+async function restartWorker(stateDir: string): Promise<void> {
+  const pid = await readPidFile(join(stateDir, STATE_FILES.workerPid));
+  if (pid === null) return;
+  try {
+    process.kill(pid, "SIGTERM");
+  } catch {
+    // already gone: the supervisor is restarting it anyway
+  }
+}

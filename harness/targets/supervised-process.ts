@@ -1,0 +1,124 @@
+import type { ChildProcess } from "node:child_process";
+import type { Clock, TimerHandle } from "../../common/clock.js";
+import { nextConsecutive, restartDelayMs, type RestartPolicy } from "./restart-policy.js";
+
+export interface SupervisedOptions {
+  /** Spawns a fresh process (first start and every restart). */
+  spawn(): ChildProcess;
+  /** Resolves when the fresh process is serving; rejects if it cannot (it is then killed). */
+  waitReady(child: ChildProcess): Promise<void>;
+  readonly policy: RestartPolicy;
+  /** Restart after an unexpected exit (a container's restart policy); false: stay down. */
+  readonly restart: boolean;
+  readonly clock: Clock;
+  readonly onEvent: (message: string) => void;
+}
+
+/**
+ * Keeps one process running the way a container runtime would: an exit that nobody asked for
+ * is followed by a restart after the policy's delay, and both are reported as events so the
+ * run record shows when the process went down and when it was back.
+ */
+export class SupervisedProcess {
+  private child: ChildProcess | null = null;
+  private startedAt = 0;
+  private consecutive = 0;
+  private stopping = false;
+  private pendingRestart: TimerHandle | undefined;
+  private intentional = new WeakSet<ChildProcess>();
+  private restarting: Promise<void> | null = null;
+
+  constructor(private readonly opts: SupervisedOptions) {}
+
+  pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  /** First start: rejects (and leaves nothing running) when the process does not become ready. */
+  async start(): Promise<void> {
+    await this.launch();
+  }
+
+  private async launch(): Promise<void> {
+    const child = this.opts.spawn();
+    this.child = child;
+    child.once("exit", (code, signal) => this.onExit(child, code, signal));
+    try {
+      await this.opts.waitReady(child);
+    } catch (e) {
+      this.intentional.add(child);
+      killHard(child);
+      throw e;
+    }
+    this.startedAt = this.opts.clock.monotonic();
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.child === child) this.child = null;
+    if (this.intentional.has(child) || this.stopping) return;
+    const how = signal ? `killed by ${signal}` : `exited with code ${code ?? "?"}`;
+    const uptime = this.opts.clock.monotonic() - this.startedAt;
+    if (!this.opts.restart) {
+      this.opts.onEvent(`process ${child.pid ?? "?"} ${how}; restart policy "never": staying down`);
+      return;
+    }
+    this.scheduleRestart(`process ${child.pid ?? "?"} ${how}`, uptime);
+  }
+
+  private scheduleRestart(why: string, uptimeMs: number): void {
+    this.consecutive = nextConsecutive(this.opts.policy, this.consecutive, uptimeMs);
+    const delay = restartDelayMs(this.opts.policy, this.consecutive);
+    this.opts.onEvent(`${why}; restarting in ${delay} ms`);
+    this.pendingRestart = this.opts.clock.setTimeout(() => void this.relaunch(), delay);
+  }
+
+  private relaunch(): Promise<void> {
+    this.restarting ??= this.launch()
+      .then(() => this.opts.onEvent(`process restarted as pid ${this.child?.pid ?? "?"}`))
+      .catch((e: unknown) => {
+        if (!this.stopping) this.scheduleRestart(`restart failed: ${(e as Error).message}`, 0);
+      })
+      .finally(() => {
+        this.restarting = null;
+      });
+    return this.restarting;
+  }
+
+  /** Graceful restart on request: SIGTERM, wait for the exit (drain), start again at once. */
+  async restartNow(timeoutMs: number): Promise<void> {
+    const child = this.child;
+    if (child) {
+      this.intentional.add(child);
+      await terminate(child, timeoutMs);
+    }
+    if (this.stopping) return;
+    this.opts.onEvent("graceful restart requested");
+    await this.relaunch();
+  }
+
+  /** Stops for good: SIGTERM, then SIGKILL after `timeoutMs`. Idempotent. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    this.opts.clock.clearTimeout(this.pendingRestart);
+    await this.restarting?.catch(() => undefined);
+    const child = this.child;
+    if (child) await terminate(child, timeoutMs);
+  }
+}
+
+function killHard(child: ChildProcess): void {
+  if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+}
+
+/** SIGTERM, wait up to timeoutMs for the exit, then SIGKILL. Uses real time: it bounds a real process. */
+export function terminate(child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}

@@ -1,0 +1,28 @@
+import type { Clock } from "../../common/clock.js";
+import type { TargetHandles } from "../faults/injector.js";
+import type { RunEvent } from "../record/schema.js";
+
+/**
+ * A target adapter (DESIGN: "targets are adapters"): the runner only knows this interface, never
+ * which kind of target it drives. `start` resolves once the target answers (or throws
+ * RunNotPossibleError); `stop` is idempotent and leaves no process behind.
+ */
+export interface RunningTarget {
+  readonly kind: "reference" | "command" | "url" | "docker";
+  readonly description: string;
+  /** Where the service answers directly (the runner may put a proxy in front). */
+  readonly url: string;
+  /** Parts injectors can act on (processes, state dir, GPU); the runner adds the Toxiproxy links. */
+  readonly handles: TargetHandles;
+  stop(): Promise<void>;
+}
+
+export interface TargetContext {
+  readonly clock: Clock;
+  /** Run directory: target logs go here. */
+  readonly runDir: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Wall-clock origin of the run's times, for event timestamps (0 before the load starts). */
+  readonly originMs: () => number;
+  readonly onEvent: (e: RunEvent) => void;
+}
