@@ -94,7 +94,7 @@ function formatKinds(ctx: CommandContext): string {
     lines.push(`${k.kind}  (targets: ${k.targets.join(", ")})`, `  ${k.summary}`);
     const props = (k.params.properties ?? {}) as Record<
       string,
-      { type?: string; description?: string; default?: unknown }
+      { type?: string; enum?: unknown[]; description?: string; default?: unknown }
     >;
     const required = new Set((k.params.required ?? []) as string[]);
     for (const [name, p] of Object.entries(props)) {
