@@ -37,6 +37,15 @@ describe("scheduling on an injected clock", () => {
     await settle();
     await clock.advanceAsync(200);
     expect(h.snapshot().scheduled).toBe(11); // 0, 20, ..., 200
+    await settle();
+    // Answers arrive while the clock stands at 200: latencies from intended time 200, 180, ..., 0.
+    const snap = h.snapshot();
+    expect([snap.elapsedMs, snap.inFlight, snap.queued, snap.rateMultiplier]).toEqual([200, 0, 0, 1]);
+    expect(snap.totals).toEqual({ ok: 11, degraded: 0, shed: 0, error: 0, timeout: 0, conn: 0 });
+    expect(snap.lastSeconds).toEqual([
+      { second: 0, counts: { ok: 11, degraded: 0, shed: 0, error: 0, timeout: 0, conn: 0 } },
+    ]);
+    expect(snap.recentLatency).toEqual({ count: 11, p50: 100, p95: 200, p99: 200 });
     h.stop();
     await settle();
     const r = await h.done;
