@@ -1,0 +1,85 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { SERVICE_LEVEL_HEADER, STATE_FILES } from "../../../reference-service/contract.js";
+import { parseExposition, sampleValue } from "../api/prom-text.js";
+import { startService, waitReady, type ServiceProcess } from "./service-process.js";
+
+let s: ServiceProcess | undefined;
+afterEach(async () => {
+  await s?.cleanup();
+  s = undefined;
+});
+
+const body = (i: number) =>
+  JSON.stringify({
+    model: "sim-utility",
+    messages: [{ role: "user", content: `drain ${i}` }],
+    max_tokens: 30,
+  });
+
+async function accepted(url: string): Promise<number> {
+  const { samples } = parseExposition(await (await fetch(`${url}/metrics`)).text());
+  return (
+    (sampleValue(samples, "vllm:num_requests_running") ?? 0) +
+    (sampleValue(samples, "vllm:num_requests_waiting") ?? 0)
+  );
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe("graceful drain", () => {
+  it("SIGTERM with 50 requests in flight: all 50 complete, new work is refused with 503, exit 0", async () => {
+    s = await startService();
+    const svc = s;
+    await waitReady(svc.url, 20_000);
+    const workerPid = await svc.workerPid();
+    const inflight = Array.from({ length: 50 }, (_, i) =>
+      fetch(`${svc.url}/v1/chat/completions`, { method: "POST", body: body(i) }).then(async (r) => ({
+        status: r.status,
+        level: r.headers.get(SERVICE_LEVEL_HEADER) ?? "full",
+        finish: ((await r.json()) as { choices?: { finish_reason: string }[] }).choices?.[0]?.finish_reason,
+      })),
+    );
+    for (let i = 0; i < 500 && (await accepted(svc.url)) < 50; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(await accepted(svc.url)).toEqual(50);
+    svc.child.kill("SIGTERM");
+    await new Promise((r) => setTimeout(r, 100));
+
+    const ready = await fetch(`${svc.url}/health/ready`);
+    expect([ready.status, ((await ready.json()) as { status: string }).status]).toEqual([503, "draining"]);
+    expect((await fetch(`${svc.url}/health/live`)).status).toEqual(200);
+    const refused = await fetch(`${svc.url}/v1/chat/completions`, { method: "POST", body: body(99) });
+    expect([
+      refused.status,
+      refused.headers.get("connection"),
+      refused.headers.get("retry-after") !== null,
+    ]).toEqual([503, "close", true]);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toEqual("draining");
+
+    const results = await Promise.all(inflight);
+    expect(
+      results.filter(
+        (r) => r.status !== 200 || r.level !== "full" || !["stop", "length"].includes(r.finish ?? ""),
+      ),
+    ).toEqual([]);
+    expect(results.length).toEqual(50);
+    expect(await svc.exit).toEqual({ code: 0, signal: null });
+    expect(existsSync(join(svc.stateDir, STATE_FILES.apiPid))).toEqual(false);
+    expect(alive(workerPid)).toEqual(false);
+  }, 60_000);
+
+  it("bad configuration is refused at start with exit 2 and the field named", async () => {
+    await expect(startService(["--breaker.failure-threshold", "0"])).rejects.toThrow(
+      /service exited with 2: faultline reference service: invalid configuration\nbreaker\.failureThreshold: Too small: expected number to be >0/,
+    );
+  });
+});
