@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { once } from "node:events";
+import { mkdtemp, readdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { spawnModule } from "../../common/spawn-module.js";
+import { runCleanup } from "../../harness/faults/cleanup.js";
+import { FAULT_KINDS } from "../../harness/faults/registry.js";
+import { DOCKER_FAULT_KINDS } from "../../harness/docker/faults/index.js";
+import { writeStash } from "../../harness/docker/faults/stash.js";
+import { FaultJournal } from "../../harness/faults/journal.js";
+import { docker, skipWithoutDocker } from "./gate.js";
+import { ensureTestImage, removeLabelled, startServer } from "./fixtures.js";
+
+const RUN = `test-cleanup-${process.pid}`;
+
+describe.skipIf(skipWithoutDocker)("faultline cleanup after a SIGKILLed harness (real engine)", () => {
+  let child: ChildProcess | null = null;
+  beforeAll(async () => ensureTestImage(docker), 180_000);
+  afterAll(async () => {
+    child?.kill("SIGKILL");
+    await removeLabelled(docker, RUN);
+  }, 60_000);
+
+  it("restores the paused container and its memory limit from the journal alone", async () => {
+    const c = await startServer(docker, { runLabel: RUN });
+    const journalDir = await mkdtemp(join(tmpdir(), "faultline-journal-"));
+    child = spawnModule(new URL("./fixtures/hold-faults.js", import.meta.url), [journalDir, c.id], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
+    while (!out.includes("ready")) {
+      if (child.exitCode !== null) throw new Error(`fixture exited ${child.exitCode}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const held = await c.inspect();
+    expect([held.State.Paused, held.HostConfig.Memory]).toEqual([true, 200 * 1024 * 1024]);
+
+    child.kill("SIGKILL");
+    await once(child, "exit");
+    child = null;
+
+    const report = await runCleanup({ journalDir, registry: { ...FAULT_KINDS, ...DOCKER_FAULT_KINDS } });
+    // Newest first: the memory limit was injected after the pause.
+    expect(report.items.map((i) => [i.kind, i.action])).toEqual([
+      ["container-memory-limit", "reverted"],
+      ["container-pause", "reverted"],
+    ]);
+    const after = await c.inspect();
+    expect([
+      after.State.Paused,
+      after.State.Running,
+      after.HostConfig.Memory,
+      after.HostConfig.MemorySwap,
+    ]).toEqual([false, true, 2 ** 50, 2 ** 50]);
+    expect(await readdir(journalDir)).toEqual([]);
+    // A second cleanup finds nothing to do.
+    expect(
+      (await runCleanup({ journalDir, registry: { ...FAULT_KINDS, ...DOCKER_FAULT_KINDS } })).items,
+    ).toEqual([]);
+  }, 60_000);
+
+  it("undoes a pause whose inject never returned (pending entry) from the stash", async () => {
+    const c = await startServer(docker, { runLabel: RUN });
+    const journalDir = await mkdtemp(join(tmpdir(), "faultline-journal-"));
+    const occurrenceId = `${RUN}-pending`;
+    await new FaultJournal(journalDir).begin({
+      occurrenceId,
+      faultId: "freeze",
+      kind: "container-pause",
+      target: "container:svc",
+      params: { container: c.id },
+      context: { occurrenceId, targetName: "container:svc", stateDir: null, toxiproxy: null, pids: {} },
+      createdAtMs: Date.now(),
+    });
+    // What inject does before it returns: stash the state, then pause. The "harness" dies here.
+    await writeStash(occurrenceId, { id: c.id, name: "svc", occurrenceId });
+    await c.pause();
+    const report = await runCleanup({ journalDir, registry: { ...FAULT_KINDS, ...DOCKER_FAULT_KINDS } });
+    expect(report.items.map((i) => [i.kind, i.action])).toEqual([["container-pause", "undone-pending"]]);
+    expect((await c.inspect()).State.Paused).toBe(false);
+  }, 30_000);
+});
