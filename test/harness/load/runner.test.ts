@@ -25,6 +25,15 @@ async function server(mode: "ok" | "hold" | "slow300"): Promise<TestServer> {
 
 const http = [{ kind: "http" as const, path: "/" }];
 
+/** Waits (in real time, bounded) until real socket I/O has caught up with a frozen ManualClock. */
+async function until(cond: () => boolean, limitMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > limitMs) throw new Error(`condition not met within ${limitMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** Lets real socket I/O progress while a ManualClock holds time still. */
 const settle = (ms = 50): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -37,7 +46,7 @@ describe("scheduling on an injected clock", () => {
     await settle();
     await clock.advanceAsync(200);
     expect(h.snapshot().scheduled).toBe(11); // 0, 20, ..., 200
-    await settle();
+    await until(() => h.snapshot().inFlight === 0);
     // Answers arrive while the clock stands at 200: latencies from intended time 200, 180, ..., 0.
     const snap = h.snapshot();
     expect([snap.elapsedMs, snap.inFlight, snap.queued, snap.rateMultiplier]).toEqual([200, 0, 0, 1]);
