@@ -47,14 +47,15 @@ describe("scheduling on an injected clock", () => {
     await clock.advanceAsync(200);
     expect(h.snapshot().scheduled).toBe(11); // 0, 20, ..., 200
     await until(() => h.snapshot().inFlight === 0);
-    // Answers arrive while the clock stands at 200: latencies from intended time 200, 180, ..., 0.
+    // Row 0 was answered during the first settle, at 0; rows 1-10 while the clock stands at
+    // 200: latencies 0 and 180, 160, ..., 0. Nearest rank of 11: P50 = 6th = 80, P95 = 11th.
     const snap = h.snapshot();
     expect([snap.elapsedMs, snap.inFlight, snap.queued, snap.rateMultiplier]).toEqual([200, 0, 0, 1]);
     expect(snap.totals).toEqual({ ok: 11, degraded: 0, shed: 0, error: 0, timeout: 0, conn: 0 });
     expect(snap.lastSeconds).toEqual([
       { second: 0, counts: { ok: 11, degraded: 0, shed: 0, error: 0, timeout: 0, conn: 0 } },
     ]);
-    expect(snap.recentLatency).toEqual({ count: 11, p50: 100, p95: 200, p99: 200 });
+    expect(snap.recentLatency).toEqual({ count: 11, p50: 80, p95: 180, p99: 180 });
     h.stop();
     await settle();
     const r = await h.done;
