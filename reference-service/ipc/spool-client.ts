@@ -271,7 +271,7 @@ export class SpoolBackend implements ModelBackend {
 
   private onFrame(f: SpoolFrame<ResponsePayload>): "orphan" | "duplicate" | undefined {
     const call = this.calls.get(f.requestId);
-    if (!call) return this.recentlyClosed.has(f.requestId) ? undefined : "orphan";
+    if (!call) return this.recentlyClosed.has(f.requestId) || isNakOnly(f.payload) ? undefined : "orphan";
     const result = call.deliver(f.payload.part, f.payload.events, this.clock.now());
     if (result === "overflow") this.lost(call, "too many response parts out of order");
     return result === "duplicate" ? "duplicate" : undefined;
@@ -346,6 +346,14 @@ function toGenerationEvent(ev: ResponseEvent): GenerationEvent | undefined {
       throw new CorruptFrameError(`unknown event ${String(never)}`, "bad-schema");
     }
   }
+}
+
+/**
+ * The worker's NAK of a request frame it could not decode. For an id nobody waits for (a frame
+ * planted or mangled beyond its name) it is an echo of a rejection the worker already counted.
+ */
+function isNakOnly(p: ResponsePayload): boolean {
+  return p.events.every((e) => e.type === "error" && e.code === "ipc_corrupt_frame");
 }
 
 function abortReason(signal: AbortSignal): Error {
