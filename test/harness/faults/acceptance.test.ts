@@ -7,20 +7,27 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { systemClock } from "../../../common/clock.js";
 import { FaultJournal } from "../../../harness/faults/journal.js";
 import { FaultScheduler } from "../../../harness/faults/scheduler.js";
 import type { TargetHandles } from "../../../harness/faults/injector.js";
 import { startReference } from "../../../harness/targets/reference.js";
+import { startToxiproxyServer, type ToxiproxyServer } from "../../../harness/toxiproxy/server.js";
+import { Toxiproxy } from "toxiproxy-node-client";
 import type { RunningTarget } from "../../../harness/targets/target.js";
 import { METRICS, ROUTES, SERVICE_LEVEL_HEADER, STATE_FILES } from "../../../reference-service/contract.js";
 import { readProcStat } from "../../../harness/faults/proc.js";
+import { findGroups } from "../../../harness/faults/cgroup.js";
+import { readHeartbeat } from "../../../reference-service/ipc/protocol.js";
 import { waitForState } from "./helpers.js";
 
 let target: RunningTarget;
 let home: string;
 let journal: FaultJournal;
+let toxi: ToxiproxyServer;
+/** The client -> API link: the service as a client reaches it through the embedded Toxiproxy. */
+let viaProxy: string;
 
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), "faultline-accept-"));
@@ -38,28 +45,50 @@ beforeAll(async () => {
       onEvent: () => undefined,
     },
   );
+  toxi = await startToxiproxyServer({ host: "127.0.0.1", port: 0, seed: 3 });
+  const proxy = await new Toxiproxy(toxi.url).createProxy({
+    name: "client-api",
+    listen: "127.0.0.1:0",
+    upstream: new URL(target.url).host,
+  });
+  viaProxy = `http://${proxy.listen}`;
 }, 60_000);
 
 afterAll(async () => {
+  await toxi.close();
   await target.stop();
   await rm(home, { recursive: true, force: true });
 }, 30_000);
 
 /** One chat request; a refused or reset connection is status 0. */
-async function chat(model = "sim-utility"): Promise<{ status: number; level: string }> {
+async function chat(base = target.url): Promise<{ status: number; level: string; ms: number }> {
+  const t0 = performance.now();
   try {
-    const r = await fetch(`${target.url}${ROUTES.chat}`, {
+    const r = await fetch(`${base}${ROUTES.chat}`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model, messages: [{ role: "user", content: "hello" }], max_tokens: 4 }),
+      body: JSON.stringify({
+        model: "sim-utility",
+        messages: [{ role: "user", content: "hello" }],
+        max_tokens: 4,
+      }),
       signal: AbortSignal.timeout(20_000),
     });
     await r.text();
-    return { status: r.status, level: r.headers.get(SERVICE_LEVEL_HEADER) ?? "full" };
+    return {
+      status: r.status,
+      level: r.headers.get(SERVICE_LEVEL_HEADER) ?? "full",
+      ms: performance.now() - t0,
+    };
   } catch {
-    return { status: 0, level: "unavailable" };
+    return { status: 0, level: "unavailable", ms: performance.now() - t0 };
   }
 }
+
+const answer = async (base?: string) => {
+  const { status, level } = await chat(base);
+  return { status, level };
+};
 
 /** Sum of a metric's series whose labels include every `labels` pair. */
 async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
@@ -85,10 +114,29 @@ async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs =
   }
 }
 
-const healthy = () => until(chat, (c) => c.status === 200 && c.level === "full");
+const healthy = () =>
+  until(
+    () => answer(),
+    (c) => c.status === 200 && c.level === "full",
+  );
 
+let current: FaultScheduler | null = null;
+
+/** One scheduler per case; afterEach reverts it even when the case failed half-way. */
 function scheduler(targets: Record<string, TargetHandles>) {
-  return new FaultScheduler([], { clock: systemClock, journal, targets, seed: 3 });
+  current = new FaultScheduler([], { clock: systemClock, journal, targets, seed: 3 });
+  return current;
+}
+
+afterEach(async () => {
+  await current?.revertAll();
+  current = null;
+});
+
+/** The co-tenant bytes the worker's simulated device sees (from its heartbeat). */
+async function cotenantBytes(): Promise<number | null> {
+  const hb = await readHeartbeat(target.handles.stateDir ?? "");
+  return hb.ok ? hb.heartbeat.vram.cotenantBytes : null;
 }
 
 describe("faults against the real reference service", () => {
@@ -128,33 +176,23 @@ describe("faults against the real reference service", () => {
     expect(o.status).toBe("active");
     expect(await waitForState(pid, "T")).toBe("T");
     // A frozen worker cannot answer: the service answers from its CPU fallback, marked degraded.
-    expect(await chat()).toEqual({ status: 200, level: "degraded" });
+    expect(await answer()).toEqual({ status: 200, level: "degraded" });
     await s.revertAll();
     expect((await readProcStat(pid))?.state ?? "gone").not.toBe("T");
     expect(await healthy()).toEqual({ status: 200, level: "full" });
     expect(await readdir(journal.dir)).toEqual([]);
   }, 60_000);
 
-  it("gpu-oom: the co-tenant reservation shows in VRAM metrics and is gone after revert", async () => {
+  it("gpu-oom: the worker's device sees the co-tenant reservation, and not after revert", async () => {
     const h = target.handles;
     const total = (await h.gpuTotalBytes?.()) ?? 0;
-    const usedBefore = await metric(METRICS.vramUsed);
+    expect(await cotenantBytes()).toBe(0);
     const s = scheduler({ gpu: h });
     await s.injectNow("gpu-oom", "gpu", { fraction: 0.5 });
-    expect(
-      await until(
-        () => metric(METRICS.vramUsed),
-        (v) => v === usedBefore + total / 2,
-      ),
-    ).toBe(usedBefore + total / 2);
+    expect(await until(cotenantBytes, (v) => v === total / 2)).toBe(total / 2);
     await s.revertAll();
     expect(await readdir(join(h.stateDir ?? "", STATE_FILES.gpuCotenants))).toEqual([]);
-    expect(
-      await until(
-        () => metric(METRICS.vramUsed),
-        (v) => v === usedBefore,
-      ),
-    ).toBe(usedBefore);
+    expect(await until(cotenantBytes, (v) => v === 0)).toBe(0);
     expect(await healthy()).toEqual({ status: 200, level: "full" });
   }, 60_000);
 
@@ -188,6 +226,7 @@ describe("faults against the real reference service", () => {
       ),
     ).not.toBe(before);
     await s.revertAll();
+    expect(await findGroups(`faultline-${o.occurrenceId}`)).toEqual([]);
     expect(await healthy()).toEqual({ status: 200, level: "full" });
     expect(await readdir(journal.dir)).toEqual([]);
   }, 60_000);
@@ -199,7 +238,7 @@ describe("faults against the real reference service", () => {
     await s.injectNow("process-term", "api", { scope: "process" });
     expect(
       await until(
-        () => chat(),
+        () => answer(),
         (c) => c.status === 0,
         5000,
       ),
@@ -211,5 +250,32 @@ describe("faults against the real reference service", () => {
       ),
     ).not.toBe(before);
     expect(await healthy()).toEqual({ status: 200, level: "full" });
+  }, 60_000);
+
+  it("net-latency on the client link: the client sees the added latency, and not after revert", async () => {
+    const links = { toxiproxy: { url: toxi.url, links: { api: "client-api" } } };
+    const s = scheduler({ "link:api": links });
+    expect(await healthy()).toEqual({ status: 200, level: "full" });
+    const before = await chat(viaProxy);
+    await s.injectNow("net-latency", "link:api", { latency: 600 });
+    const during = await chat(viaProxy);
+    await s.revertAll();
+    const after = await chat(viaProxy);
+    expect([before.status, during.status, after.status]).toEqual([200, 200, 200]);
+    // The toxic delays the response by 600 ms; the upper bound only catches a hang on a busy box.
+    expect(during.ms).toBeGreaterThanOrEqual(before.ms + 500);
+    expect(after.ms).toBeLessThan(during.ms - 400);
+    expect(await (await fetch(`${toxi.url}/proxies/client-api/toxics`)).json()).toEqual([]);
+  }, 60_000);
+
+  it("net-down on the client link: connections are refused, and the link is back after revert", async () => {
+    const links = { toxiproxy: { url: toxi.url, links: { api: "client-api" } } };
+    const s = scheduler({ "link:api": links });
+    expect(await healthy()).toEqual({ status: 200, level: "full" });
+    await s.injectNow("net-down", "link:api", {});
+    expect(await answer(viaProxy)).toEqual({ status: 0, level: "unavailable" });
+    expect(await answer()).toEqual({ status: 200, level: "full" }); // the service itself is fine
+    await s.revertAll();
+    expect(await answer(viaProxy)).toEqual({ status: 200, level: "full" });
   }, 60_000);
 });
