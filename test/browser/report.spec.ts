@@ -5,7 +5,7 @@ import { pathToFileURL } from "node:url";
 import { expect, test, type Page } from "@playwright/test";
 import type { RunRecord } from "../../harness/record/schema.js";
 import { renderHtml } from "../../reports/index.js";
-import { failKill, pass } from "../fixtures/records/index.js";
+import { failKill, hostile, HOSTILE_NAME, pass } from "../fixtures/records/index.js";
 
 /**
  * Opens generated reports from file:// in Chromium with the network blocked: anything that
@@ -19,6 +19,7 @@ test.beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "faultline-browser-"));
   await writeFile(join(dir, "fail.html"), renderHtml(failKill));
   await writeFile(join(dir, "pass.html"), renderHtml(pass));
+  await writeFile(join(dir, "hostile.html"), renderHtml(hostile));
 });
 
 test.afterAll(async () => {
@@ -113,4 +114,29 @@ test("the passing run's report shows PASS and no fault shading", async ({ page }
   await expectVerdict(page, pass, "PASS \u2713");
   await expect(page.locator('svg [fill="rgb(214,39,40)"]')).toHaveCount(0);
   await expect(page.locator("#chart-target-missing")).toBeVisible();
+});
+
+test("record strings with markup and script stay text: nothing runs, nothing loads", async ({ page }) => {
+  const dialogs: string[] = [];
+  page.on("dialog", async (d) => {
+    dialogs.push(d.message());
+    await d.dismiss();
+  });
+  const net = await openReport(page, "hostile.html");
+  expect(net.blocked).toEqual([]);
+  expect(net.requested).toEqual([reportUrl("hostile.html")]);
+  expect(dialogs).toEqual([]);
+  await expect(page.locator("script, img, iframe")).toHaveCount(0);
+  await expect(page.locator("#verdict h1")).toHaveText(HOSTILE_NAME.replace("\u0001", "\uFFFD"));
+});
+
+test("prints: print media keeps the verdict, SLO table and charts", async ({ page }) => {
+  await openReport(page, "fail.html");
+  await page.emulateMedia({ media: "print" });
+  await expect(page.locator("#verdict .verdict-badge")).toHaveText("FAIL \u2717");
+  await expect(page.locator("#slos")).toBeVisible();
+  await expect(page.locator("figure.chart svg")).toHaveCount(4);
+  const pdf = await page.pdf({ format: "A4", printBackground: true });
+  expect(pdf.subarray(0, 5).toString()).toBe("%PDF-");
+  await page.screenshot({ path: "test-results/playwright/report-print.png", fullPage: false });
 });
