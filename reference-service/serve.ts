@@ -111,10 +111,11 @@ function createSupervisor(
   metrics: ServiceMetrics,
   stderr: "inherit" | "ignore",
   spool: SpoolBackend,
-  onNewWorkerReady: () => void,
+  onBackendRecovered: () => void,
 ): WorkerSupervisor {
   const toMetrics = heartbeatToMetrics(metrics);
   let readyPid = -1;
+  let cotenantBytes = 0;
   return new WorkerSupervisor(
     config.supervisor,
     spawnWorkerProcess(stateDir, workerConfig, stderr),
@@ -131,9 +132,12 @@ function createSupervisor(
           const st = spool.workerStatus();
           return st.ok && st.heartbeat.pid === hb.pid;
         })();
-        if (hb.phase === "ready" && hb.pid !== readyPid && clientSees) {
+        // A new worker, or memory given back by a co-tenant: conditions changed, probe now.
+        const released = hb.vram.cotenantBytes < cotenantBytes;
+        cotenantBytes = hb.vram.cotenantBytes;
+        if (hb.phase === "ready" && clientSees && (hb.pid !== readyPid || released)) {
           readyPid = hb.pid;
-          onNewWorkerReady();
+          onBackendRecovered();
         }
       },
       workerExit: (pid) => spool.notifyWorkerExit(pid),
