@@ -28,6 +28,7 @@ let result: LoadResult;
 let report: SlaReport;
 const held: ServerResponse[] = [];
 const timers: NodeJS.Timeout[] = [];
+const actual = { refuse: 4000, accept: 5500, release: 7500 };
 
 function answer(res: ServerResponse): void {
   if (!res.destroyed) res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
@@ -57,12 +58,19 @@ beforeAll(async () => {
     warmup: 16,
     onStart: () => {
       t0 = performance.now();
-      const at = (ms: number, fn: () => unknown): void => {
-        timers.push(setTimeout(() => void fn(), ms));
+      // Timers fire late on a loaded machine; the test compares against when each switch
+      // really happened (the 503 and +200 ms windows are decided per request on arrival).
+      const at = (ms: number, name: keyof typeof actual, fn: () => unknown): void => {
+        timers.push(
+          setTimeout(() => {
+            actual[name] = performance.now() - t0;
+            void fn();
+          }, ms),
+        );
       };
-      at(4000, () => server.refuse());
-      at(5500, () => server.accept());
-      at(7500, () => held.splice(0).forEach(answer));
+      at(4000, "refuse", () => server.refuse());
+      at(5500, "accept", () => server.accept());
+      at(7500, "release", () => held.splice(0).forEach(answer));
     },
   });
   result = await handle.done;
@@ -119,11 +127,11 @@ describe("a server misbehaving on a known schedule", () => {
     requireOnSchedule(ctx);
     const iv = report.downtime;
     expect(iv.length).toBe(4);
-    // Stalled requests intended after 7500 - 150 ms are answered within the latency SLO.
+    // Stalled requests intended after release - 150 ms are answered within the latency SLO.
     const expected = [
       [1000, 3000],
-      [4000, 5500],
-      [6500, 7500 - LATENCY_SLO],
+      [actual.refuse, actual.accept],
+      [6500, actual.release - LATENCY_SLO],
       [8500, 12_500],
     ];
     iv.forEach((interval, k) => {
@@ -136,7 +144,7 @@ describe("a server misbehaving on a known schedule", () => {
     requireOnSchedule(ctx);
     const t = report.totals;
     near(t.shed * (1000 / RATE), 2000);
-    near(t.conn * (1000 / RATE), 1500);
+    near(t.conn * (1000 / RATE), actual.accept - actual.refuse);
     expect([t.error, t.timeout, t.degraded]).toEqual([0, 0, 0]);
   });
 
@@ -155,8 +163,9 @@ describe("a server misbehaving on a known schedule", () => {
   it("the stall shows in the intended-time P99", (ctx) => {
     requireOnSchedule(ctx);
     // 1350 requests: P99 is the 14th largest latency. The 100 stalled requests (intended every
-    // 10 ms from 6500, answered at 7500) are the largest: 1000, 990, ..., so the 14th is 870.
-    near(report.latency.intended.p99, 870);
+    // 10 ms from 6500, answered at the release, nominally 7500) are the largest: 1000, 990, ...,
+    // so the 14th is release - 6630 (870 when the release is on time).
+    near(report.latency.intended.p99, actual.release - 6630);
     // Before the first fault the same percentile is small; the bound leaves room for the
     // ~100 ms scheduling hiccups seen when other test processes load the two shared cores.
     expect(report.latency.byPhase.before.p99 as number).toBeLessThan(300);
