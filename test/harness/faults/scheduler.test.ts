@@ -16,6 +16,7 @@ afterEach(() => sandbox.teardown());
 /** A test kind that logs its calls with the clock's time; the scheduler is the unit under test. */
 function recorder(journal: () => FaultJournal) {
   const log: string[] = [];
+  const control = { failRevert: false };
   const hold: Injector<{ n: number }, { n: number }> = {
     kind: "hold",
     summary: "test",
@@ -30,6 +31,7 @@ function recorder(journal: () => FaultJournal) {
       return { n: p.n };
     },
     revert(s, ctx) {
+      if (control.failRevert) return Promise.reject(new Error("proxy unreachable"));
       log.push(`revert ${s.n} @${ctx.clock.now()}`);
       return Promise.resolve();
     },
@@ -44,7 +46,7 @@ function recorder(journal: () => FaultJournal) {
     inject: () => Promise.reject(new Error("target said no")),
     revert: () => Promise.resolve(),
   };
-  return { log, registry: { hold, boom } };
+  return { log, control, registry: { hold, boom } };
 }
 
 async function setup() {
@@ -54,7 +56,7 @@ async function setup() {
   const rec = recorder(() => journal);
   const make = (faults: ConstructorParameters<typeof FaultScheduler>[0]) =>
     new FaultScheduler(faults, { clock, journal, targets: { worker: {} }, seed: 7, registry: rec.registry });
-  return { dir, journal, clock, log: rec.log, make };
+  return { dir, journal, clock, log: rec.log, control: rec.control, make };
 }
 
 const step = async (clock: ManualClock, s: FaultScheduler, ms: number) => {
@@ -160,6 +162,22 @@ describe("FaultScheduler on a ManualClock", () => {
     s.start();
     await step(clock, s, 0);
     expect(s.occurrences().map((o) => [o.status, o.error])).toEqual([["failed", "target said no"]]);
+    expect(await journal.list()).toEqual([]);
+  });
+
+  it("a failing revert is reported, keeps its journal entry for cleanup, and is retried by revertAll", async () => {
+    const { clock, make, journal, control } = await setup();
+    control.failRevert = true;
+    const s = make([
+      { id: "h", kind: "hold", target: "worker", params: { n: 3 }, startMs: 0, durationMs: 100 },
+    ]);
+    s.start();
+    await step(clock, s, 0);
+    await step(clock, s, 100);
+    expect(s.occurrences().map((o) => [o.status, o.revertError])).toEqual([["failed", "proxy unreachable"]]);
+    expect((await journal.list()).map((r) => r.ok && r.entry.phase)).toEqual(["active"]);
+    control.failRevert = false;
+    expect(await s.revertAll()).toEqual({ reverted: [s.occurrences()[0]?.occurrenceId], failed: [] });
     expect(await journal.list()).toEqual([]);
   });
 
