@@ -55,6 +55,20 @@ function benchUpstream(transferBytes: number): Server {
   });
 }
 
+/**
+ * The least any Node TCP relay costs (socket.pipe both ways, Nagle off): a reference point
+ * that separates the toxic chain's overhead from the extra hop's.
+ */
+function pipeRelay(upstreamPort: number): Server {
+  return createServer((client) => {
+    const upstream = connect({ host: "127.0.0.1", port: upstreamPort, noDelay: true });
+    client.setNoDelay(true);
+    client.pipe(upstream).pipe(client);
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+  });
+}
+
 function open(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: "127.0.0.1", port, noDelay: true }, () => resolve(socket));
@@ -125,15 +139,18 @@ function row(name: string, value: number, unit: string, baseline?: number): Benc
 }
 
 /**
- * Embedded Toxiproxy with no toxic, against a direct connection to the same upstream, in the
- * same run: round-trip P50/P99 (64-byte echo, one connection, alternating blocks so both paths
- * see the same machine load) and one-way throughput (median of a few transfers).
+ * Embedded Toxiproxy with no toxic, against a direct connection to the same upstream (and a
+ * bare Node pipe relay as a reference point), in the same run: round-trip P50/P99 (64-byte
+ * echo, one connection per path, alternating blocks so all paths see the same machine load)
+ * and one-way throughput (median of a few transfers). Everything runs in this one process,
+ * so the figures include the client's and upstream's event-loop work too.
  */
 export async function runProxyBenchmarks(options: ProxyBenchOptions = {}): Promise<BenchRow[]> {
   const samples = options.samples ?? 2000;
   const transferBytes = options.transferBytes ?? 32 * 1024 * 1024;
   const transfers = options.transfers ?? 3;
   const upstream = await listen(benchUpstream(transferBytes));
+  const relay = await listen(pipeRelay(upstream.port));
   const toxiproxy = await startToxiproxyServer({ host: "127.0.0.1", port: 0, seed: 1 });
   try {
     const created = await fetch(`${toxiproxy.url}/proxies`, {
@@ -142,36 +159,58 @@ export async function runProxyBenchmarks(options: ProxyBenchOptions = {}): Promi
     });
     const listenAddress = ((await created.json()) as { listen: string }).listen;
     const proxyPort = Number(listenAddress.slice(listenAddress.lastIndexOf(":") + 1));
-    const [direct, proxied] = await Promise.all([open(upstream.port), open(proxyPort)]);
-    await roundTrips(direct, 200);
-    await roundTrips(proxied, 200);
-    const directTimes: number[] = [];
-    const proxyTimes: number[] = [];
-    const block = 250;
-    for (let done = 0; done < samples; done += block) {
-      directTimes.push(...(await roundTrips(direct, block)));
-      proxyTimes.push(...(await roundTrips(proxied, block)));
-    }
-    direct.destroy();
-    proxied.destroy();
-    const directSorted = directTimes.sort((a, b) => a - b);
-    const proxySorted = proxyTimes.sort((a, b) => a - b);
-    const directMBs: number[] = [];
-    const proxyMBs: number[] = [];
-    for (let i = 0; i < transfers; i++) {
-      directMBs.push(await transfer(upstream.port, transferBytes));
-      proxyMBs.push(await transfer(proxyPort, transferBytes));
-    }
-    const [d50, p50] = [percentile(directSorted, 50), percentile(proxySorted, 50)];
-    const [d99, p99] = [percentile(directSorted, 99), percentile(proxySorted, 99)];
+    const ports = { direct: upstream.port, relay: relay.port, proxy: proxyPort };
+    const rtt = await measureRoundTrips(ports, samples);
+    const mbs = await measureThroughput(ports, transferBytes, transfers);
     return [
-      row("proxy round trip p50 (64 B echo, no toxic)", p50, "µs", d50),
-      row("proxy round trip p99 (64 B echo, no toxic)", p99, "µs", d99),
-      row("proxy added latency p50 per round trip", p50 - d50, "µs"),
-      row("proxy throughput (one-way, no toxic)", median(proxyMBs), "MB/s", median(directMBs)),
+      row("proxy round trip p50 (64 B echo, no toxic)", rtt.proxy.p50, "µs", rtt.direct.p50),
+      row("proxy round trip p99 (64 B echo, no toxic)", rtt.proxy.p99, "µs", rtt.direct.p99),
+      row("proxy added latency p50 per round trip", rtt.proxy.p50 - rtt.direct.p50, "µs"),
+      row("node pipe relay round trip p50 (reference point)", rtt.relay.p50, "µs", rtt.direct.p50),
+      row("node pipe relay round trip p99 (reference point)", rtt.relay.p99, "µs", rtt.direct.p99),
+      row("proxy throughput (one-way, no toxic)", mbs.proxy, "MB/s", mbs.direct),
+      row("node pipe relay throughput (reference point)", mbs.relay, "MB/s", mbs.direct),
     ];
   } finally {
     await toxiproxy.close();
+    await relay.close();
     await upstream.close();
   }
+}
+
+type Paths<T> = Record<"direct" | "relay" | "proxy", T>;
+
+/** Alternating blocks of round trips per path, so all paths see the same machine load. */
+async function measureRoundTrips(
+  ports: Paths<number>,
+  samples: number,
+): Promise<Paths<{ p50: number; p99: number }>> {
+  const names = ["direct", "relay", "proxy"] as const;
+  const sockets = await Promise.all(names.map((n) => open(ports[n])));
+  const times: number[][] = names.map(() => []);
+  for (const socket of sockets) await roundTrips(socket, 200);
+  const block = 250;
+  for (let done = 0; done < samples; done += block) {
+    for (const [i, socket] of sockets.entries()) times[i]?.push(...(await roundTrips(socket, block)));
+  }
+  for (const socket of sockets) socket.destroy();
+  const stats = times.map((t) => {
+    const sorted = [...t].sort((a, b) => a - b);
+    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+  });
+  return { direct: stats[0], relay: stats[1], proxy: stats[2] };
+}
+
+/** Median MB/s per path over `transfers` rounds, paths interleaved. */
+async function measureThroughput(
+  ports: Paths<number>,
+  bytes: number,
+  transfers: number,
+): Promise<Paths<number>> {
+  const runs: Paths<number[]> = { direct: [], relay: [], proxy: [] };
+  for (let i = 0; i < transfers; i++) {
+    for (const name of ["direct", "relay", "proxy"] as const)
+      runs[name].push(await transfer(ports[name], bytes));
+  }
+  return { direct: median(runs.direct), relay: median(runs.relay), proxy: median(runs.proxy) };
 }
