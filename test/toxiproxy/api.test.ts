@@ -179,6 +179,26 @@ describe("proxies", () => {
     expect((await api(target.url, "GET", "/proxies/fl_busy")).status).toEqual(404);
   });
 
+  it("a listen address without a port: 500 with Go's address error, on create and on update", async () => {
+    const created = await api(target.url, "POST", "/proxies", {
+      name: "fl_badlisten",
+      listen: "bad",
+      upstream: echo.address,
+    });
+    expect([created.status, created.text]).toEqual([
+      500,
+      errorBody("listen tcp: address bad: missing port in address", 500),
+    ]);
+    const n = name("badupdate");
+    await api(target.url, "POST", "/proxies", { name: n, listen: "127.0.0.1:0", upstream: echo.address });
+    const updated = await api(target.url, "PATCH", `/proxies/${n}`, { listen: "bad" });
+    expect([updated.status, updated.text]).toEqual([
+      500,
+      errorBody("address bad: missing port in address", 500),
+    ]);
+    expect(proxyBody((await api(target.url, "GET", `/proxies/${n}`)).text).enabled).toEqual(true);
+  });
+
   it("routing: unknown path 404 text, wrong verb 405 empty, Mozilla user agent 403", async () => {
     const unknown = await api(target.url, "GET", "/nope");
     expect([unknown.status, unknown.type, unknown.text]).toEqual([404, ERROR_TYPE, "404 page not found\n"]);
