@@ -1,0 +1,115 @@
+import { describe, expect, it } from "vitest";
+import { buildRunRecord } from "../../harness/record/index.js";
+import { analyzeRun } from "../../harness/sla/analyze.js";
+import { columnsFromRows, type RequestRow } from "../../harness/sla/columns.js";
+import { renderHtml, renderJunit, renderMarkdown } from "../../reports/index.js";
+import { formatValue } from "../../reports/format.js";
+import { ENVIRONMENT, EPOCH_MS } from "../fixtures/records/build.js";
+import { byId, elements, findAll, parseMarkup, textOf } from "./markup.js";
+
+/**
+ * The real producer end to end: synthetic requests through the harness's SLA engine and
+ * record builder, then every renderer. 10 req/s for 30 s; the worker is killed at t=10 s,
+ * requests fail (conn) for 2 s, come back degraded for 2 s, then ok: 20 bad of 300, so
+ * availability 280/300 = 93.333%, P99 80 ms (the degraded answers), recovery after 2 s.
+ */
+function rows(): RequestRow[] {
+  return Array.from({ length: 300 }, (_, i): RequestRow => {
+    const t = i * 100;
+    if (t >= 10_000 && t < 12_000) return { intended: t, end: t + 5, outcome: "conn" };
+    if (t >= 12_000 && t < 14_000) return { intended: t, end: t + 80, outcome: "degraded" };
+    return { intended: t, end: t + 40, outcome: "ok" };
+  });
+}
+
+const kill = { id: "kill-worker", kind: "process-kill", startMs: 10_000, endMs: null };
+const sla = analyzeRun({
+  columns: columnsFromRows(rows()),
+  durationMs: 30_000,
+  faults: [kill],
+  slos: [
+    { kind: "availability", min: 0.999 },
+    { kind: "latency", percentile: 99, max: 500 },
+    { kind: "time-to-recover", max: 5000, fault: "kill-worker" },
+  ],
+  seed: 1,
+});
+const record = buildRunRecord({
+  scenario: { name: "pipeline", file: null, seed: 1, source: { name: "pipeline" } },
+  status: "completed",
+  startedAtMs: EPOCH_MS,
+  endedAtMs: EPOCH_MS + 30_000,
+  environment: ENVIRONMENT,
+  target: { kind: "reference", url: "http://127.0.0.1:1", description: "synthetic" },
+  load: {
+    targetRate: 10,
+    achievedRate: 10,
+    deadlineMs: 2000,
+    maxInFlight: 64,
+    maxInFlightHits: 0,
+    sendLagP99Ms: 0,
+  },
+  sla,
+  faults: [
+    {
+      ...kill,
+      target: "worker",
+      description: "kill",
+      params: {},
+      injectedAtMs: 10_000,
+      revertedAtMs: 10_000,
+    },
+  ],
+});
+
+describe("harness record -> reports", () => {
+  const doc = parseMarkup(renderHtml(record), true);
+
+  it("shows the engine's availability, which is 280/300 by hand", () => {
+    expect(record.availability.value).toBe(280 / 300);
+    expect(textOf(byId(doc, "stat-availability"))).toBe("Availability 93.333%");
+    expect(byId(doc, "verdict").attrs["data-verdict"]).toBe("fail");
+  });
+
+  it("shows every SLO the engine evaluated, with its own numbers", () => {
+    const shown = findAll(byId(doc, "slos"), (n) => n.attrs["data-slo-id"] !== undefined).map((r) => [
+      r.attrs["data-slo-id"],
+      r.attrs["data-passed"],
+      r.attrs["data-measured"],
+      textOf(elements(r)[2]),
+    ]);
+    expect(shown).toEqual(
+      record.slos.map((s) => [
+        s.id,
+        String(s.passed),
+        String(s.measured ?? ""),
+        formatValue(s.measured, s.unit),
+      ]),
+    );
+    // By hand: healthy again from t=12 s (degraded counts as good), so recovery took 2 s.
+    expect(shown.map((r) => r[3])).toEqual(["93.333%", "80 ms", "2.00 s"]);
+    const fault = findAll(byId(doc, "faults"), (n) => n.attrs["data-fault-id"] === "kill-worker")[0];
+    expect(textOf(findAll(fault, (n) => n.attrs.class === "num ttr")[0])).toBe("2.00 s");
+  });
+
+  it("draws one window per second and the fault on every chart", () => {
+    expect(record.windows.length).toBe(30);
+    for (const f of findAll(doc, (n) => n.name === "figure")) {
+      expect(findAll(f, (n) => textOf(n) === "kill-worker (process-kill)" && n.name === "text").length).toBe(
+        1,
+      );
+    }
+  });
+
+  it("agrees across JUnit and Markdown on what failed", () => {
+    const failedIds = record.slos.filter((s) => !s.passed).map((s) => s.description);
+    expect(failedIds).toEqual(["availability >= 99.9%"]);
+    const junit = parseMarkup(renderJunit([record]));
+    const failures = findAll(junit, (n) => n.name === "failure").map((n) => n.attrs.message?.split(":")[0]);
+    expect(failures).toEqual(failedIds);
+    const md = renderMarkdown([record])
+      .split("\n")
+      .filter((l) => l.startsWith("- "));
+    expect(md.length).toBe(failedIds.length);
+  });
+});
