@@ -23,20 +23,21 @@ ping_daemon() {
   curl -fsS --max-time 2 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1
 }
 
+# docker-compose (v1, Debian's) only checks and brings up docker-compose.yml in the tests;
+# faultline itself talks to the engine API through dockerode.
+missing=""
+command -v dockerd >/dev/null 2>&1 || missing="docker.io"
+command -v docker-compose >/dev/null 2>&1 || missing="$missing docker-compose"
+if [ -n "$missing" ]; then
+  echo "docker-setup: installing Debian's$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  # shellcheck disable=SC2086 # $missing is a list of package names
+  apt-get update -qq && apt-get install -y -qq $missing >/dev/null
+fi
+
 if ping_daemon; then
   echo "docker-setup: daemon already answering on $SOCK"
   exit 0
-fi
-
-if ! command -v dockerd >/dev/null 2>&1; then
-  echo "docker-setup: installing Debian's docker.io"
-  export DEBIAN_FRONTEND=noninteractive
-  if [ -e /work/team/apt.lock ]; then
-    flock /work/team/apt.lock bash -c 'apt-get update -qq && apt-get install -y -qq docker.io >/dev/null'
-  else
-    apt-get update -qq
-    apt-get install -y -qq docker.io >/dev/null
-  fi
 fi
 
 start_dockerd() {

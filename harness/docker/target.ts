@@ -8,6 +8,7 @@ import { watchProjectEvents } from "./events.js";
 import type { DockerHandle, DockerTargetHandles } from "./faults/container-ref.js";
 import { CONTAINER_PORTS } from "./image-specs.js";
 import { removeRunResources } from "./resources.js";
+import { populateProxies } from "./proxy-populate.js";
 import {
   API_PROXY,
   containerSpec,
@@ -124,7 +125,7 @@ async function startStack(docker: Docker, o: DockerTargetOptions, project: strin
     const ports = { [CONTAINER_PORTS.toxiproxyApi]: adminPort, [API_PROXY.listenPort]: listenPort };
     await (await docker.createContainer(containerSpec(s, "toxiproxy", ports))).start();
     const toxiproxyUrl = `http://127.0.0.1:${adminPort}`;
-    await populateProxy(toxiproxyUrl);
+    await populateProxies(toxiproxyUrl, [API_PROXY], 30_000);
     return { url, proxyUrl: `http://127.0.0.1:${listenPort}`, toxiproxyUrl };
   } catch (e) {
     if (e instanceof RunNotPossibleError) throw e;
@@ -133,35 +134,6 @@ async function startStack(docker: Docker, o: DockerTargetOptions, project: strin
       "build the images first: faultline images build",
     );
   }
-}
-
-/** Creates the client -> API proxy in the stack's toxiproxy (POST /populate; idempotent). */
-async function populateProxy(toxiproxyUrl: string): Promise<void> {
-  const body = JSON.stringify([
-    {
-      name: API_PROXY.name,
-      listen: `0.0.0.0:${API_PROXY.listenPort}`,
-      upstream: API_PROXY.upstream,
-      enabled: true,
-    },
-  ]);
-  const deadline = Date.now() + 30_000;
-  let last = "";
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`${toxiproxyUrl}/populate`, {
-        method: "POST",
-        body,
-        signal: AbortSignal.timeout(2000),
-      });
-      if (res.status === 201) return;
-      last = `HTTP ${res.status}: ${await res.text()}`;
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new RunNotPossibleError(`the toxiproxy container did not accept the proxy: ${last}`);
 }
 
 async function attachStack(docker: Docker, o: DockerTargetOptions, project: string): Promise<Endpoints> {
