@@ -65,10 +65,14 @@ export class PendingCall {
     this.queue.push(ev);
   }
 
-  /** Ends the call with `err` unless it already ended; the consumer sees it after queued events. */
-  fail(err: Error): void {
+  /**
+   * Ends the call with `err` unless it already ended. The consumer sees it after the events
+   * already queued, or at once with `immediate` (the caller aborted: it wants nothing more).
+   */
+  fail(err: Error, immediate = false): void {
     if (this.settled) return;
     this.error = err;
+    if (immediate) this.queue.length = 0;
     this.wake?.();
   }
 

@@ -221,7 +221,7 @@ export class SpoolBackend implements ModelBackend {
       });
     };
     timers.push(this.clock.setTimeout(acceptCheck, this.o.acceptTimeoutMs ?? 1000));
-    const onAbort = (): void => call.fail(abortReason(signal));
+    const onAbort = (): void => call.fail(abortReason(signal), true);
     if (signal.aborted) onAbort();
     else signal.addEventListener("abort", onAbort, { once: true });
     return () => {

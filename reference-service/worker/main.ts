@@ -13,6 +13,13 @@ async function main(): Promise<void> {
     process.stderr.write(`worker: ${args.message}\n`);
     process.exit(2);
   }
+  // Last line of defence: a stray rejection is a bug to log, not a reason to kill every
+  // request in flight (per-request failures are already error events).
+  process.on("unhandledRejection", (e) => {
+    process.stderr.write(
+      `worker: unhandled rejection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    );
+  });
   const worker = await startWorker(args.stateDir, args.config, systemClock);
   let stopping = false;
   const onSignal = (): void => {

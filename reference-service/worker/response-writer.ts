@@ -9,6 +9,7 @@ import type { SpoolWriter } from "../ipc/spool.js";
 import type { ResponseEvent, ResponsePayload } from "../ipc/protocol.js";
 
 interface Stream {
+  forgotten?: boolean;
   part: number;
   queue: ResponseEvent[];
   writing: boolean;
@@ -37,9 +38,18 @@ export class ResponseWriter {
     if (!s.writing) void this.flush(wireId, s);
   }
 
+  /** Drops a cancelled request's unsent events and its state (no terminal event will come). */
+  forget(wireId: string): void {
+    const s = this.streams.get(wireId);
+    if (!s) return;
+    s.queue.length = 0;
+    if (!s.writing) this.streams.delete(wireId);
+    else s.forgotten = true;
+  }
+
   /** Resolves once every queued event is on disk. */
   idle(): Promise<void> {
-    if (this.pending === 0 && this.streams.size === 0) return Promise.resolve();
+    if (this.pending === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -54,10 +64,11 @@ export class ResponseWriter {
       } catch (err) {
         this.onWriteError(wireId, err); // the client's deadline or lost-frame check covers it
       }
-      if (events.some((e) => TERMINAL.has(e.type)) && s.queue.length === 0) this.streams.delete(wireId);
+      const finished = events.some((e) => TERMINAL.has(e.type)) || s.forgotten === true;
+      if (finished && s.queue.length === 0) this.streams.delete(wireId);
     }
     s.writing = false;
     this.pending--;
-    if (this.pending === 0 && this.streams.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+    if (this.pending === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 }

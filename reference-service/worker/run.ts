@@ -102,11 +102,12 @@ export async function startWorker(
       await refreshCotenants();
     },
   );
-  await heartbeat.start();
-  await reader.start();
+  // The preload's simulated load time overlaps the rest of the start-up.
   void preload(models, config.preload).finally(() => {
     if (phase === "starting") phase = "ready";
   });
+  await heartbeat.start();
+  await reader.start();
 
   return {
     phase: () => phase,
@@ -191,6 +192,7 @@ function requestHandlers(engine: Engine, models: ModelManager, responses: Respon
           return;
         case "cancel":
           engine.cancel(f.requestId);
+          responses.forget(f.requestId);
           return;
         case "load":
           modelOp(f.requestId, "load", p.model, () => models.load(p.model, p.keepAliveMs));

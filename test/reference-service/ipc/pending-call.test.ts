@@ -51,6 +51,13 @@ describe("PendingCall", () => {
     expect([finished.failed, await finished.next()]).toEqual([false, done]);
   });
 
+  it("an immediate failure (abort) drops the queued events", async () => {
+    const call = new PendingCall("r~1", true);
+    call.deliver(0, [tok(0), tok(1)], 0);
+    call.fail(new Error("aborted"), true);
+    await expect(call.next()).rejects.toThrow("aborted");
+  });
+
   it("wakes a waiting consumer when an event or a failure arrives", async () => {
     const call = new PendingCall("r~1", true);
     const first = call.next();
