@@ -1,9 +1,25 @@
 import type { z } from "zod";
 import { InvalidInputError, type InputIssue } from "../../common/errors.js";
+import type { LoadResult } from "../load/runner.js";
 import type { SlaReport } from "../sla/analyze.js";
 import type { MetricSample } from "../sla/faults.js";
 import { runId } from "./run-id.js";
 import { RUN_RECORD_VERSION, runRecordSchema, type RunEvent, type RunRecord } from "./schema.js";
+
+/** The record's `load` section from a finished load run and the options it ran with. */
+export function loadSection(
+  result: Pick<LoadResult, "targetRate" | "achievedRate" | "maxInFlightHits" | "sendLagP99Ms">,
+  options: { readonly deadlineMs: number; readonly maxInFlight: number },
+): RunRecord["load"] {
+  return {
+    targetRate: result.targetRate,
+    achievedRate: result.achievedRate,
+    deadlineMs: options.deadlineMs,
+    maxInFlight: options.maxInFlight,
+    maxInFlightHits: result.maxInFlightHits,
+    sendLagP99Ms: result.sendLagP99Ms,
+  };
+}
 
 /** A fault as the timeline carried it out; timings come from the SLA report by id. */
 export interface FaultRecordInput {

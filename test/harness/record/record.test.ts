@@ -6,6 +6,7 @@ import { InvalidInputError } from "../../../common/errors.js";
 import {
   buildRunRecord,
   decodeRequests,
+  loadSection,
   encodeRequests,
   readRunRecord,
   requestsFileSize,
@@ -245,6 +246,20 @@ describe("writeRunRecord / readRunRecord", () => {
     await expect(loaded.requests()).rejects.toThrow(
       `${file}: (root): requests file is 100 bytes; 4 rows need 176 (truncated or corrupt)`,
     );
+  });
+});
+
+describe("loadSection", () => {
+  it("takes the run's figures and the options it ran with", () => {
+    const result = { targetRate: 100, achievedRate: 99.5, maxInFlightHits: 3, sendLagP99Ms: 1.25 };
+    expect(loadSection(result, { deadlineMs: 2000, maxInFlight: 64 })).toEqual({
+      targetRate: 100,
+      achievedRate: 99.5,
+      deadlineMs: 2000,
+      maxInFlight: 64,
+      maxInFlightHits: 3,
+      sendLagP99Ms: 1.25,
+    });
   });
 });
 
