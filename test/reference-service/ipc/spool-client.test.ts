@@ -23,7 +23,9 @@ import {
   type Heartbeat,
   type WorkerConfigInput,
 } from "../../../reference-service/ipc/protocol.js";
+import { encodeFrame } from "../../../reference-service/ipc/frame.js";
 import { SpoolBackend } from "../../../reference-service/ipc/spool-client.js";
+import { writeFileAtomic as writeFileAtomicForTest } from "../../../reference-service/ipc/spool.js";
 import type { SpoolRejection } from "../../../reference-service/ipc/spool.js";
 
 const GiB = 1024 ** 3;
@@ -300,6 +302,67 @@ describe("SpoolBackend with a real worker process", () => {
       usage: { promptTokens: 2, completionTokens: Math.min(10, naturalLength(prompt)) },
     });
     expect(await w.exited).toBe(0);
+  });
+});
+
+describe("corruption storm", () => {
+  it("300 bad files in both spool directories while 20 requests flow: all 20 complete, every bad file counted once", async () => {
+    const w = await startWorker({ models: fastModels(5), maxRunning: 8 });
+    let seed = 99;
+    const rand = (n: number): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n;
+    const valid = (id: string): Buffer =>
+      encodeFrame({ seq: 1 + rand(1000), requestId: id }, { type: "cancel", sentAtMs: Date.now() });
+    const makers: ((id: string) => Buffer)[] = [
+      () => Buffer.alloc(0),
+      () => Buffer.from(Array.from({ length: 1 + rand(200) }, () => rand(256))),
+      (id) => valid(id).subarray(0, 5 + rand(20)),
+      (id) => {
+        const b = valid(id);
+        const at = 4 + rand(b.length - 4);
+        b[at] = (b[at] ?? 0) ^ (1 << rand(8));
+        return b;
+      },
+      (id) => encodeFrame({ seq: 1, requestId: id }, { type: "faultline-wrong-schema" }),
+      (id) => {
+        const b = valid(id);
+        b.writeUInt32BE(0xfffffff0, 11 + id.length);
+        return b;
+      },
+    ];
+    const requests = Array.from({ length: 20 }, (_, i) =>
+      collect(w.backend.generate(chat(`ok${i}`, `prompt number ${i}`, 8), new AbortController().signal)),
+    );
+    const planted = { requests: 0, responses: 0 };
+    for (let i = 0; i < 300; i++) {
+      const where = i % 2 === 0 ? "requests" : "responses";
+      const id = `junk${i}~1`;
+      const maker = makers[rand(makers.length)]!;
+      await writeFileAtomicForTest(
+        join(w.dir, "spool", where),
+        `${String(i).padStart(10, "0")}-${id}.frame`,
+        maker(id),
+      );
+      planted[where]++;
+      if (i % 25 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    const results = await Promise.all(requests);
+    expect(results.map((r) => r.at(-1)?.type)).toEqual(Array.from({ length: 20 }, () => "done"));
+    await waitFor(
+      () => w.rejects.length >= planted.responses,
+      10_000,
+      () => `${w.rejects.length} client rejections`,
+    );
+    await waitFor(
+      () =>
+        Object.values(heartbeat(w.backend).counters.framesRejected).reduce((a, b) => a + b, 0) >=
+        planted.requests,
+      10_000,
+    );
+    expect(w.rejects.length).toBe(planted.responses);
+    expect(Object.values(heartbeat(w.backend).counters.framesRejected).reduce((a, b) => a + b, 0)).toBe(
+      planted.requests,
+    );
+    expect(w.child.exitCode).toBe(null);
   });
 });
 
