@@ -39,14 +39,14 @@ describe("docker-compose.yml", () => {
 
   it("long-running services restart by policy; faultline's own have health checks", () => {
     const s = compose.services;
-    expect([s.api!.restart, s.toxiproxy!.restart, s["toxiproxy-official"]!.restart]).toEqual([
+    expect([s.api.restart, s.toxiproxy.restart, s["toxiproxy-official"].restart]).toEqual([
       "unless-stopped",
       "unless-stopped",
       "unless-stopped",
     ]);
-    expect(s.api!.healthcheck!.test.at(-1)).toBe("http://127.0.0.1:8080/health/ready");
-    expect(s.toxiproxy!.healthcheck!.test.at(-1)).toBe("http://127.0.0.1:8474/version");
-    expect(s["proxy-setup"]!.depends_on).toEqual({
+    expect(s.api.healthcheck!.test.at(-1)).toBe("http://127.0.0.1:8080/health/ready");
+    expect(s.toxiproxy.healthcheck!.test.at(-1)).toBe("http://127.0.0.1:8474/version");
+    expect(s["proxy-setup"].depends_on).toEqual({
       toxiproxy: { condition: "service_healthy" },
       api: { condition: "service_started" },
     });
