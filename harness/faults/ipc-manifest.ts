@@ -11,7 +11,9 @@ import { basename, dirname, join } from "node:path";
 export type ManifestLine =
   | { readonly op: "planted"; readonly path: string }
   | { readonly op: "chmod"; readonly path: string; readonly mode: number }
-  | { readonly op: "loop"; readonly path: string; readonly backup: string };
+  | { readonly op: "loop"; readonly path: string; readonly backup: string }
+  /** The loop exists: from now on a missing path means the service took it, not a crash. */
+  | { readonly op: "loop-made"; readonly path: string };
 
 export const faultsDirOf = (stateDir: string, occurrenceId: string): string =>
   join(stateDir, ".faultline-faults", occurrenceId);
@@ -49,7 +51,9 @@ export class IpcManifest {
 
   /** Undoes every recorded change, newest first, then removes the manifest directory. */
   async undoAll(quarantineDir: string): Promise<void> {
-    for (const line of (await this.lines()).reverse()) await undo(line, quarantineDir);
+    const lines = await this.lines();
+    const made = new Set(lines.flatMap((l) => (l.op === "loop-made" ? [l.path] : [])));
+    for (const line of lines.reverse()) await undo(line, quarantineDir, made);
     await rm(this.dir, { recursive: true, force: true });
   }
 }
@@ -71,7 +75,11 @@ const isOurLink = async (p: string, frameName: string): Promise<boolean> =>
   (await readlink(p).catch(() => null)) === frameName;
 const isSelfLoop = (p: string): Promise<boolean> => isOurLink(p, basename(p));
 
-async function undo(line: ManifestLine, quarantineDir: string): Promise<void> {
+async function undo(
+  line: ManifestLine,
+  quarantineDir: string,
+  loopsMade: ReadonlySet<string>,
+): Promise<void> {
   switch (line.op) {
     case "planted":
       // Planted files the service already consumed or quarantined are its own record now.
@@ -83,7 +91,9 @@ async function undo(line: ManifestLine, quarantineDir: string): Promise<void> {
       }
       return;
     case "loop":
-      return undoLoop(line, quarantineDir);
+      return undoLoop(line, quarantineDir, loopsMade.has(line.path));
+    case "loop-made":
+      return;
     default: {
       const never: never = line;
       throw new Error(`unknown manifest line ${JSON.stringify(never)}`);
@@ -93,17 +103,19 @@ async function undo(line: ManifestLine, quarantineDir: string): Promise<void> {
 
 /**
  * The loop stands in for the original frame: if it is still in place, the original goes
- * back; if the service moved it aside, the original is dropped (its request has been failed).
+ * back; if the service moved or consumed it, the original is dropped (its request has been
+ * failed). Only when the loop was never made (a crash right after the move) is the original
+ * put back in a path that is empty.
  */
-async function undoLoop(line: { path: string; backup: string }, quarantineDir: string): Promise<void> {
+async function undoLoop(
+  line: { path: string; backup: string },
+  quarantineDir: string,
+  made: boolean,
+): Promise<void> {
   if (await isSelfLoop(line.path)) {
     await rm(line.path, { force: true });
     if (await exists(line.backup)) await rename(line.backup, line.path);
-  } else if (
-    !(await exists(line.path)) &&
-    (await exists(line.backup)) &&
-    !(await movedLoop(line, quarantineDir))
-  ) {
+  } else if (!made && !(await exists(line.path)) && (await exists(line.backup))) {
     // Crashed between moving the original aside and creating the loop: put it back.
     await mkdir(dirname(line.path), { recursive: true });
     await rename(line.backup, line.path);
@@ -112,11 +124,4 @@ async function undoLoop(line: { path: string; backup: string }, quarantineDir: s
     if (await isOurLink(q, basename(line.path))) await rm(q, { force: true });
   }
   await rm(line.backup, { force: true });
-}
-
-async function movedLoop(line: { path: string }, quarantineDir: string): Promise<boolean> {
-  for (const q of await quarantinedCopies(quarantineDir, basename(line.path))) {
-    if (await isOurLink(q, basename(line.path))) return true;
-  }
-  return false;
 }

@@ -72,6 +72,7 @@ async function makeUnreadable(path: string, env: ModeEnv): Promise<void> {
   await env.manifest.record({ op: "loop", path, backup });
   await rename(path, backup);
   await symlink(basename(path), path);
+  await env.manifest.record({ op: "loop-made", path });
 }
 
 async function duplicate(path: string, env: ModeEnv): Promise<void> {

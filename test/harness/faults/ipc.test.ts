@@ -1,8 +1,9 @@
-import { lstat, mkdir, readFile, readdir, readlink, rename, stat, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readFile, readdir, readlink, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../../common/clock.js";
 import { ipcCorruption, ipcCorruptionProgress } from "../../../harness/faults/ipc-corruption.js";
+import { IpcManifest, faultsDirOf } from "../../../harness/faults/ipc-manifest.js";
 import { decodeFrame, encodeFrame } from "../../../reference-service/ipc/frame.js";
 import { requestPayloadSchema } from "../../../reference-service/ipc/protocol.js";
 import { frameFileName } from "../../../reference-service/ipc/spool.js";
@@ -98,6 +99,30 @@ describe("ipc-corruption on a real spool of real frames", () => {
     expect(await readlink(quarantined)).toBe(s.name);
     await ipcCorruption.revert(state, { clock });
     expect([await readdir(s.requests), await readdir(s.quarantine)]).toEqual([[], []]);
+  });
+
+  it("unreadable (loop) the service deleted: revert does not bring the frame back", async () => {
+    const s = await spool();
+    const p = ipcCorruption.params.parse({ mode: "unreadable", burst: 1, unreadableAs: "loop" });
+    const state = await ipcCorruption.inject(p, ctxFor(s.stateDir));
+    await rm(join(s.requests, s.name)); // the reader consumed the path (our link)
+    await ipcCorruption.revert(state, { clock });
+    expect(await readdir(s.requests)).toEqual([]);
+  });
+
+  it("a crash between moving the frame aside and making the loop: cleanup puts the frame back", async () => {
+    const s = await spool();
+    const manifest = new IpcManifest(faultsDirOf(s.stateDir, "half"));
+    const path = join(s.requests, s.name);
+    const backup = join(manifest.dir, "backup-1");
+    await manifest.record({ op: "loop", path, backup });
+    await rename(path, backup); // ...and the harness died here
+    await ipcCorruption.revertPending?.(
+      ipcCorruption.params.parse({ mode: "unreadable", burst: 1 }),
+      { occurrenceId: "half", targetName: "spool", stateDir: s.stateDir, toxiproxy: null, pids: {} },
+      { clock },
+    );
+    expect(await readFile(path)).toEqual(s.frame);
   });
 
   it("unreadable (chmod) sets mode 000 and revert restores the mode", async () => {
