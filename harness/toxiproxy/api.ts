@@ -4,6 +4,18 @@ import { toApiError } from "./errors.js";
 import type { ProxyMetrics } from "./metrics.js";
 import type { ProxyCollection } from "./proxy-collection.js";
 
+/**
+ * Go's http.TimeoutHandler around every route: a change that cannot finish (a toxic that
+ * cannot be interrupted because the peer stopped reading) answers 503 after 25 s with Go's
+ * default timeout page, while the change itself goes on, as in the real server.
+ */
+const HANDLER_TIMEOUT_MS = 25_000;
+const TIMEOUT_REPLY: Reply = {
+  status: 503,
+  body: "<html><head><title>Timeout</title></head><body><h1>Timeout</h1></body></html>",
+  contentType: "text/html; charset=utf-8",
+};
+
 /** The version this server's API matches; /version answers it as the real server words it. */
 export const TOXIPROXY_VERSION = "2.12.0";
 
@@ -140,6 +152,8 @@ function requestId(): string {
 }
 
 function send(response: ServerResponse, reply: Reply): void {
+  // The handler timeout may have answered already.
+  if (response.headersSent) return;
   if (reply.contentType) response.setHeader("Content-Type", reply.contentType);
   response.statusCode = reply.status;
   response.end(reply.body ?? "");
@@ -147,6 +161,7 @@ function send(response: ServerResponse, reply: Reply): void {
 
 /** Go's http.Error: text/plain, nosniff, body plus a newline. */
 function plainError(response: ServerResponse, status: number, text: string): void {
+  if (response.headersSent) return;
   response.setHeader("X-Content-Type-Options", "nosniff");
   send(response, { status, body: `${text}\n`, contentType: "text/plain; charset=utf-8" });
 }
@@ -165,14 +180,18 @@ async function readBody(request: IncomingMessage): Promise<string> {
 export function apiHandler(
   collection: ProxyCollection,
   metrics?: ProxyMetrics,
+  timeoutMs = HANDLER_TIMEOUT_MS,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const table = metrics ? [...routes, metricsRoute(metrics)] : routes;
   return (request, response) => {
-    void handle(table, collection, request, response).catch((error: unknown) => {
-      const api = toApiError(error);
-      if (!response.headersSent)
-        plainError(response, api.status, goJson({ error: api.message, status: api.status }));
-    });
+    const timer = setTimeout(() => send(response, TIMEOUT_REPLY), timeoutMs);
+    void handle(table, collection, request, response)
+      .catch((error: unknown) => {
+        const api = toApiError(error);
+        if (!response.headersSent)
+          plainError(response, api.status, goJson({ error: api.message, status: api.status }));
+      })
+      .finally(() => clearTimeout(timer));
   };
 }
 

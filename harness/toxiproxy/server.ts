@@ -17,6 +17,8 @@ export interface ToxiproxyServerOptions {
   readonly allowNonLoopback?: boolean;
   /** Serve /metrics with per-link byte counters (the real server's -proxy-metrics); else /metrics is 404. */
   readonly proxyMetrics?: boolean;
+  /** How long an API call may take before it answers 503 (the real server: 25 s). */
+  readonly apiTimeoutMs?: number;
 }
 
 export interface ToxiproxyServer {
@@ -37,7 +39,7 @@ export async function startToxiproxyServer(options: ToxiproxyServerOptions): Pro
     allowNonLoopback: options.allowNonLoopback ?? false,
     metrics,
   });
-  const http = createServer(apiHandler(proxies, metrics));
+  const http = createServer(apiHandler(proxies, metrics, options.apiTimeoutMs));
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
     http.listen({ host: options.host, port: options.port }, () => {

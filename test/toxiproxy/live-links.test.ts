@@ -8,6 +8,7 @@ import {
   sleep,
   startEcho,
   startTarget,
+  startUpstream,
   uniqueName,
   until,
   type Target,
@@ -193,6 +194,47 @@ describe("live links", () => {
         expect(new Set(expected).size).toEqual(2);
       } finally {
         await server.close();
+      }
+    },
+  );
+
+  it.runIf(embedded)(
+    "embedded: a change stuck behind a peer that stopped reading answers 503 at the handler timeout",
+    async () => {
+      const flood = await startUpstream((socket) => {
+        const block = Buffer.alloc(64 * 1024, 1);
+        const pump = (): void => {
+          while (socket.write(block));
+          socket.once("drain", pump);
+        };
+        pump();
+      });
+      const server = await startToxiproxyServer({ host: "127.0.0.1", port: 0, seed: 1, apiTimeoutMs: 300 });
+      try {
+        const res = await api(server.url, "POST", "/proxies", {
+          name: "f",
+          listen: "127.0.0.1:0",
+          upstream: flood.address,
+        });
+        await api(server.url, "POST", "/proxies/f/toxics", { name: "n", type: "noop" });
+        const conn = connectTo(portOf((JSON.parse(res.text) as { listen: string }).listen));
+        await conn.connected;
+        await until(() => conn.received.data().length > 0);
+        conn.socket.pause();
+        await sleep(200);
+        // The noop toxic is blocked handing a chunk to a writer that waits for the client to read.
+        const start = performance.now();
+        const stuck = await api(server.url, "DELETE", "/proxies/f/toxics/n");
+        expect([stuck.status, stuck.type, stuck.text]).toEqual([
+          503,
+          "text/html; charset=utf-8",
+          "<html><head><title>Timeout</title></head><body><h1>Timeout</h1></body></html>",
+        ]);
+        expect(performance.now() - start).toBeGreaterThanOrEqual(299);
+        conn.socket.destroy();
+      } finally {
+        await server.close();
+        await flood.close();
       }
     },
   );
