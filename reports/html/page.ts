@@ -5,7 +5,14 @@ import { buildCharts } from "./charts.js";
 import { environmentBlock, eventList, faultTable, scenarioBlock } from "./details.js";
 import { REPORT_CSS } from "./style.js";
 import { renderChartSvg } from "./svg.js";
-import { headlineStats, projectionBlock, sloTable, verdictHeader, verdictLabel } from "./verdict.js";
+import {
+  downtimeLine,
+  headlineStats,
+  projectionBlock,
+  sloTable,
+  verdictHeader,
+  verdictLabel,
+} from "./verdict.js";
 
 /**
  * The self-contained HTML SLA report. Opens offline: one file, inline CSS, charts as inline
@@ -53,6 +60,7 @@ export function renderHtml(record: RunRecord): string {
 <h2>Service level objectives</h2>
 ${sloTable(record.slos)}
 ${headlineStats(record)}
+${downtimeLine(record)}
 ${projectionBlock(record)}
 <h2>Over time</h2>
 <section id="charts">

@@ -1,6 +1,14 @@
 import type { RunRecord, SloResult } from "../../harness/record/schema.js";
 import { escapeHtml as h } from "../escape.js";
-import { formatCount, formatMargin, formatMs, formatRatio, formatTimestamp, formatValue } from "../format.js";
+import {
+  formatCount,
+  formatMargin,
+  formatMs,
+  formatOffset,
+  formatRatio,
+  formatTimestamp,
+  formatValue,
+} from "../format.js";
 
 /**
  * The top of the report: the verdict, each SLO with measured value, bound and margin, the
@@ -91,4 +99,20 @@ export function projectionBlock(record: RunRecord): string {
 Projected monthly availability <strong>${formatRatio(p.meanAvailability)}</strong> (5th percentile ${formatRatio(p.p5Availability)});
 probability of meeting the ${formatRatio(p.sloTarget)} SLO in a month: <strong class="probability">${(p.probabilityMeetingSlo * 100).toFixed(1)}%</strong>
 <span class="muted">(${p.months} simulated months, seed ${p.seed}; ${p.inputs.map((i) => `${h(i.kind)} ${i.perMonth}/month at ${h(formatMs(i.downtimeMs))} down`).join(", ")})</span></p>`;
+}
+
+/** Intervals listed by name; the total always covers all of them. */
+const DOWNTIME_SHOWN = 10;
+
+/** Downtime at request resolution (optional in the record: absent from early version-1 runs). */
+export function downtimeLine(record: RunRecord): string {
+  if (record.downtime === undefined) return "";
+  const total = record.downtime.reduce((a, d) => a + (d.endMs - d.startMs), 0);
+  const n = record.downtime.length;
+  const list = record.downtime
+    .slice(0, DOWNTIME_SHOWN)
+    .map((d) => `${formatOffset(d.startMs)} to ${formatOffset(d.endMs)}`)
+    .join(", ");
+  const more = n > DOWNTIME_SHOWN ? `, and ${n - DOWNTIME_SHOWN} more` : "";
+  return `<p id="downtime" data-total-ms="${total}" data-intervals="${n}">Downtime at request resolution: <strong>${h(formatMs(total))}</strong> in ${n} ${n === 1 ? "interval" : "intervals"}${n > 0 ? ` <span class="muted">(${list}${more})</span>` : ""}</p>`;
 }

@@ -66,6 +66,10 @@ describe("HTML report: verdict and SLOs", () => {
     );
   });
 
+  it("leaves out downtime when the record predates it", () => {
+    expect(findAll(failDoc, (n) => n.attrs.id === "downtime").length).toBe(0);
+  });
+
   it("explains a missing projection instead of showing zeros", () => {
     const p = byId(page(renderHtml(pass)), "projection");
     expect(p.attrs["data-present"]).toBe("false");

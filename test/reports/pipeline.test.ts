@@ -92,6 +92,12 @@ describe("harness record -> reports", () => {
     expect(textOf(findAll(fault, (n) => n.attrs.class === "num ttr")[0])).toBe("2.00 s");
   });
 
+  it("states the downtime the engine found: the 2 s of refused connections", () => {
+    const d = byId(doc, "downtime");
+    expect([d.attrs["data-total-ms"], d.attrs["data-intervals"]]).toEqual(["2000", "1"]);
+    expect(textOf(d)).toBe("Downtime at request resolution: 2.00 s in 1 interval (t+10.00 s to t+12.00 s)");
+  });
+
   it("draws one window per second and the fault on every chart", () => {
     expect(record.windows.length).toBe(30);
     for (const f of findAll(doc, (n) => n.name === "figure")) {
