@@ -336,7 +336,7 @@ describe("corruption storm", () => {
     for (let i = 0; i < 300; i++) {
       const where = i % 2 === 0 ? "requests" : "responses";
       const id = `junk${i}~1`;
-      const maker = makers[rand(makers.length)]!;
+      const maker = makers[rand(makers.length)];
       await writeFileAtomicForTest(
         join(w.dir, "spool", where),
         `${String(i).padStart(10, "0")}-${id}.frame`,
