@@ -35,6 +35,7 @@ import { StaticAnswerBackend } from "./policies/static-answer.js";
 import { WorkerSupervisor } from "./supervisor/supervisor.js";
 import { spawnWorkerProcess } from "./supervisor/worker-process.js";
 import { openPrimaryBackend } from "./supervisor/primary-backend.js";
+import { UpstreamBackend } from "./supervisor/upstream-backend.js";
 import type { SpoolBackend } from "./ipc/spool-client.js";
 
 export interface ServeOptions {
@@ -194,14 +195,16 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
   );
   live.admission = admission;
 
-  const spool = options.backend
-    ? null
-    : await openPrimaryBackend({
-        stateDir,
-        clock,
-        config,
-        onFrameRejected: (kind) => metrics.ipcFramesCorrupt.inc({ kind }),
-      });
+  const upstream = !options.backend && config.upstream ? await connectUpstream(config.upstream) : null;
+  const spool =
+    options.backend || upstream
+      ? null
+      : await openPrimaryBackend({
+          stateDir,
+          clock,
+          config,
+          onFrameRejected: (kind) => metrics.ipcFramesCorrupt.inc({ kind }),
+        });
   const supervisor = spool
     ? createSupervisor(
         config,
@@ -214,11 +217,13 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
         () => live.breaker?.backendRecovered(),
       )
     : null;
-  const primary = options.backend ?? (spool as SpoolBackend);
+  const primary = options.backend ?? upstream ?? spool;
 
   const { breaker, pipeline, fallbacks } = buildPipeline(config, clock, primary, metrics);
   live.breaker = breaker;
-  const models: ModelInfo[] = workerConfig.models.map((m) => ({ id: m.name, task: m.task }));
+  const models: ModelInfo[] = upstream
+    ? upstream.models.map((id) => ({ id, task: "any" }))
+    : workerConfig.models.map((m) => ({ id: m.name, task: m.task }));
   const fallbackLevels = [...new Set<ServiceLevel>(fallbacks.map((f) => f.level))];
   const ctx: ApiContext = {
     config,
@@ -243,6 +248,17 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
   const url = await listen(api, config);
   await writeStateFiles(stateDir, url);
   return running({ url, config, api, metrics, supervisor, stateDir, clock, admission, spool });
+}
+
+async function connectUpstream(url: string): Promise<UpstreamBackend> {
+  try {
+    return await UpstreamBackend.connect(url);
+  } catch (e) {
+    throw new InvalidInputError(
+      [{ path: "upstream", message: `cannot reach ${url}: ${(e as Error).message}` }],
+      "give the base URL of a running OpenAI-compatible server (it must answer GET /v1/models)",
+    );
+  }
 }
 
 function retryAfterEstimate(

@@ -11,7 +11,8 @@ import type { SupervisorStatus } from "../supervisor/supervisor.js";
 
 export interface ModelInfo {
   readonly id: string;
-  readonly task: "generate" | "embed";
+  /** `any`: an upstream's model, whose task we cannot know. */
+  readonly task: "generate" | "embed" | "any";
 }
 
 export interface ApiContext {

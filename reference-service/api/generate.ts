@@ -90,8 +90,8 @@ export function parseGeneration(ctx: ApiContext, kind: RequestKind, body: unknow
 export function checkModel(ctx: ApiContext, kind: RequestKind, model: string): void {
   const found = ctx.models.find((m) => m.id === model);
   const wanted = kind === "embedding" ? "embed" : "generate";
-  if (found?.task === wanted) return;
-  const names = ctx.models.filter((m) => m.task === wanted).map((m) => m.id);
+  if (found?.task === wanted || found?.task === "any") return;
+  const names = ctx.models.filter((m) => m.task === wanted || m.task === "any").map((m) => m.id);
   const what = found
     ? `is not a${wanted === "embed" ? "n embedding" : " generation"} model`
     : "does not exist";

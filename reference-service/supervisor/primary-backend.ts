@@ -1,9 +1,8 @@
 /**
- * The primary ModelBackend of the API process: the spool-IPC client (A1's SpoolBackend) to the
- * supervised worker. Forward mode to a real OpenAI-compatible upstream is not built yet.
+ * The spool-IPC client (A1's SpoolBackend) to the supervised worker: the primary ModelBackend
+ * unless `--upstream` forwards to a real server (upstream-backend.ts).
  */
 import type { Clock } from "../../common/clock.js";
-import { InvalidInputError } from "../../common/errors.js";
 import type { ServiceConfig } from "../config.js";
 import { SpoolBackend } from "../ipc/spool-client.js";
 
@@ -16,11 +15,6 @@ export interface PrimaryBackendDeps {
 }
 
 export async function openPrimaryBackend(deps: PrimaryBackendDeps): Promise<SpoolBackend> {
-  if (deps.config.upstream !== null)
-    throw new InvalidInputError(
-      [{ path: "upstream", message: "forwarding to an upstream server is not implemented yet" }],
-      "omit --upstream to use the simulated worker",
-    );
   return SpoolBackend.open({
     stateDir: deps.stateDir,
     clock: deps.clock,
