@@ -158,3 +158,26 @@ describe("ArrivalSchedule.setRateMultiplier", () => {
     );
   });
 });
+
+describe("a parsed scenario load block compiles as is", () => {
+  it("accepts loadSchema's output (durations in ms, defaults applied)", async () => {
+    const { loadSchema } = await import("../../../harness/scenario/schema.js");
+    const spec = loadSchema.parse({
+      rate: 4,
+      stages: [
+        { duration: "1s", rate: 4 },
+        { duration: "1s", rate: 8 },
+      ],
+      mix: [
+        { kind: "chat", stream: true },
+        { kind: "http", path: "/health", weight: 2 },
+      ],
+      arrivals: "constant",
+    });
+    const p = compileLoadPlan({ ...spec, seed: 5 });
+    expect(Array.from(intendedTimes(p))).toEqual([
+      0, 250, 500, 750, 1000, 1125, 1250, 1375, 1500, 1625, 1750, 1875,
+    ]);
+    expect(p.mix.map((t) => t.kind)).toEqual(["chat", "http"]);
+  });
+});
