@@ -22,7 +22,12 @@ export interface LoadOptions {
   readonly signal?: AbortSignal;
   /** Model name for templates that name none. */
   readonly model?: string;
-  /** Connection pool size; default maxInFlight (opened lazily, only as concurrency needs). */
+  /**
+   * Connection pool size; default maxInFlight (opened lazily, only as concurrency needs), so
+   * the target sees the full open-model concurrency. A smaller pool makes undici queue
+   * requests client-side: `sent` is then the hand-over to the pool and service time includes
+   * that wait (intended-time latency stays honest either way).
+   */
   readonly connections?: number;
   /**
    * Requests of the first template sent before the time origin and not recorded (default 0):
