@@ -20,8 +20,6 @@ export interface CliDeps {
   readonly report: (runDir: string, options: { compare?: string }, rt: Runtime) => Promise<unknown>;
   readonly cleanup: (options: CleanupOptions) => Promise<CleanupReport>;
   readonly serveReference: (argv: readonly string[], rt: Runtime) => Promise<number>;
-  /** Config flags of the reference service, for `serve-reference --help`. */
-  readonly referenceFlags: () => readonly string[];
   readonly toxiproxy: (options: ToxiproxyCommandOptions, rt: Runtime) => Promise<number>;
 }
 

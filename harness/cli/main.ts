@@ -1,24 +1,23 @@
 import { processRuntime } from "../../common/runtime.js";
-import { configFlagTable } from "../../reference-service/config.js";
-import { run as runReference } from "../../reference-service/main.js";
-import { reportCommand } from "../../reports/index.js";
-import { runCleanup } from "../faults/cleanup.js";
 import { FAULT_KINDS } from "../faults/registry.js";
-import { runScenarios } from "../runner/suite.js";
-import { runToxiproxyCommand } from "../toxiproxy/command.js";
 import { run } from "./program.js";
 import { packageVersion } from "./version.js";
 
-// Thin entry (STYLE habit 11): build the runtime and the dependencies, run, exit.
+// Thin entry (STYLE habit 11): build the runtime and the dependencies, run, exit. The heavier
+// parts (runner, reports, reference service, Toxiproxy) are imported when a command needs
+// them, so `validate`, `plan` and a rejected `run` start fast.
 const rt = processRuntime();
 const code = await run(process.argv.slice(2), rt, {
   version: packageVersion(),
   catalog: FAULT_KINDS,
-  runScenarios,
-  report: reportCommand,
-  cleanup: runCleanup,
-  serveReference: runReference,
-  referenceFlags: () => [...configFlagTable().keys()],
-  toxiproxy: runToxiproxyCommand,
+  runScenarios: async (paths, flags, ctx) =>
+    (await import("../runner/suite.js")).runScenarios(paths, flags, ctx),
+  report: async (dir, options, runtime) =>
+    (await import("../../reports/index.js")).reportCommand(dir, options, runtime),
+  cleanup: async (options) => (await import("../faults/cleanup.js")).runCleanup(options),
+  serveReference: async (argv, runtime) =>
+    (await import("../../reference-service/main.js")).run(argv, runtime),
+  toxiproxy: async (options, runtime) =>
+    (await import("../toxiproxy/command.js")).runToxiproxyCommand(options, runtime),
 });
 process.exit(code);

@@ -1,6 +1,5 @@
 import { appendFile } from "node:fs/promises";
 import { relative } from "node:path";
-import { writeReports, renderMarkdown } from "../../reports/index.js";
 import type { CommandContext, RunFlags } from "../cli/context.js";
 import { EXIT, exitCodeFor, worstExitCode, type ExitCode } from "../cli/exit-codes.js";
 import type { RunRecord } from "../record/schema.js";
@@ -73,7 +72,9 @@ async function runOne(
       progress,
       interrupt,
     });
-    if (flags.reports && l.scenario.reporting.formats.length > 0) await writeReports(runDir, record);
+    if (flags.reports && l.scenario.reporting.formats.length > 0) {
+      await (await import("../../reports/index.js")).writeReports(runDir, record);
+    }
     const shown = relative(ctx.rt.cwd, runDir) || runDir;
     progress.line(name, `${record.verdict.toUpperCase()} (${shown})`);
     return { row: { name, record, runDir: shown }, code: exitCodeOf(record) };
@@ -100,5 +101,6 @@ async function appendStepSummary(ctx: CommandContext, rows: readonly Row[]): Pro
   const file = ctx.rt.env.GITHUB_STEP_SUMMARY;
   const records = rows.map((r) => r.record).filter((r): r is RunRecord => r !== null);
   if (!file || records.length === 0) return;
+  const { renderMarkdown } = await import("../../reports/index.js");
   await appendFile(file, `${renderMarkdown(records)}\n`);
 }

@@ -43,11 +43,12 @@ export function issuesFromZod(
 function describeIssue(iss: z.core.$ZodIssue, found: unknown): { message: string; hint?: string } {
   switch (iss.code) {
     case "invalid_type":
-      if (found === undefined) return { message: `missing required field (expected ${iss.expected})` };
+      if (found === undefined)
+        return { message: `missing required field (expected ${typeName(iss.expected)})` };
       return {
         message: iss.message.startsWith("expected")
           ? iss.message
-          : `expected ${iss.expected}, found ${describeValue(found)}`,
+          : `expected ${typeName(iss.expected)}, found ${describeValue(found)}`,
       };
     case "invalid_union":
       return describeUnion(iss, found);
@@ -75,6 +76,18 @@ function describeIssue(iss: z.core.$ZodIssue, found: unknown): { message: string
       return { message: (never as { message: string }).message };
     }
   }
+}
+
+const TYPE_NAMES: Readonly<Record<string, string>> = {
+  array: "a list",
+  object: "a mapping",
+  number: "a number",
+  string: "a text",
+  boolean: "true or false",
+};
+
+function typeName(expected: string): string {
+  return TYPE_NAMES[expected] ?? expected;
 }
 
 function describeUnion(iss: z.core.$ZodIssueInvalidUnion, found: unknown): { message: string } {

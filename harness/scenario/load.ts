@@ -31,7 +31,7 @@ export function parseScenario(text: string, file: string, catalog: FaultCatalog)
     return {
       ok: false,
       issues: doc.errors.map((e) => ({
-        file: `${file}:${e.linePos?.[0]?.line ?? 1}`,
+        file: `${file}:${lines.linePos(e.pos[0]).line}`,
         path: "",
         message: `invalid YAML: ${e.message.split("\n")[0] ?? e.message}`,
         hint: "check indentation and quoting on that line",

@@ -123,17 +123,17 @@ function checkFaultKinds(s: Scenario, catalog: FaultCatalog): RawIssue[] {
       });
       return;
     }
-    if (!(info.targets as readonly string[]).includes(roleOf(f.target))) {
-      issues.push({
-        path: ["faults", i, "target"],
-        message: `fault kind "${f.kind}" cannot aim at "${f.target}"`,
-        hint: `it aims at: ${info.targets.join(", ")}`,
-      });
-    } else if (s.target.kind !== "docker" && !offered.includes(f.target)) {
+    if (s.target.kind !== "docker" && !offered.includes(f.target)) {
       issues.push({
         path: ["faults", i, "target"],
         message: `unknown target "${f.target}" for a ${s.target.kind} target`,
         hint: `this target offers: ${offered.join(", ")}`,
+      });
+    } else if (!(info.targets as readonly string[]).includes(roleOf(f.target))) {
+      issues.push({
+        path: ["faults", i, "target"],
+        message: `fault kind "${f.kind}" cannot aim at "${f.target}"`,
+        hint: `it aims at: ${info.targets.join(", ")}`,
       });
     }
     const parsed = info.params.safeParse(f.params);
@@ -218,14 +218,12 @@ function checkOverlaps(s: Scenario): RawIssue[] {
   return issues;
 }
 
+/** Windows are half-open [start, end); an instant fault is a point. Touching windows do not overlap. */
 function overlaps(x: PlannedFault, y: PlannedFault): boolean {
-  const xEnd = x.endMs ?? x.startMs;
-  const yEnd = y.endMs ?? y.startMs;
-  return (
-    x.startMs <= yEnd &&
-    y.startMs <= xEnd &&
-    !(x.endMs === null && y.endMs === null && x.startMs !== y.startMs)
-  );
+  if (x.endMs === null && y.endMs === null) return x.startMs === y.startMs;
+  if (x.endMs === null) return y.startMs <= x.startMs && x.startMs < (y.endMs ?? 0);
+  if (y.endMs === null) return x.startMs <= y.startMs && y.startMs < x.endMs;
+  return x.startMs < y.endMs && y.startMs < x.endMs;
 }
 
 function checkSlos(s: Scenario): RawIssue[] {
@@ -234,7 +232,7 @@ function checkSlos(s: Scenario): RawIssue[] {
     issues.push({
       path: ["slos"],
       message: "expected at least one SLO, found none",
-      hint: "add e.g. - kind: availability\\n  min: 0.999",
+      hint: "add one, e.g. `- { kind: availability, min: 0.999 }`",
     });
   }
   const faultIds = new Set(s.faults.map((f) => f.id));

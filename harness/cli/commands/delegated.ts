@@ -31,11 +31,8 @@ export function registerDelegated(program: Command, ctx: CommandContext): void {
     .allowExcessArguments()
     .addHelpText(
       "after",
-      () =>
-        `\nService flags (every config leaf; see reference-service/config.ts):\n  --config FILE\n${ctx.deps
-          .referenceFlags()
-          .map((f) => `  ${f}`)
-          .join("\n")}\n`,
+      "\nService flags: --port N (0 = any), --state-dir DIR, --config FILE (JSON/YAML), and one\n" +
+        "flag per config leaf, e.g. --breaker.failure-threshold 3 (see reference-service/config.ts).\n",
     )
     .action(async (_opts: unknown, cmd: Command) => {
       ctx.setExit(clamp(await ctx.deps.serveReference(cmd.args, ctx.rt)));
