@@ -230,13 +230,19 @@ export class ModelManager {
     }
   }
 
-  /** Usable = its weights are accounted and the device is not over-committed after the load. */
+  /**
+   * Usable = its weights are resident and there is still room to run: memory taken by someone
+   * else during the load (a co-tenant) can leave the weights in place but no KV cache at all.
+   */
   private async verify(spec: CatalogModel): Promise<string | undefined> {
     await this.o.refreshCotenants?.();
-    const { ledger } = this.o;
+    const { ledger, minKvBytes } = this.o;
     if (spec.device === "gpu") {
       if (!ledger.hasWeights(spec.name)) return "weights not resident";
       if (ledger.usedBytes > ledger.totalBytes) return "device over-committed after load (co-tenant grew)";
+      if (ledger.freeBytes < minKvBytes) {
+        return `only ${ledger.freeBytes} bytes free after load, ${minKvBytes} needed for the KV cache`;
+      }
     }
     return this.o.verify ? this.o.verify(spec) : undefined;
   }

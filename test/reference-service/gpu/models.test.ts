@@ -183,6 +183,19 @@ describe("ModelManager lifecycle", () => {
     expect(ledger.weightsBytes).toBe(0);
   });
 
+  it("fails verification when a co-tenant leaves the weights but no room for the KV cache", async () => {
+    let cotenant = 0;
+    const { clock, models } = setup({ cotenant: () => cotenant });
+    const p = models.acquire("small");
+    await clock.advanceAsync(50); // weights allocated, load under way
+    cotenant = 5.5 * GiB - 100; // 0.5 + 2 + 5.5 GiB - 100 bytes: 100 bytes free < 256 MiB
+    await clock.advanceAsync(50);
+    await expect(p).rejects.toThrow(
+      `model 'small' failed verification: only 100 bytes free after load, ${256 * MiB} needed for the KV cache`,
+    );
+    expect(models.state("small")).toBe("failed");
+  });
+
   it("evicts idle GPU models on demand and rejects unknown models", async () => {
     const { clock, models, states } = setup();
     const p = models.load("small");
