@@ -18,6 +18,7 @@ import { formatMargin, formatValue, type Unit } from "./format.js";
  * - time to detect: more than 20% slower AND more than 250 ms slower; detected before but
  *   not now is always a regression.
  * - SLOs: met in the baseline and missed now is a regression; the run verdict likewise.
+ * - A fault or SLO only one run has is listed as present/absent and never judged.
  *
  * The same thresholds, mirrored, mark improvements. Pure: no I/O.
  */
@@ -119,6 +120,28 @@ function headline(base: RunRecord, next: RunRecord): Delta[] {
   return out;
 }
 
+/** Rows for items that only one of the runs has: shown, never judged. */
+function unmatched<T extends { id: string }>(
+  prefix: string,
+  base: readonly T[],
+  next: readonly T[],
+  label: (x: T) => string,
+): Delta[] {
+  const only = (xs: readonly T[], ys: readonly T[], inBase: boolean): Delta[] =>
+    xs
+      .filter((x) => !ys.some((y) => y.id === x.id))
+      .map((x) => ({
+        id: `${prefix}.${x.id}`,
+        label: label(x),
+        unit: "verdict" as const,
+        base: inBase ? "present" : "absent",
+        next: inBase ? "absent" : "present",
+        change: null,
+        status: "not-comparable" as const,
+      }));
+  return [...only(base, next, true), ...only(next, base, false)];
+}
+
 function faultDeltas(base: RunRecord, next: RunRecord): Delta[] {
   const out: Delta[] = [];
   const T = COMPARE_THRESHOLDS;
@@ -148,7 +171,7 @@ function faultDeltas(base: RunRecord, next: RunRecord): Delta[] {
       ),
     );
   }
-  return out;
+  return [...out, ...unmatched("fault", base.faults, next.faults, (f) => `${f.id} (${f.kind})`)];
 }
 
 function passFail(id: string, label: string, base: boolean, next: boolean, texts: [string, string]): Delta {
@@ -170,7 +193,7 @@ function sloDeltas(base: RunRecord, next: RunRecord): Delta[] {
     const n = next.slos.find((s) => s.id === b.id);
     if (n) out.push(passFail(`slo.${b.id}`, `SLO ${b.description}`, b.passed, n.passed, ["met", "missed"]));
   }
-  return out;
+  return [...out, ...unmatched("slo", base.slos, next.slos, (s) => `SLO ${s.description}`)];
 }
 
 export function compareRuns(base: RunRecord, next: RunRecord): Comparison {
