@@ -217,7 +217,8 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
         () => live.breaker?.backendRecovered(),
       )
     : null;
-  const primary = options.backend ?? upstream ?? spool;
+  const primary: ModelBackend | null = options.backend ?? upstream ?? spool;
+  if (!primary) throw new Error("no primary backend");
 
   const { breaker, pipeline, fallbacks } = buildPipeline(config, clock, primary, metrics);
   live.breaker = breaker;
