@@ -223,6 +223,34 @@ describe("SpoolBackend with a real worker process", () => {
     ).rejects.toThrow(WorkerUnavailableError);
   });
 
+  it("the same SpoolBackend serves through a new worker in the same state dir after kill -9", async () => {
+    const w = await startWorker({ models: fastModels(100) });
+    const it = iter(w.backend, chat("before", "before the crash", 1000), new AbortController().signal);
+    expect((await it.next()).done).toBe(false);
+    w.child.kill("SIGKILL");
+    expect(await failureOf(rest(it))).toBeInstanceOf(WorkerUnavailableError);
+    const oldPid = w.child.pid;
+    const second = spawnModule(WORKER_ENTRY, workerArgs(w.dir, { models: fastModels(2) }), {
+      stdio: "ignore",
+    });
+    const exited = new Promise((resolve) => second.on("exit", resolve));
+    cleanups.push(async () => {
+      if (second.exitCode === null && second.signalCode === null) {
+        second.kill("SIGKILL");
+        await exited;
+      }
+    });
+    await waitFor(() => {
+      const st = w.backend.workerStatus();
+      return st.ok && st.heartbeat.pid !== oldPid && st.heartbeat.phase === "ready";
+    }, 20_000);
+    const events = await collect(
+      w.backend.generate(chat("after", "after the crash", 3), new AbortController().signal),
+    );
+    expect(events.map((e) => e.type)).toEqual(["token", "token", "token", "done"]);
+    expect(w.rejects).toEqual([]);
+  });
+
   it("a co-tenant reservation makes the load fail with a CUDA OOM; deleting it lets the next load succeed", async () => {
     const w = await startWorker({ models: fastModels(2), preload: null });
     const cotenant = join(w.dir, STATE_FILES.gpuCotenants, "harness.json");
