@@ -7,9 +7,9 @@ import { shell } from "./html/page.js";
 export function statusLabel(status: DeltaStatus): string {
   switch (status) {
     case "regression":
-      return "\u{1F53A} regression";
+      return "\u25b2 regression";
     case "improvement":
-      return "\u2705 improvement";
+      return "\u2713 improvement";
     case "unchanged":
       return "= unchanged";
     case "not-comparable":

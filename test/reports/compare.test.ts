@@ -83,10 +83,10 @@ describe("compareRuns", () => {
     const lines = renderCompareMarkdown(c).split("\n");
     expect(lines[0]).toBe("### faultline compare: 7 regressions, 0 improvements");
     expect(lines).toContain(
-      "| kill-worker (process-kill): time to recover | 4.00 s | 6.00 s | +2.00 s | \u{1F53A} regression |",
+      "| kill-worker (process-kill): time to recover | 4.00 s | 6.00 s | +2.00 s | \u25b2 regression |",
     );
-    expect(lines).toContain("| Availability | 99.950% | 96.667% | -3.283 pp | \u{1F53A} regression |");
-    expect(lines).toContain("| Verdict | pass | fail |  | \u{1F53A} regression |");
+    expect(lines).toContain("| Availability | 99.950% | 96.667% | -3.283 pp | \u25b2 regression |");
+    expect(lines).toContain("| Verdict | pass | fail |  | \u25b2 regression |");
   });
 
   it("renders an HTML page with one row per delta and its status", () => {
