@@ -33,7 +33,7 @@ describe("scenarios/docker", () => {
     expect(issues).toEqual([]);
     const faults = (parse(text) as { faults: { kind: string; target: string; params?: unknown }[] }).faults;
     for (const f of faults) {
-      const injector = (DOCKER_FAULT_KINDS as Record<string, AnyInjector>)[f.kind]!;
+      const injector = (DOCKER_FAULT_KINDS as Record<string, AnyInjector>)[f.kind];
       expect([f.target, injector.params.safeParse(f.params ?? {}).success]).toEqual(["container:api", true]);
     }
   });
