@@ -22,7 +22,9 @@ export function spawnCli(
   opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgsFor(CLI_ENTRY), ...args], {
+    // The tsx loader is resolved here, so the CLI can run with any working directory.
+    const nodeArgs = nodeArgsFor(CLI_ENTRY).map((a) => (a === "tsx" ? import.meta.resolve("tsx") : a));
+    const child = spawn(process.execPath, [...nodeArgs, ...args], {
       cwd: opts.cwd ?? process.cwd(),
       env: { ...process.env, FAULTLINE_DEBUG: "", ...opts.env },
       stdio: ["ignore", "pipe", "pipe"],

@@ -1,0 +1,145 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { RunRecord } from "../../harness/record/schema.js";
+import { spawnCli } from "./helpers.js";
+
+/**
+ * `faultline run` end to end through the real CLI process, against a local HTTP server that
+ * misbehaves on purpose (a `url` target), so the exit codes 1 and 3, the abort path and the
+ * record are exercised without the reference service.
+ */
+type Handler = (path: string, n: number) => number;
+
+let server: Server;
+let dir: string;
+let hits: Record<string, number>;
+let handler: Handler;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "faultline-run-"));
+  hits = {};
+  handler = () => 200;
+  server = createServer((req, res) => {
+    const path = req.url ?? "/";
+    hits[path] = (hits[path] ?? 0) + 1;
+    res.writeHead(handler(path, hits[path]), { "content-type": "text/plain" }).end("x");
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+});
+
+afterEach(async () => {
+  server.closeAllConnections();
+  await new Promise<void>((r) => server.close(() => r()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+const baseUrl = (): string => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+async function runScenario(
+  yaml: string,
+): Promise<{ code: number | null; stderr: string; record: RunRecord; journal: string[] }> {
+  await writeFile(join(dir, "s.yaml"), yaml);
+  const env = { FAULTLINE_JOURNAL_DIR: join(dir, "journal") };
+  const r = await spawnCli(["run", "s.yaml", "--runs-dir", "runs", "--no-reports"], {
+    cwd: dir,
+    env,
+    timeoutMs: 90_000,
+  });
+  const [runId] = await readdir(join(dir, "runs"));
+  const record = JSON.parse(await readFile(join(dir, "runs", runId ?? "", "run.json"), "utf8")) as RunRecord;
+  const journal = await readdir(join(dir, "journal")).catch(() => []);
+  return { code: r.code, stderr: r.stderr, record, journal };
+}
+
+const header = (name: string, load: string, extra = ""): string => `name: ${name}
+target: { kind: url, baseUrl: "${baseUrl()}" }
+load:
+  ${load}
+  mix: [{ kind: http, path: /work }]
+  deadline: 2s
+${extra}`;
+
+describe("faultline run (real CLI, url target)", { timeout: 120_000 }, () => {
+  it("steady state not met before faults: exit 3, void record, no fault injected, no load sent", async () => {
+    handler = (path) => (path === "/health" ? 503 : 200);
+    const r = await runScenario(
+      header(
+        "steady-fails",
+        "rate: 10\n  duration: 3s",
+        `steadyState:
+  before: [{ kind: http, url: /health, status: 200 }]
+faults:
+  - { id: burst, kind: load-burst, target: load, at: 1s, duration: 1s, params: { multiplier: 2 } }
+slos: [{ kind: availability, min: 0.99 }]
+`,
+      ),
+    );
+    expect(r.code).toBe(3);
+    expect(r.record.status).toBe("void");
+    expect(r.record.verdict).toBe("void");
+    expect(r.record.statusReason).toBe(
+      "steady state not met before faults (GET /health -> 200: expected HTTP 200, got HTTP 503); no fault was injected",
+    );
+    expect(r.record.faults).toEqual([]);
+    expect(r.record.events.filter((e) => e.kind.startsWith("fault"))).toEqual([]);
+    expect(hits["/work"]).toBe(undefined);
+    expect(r.journal).toEqual([]);
+    expect(r.stderr).toContain("steady-fails: void: steady state not met before faults");
+  });
+
+  it("an SLO the target cannot meet: exit 1, and the summary names the SLO and the miss", async () => {
+    handler = () => 500;
+    const r = await runScenario(
+      header(
+        "always-500",
+        "rate: 10\n  duration: 2s",
+        "slos: [{ id: avail, kind: availability, min: 0.999 }]\n",
+      ),
+    );
+    expect(r.code).toBe(1);
+    expect(r.record.verdict).toBe("fail");
+    expect(r.record.totals).toEqual({ ok: 0, degraded: 0, shed: 0, error: 20, timeout: 0, conn: 0 });
+    expect(r.record.slos.map((s) => [s.id, s.passed, s.measured, s.margin])).toEqual([
+      ["avail", false, 0, -0.999],
+    ]);
+    expect(r.stderr).toContain(
+      "always-500: missed availability >= 99.9%: measured 0.000%, missed by 99.9 pp\n",
+    );
+  });
+
+  it("an abort condition met mid-run: the fault is rolled back at once and the run is marked aborted", async () => {
+    // Healthy for the first 20 requests of the run (2 s at 10/s, plus 5 warm-up requests), then every answer is 500.
+    handler = (path, n) => (path === "/work" && n > 25 ? 500 : 200);
+    const r = await runScenario(
+      header(
+        "aborts",
+        "rate: 10\n  duration: 10s",
+        `faults:
+  - { id: slow, kind: net-latency, target: "link:client-api", at: 500ms, duration: 9s, params: { latency: 5 } }
+slos: [{ kind: availability, min: 0.5 }]
+abort: [{ kind: availability-below, min: 0.5, over: 1s }]
+`,
+      ),
+    );
+    expect(r.code).toBe(1);
+    expect(r.record.status).toBe("aborted");
+    expect(r.record.verdict).toBe("aborted");
+    const kinds = r.record.events
+      .filter((e) => ["fault-injected", "abort", "fault-reverted"].includes(e.kind))
+      .map((e) => e.kind);
+    expect(kinds).toEqual(["fault-injected", "abort", "fault-reverted"]);
+    const abortAt = r.record.events.find((e) => e.kind === "abort")?.tMs ?? NaN;
+    const [fault] = r.record.faults;
+    // Planned to hold until 9.5 s; reverted right after the abort instead (the revert is one
+    // Toxiproxy API call on loopback: 500 ms leaves room for a loaded machine).
+    expect(fault?.revertedAtMs).toBeGreaterThanOrEqual(abortAt);
+    expect((fault?.revertedAtMs ?? NaN) - abortAt).toBeLessThan(500);
+    expect(abortAt).toBeLessThan(9500);
+    expect(r.journal).toEqual([]);
+    expect(r.record.statusReason?.startsWith("abort condition met: availability ")).toBe(true);
+  });
+});
