@@ -140,11 +140,19 @@ export function mergeDeep(base: unknown, over: unknown): unknown {
 }
 
 export function zodIssues(error: z.ZodError, file?: string): InputIssue[] {
-  return error.issues.map((i) => ({
-    ...(file ? { file } : {}),
-    path: i.path.map(String).join("."),
-    message: i.message,
-  }));
+  const where = file ? { file } : {};
+  return error.issues.flatMap((i) => {
+    const path = i.path.map(String);
+    // An unknown key is reported at its own path, so the user sees which setting is wrong.
+    if (i.code === "unrecognized_keys")
+      return i.keys.map((k) => ({
+        ...where,
+        path: [...path, k].join("."),
+        message: "unknown setting",
+        hint: "remove it or fix its spelling",
+      }));
+    return [{ ...where, path: path.join("."), message: i.message }];
+  });
 }
 
 /** Validates a partial config (file and flags already merged) over the defaults. */
