@@ -1,4 +1,4 @@
-import { mkdir, rmdir } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,20 +16,37 @@ const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
  */
 export async function ensureTestImage(docker: Docker): Promise<void> {
   const lock = join(tmpdir(), "faultline-test-image.lock");
-  for (let i = 0; ; i++) {
-    try {
-      await mkdir(lock);
-      break;
-    } catch {
-      if (i > 1200) throw new Error(`lock ${lock} held for 120 s; remove it if no test is running`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  await takeLock(lock);
   try {
     const built = await ensureImages({ docker, projectRoot, tag: "test" });
     if (built) process.stderr.write(`docker test images built in ${Math.round(built.durationMs)} ms\n`);
   } finally {
-    await rmdir(lock);
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
+/** A lock directory holding its owner's pid; a lock whose owner died (a killed test run) is broken. */
+async function takeLock(lock: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await mkdir(lock);
+      await writeFile(join(lock, "pid"), String(process.pid));
+      return;
+    } catch {
+      const owner = Number(await readFile(join(lock, "pid"), "utf8").catch(() => "0"));
+      if (owner > 0 && !alive(owner)) await rm(lock, { recursive: true, force: true });
+      if (i > 1800) throw new Error(`lock ${lock} held for 180 s by pid ${owner}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -30,13 +30,17 @@ describe.skipIf(skipWithoutDocker)("Docker target adapter (real engine)", () => 
 
   beforeAll(async () => {
     await ensureTestImage(docker);
-    ctx = {
+    // Built apart and then assigned, so the test compiles whether or not TargetContext has
+    // gained optional members; `link` passes URLs through (no proxy in these tests).
+    const context = {
       clock: systemClock,
       runDir: await mkdtemp(join(tmpdir(), "faultline-docker-run-")),
       env: process.env,
       originMs: () => 0,
-      onEvent: (e) => events.push(e),
+      onEvent: (e: RunEvent) => void events.push(e),
+      link: (_name: string, upstreamUrl: string) => Promise.resolve(upstreamUrl),
     };
+    ctx = context;
     target = await startDockerTarget({ mode: "start", runId: RUN, tag: "test" }, ctx);
   }, 180_000);
   afterAll(async () => {
