@@ -77,6 +77,32 @@ describe("graceful drain", () => {
     expect(alive(workerPid)).toEqual(false);
   }, 60_000);
 
+  it("a second signal forces the exit (code 1) and takes the worker down", async () => {
+    s = await startService();
+    const svc = s;
+    await waitReady(svc.url, 20_000);
+    const workerPid = await svc.workerPid();
+    // A long request keeps the drain waiting, so only the second signal can end it quickly.
+    const long = fetch(`${svc.url}/v1/chat/completions`, {
+      method: "POST",
+      body: JSON.stringify({
+        model: "sim-utility",
+        messages: [{ role: "user", content: "long" }],
+        max_tokens: 2000,
+      }),
+    }).catch(() => "cut");
+    for (let i = 0; i < 500 && (await accepted(svc.url)) < 1; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    svc.child.kill("SIGTERM");
+    await new Promise((r) => setTimeout(r, 200));
+    expect(svc.child.exitCode).toEqual(null);
+    svc.child.kill("SIGTERM");
+    expect(await svc.exit).toEqual({ code: 1, signal: null });
+    expect(await long).toEqual("cut");
+    for (let i = 0; i < 100 && alive(workerPid); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(alive(workerPid)).toEqual(false);
+  }, 60_000);
+
   it("bad configuration is refused at start with exit 2 and the field named", async () => {
     await expect(startService(["--breaker.failure-threshold", "0"])).rejects.toThrow(
       /service exited with 2: faultline reference service: invalid configuration\nbreaker\.failureThreshold: Too small: expected number to be >0/,
