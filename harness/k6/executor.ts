@@ -1,0 +1,90 @@
+import { compileLoadPlan, type RateSegment } from "../load/plan.js";
+import type { LoadSpec } from "../scenario/schema.js";
+
+/**
+ * The scenario's load as one k6 arrival-rate scenario. The rate curve comes from the same pure
+ * plan the built-in generator uses (compileLoadPlan), so stages, steps and a duration that
+ * cuts or extends them mean the same in both drivers.
+ *
+ * - No stages: `constant-arrival-rate`. Stages: `ramping-arrival-rate`, one k6 stage per plan
+ *   segment; a step (ramp: false) is a 0 s stage to the new rate, as k6's docs suggest.
+ * - k6 rates are integers per `timeUnit`: a fractional rate (2.5/s) is written as a whole
+ *   number per 10, 100 or 1000 s (25 per 10s), the smallest unit that makes every rate whole.
+ * - One VU holds one request in flight, so maxVUs = maxInFlight; preAllocatedVUs covers one
+ *   second of the peak rate (k6 starts more, up to maxVUs, when answers are slower).
+ */
+export interface K6ConstantScenario {
+  readonly executor: "constant-arrival-rate";
+  readonly rate: number;
+  readonly timeUnit: string;
+  readonly duration: string;
+  readonly preAllocatedVUs: number;
+  readonly maxVUs: number;
+  readonly gracefulStop: string;
+}
+
+export interface K6RampingScenario {
+  readonly executor: "ramping-arrival-rate";
+  readonly startRate: number;
+  readonly timeUnit: string;
+  readonly stages: readonly { readonly duration: string; readonly target: number }[];
+  readonly preAllocatedVUs: number;
+  readonly maxVUs: number;
+  readonly gracefulStop: string;
+}
+
+export type K6Scenario = K6ConstantScenario | K6RampingScenario;
+
+/** k6 duration text for whole milliseconds ("12s", "250ms"). */
+export function k6Duration(ms: number): string {
+  const whole = Math.round(ms);
+  return whole % 1000 === 0 ? `${whole / 1000}s` : `${whole}ms`;
+}
+
+const UNITS = [1, 10, 100, 1000] as const;
+
+/** Smallest unit (s) making every rate a whole number per unit; 1000 s rounds what is left. */
+export function timeUnitFor(rates: readonly number[]): number {
+  const whole = (x: number): boolean => Math.abs(x - Math.round(x)) < 1e-9;
+  return UNITS.find((u) => rates.every((r) => whole(r * u))) ?? 1000;
+}
+
+function segmentsToStages(segments: readonly RateSegment[], unit: number): K6RampingScenario["stages"] {
+  const perUnit = (r: number): number => Math.round(r * unit);
+  const stages: { duration: string; target: number }[] = [];
+  let current = segments[0]?.r0 ?? 0;
+  for (const s of segments) {
+    if (perUnit(s.r0) !== perUnit(current)) stages.push({ duration: "0s", target: perUnit(s.r0) });
+    stages.push({ duration: k6Duration(s.endMs - s.startMs), target: perUnit(s.r1) });
+    current = s.r1;
+  }
+  return stages;
+}
+
+export function k6ScenarioFor(load: LoadSpec, seed: number): K6Scenario {
+  const plan = compileLoadPlan({ ...load, seed });
+  const rates = plan.segments.flatMap((s) => [s.r0, s.r1]);
+  const unit = timeUnitFor(rates);
+  const vus = {
+    preAllocatedVUs: Math.min(load.maxInFlight, Math.max(1, Math.ceil(plan.peakRate))),
+    maxVUs: load.maxInFlight,
+    // Requests still running at the end get their deadline to finish, as in the built-in driver.
+    gracefulStop: k6Duration(load.deadline),
+  };
+  if (load.stages === undefined) {
+    return {
+      executor: "constant-arrival-rate",
+      rate: Math.round(load.rate * unit),
+      timeUnit: `${unit}s`,
+      duration: k6Duration(plan.durationMs),
+      ...vus,
+    };
+  }
+  return {
+    executor: "ramping-arrival-rate",
+    startRate: Math.round((plan.segments[0]?.r0 ?? load.rate) * unit),
+    timeUnit: `${unit}s`,
+    stages: segmentsToStages(plan.segments, unit),
+    ...vus,
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * The fixed part of every exported k6 script, after the generated constants (SCENARIO, SEED,
+ * DEADLINE, BASE_URL, SUMMARY_PATH, options, TEMPLATES). It is TypeScript checked against
+ * @types/k6 whenever the shipped examples in scenarios/k6/ are (`npm run typecheck:k6`).
+ *
+ * What faultline reads back (summary.ts): one `faultline_request` Trend point per request,
+ * value = k6's request duration, tags fl_template (mix index) and fl_outcome (the outcome
+ * class, decided as harness/load/classify.ts does), metadata fl_iter (k6's iterationInTest,
+ * unique across instances) and fl_start (scenario start, epoch ms); and the handleSummary file.
+ */
+export const SCRIPT_BODY = `interface Template {
+  readonly name: string;
+  readonly weight: number;
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string | null;
+  readonly stream: boolean;
+  /** Good statuses; null = any 2xx. */
+  readonly expect: readonly number[] | null;
+}
+
+type Outcome = "ok" | "degraded" | "shed" | "error" | "timeout" | "conn";
+
+/** 1 per full-quality answer, 0 otherwise (availability when degraded counts as down). */
+const full = new Rate("faultline_full");
+/** One point per request: what faultline reads back into its run record. */
+const requests = new Trend("faultline_request", true);
+
+const CUMULATIVE: readonly number[] = TEMPLATES.reduce<number[]>((acc, t) => {
+  acc.push((acc[acc.length - 1] ?? 0) + t.weight);
+  return acc;
+}, []);
+const TOTAL_WEIGHT = CUMULATIVE[CUMULATIVE.length - 1] ?? 1;
+
+/** http_req_failed counts what the template does not expect (a degraded answer is still 2xx). */
+const CALLBACKS = TEMPLATES.map((t) =>
+  t.expect === null ? http.expectedStatuses({ min: 200, max: 299 }) : http.expectedStatuses(...t.expect),
+);
+
+/**
+ * A uniform number in [0, 1) from (seed, iteration) alone, so every VU and every k6 instance
+ * makes the same choice for the same iteration (mulberry32 finaliser over a mixed key).
+ */
+function uniform(seed: number, n: number): number {
+  let t = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(n + 1, 0xc2b2ae35)) >>> 0;
+  t = (t + 0x6d2b79f5) >>> 0;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+function pick(n: number): number {
+  const x = uniform(SEED, n) * TOTAL_WEIGHT;
+  const i = CUMULATIVE.findIndex((c) => x < c);
+  return i < 0 ? CUMULATIVE.length - 1 : i;
+}
+
+function streamComplete(body: unknown): boolean {
+  if (typeof body !== "string") return false;
+  return body.includes("data: [DONE]") && !body.includes('data: {"error"') && !body.includes("event: error");
+}
+
+/** k6 error codes: 1050 request timeout; 1100-1199 DNS and 1200-1299 TCP failures. */
+function classify(res: Response, t: Template): Outcome {
+  if (res.status === 0) {
+    if (res.error_code === 1050) return "timeout";
+    return res.error_code >= 1100 && res.error_code < 1300 ? "conn" : "error";
+  }
+  const good = t.expect === null ? res.status >= 200 && res.status < 300 : t.expect.includes(res.status);
+  if (good) {
+    if (t.stream && !streamComplete(res.body)) return "error";
+    const level = res.headers["X-Faultline-Service-Level"];
+    return level !== undefined && level !== "full" ? "degraded" : "ok";
+  }
+  return res.status === 429 || res.status === 503 ? "shed" : "error";
+}
+
+export default function (): void {
+  const n = exec.scenario.iterationInTest;
+  const index = pick(n);
+  const t = TEMPLATES[index];
+  exec.vu.metrics.metadata["fl_iter"] = String(n);
+  exec.vu.metrics.metadata["fl_start"] = String(exec.scenario.startTime);
+  const template = String(index);
+  const res = http.request(t.method, BASE_URL + t.path, t.body, {
+    headers: t.headers,
+    timeout: DEADLINE,
+    tags: { name: t.name, fl_template: template },
+    responseCallback: CALLBACKS[index],
+  });
+  const outcome = classify(res, t);
+  full.add(outcome === "ok");
+  requests.add(res.timings.duration, { fl_template: template, fl_outcome: outcome, status: String(res.status) });
+}
+
+interface SummaryMetric {
+  readonly type: string;
+  readonly values: Readonly<Record<string, number>>;
+  readonly thresholds?: Readonly<Record<string, { readonly ok: boolean }>>;
+}
+
+interface SummaryData {
+  readonly metrics: Readonly<Record<string, SummaryMetric>>;
+  readonly state?: { readonly testRunDurationMs: number };
+}
+
+export function handleSummary(data: SummaryData): Record<string, string> {
+  const summary = {
+    format: "faultline-k6-summary",
+    version: 1,
+    scenario: SCENARIO,
+    seed: SEED,
+    templates: TEMPLATES.map((t) => t.name),
+    data,
+  };
+  const lines = Object.entries(data.metrics).flatMap(([name, m]) =>
+    Object.entries(m.thresholds ?? {}).map(([expr, r]) => (r.ok ? "PASS " : "FAIL ") + name + ": " + expr),
+  );
+  return {
+    [SUMMARY_PATH]: JSON.stringify(summary, null, 2) + "\\n",
+    stdout: ["faultline k6 run of " + SCENARIO, ...lines, ""].join("\\n"),
+  };
+}
+`;

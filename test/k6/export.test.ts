@@ -1,0 +1,147 @@
+import { readFile } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
+import { defaultBaseUrl, exportK6Script, k6Options, k6Templates } from "../../harness/k6/export.js";
+import { k6Duration, k6ScenarioFor, timeUnitFor } from "../../harness/k6/executor.js";
+import { loadSchema, targetSchema } from "../../harness/scenario/schema.js";
+import { EXAMPLES, ROOT, exportExample, loadScenarioFile } from "./examples.js";
+
+const TREND_STATS = ["avg", "min", "med", "max", "p(90)", "p(95)", "p(99)", "count"];
+
+describe("exportK6Script", () => {
+  it("baseline: constant arrival rate, the mix, thresholds from its SLOs", async () => {
+    const s = await loadScenarioFile("scenarios/ci/00-baseline.yaml");
+    expect(k6Options(s)).toEqual({
+      scenarios: {
+        load: {
+          executor: "constant-arrival-rate",
+          rate: 20,
+          timeUnit: "1s",
+          duration: "12s",
+          preAllocatedVUs: 20,
+          maxVUs: 512,
+          gracefulStop: "5s",
+        },
+      },
+      thresholds: { faultline_full: ["rate>=0.999"], http_req_duration: ["p(99)<=1000"] },
+      summaryTrendStats: TREND_STATS,
+    });
+    const body = (stream: boolean): string =>
+      JSON.stringify({
+        model: "sim-utility",
+        messages: [{ role: "user", content: "Say hello." }],
+        max_tokens: 8,
+        stream,
+      });
+    expect(k6Templates(s)).toEqual([
+      {
+        name: "chat",
+        weight: 3,
+        method: "POST",
+        path: "/v1/chat/completions",
+        headers: { "content-type": "application/json", accept: "application/json" },
+        body: body(false),
+        stream: false,
+        expect: null,
+      },
+      {
+        name: "chat-stream",
+        weight: 1,
+        method: "POST",
+        path: "/v1/chat/completions",
+        headers: { "content-type": "application/json", accept: "text/event-stream" },
+        body: body(true),
+        stream: true,
+        expect: null,
+      },
+    ]);
+    const script = exportK6Script(s);
+    expect(script).toContain('const DEADLINE = "5000ms";');
+    expect(script).toContain('const BASE_URL = __ENV.FAULTLINE_BASE_URL ?? "http://127.0.0.1:8080";');
+    expect(script).toContain("const SEED = 1;");
+    expect(script).toContain("export function handleSummary(");
+  });
+
+  it("stages with a fractional rate: ramping arrival rate per 10 s, steps as 0 s stages, held to duration", async () => {
+    const s = await loadScenarioFile("test/k6/fixtures/mixed-ramp.yaml");
+    expect(k6Options(s).scenarios).toEqual({
+      load: {
+        executor: "ramping-arrival-rate",
+        startRate: 25,
+        timeUnit: "10s",
+        stages: [
+          { duration: "10s", target: 100 },
+          { duration: "20s", target: 100 },
+          { duration: "0s", target: 40 },
+          { duration: "10s", target: 40 },
+          { duration: "10s", target: 40 },
+        ],
+        preAllocatedVUs: 10,
+        maxVUs: 64,
+        gracefulStop: "2s",
+      },
+    });
+    expect(k6Options(s).thresholds).toEqual({
+      http_req_failed: ["rate<=0.005", "rate<=0.002"],
+      http_req_duration: ["p(95)<=1500", "p(99)<=2000"],
+    });
+    expect(k6Templates(s).map((t) => [t.name, t.weight, t.method, t.path, t.stream, t.expect])).toEqual([
+      ["chat", 4, "POST", "/v1/chat/completions", false, null],
+      ["chat-stream", 2, "POST", "/v1/chat/completions", true, null],
+      ["completion", 1, "POST", "/v1/completions", false, null],
+      ["embedding", 1, "POST", "/v1/embeddings", false, null],
+      ["models", 0.5, "GET", "/v1/models", false, [200, 304]],
+    ]);
+    const script = exportK6Script(s);
+    expect(script).toContain('const BASE_URL = __ENV.FAULTLINE_BASE_URL ?? "http://127.0.0.1:9000";');
+    expect(script).toContain(" * - uptime: uptime skipped (needs fault windows; faultline evaluates it)\n");
+  });
+
+  it("a duration shorter than the stages cuts the last ramp at its rate there", () => {
+    const load = loadSchema.parse({
+      rate: 10,
+      duration: "15s",
+      stages: [{ duration: "20s", rate: 30, ramp: true }],
+    });
+    expect(k6ScenarioFor(load, 1)).toEqual({
+      executor: "ramping-arrival-rate",
+      startRate: 10,
+      timeUnit: "1s",
+      stages: [{ duration: "15s", target: 25 }],
+      // The cut plan peaks at 25 req/s, so one second of peak is 25 VUs.
+      preAllocatedVUs: 25,
+      maxVUs: 512,
+      gracefulStop: "10s",
+    });
+  });
+
+  it("chooses the smallest time unit that makes every rate whole", () => {
+    expect(timeUnitFor([20, 40])).toBe(1);
+    expect(timeUnitFor([2.5, 10])).toBe(10);
+    expect(timeUnitFor([0.25])).toBe(100);
+    expect(timeUnitFor([0.125])).toBe(1000);
+    expect(timeUnitFor([1 / 3])).toBe(1000);
+    expect([k6Duration(12_000), k6Duration(250), k6Duration(1500)]).toEqual(["12s", "250ms", "1500ms"]);
+  });
+
+  it("base URL from the target", () => {
+    expect(defaultBaseUrl({ kind: "url", baseUrl: "http://10.0.0.1:80/" })).toBe("http://10.0.0.1:80/");
+    expect(
+      defaultBaseUrl({
+        kind: "command",
+        cmd: "x",
+        args: [],
+        readyUrl: "http://127.0.0.1:7000/ready",
+        env: {},
+        startTimeout: 1000,
+      }),
+    ).toBe("http://127.0.0.1:7000");
+    expect(defaultBaseUrl(targetSchema.parse({ kind: "reference" }))).toBe("http://127.0.0.1:8080");
+  });
+
+  for (const e of EXAMPLES) {
+    it(`shipped example ${e.script} is the current export of ${e.source}`, async () => {
+      const committed = await readFile(`${ROOT}${e.script}`, "utf8");
+      expect(committed).toBe(await exportExample(e.source, e.script));
+    });
+  }
+});
