@@ -315,6 +315,12 @@ export const gpuConfigSchema = z.object({
     .default(256 * MiB),
   /** Above this used/total fraction the worker cleans up: evict idle, shrink, refuse. */
   pressureThreshold: z.number().gt(0).max(1).default(0.85),
+  /**
+   * When a running request needs KV cache and none is free: "preempt" the newest request (its
+   * KV is freed; it resumes when memory frees, paying its prefill again, as vLLM's recompute
+   * preemption does) or "fail" the request that asked with a CUDA OOM.
+   */
+  onKvExhausted: z.enum(["preempt", "fail"]).default("preempt"),
 });
 export type GpuConfig = z.infer<typeof gpuConfigSchema>;
 

@@ -11,7 +11,7 @@ import type { VramLedger } from "../gpu/ledger.js";
 import type { Lease, ModelManager } from "../gpu/models.js";
 import { countTokens, embed, interTokenMs, naturalLength, prefillMs, tokenText } from "../gpu/synth.js";
 import { errorCodeOf } from "../ipc/error-codes.js";
-import type { ResponseEvent } from "../ipc/protocol.js";
+import type { CatalogModel, ResponseEvent } from "../ipc/protocol.js";
 
 export interface EngineOptions {
   readonly clock: Clock;
@@ -21,10 +21,15 @@ export interface EngineOptions {
   readonly maxRunning: number;
   readonly maxWaiting: number;
   readonly pressureThreshold: number;
+  readonly onKvExhausted?: "preempt" | "fail";
   readonly emit: (wireId: string, event: ResponseEvent) => void;
 }
 
 interface Job {
+  /** Admission order: the newest running request is the one preempted. */
+  seq: number;
+  /** Its KV cache was taken away; it must wait for memory and recompute before going on. */
+  preempted: boolean;
   readonly wireId: string;
   readonly request: GenerationRequest;
   readonly controller: AbortController;
@@ -42,6 +47,8 @@ export class Engine {
   private readonly jobs = new Map<string, Job>();
   private readonly queue: Job[] = [];
   private runningCount = 0;
+  private admitted = 0;
+  private readonly memoryWaiters = new Set<() => void>();
   private draining = false;
   private idleWaiters: (() => void)[] = [];
   lastTokenAtMs: number | null = null;
@@ -78,7 +85,7 @@ export class Engine {
       this.o.emit(wireId, { type: "error", code: "worker_unavailable", message: "worker queue is full" });
       return;
     }
-    const job = { wireId, request, controller: new AbortController() };
+    const job = { seq: 0, preempted: false, wireId, request, controller: new AbortController() };
     this.jobs.set(wireId, job);
     this.queue.push(job);
     this.pump();
@@ -129,6 +136,7 @@ export class Engine {
       const job = this.queue.shift();
       if (!job) break;
       this.runningCount++;
+      job.seq = ++this.admitted;
       void this.run(job);
     }
   }
@@ -161,6 +169,7 @@ export class Engine {
     this.o.ledger.freeKv(job.wireId);
     this.jobs.delete(job.wireId);
     if (ran) this.counters.requestsFinished++;
+    for (const w of [...this.memoryWaiters]) w();
     if (this.jobs.size === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
@@ -184,14 +193,15 @@ export class Engine {
     const { request, wireId } = job;
     const spec = lease.model;
     const promptTokens = countTokens(request.prompt);
-    this.allocateKv(wireId, spec.device, promptTokens);
+    await this.acquireKv(job, spec.device, promptTokens);
     await this.step(job, prefillMs(spec, promptTokens));
     this.counters.promptTokens += promptTokens;
     const natural = naturalLength(request.prompt);
     const n = Math.min(request.maxTokens, natural);
     for (let i = 0; i < n; i++) {
       if (i > 0) await this.step(job, interTokenMs(spec));
-      this.allocateKv(wireId, spec.device, 1);
+      if (job.preempted) await this.recompute(job, spec, promptTokens + i);
+      await this.growKv(job, spec, promptTokens + i);
       this.o.emit(wireId, { type: "token", index: i, text: tokenText(request.prompt, i) });
       this.counters.generationTokens++;
       this.lastTokenAtMs = this.o.clock.now();
@@ -208,7 +218,7 @@ export class Engine {
     const spec = lease.model;
     const inputs = request.inputs ?? [request.prompt];
     const promptTokens = inputs.reduce((s, t) => s + countTokens(t), 0);
-    this.allocateKv(wireId, spec.device, promptTokens);
+    await this.acquireKv(job, spec.device, promptTokens);
     await this.step(job, prefillMs(spec, promptTokens));
     this.counters.promptTokens += promptTokens;
     const vectors = inputs.map((t) => embed(t, spec.embeddingDim));
@@ -217,5 +227,91 @@ export class Engine {
 
   private allocateKv(wireId: string, device: "gpu" | "cpu", tokens: number): void {
     if (device === "gpu") this.o.ledger.allocateKv(wireId, tokens * this.o.kvBytesPerToken);
+  }
+
+  /** Other requests hold KV cache, so waiting for one of them to finish can free memory. */
+  private othersHoldKv(job: Job): boolean {
+    for (const other of this.jobs.values()) {
+      if (other !== job && this.o.ledger.kvBytesOf(other.wireId) > 0) return true;
+    }
+    return false;
+  }
+
+  /** KV for `tokens` more tokens; when memory is short, waits for others to finish (bounded by the deadline). */
+  private async acquireKv(job: Job, device: "gpu" | "cpu", tokens: number): Promise<void> {
+    for (;;) {
+      try {
+        this.allocateKv(job.wireId, device, tokens);
+        return;
+      } catch (err) {
+        if (!(err instanceof GpuOutOfMemoryError) || !this.othersHoldKv(job)) throw err;
+      }
+      await this.waitForMemory(job);
+    }
+  }
+
+  /** One more token of KV; on exhaustion preempt the newest request holding KV (maybe this one). */
+  private async growKv(job: Job, spec: CatalogModel, tokensSoFar: number): Promise<void> {
+    for (;;) {
+      try {
+        this.allocateKv(job.wireId, spec.device, 1);
+        return;
+      } catch (err) {
+        const preempting = err instanceof GpuOutOfMemoryError && this.o.onKvExhausted !== "fail";
+        if (!preempting || !this.othersHoldKv(job)) throw err;
+      }
+      const victim = this.newestHoldingKv();
+      this.preempt(victim ?? job);
+      if (job.preempted) await this.recompute(job, spec, tokensSoFar);
+    }
+  }
+
+  private newestHoldingKv(): Job | undefined {
+    let newest: Job | undefined;
+    for (const j of this.jobs.values()) {
+      if (this.o.ledger.kvBytesOf(j.wireId) > 0 && (!newest || j.seq > newest.seq)) newest = j;
+    }
+    return newest;
+  }
+
+  private preempt(victim: Job): void {
+    this.o.ledger.freeKv(victim.wireId);
+    victim.preempted = true;
+    this.counters.preemptions++;
+  }
+
+  /** After preemption: wait for memory, take KV for everything so far, pay the prefill again. */
+  private async recompute(job: Job, spec: CatalogModel, tokens: number): Promise<void> {
+    await this.waitForMemory(job);
+    await this.acquireKv(job, spec.device, tokens);
+    job.preempted = false;
+    await this.step(job, prefillMs(spec, tokens));
+  }
+
+  /** Resolves when some request finishes; rejects on cancel or at the deadline. */
+  private waitForMemory(job: Job): Promise<void> {
+    const { clock } = this.o;
+    const signal = job.controller.signal;
+    return new Promise<void>((resolve, reject) => {
+      const settle = (err?: Error): void => {
+        clock.clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+        this.memoryWaiters.delete(waiter);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onAbort = (): void => settle(signal.reason as Error);
+      const waiter = (): void => settle();
+      const timer = clock.setTimeout(
+        () =>
+          settle(
+            new BackendTimeoutError(`deadline passed waiting for GPU memory (request ${job.request.id})`),
+          ),
+        Math.max(0, job.request.deadlineAtMs - clock.now()),
+      );
+      this.memoryWaiters.add(waiter);
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    });
   }
 }

@@ -60,6 +60,7 @@ export async function startWorker(
     maxRunning: config.maxRunning,
     maxWaiting: config.maxWaiting,
     pressureThreshold: config.gpu.pressureThreshold,
+    onKvExhausted: config.gpu.onKvExhausted,
     emit: (id, ev) => responses.send(id, ev),
   });
   let phase: WorkerPhase = "starting";

@@ -33,7 +33,14 @@ const emb: CatalogModel = {
 };
 
 function setup(
-  o: { maxRunning?: number; maxWaiting?: number; totalBytes?: number; threshold?: number } = {},
+  o: {
+    maxRunning?: number;
+    maxWaiting?: number;
+    totalBytes?: number;
+    threshold?: number;
+    kvBytesPerToken?: number;
+    onKvExhausted?: "preempt" | "fail";
+  } = {},
 ) {
   const clock = new ManualClock(T0);
   const ledger = new VramLedger({ totalBytes: o.totalBytes ?? 8 * GiB, reservedBytes: 512 * MiB });
@@ -51,7 +58,8 @@ function setup(
     clock,
     models,
     ledger,
-    kvBytesPerToken: 1 * MiB,
+    kvBytesPerToken: o.kvBytesPerToken ?? 1 * MiB,
+    onKvExhausted: o.onKvExhausted ?? "preempt",
     maxRunning: o.maxRunning ?? 4,
     maxWaiting: o.maxWaiting ?? 4,
     pressureThreshold: o.threshold ?? 0.85,
@@ -171,6 +179,47 @@ describe("Engine", () => {
     expect(events.find(([, i]) => i === "huge")?.[2]).toMatchObject({ code: "gpu_out_of_memory" });
     expect(byId("small")).toEqual(["token", "token", "done"]);
     expect(engine.counters.oomErrors).toBe(1);
+  });
+
+  describe("KV cache exhaustion (3 GiB device: 512 MiB of KV = 32 tokens of 16 MiB)", () => {
+    const A = "a b c d e f g h i j"; // 10 prompt tokens, natural length 34
+    const B = "k l m n o p q r s t"; // 10 prompt tokens, natural length 22
+    const tokens = (events: [number, string, ResponseEvent][], id: string) =>
+      events.filter(([, i, e]) => i === id && e.type === "token").map(([t]) => t);
+
+    it("preempts the newest request, which resumes after the older one finishes and pays its prefill again", async () => {
+      const { clock, engine, events, ledger } = setup({ totalBytes: 3 * GiB, kvBytesPerToken: 16 * MiB });
+      engine.submit("A", req("A", A, 10));
+      engine.submit("B", req("B", B, 10));
+      await clock.advanceAsync(2000);
+      // Load 100, prefill 20 + 10 = 30: both stream from 130; at 180 the 32 tokens are used up
+      // (2 x 10 prompt + 2 x 6 generated), so at 190 B (newest) loses its KV and waits.
+      expect(tokens(events, "A")).toEqual([130, 140, 150, 160, 170, 180, 190, 200, 210, 220]);
+      // A finishes at 220; B takes KV for 16 tokens and recomputes: prefill 20 + 16 = 36 -> 256.
+      expect(tokens(events, "B")).toEqual([130, 140, 150, 160, 170, 180, 256, 266, 276, 286]);
+      expect(events.filter(([, , e]) => e.type === "done").map(([t, id]) => [t, id])).toEqual([
+        [220, "A"],
+        [286, "B"],
+      ]);
+      expect([engine.counters.preemptions, engine.counters.oomErrors, ledger.kvBytes]).toEqual([1, 0, 0]);
+    });
+
+    it('with onKvExhausted "fail" the request that runs out gets a CUDA OOM and the other finishes', async () => {
+      const { clock, engine, events } = setup({
+        totalBytes: 3 * GiB,
+        kvBytesPerToken: 16 * MiB,
+        onKvExhausted: "fail",
+      });
+      engine.submit("A", req("A", A, 10));
+      engine.submit("B", req("B", B, 10));
+      await clock.advanceAsync(2000);
+      const ends = events.filter(([, , e]) => e.type !== "token").map(([t, id, e]) => [t, id, e.type]);
+      expect(ends).toEqual([
+        [190, "A", "error"],
+        [220, "B", "done"],
+      ]);
+      expect([engine.counters.preemptions, engine.counters.oomErrors]).toEqual([0, 1]);
+    });
   });
 
   it("shrinks the batch to one request while memory use is above the pressure threshold", async () => {

@@ -12,7 +12,9 @@ import { fileURLToPath } from "node:url";
 import { workerArgs } from "../../../reference-service/ipc/protocol.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
-const variants: [string, string[]][] = [["tsx", ["--import", "tsx", join(root, "reference-service/worker/main.ts")]]];
+const variants: [string, string[]][] = [
+  ["tsx", ["--import", "tsx", join(root, "reference-service/worker/main.ts")]],
+];
 const dist = join(root, "dist/reference-service/worker/main.js");
 if (existsSync(dist)) variants.push(["dist", [dist]]);
 
@@ -43,5 +45,7 @@ for (const [name, args] of variants) {
   const res: [number, number][] = [];
   for (let i = 0; i < runs; i++) res.push(await once(args));
   const median = (k: 0 | 1): number => res.map((r) => r[k]).sort((a, b) => a - b)[Math.floor(runs / 2)] ?? -1;
-  console.log(`${name}: median first heartbeat ${median(0)} ms, ready ${median(1)} ms; runs ${JSON.stringify(res)}`);
+  console.log(
+    `${name}: median first heartbeat ${median(0)} ms, ready ${median(1)} ms; runs ${JSON.stringify(res)}`,
+  );
 }
