@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { readFile, readdir, writeFile } from "node:fs/promises";
 import { z } from "zod";
 import { FaultError } from "../../common/errors.js";
-import { createLimitedGroup, findGroups, memoryCgroupOf, moveInto, removeGroup } from "./cgroup.js";
+import { createLimitedGroup, findGroups, memoryCgroupOf, moveInto, pidsIn, removeGroup } from "./cgroup.js";
 import type { Injector } from "./injector.js";
 import { occurrenceIdOf, plantedName } from "./occurrence.js";
 import { isSameProcess, readProcStat, signalQuietly } from "./proc.js";
@@ -34,40 +34,33 @@ type State = {
 const HOG_MARKER = "faultline-hog";
 
 /**
- * The hog: waits until it is inside the limited group (so its pages are charged there), then
- * allocates and touches 8 MiB a step until the target is gone (or a zombie), then exits. Bounded in memory
- * (4 x limit) and time (120 s) even if nobody reverts it.
+ * The hog is `tail /dev/zero`: it buffers an endless line, so it grows until the kernel kills
+ * it. It is tiny apart from that buffer, which matters: the OOM killer ranks tasks by RSS plus
+ * oom_score_adj x limit, and a node hog's own 35 MB of mapped binary would compete with the
+ * target. It starts stopped (`kill -STOP $$` before the exec) so that not a page is charged
+ * outside the group; the injector moves it in, then sends SIGCONT. Once the target is dead
+ * the hog fills the group again and the kernel kills it too: nothing is left running.
  */
-const HOG_SCRIPT = `
-const [, group, target, limit] = process.argv.slice(1);
-const held = []; const t0 = Date.now();
-const inGroup = () => require("fs").readFileSync("/proc/self/cgroup", "utf8").includes(group);
-const alive = () => { try { const st = require("fs").readFileSync("/proc/" + target + "/stat", "utf8"); return st.slice(st.lastIndexOf(")") + 2, st.lastIndexOf(")") + 3) !== "Z"; } catch { return false; } };
-const step = () => {
-  if (!alive() || Date.now() - t0 > 120000 || held.length * 8388608 > 4 * Number(limit)) process.exit(0);
-  if (inGroup()) held.push(Buffer.alloc(8388608, 1));
-  setTimeout(step, 5);
-};
-step();`;
+const HOG_SHELL = "kill -STOP $$; exec tail /dev/zero";
+const isHogCmdline = (args: readonly string[]): boolean =>
+  args.includes(HOG_MARKER) || (args[0] === "tail" && args[1] === "/dev/zero");
 
-async function startHog(
-  groupName: string,
-  targetPid: number,
-  limitBytes: number,
-): Promise<{ pid: number; startTime: number }> {
-  const child = spawn(
-    process.execPath,
-    ["-e", HOG_SCRIPT, HOG_MARKER, groupName, String(targetPid), String(limitBytes)],
-    {
-      detached: true,
-      stdio: "ignore",
-    },
-  );
+async function startHog(groupDir: string): Promise<{ pid: number; startTime: number }> {
+  const child = spawn("/bin/sh", ["-c", HOG_SHELL, HOG_MARKER, groupDir], {
+    detached: true,
+    stdio: "ignore",
+  });
   child.unref();
   const pid = child.pid;
-  const stat = pid === undefined ? null : await readProcStat(pid);
-  if (pid === undefined || !stat) throw new FaultError("could not start the memory hog");
-  return { pid, startTime: stat.startTime };
+  if (pid === undefined) throw new FaultError("could not start the memory hog");
+  for (let i = 0; i < 200; i++) {
+    const stat = await readProcStat(pid);
+    if (stat?.state === "T") return { pid, startTime: stat.startTime };
+    if (!stat || stat.state === "Z") break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  signalQuietly(pid, "SIGKILL");
+  throw new FaultError("the memory hog did not start");
 }
 
 /**
@@ -91,14 +84,15 @@ async function killHog(hog: { pid: number; startTime: number } | null): Promise<
   if (hog && (await isSameProcess(hog.pid, hog.startTime))) signalQuietly(hog.pid, "SIGKILL");
 }
 
-/** Hogs of an occurrence found by their command line (cleanup after a crash mid-inject). */
-async function findHogs(groupName: string): Promise<number[]> {
+/** Hogs of an occurrence (cleanup after a crash mid-inject): stopped shells naming the group, or tails inside it. */
+async function findHogs(groupDir: string): Promise<number[]> {
+  const inGroup = new Set(await pidsIn(groupDir));
   const pids = (await readdir("/proc")).filter((n) => /^\d+$/.test(n)).map(Number);
   const hogs: number[] = [];
   for (const pid of pids) {
-    const cmd = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-    const args = cmd.split("\0");
-    if (args.includes(HOG_MARKER) && args.includes(groupName)) hogs.push(pid);
+    const args = (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).split("\0");
+    const named = args.includes(HOG_MARKER) && args.includes(groupDir);
+    if (named || (inGroup.has(pid) && isHogCmdline(args))) hogs.push(pid);
   }
   return hogs;
 }
@@ -131,8 +125,9 @@ export const hostOom: Injector<Params, State> = {
       await moveInto(group, victim.pid);
       if (p.hog) {
         state.target.oomScoreAdj = await markTarget(victim.pid);
-        state.hog = await startHog(name, victim.pid, p.limitBytes);
+        state.hog = await startHog(group.dir);
         await moveInto(group, state.hog.pid);
+        signalQuietly(state.hog.pid, "SIGCONT");
       }
     } catch (e) {
       await killHog(state.hog);
@@ -148,10 +143,11 @@ export const hostOom: Injector<Params, State> = {
     await removeGroupWhenEmptyOfHog(s.group);
   },
   async revertPending(_p, pending) {
-    const name = plantedName(pending.occurrenceId);
-    for (const pid of await findHogs(name)) signalQuietly(pid, "SIGKILL");
     // The target's oom_score_adj may stay raised (its old value was not journaled yet).
-    for (const dir of await findGroups(name)) await removeGroupWhenEmptyOfHog(dir);
+    for (const dir of await findGroups(plantedName(pending.occurrenceId))) {
+      for (const pid of await findHogs(dir)) signalQuietly(pid, "SIGKILL");
+      await removeGroupWhenEmptyOfHog(dir);
+    }
   },
 };
 

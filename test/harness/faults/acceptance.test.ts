@@ -35,15 +35,17 @@ beforeAll(async () => {
   journal = new FaultJournal(join(home, "journal"));
   // The default half-open delay is 60 s; a short one lets each case see full service again.
   // The adapter writes `options` as the service's JSON config file, so it takes the nested form.
-  const options = { breaker: { halfOpenAfterMs: 1500 } } as unknown as Record<string, string>;
+  const options = { breaker: { halfOpenAfterMs: 1500 } };
   target = await startReference(
-    { kind: "reference", options, restart: "always" },
+    { kind: "reference", options, restart: "always", upstreamLink: false },
     {
       clock: systemClock,
       runDir: home,
       env: {},
       originMs: () => 0,
       onEvent: () => undefined,
+      // upstreamLink is off, so the adapter never asks for a link.
+      link: (_name, upstreamUrl) => Promise.resolve(upstreamUrl),
     },
   );
   toxi = await startToxiproxyServer({ host: "127.0.0.1", port: 0, seed: 3 });

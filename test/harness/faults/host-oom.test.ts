@@ -25,12 +25,16 @@ describe("host-oom: a real kernel OOM kill through a memory cgroup", () => {
     const state = await hostOom.inject(hostOom.params.parse({ limitBytes: 48 * MiB }), ctx);
     expect(state.group).toBe(join(parent.dir, "faultline-oom1"));
     expect(await exitOf(child)).toEqual({ code: null, signal: "SIGKILL" });
-    // The kernel's own record that it was the memcg OOM killer, not anyone's kill().
+    // With the target gone the hog fills the group again and the kernel kills it as well.
+    expect(await waitForState(state.hog?.pid ?? -1, "gone", 10_000)).toBe("gone");
+    // The kernel's own record that the memcg OOM killer acted in this group. Its count is not
+    // one per victim (v1 counts each kill event, and a multi-threaded victim yields several),
+    // so only "it acted" is knowable; the SIGKILL above came from nobody else.
     const oomControl = await readFile(
       join(state.group, parent.version === 1 ? "memory.oom_control" : "memory.events"),
       "utf8",
     );
-    expect(oomControl).toMatch(/oom_kill 1\n/);
+    expect(Number(/oom_kill (\d+)/.exec(oomControl)?.[1] ?? 0)).toBeGreaterThan(0);
     expect(state.target.oomScoreAdj).toBe("0");
     await hostOom.revert(state, { clock: ctx.clock });
     expect(await exists(state.group)).toBe(false);
@@ -59,7 +63,8 @@ describe("host-oom: a real kernel OOM kill through a memory cgroup", () => {
     const child = await sandbox.spawnLoop();
     const pid = child.pid ?? -1;
     const ctx = faultContext({ pidOf: () => Promise.resolve(pid) }, "worker", "oom3");
-    const p = hostOom.params.parse({ limitBytes: 512 * MiB });
+    // A limit the hog cannot reach in the few ms before revertPending runs.
+    const p = hostOom.params.parse({ limitBytes: 1024 * MiB });
     const state = await hostOom.inject(p, ctx);
     expect((await readProcStat(state.hog?.pid ?? -1))?.pid).toBe(state.hog?.pid);
     await hostOom.revertPending?.(
