@@ -9,6 +9,7 @@ import { containerRestart } from "../../harness/docker/faults/container-restart.
 import { containerStop } from "../../harness/docker/faults/container-stop.js";
 import { inspectProbe, waitForRecovery } from "../../harness/docker/recovery.js";
 import { LABELS } from "../../harness/docker/labels.js";
+import { watchProjectEvents } from "../../harness/docker/events.js";
 import { docker, skipWithoutDocker } from "./gate.js";
 import { TEST_IMAGE, ensureTestImage, probe, removeLabelled, startServer, waitFor } from "./fixtures.js";
 import { runOnce } from "./run-container.js";
@@ -100,7 +101,10 @@ describe.skipIf(skipWithoutDocker)("container faults (real engine)", () => {
   }, 30_000);
 
   it("memory limit lowered: the growing process is OOM-killed, detected and reported; revert restores", async () => {
-    const c = await startServer(docker, { runLabel: RUN, restart: "no" });
+    const project = `${RUN}-oom`;
+    const messages: string[] = [];
+    const stopWatch = await watchProjectEvents(docker, project, (m) => void messages.push(m));
+    const c = await startServer(docker, { runLabel: RUN, restart: "no", composeProject: project });
     await waitFor(async () => (await probe(c)) === "ok", 10_000);
     const injectedAt = Date.now();
     const state = (await inject(containerMemoryLimit, { container: c.id, limitMiB: 96 })) as {
@@ -115,6 +119,13 @@ describe.skipIf(skipWithoutDocker)("container faults (real engine)", () => {
     expect(StatusCode).toBe(137);
     const report = await oomKillsSince(docker, c.id, injectedAt, Date.now());
     expect(report).toEqual({ oomEvents: 1, oomKilled: true, status: "exited", exitCode: 137 });
+    // What the Docker target writes into the run's events: the OOM kill named as such.
+    await waitFor(() => Promise.resolve(messages.some((m) => m.startsWith("container srv: died"))), 5000);
+    stopWatch();
+    expect(messages.filter((m) => /OOM|died/.test(m))).toEqual([
+      "container srv: OOMKilled (the kernel's OOM killer ended a process at the memory limit)",
+      "container srv: died (exit 137, OOMKilled)",
+    ]);
     await containerMemoryLimit.revert(state as never, { clock: systemClock });
     const hc = (await c.inspect()).HostConfig;
     expect([hc.Memory, hc.MemorySwap]).toEqual([2 ** 50, 2 ** 50]);

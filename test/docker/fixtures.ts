@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type Docker from "dockerode";
 import { ensureImages } from "../../harness/docker/images.js";
-import { LABELS } from "../../harness/docker/labels.js";
+import { COMPOSE_LABELS, LABELS } from "../../harness/docker/labels.js";
 
 export const TEST_IMAGE = "faultline/runtime:test";
 const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -66,6 +66,8 @@ export interface ServerOptions {
   readonly restart?: "no" | "always" | "on-failure";
   readonly network?: string;
   readonly alias?: string;
+  /** Label the container as service "srv" of this compose project (for event watching and discovery). */
+  readonly composeProject?: string;
   /** Run docker-init as PID 1 (signals without a handler then take their default action). */
   readonly init?: boolean;
 }
@@ -74,7 +76,13 @@ export async function startServer(docker: Docker, o: ServerOptions): Promise<Doc
   const c = await docker.createContainer({
     Image: TEST_IMAGE,
     Cmd: ["-e", SERVER_JS],
-    Labels: { [LABELS.managed]: "true", [LABELS.run]: o.runLabel },
+    Labels: {
+      [LABELS.managed]: "true",
+      [LABELS.run]: o.runLabel,
+      ...(o.composeProject
+        ? { [COMPOSE_LABELS.project]: o.composeProject, [COMPOSE_LABELS.service]: "srv" }
+        : {}),
+    },
     ExposedPorts: { "8080/tcp": {} },
     HostConfig: {
       PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] },

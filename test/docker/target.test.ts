@@ -120,3 +120,32 @@ describe.skipIf(skipWithoutDocker)("Docker target adapter (real engine)", () => 
     expect(left).toEqual([0, 0]);
   });
 });
+
+describe.skipIf(skipWithoutDocker)("Docker target adapter with its toxiproxy container (real engine)", () => {
+  const run = `p${process.pid}`;
+  afterAll(async () => removeRunResources(docker, run), 60_000);
+
+  it("puts the proxy container between clients and the API and hands its API to the injectors", async () => {
+    await ensureTestImage(docker);
+    const context = {
+      clock: systemClock,
+      runDir: await mkdtemp(join(tmpdir(), "faultline-docker-run-")),
+      env: process.env,
+      originMs: () => 0,
+      onEvent: () => {},
+      link: (_name: string, upstreamUrl: string) => Promise.resolve(upstreamUrl),
+    };
+    const t = await startDockerTarget({ mode: "start", runId: run, tag: "test", proxy: true }, context);
+    try {
+      expect(await status(`${t.proxyUrl!}/health/ready`)).toBe(200);
+      expect(t.handles.toxiproxy!.links).toEqual({ "client-api": "api" });
+      const proxies = (await (await fetch(`${t.handles.toxiproxy!.url}/proxies`)).json()) as Record<
+        string,
+        { upstream: string }
+      >;
+      expect(Object.entries(proxies).map(([name, p]) => [name, p.upstream])).toEqual([["api", "api:8080"]]);
+    } finally {
+      await t.stop();
+    }
+  }, 120_000);
+});
