@@ -10,7 +10,9 @@
  * `backendRecovered()` ends the open period early: when the supervisor sees a fresh worker
  * serving, waiting out the rest of a 60 s open period would keep a healthy service degraded.
  * cockatiel reads the open period's `duration` at every call, so the backoff object below
- * drops it to 0 and the next request becomes the half-open probe.
+ * drops it to 0 and the next request becomes the half-open probe. Should that probe fail (the
+ * new worker was not quite serving yet), later open periods last at most
+ * RECOVERY_PROBE_MS until the breaker closes, instead of another full period.
  */
 import type { CircuitBreakerPolicy, IBackoff } from "cockatiel";
 import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from "cockatiel";
@@ -19,6 +21,9 @@ import { isBackendError } from "../backend-errors.js";
 import { causeOf } from "./stream-committed-error.js";
 
 export type BreakerStateName = "closed" | "open" | "half_open";
+
+/** Open period after a recovery signal whose first probe failed. */
+export const RECOVERY_PROBE_MS = 1000;
 
 export interface BreakerOptions {
   readonly failureThreshold: number;
@@ -52,12 +57,16 @@ export function countsForBreaker(e: unknown): boolean {
 /** A constant open period that can be cut short. */
 class OpenPeriod implements IBackoff<unknown> {
   cutShort = false;
-  constructor(private readonly ms: number) {}
+  constructor(
+    private readonly ms: number,
+    private readonly following: () => OpenPeriod,
+  ) {}
   get duration(): number {
     return this.cutShort ? 0 : this.ms;
   }
+  /** cockatiel asks the current period for the next one when a half-open probe fails. */
   next(): OpenPeriod {
-    return new OpenPeriod(this.ms);
+    return this.following();
   }
 }
 
@@ -66,6 +75,7 @@ export class BackendBreaker {
   private current: BreakerStateName = "closed";
   private openedAt = 0;
   private period: OpenPeriod | undefined;
+  private recovering = false;
 
   constructor(
     readonly backend: string,
@@ -75,16 +85,14 @@ export class BackendBreaker {
   ) {
     this.policy = circuitBreaker(handleWhen(countsForBreaker), {
       halfOpenAfter: {
-        next: () => {
-          this.period = new OpenPeriod(options.halfOpenAfterMs);
-          return this.period;
-        },
+        next: () => this.newPeriod(),
       },
       breaker: new ConsecutiveBreaker(options.failureThreshold),
     });
     this.policy.onStateChange((s) => {
       const next = breakerStateName(s);
       if (next === "open") this.openedAt = this.clock.now();
+      if (next === "closed") this.recovering = false;
       const prev = this.current;
       this.current = next;
       if (prev !== next) onTransition(backend, prev, next);
@@ -95,14 +103,27 @@ export class BackendBreaker {
     return this.current;
   }
 
+  private newPeriod(): OpenPeriod {
+    this.period = new OpenPeriod(this.openPeriodMs(), () => this.newPeriod());
+    return this.period;
+  }
+
+  private openPeriodMs(): number {
+    return this.recovering
+      ? Math.min(RECOVERY_PROBE_MS, this.options.halfOpenAfterMs)
+      : this.options.halfOpenAfterMs;
+  }
+
   /** While open: ms until a half-open probe is let through; otherwise 0. */
   msUntilHalfOpen(): number {
-    if (this.current !== "open" || this.period?.cutShort) return 0;
-    return Math.max(0, this.openedAt + this.options.halfOpenAfterMs - this.clock.now());
+    if (this.current !== "open" || !this.period || this.period.cutShort) return 0;
+    return Math.max(0, this.openedAt + this.period.duration - this.clock.now());
   }
 
   /** The backend is serving again (new worker up): let the next call be the half-open probe. */
   backendRecovered(): void {
-    if (this.current === "open" && this.period) this.period.cutShort = true;
+    if (this.current !== "open" || !this.period) return;
+    this.recovering = true;
+    this.period.cutShort = true;
   }
 }

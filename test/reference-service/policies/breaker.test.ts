@@ -1,0 +1,94 @@
+import { BrokenCircuitError } from "cockatiel";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { ManualClock } from "../../../common/clock.js";
+import { ModelNotFoundError, WorkerUnavailableError } from "../../../reference-service/backend-errors.js";
+import { BackendBreaker } from "../../../reference-service/policies/breaker.js";
+
+// cockatiel's breaker reads Date.now(); only Date is faked, and moved in step with the ManualClock
+// the wrapper reads, so both agree exactly.
+const START = Date.UTC(2026, 0, 1);
+let clock: ManualClock;
+const advance = (ms: number) => {
+  clock.advance(ms);
+  vi.setSystemTime(clock.now());
+};
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ["Date"] });
+  clock = new ManualClock(START);
+  vi.setSystemTime(START);
+});
+afterEach(() => vi.useRealTimers());
+
+const fail = () => Promise.reject(new WorkerUnavailableError("down"));
+const ok = () => Promise.resolve("ok");
+
+async function outcome(b: BackendBreaker, fn: () => Promise<string>): Promise<string> {
+  try {
+    return await b.policy.execute(fn);
+  } catch (e) {
+    return e instanceof BrokenCircuitError ? "fast-fail" : (e as Error).constructor.name;
+  }
+}
+
+function setup() {
+  const transitions: string[] = [];
+  const b = new BackendBreaker(
+    "worker",
+    { failureThreshold: 3, halfOpenAfterMs: 60_000 },
+    clock,
+    (_n, f, t) => transitions.push(`${f}->${t}`),
+  );
+  return { b, transitions };
+}
+
+describe("BackendBreaker", () => {
+  it("opens after N consecutive counted failures, fails fast, half-opens after the period, closes on success", async () => {
+    const { b, transitions } = setup();
+    expect(await outcome(b, fail)).toEqual("WorkerUnavailableError");
+    expect(await outcome(b, () => Promise.reject(new ModelNotFoundError("x")))).toEqual("ModelNotFoundError"); // not counted
+    expect(await outcome(b, fail)).toEqual("WorkerUnavailableError");
+    expect(b.state).toEqual("closed");
+    expect(await outcome(b, fail)).toEqual("WorkerUnavailableError");
+    expect(b.state).toEqual("open");
+    expect(await outcome(b, ok)).toEqual("fast-fail");
+    advance(59_999);
+    expect(b.msUntilHalfOpen()).toEqual(1);
+    expect(await outcome(b, ok)).toEqual("fast-fail");
+    advance(1);
+    expect(await outcome(b, ok)).toEqual("ok");
+    expect(transitions).toEqual(["closed->open", "open->half_open", "half_open->closed"]);
+  });
+
+  it("a recovered backend is probed at once; a failed probe waits 1 s, not another full period", async () => {
+    const { b, transitions } = setup();
+    for (let i = 0; i < 3; i++) await outcome(b, fail);
+    advance(5000);
+    expect(b.msUntilHalfOpen()).toEqual(55_000);
+    b.backendRecovered();
+    expect(b.msUntilHalfOpen()).toEqual(0);
+    expect(await outcome(b, fail)).toEqual("WorkerUnavailableError"); // the probe, failing
+    expect(b.state).toEqual("open");
+    expect(b.msUntilHalfOpen()).toEqual(1000);
+    advance(999);
+    expect(await outcome(b, ok)).toEqual("fast-fail");
+    advance(1);
+    expect(await outcome(b, ok)).toEqual("ok");
+    expect(transitions).toEqual([
+      "closed->open",
+      "open->half_open",
+      "half_open->open",
+      "open->half_open",
+      "half_open->closed",
+    ]);
+    // Closed again: the next opening gets the full period.
+    for (let i = 0; i < 3; i++) await outcome(b, fail);
+    expect(b.msUntilHalfOpen()).toEqual(60_000);
+  });
+
+  it("a recovery signal while closed changes nothing", async () => {
+    const { b } = setup();
+    b.backendRecovered();
+    for (let i = 0; i < 3; i++) await outcome(b, fail);
+    expect(b.msUntilHalfOpen()).toEqual(60_000);
+  });
+});
