@@ -1,0 +1,86 @@
+import { emptyCounts } from "../../common/outcome.js";
+import type { FaultOccurrence } from "../faults/scheduler.js";
+import type { LoadHandle, LoadPlan } from "../load/index.js";
+import type { SloSpec } from "../sla/index.js";
+import { UNKNOWN_HEALTH } from "./health.js";
+import { LiveTracker } from "./live-tracker.js";
+import { budgetOf, sloStanding } from "./standing.js";
+import type { DashboardFrame, DashboardSource, FaultRow, HealthView } from "./types.js";
+
+/** The parts of a FaultScheduler the dashboard reads (FaultScheduler satisfies it). */
+export interface TimelineReader {
+  occurrences(): readonly FaultOccurrence[];
+  now(): number;
+  readonly paused: boolean;
+}
+
+export interface SourceParts {
+  readonly title: string;
+  readonly load: Pick<LoadHandle, "snapshot">;
+  readonly plan: Pick<LoadPlan, "segments">;
+  /** Planned length of the run (ms); null for a game day with no planned end. */
+  readonly plannedMs: number | null;
+  readonly scheduler: TimelineReader | null;
+  readonly slos: readonly SloSpec[];
+  /** Latest target health (e.g. HealthPoller.view); must not block. */
+  readonly health?: () => HealthView;
+}
+
+/** The plan's rate (requests/s) at `tMs`; 0 outside it. */
+export function plannedRateAt(plan: Pick<LoadPlan, "segments">, tMs: number): number {
+  const seg = plan.segments.find((s) => tMs >= s.startMs && tMs < s.endMs);
+  if (seg === undefined) return 0;
+  const span = seg.endMs - seg.startMs;
+  return span > 0 ? seg.r0 + ((seg.r1 - seg.r0) * (tMs - seg.startMs)) / span : seg.r1;
+}
+
+export function faultRow(o: FaultOccurrence): FaultRow {
+  return {
+    id: o.faultId,
+    kind: o.kind,
+    target: o.target,
+    description: o.description,
+    status: o.status,
+    startMs: o.plannedStartMs,
+    endMs: o.plannedEndMs,
+    manual: o.manual,
+  };
+}
+
+/**
+ * Builds the dashboard's source from the live run objects: the load handle's snapshot, the
+ * fault scheduler's occurrences and the latest health. Each read() is synchronous and cheap
+ * (one snapshot: a sort of at most 1,024 numbers), so the load loop never waits on it.
+ */
+export function dashboardSourceFrom(parts: SourceParts): DashboardSource {
+  const tracker = new LiveTracker();
+  return {
+    read(): DashboardFrame {
+      const snap = parts.load.snapshot();
+      tracker.observe(snap);
+      const lat = snap.recentLatency;
+      const facts = { totals: snap.totals, recentLatency: lat, seconds: tracker.seconds };
+      return {
+        title: parts.title,
+        elapsedMs: snap.elapsedMs,
+        plannedMs: parts.plannedMs,
+        rate: {
+          target: plannedRateAt(parts.plan, snap.elapsedMs) * snap.rateMultiplier,
+          achieved: tracker.achievedRate(),
+          multiplier: snap.rateMultiplier,
+          inFlight: snap.inFlight,
+        },
+        perSecond: tracker.lastWhole()?.counts ?? emptyCounts(),
+        latency: { p50: lat.p50, p95: lat.p95, p99: lat.p99, history: [...tracker.p99History()] },
+        budget: budgetOf(parts.slos, snap.totals),
+        slos: parts.slos.map((s, i) => sloStanding(s, i, facts)),
+        timeline: {
+          paused: parts.scheduler?.paused ?? false,
+          nowMs: parts.scheduler?.now() ?? snap.elapsedMs,
+          faults: (parts.scheduler?.occurrences() ?? []).map(faultRow),
+        },
+        health: parts.health?.() ?? UNKNOWN_HEALTH,
+      };
+    },
+  };
+}

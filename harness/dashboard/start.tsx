@@ -1,0 +1,66 @@
+import { render } from "ink";
+import type { Clock } from "../../common/clock.js";
+import { FAULT_KINDS } from "../faults/registry.js";
+import type { PickerContext } from "./keys.js";
+import { LiveDashboard } from "./live.js";
+import type { DashboardControls, DashboardSource, PickerKind } from "./types.js";
+
+export interface DashboardRuntime {
+  readonly stdout: NodeJS.WriteStream | NodeJS.WritableStream;
+  readonly stdin: NodeJS.ReadStream | NodeJS.ReadableStream;
+  readonly clock: Clock;
+}
+
+export interface DashboardOptions {
+  /** Target names of the run, for the picker (the scheduler's target keys). */
+  readonly targets: readonly string[];
+  /** How often the source is read (ms); default 250 (4 frames a second). */
+  readonly periodMs?: number;
+  /** Fault kinds the picker offers; default the registry. */
+  readonly kinds?: Readonly<Record<string, PickerKind>>;
+}
+
+export interface DashboardHandle {
+  /** Draws the last frame and gives the terminal back; idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Shows the live dashboard on a TTY. Keys go to `controls`; q / Ctrl-C is handled here (ink's
+ * own exit on Ctrl-C is off) so that it means "stop gracefully", as the run's SIGINT does.
+ */
+export function startDashboard(
+  source: DashboardSource,
+  controls: DashboardControls,
+  runtime: DashboardRuntime,
+  options: DashboardOptions,
+): DashboardHandle {
+  const pickerContext: PickerContext = { kinds: options.kinds ?? FAULT_KINDS, targets: options.targets };
+  const instance = render(
+    <LiveDashboard
+      source={source}
+      controls={controls}
+      clock={runtime.clock}
+      periodMs={options.periodMs ?? 250}
+      pickerContext={pickerContext}
+    />,
+    {
+      stdout: runtime.stdout as NodeJS.WriteStream,
+      stdin: runtime.stdin as NodeJS.ReadStream,
+      exitOnCtrlC: false,
+      patchConsole: false,
+      incrementalRendering: true,
+      maxFps: 10,
+    },
+  );
+  let stopping: Promise<void> | null = null;
+  return {
+    stop() {
+      stopping ??= (async () => {
+        instance.unmount();
+        await instance.waitUntilExit();
+      })();
+      return stopping;
+    },
+  };
+}
