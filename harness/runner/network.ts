@@ -3,60 +3,66 @@ import { RunNotPossibleError } from "../../common/errors.js";
 import { startToxiproxyServer, type ToxiproxyServer } from "../toxiproxy/server.js";
 
 /**
- * Network links for Toxiproxy faults. The one link every target has is "client-api": the load
- * generator talks to a proxy whose upstream is the target, so toxics sit between client and
- * API. With TOXIPROXY_URL set the harness uses that server; otherwise it starts the embedded
- * one on loopback, seeded with the scenario's seed.
+ * Network links for Toxiproxy faults. "client-api": the load generator talks to a proxy whose
+ * upstream is the target, so toxics sit between client and API. "api-upstream" (reference
+ * target with `upstreamLink: true`): the API reaches its model server through a proxy. With
+ * TOXIPROXY_URL set the harness uses that server; otherwise it starts the embedded one on
+ * loopback (only when a link is needed), seeded with the scenario's seed.
  */
-export interface Network {
-  /** Base URL the load generator and checks use (the proxy when a link exists). */
-  readonly clientUrl: string;
-  readonly toxiproxy: { url: string; links: Readonly<Record<string, string>> } | null;
-  close(): Promise<void>;
-}
+export class Links {
+  private server: ToxiproxyServer | null = null;
+  private apiUrl: string | null = null;
+  private readonly created = new Map<string, string>();
 
-export const SUPPORTED_LINKS = ["client-api"] as const;
+  constructor(
+    private readonly opts: {
+      readonly runId: string;
+      readonly seed: number;
+      readonly env: Readonly<Record<string, string | undefined>>;
+    },
+  ) {}
 
-export async function setupNetwork(opts: {
-  readonly links: readonly string[];
-  readonly targetUrl: string;
-  readonly runId: string;
-  readonly seed: number;
-  readonly env: Readonly<Record<string, string | undefined>>;
-}): Promise<Network> {
-  if (opts.links.length === 0) {
-    return { clientUrl: opts.targetUrl, toxiproxy: null, close: () => Promise.resolve() };
+  /** Creates link `name` to `upstreamUrl`; returns the URL to use instead (same scheme and path). */
+  async add(name: string, upstreamUrl: string): Promise<string> {
+    const external = this.opts.env.TOXIPROXY_URL;
+    try {
+      if (this.apiUrl === null) {
+        if (!external)
+          this.server = await startToxiproxyServer({ host: "127.0.0.1", port: 0, seed: this.opts.seed });
+        this.apiUrl = external ?? this.server?.url ?? "";
+      }
+      const target = new URL(upstreamUrl);
+      const proxyName = `faultline-${this.opts.runId}-${name}`;
+      const proxy = await new Toxiproxy(this.apiUrl).createProxy({
+        name: proxyName,
+        listen: "127.0.0.1:0",
+        upstream: `${target.hostname}:${target.port}`,
+      });
+      this.created.set(name, proxyName);
+      return `${target.protocol}//${proxy.listen}${target.pathname.replace(/\/$/, "")}`;
+    } catch (e) {
+      throw new RunNotPossibleError(
+        `could not set up the Toxiproxy link ${name}: ${(e as Error).message}`,
+        external ? `is TOXIPROXY_URL=${external} reachable?` : undefined,
+      );
+    }
   }
-  let server: ToxiproxyServer | null = null;
-  const external = opts.env.TOXIPROXY_URL;
-  if (!external) server = await startToxiproxyServer({ host: "127.0.0.1", port: 0, seed: opts.seed });
-  const apiUrl = external ?? (server as ToxiproxyServer).url;
-  const client = new Toxiproxy(apiUrl);
-  const created: string[] = [];
-  const close = async (): Promise<void> => {
-    for (const name of created)
-      await client
-        .get(name)
-        .then((p) => p.remove())
-        .catch(() => undefined);
-    await server?.close();
-  };
-  try {
-    const target = new URL(opts.targetUrl);
-    const name = `faultline-${opts.runId}-client-api`;
-    const proxy = await client.createProxy({
-      name,
-      listen: "127.0.0.1:0",
-      upstream: `${target.hostname}:${target.port}`,
-    });
-    created.push(name);
-    const clientUrl = `${target.protocol}//${proxy.listen}${target.pathname.replace(/\/$/, "")}`;
-    return { clientUrl, toxiproxy: { url: apiUrl, links: { "client-api": name } }, close };
-  } catch (e) {
-    await close();
-    throw new RunNotPossibleError(
-      `could not set up the Toxiproxy link client-api: ${(e as Error).message}`,
-      external ? `is TOXIPROXY_URL=${external} reachable?` : undefined,
-    );
+
+  /** What injectors need: the API URL and the proxy name of each link. */
+  get toxiproxy(): { url: string; links: Readonly<Record<string, string>> } | null {
+    return this.apiUrl === null ? null : { url: this.apiUrl, links: Object.fromEntries(this.created) };
+  }
+
+  async close(): Promise<void> {
+    if (this.apiUrl !== null) {
+      const client = new Toxiproxy(this.apiUrl);
+      for (const proxyName of this.created.values()) {
+        await client
+          .get(proxyName)
+          .then((p) => p.remove())
+          .catch(() => undefined);
+      }
+    }
+    await this.server?.close();
   }
 }

@@ -16,7 +16,7 @@ import type { Scenario } from "../scenario/schema.js";
 import { startTarget, type RunningTarget } from "../targets/index.js";
 import { analyze, faultWindows } from "./analysis.js";
 import { executeRun, type ExecuteResult } from "./execute.js";
-import { setupNetwork, type Network } from "./network.js";
+import { Links } from "./network.js";
 import type { Progress } from "./progress.js";
 import { assembleRecord } from "./record-builder.js";
 import { runChecks, type CheckResult } from "./steady-state.js";
@@ -54,25 +54,22 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
     opts.progress.event(s.name, e);
   };
   opts.progress.line(s.name, `starting ${s.target.kind} target`);
-  const target = await startTarget(s.target, {
-    clock: rt.clock,
-    runDir,
-    env: rt.env,
-    originMs: () => origin,
-    onEvent: emit,
-  });
-  let network: Network | null = null;
+  const links = new Links({ runId: runDir.split("/").pop() ?? "run", seed: s.seed, env: rt.env });
+  let target: RunningTarget | null = null;
   try {
-    network = await setupNetwork({
-      links: linksOf(s),
-      targetUrl: target.url,
-      runId: runDir.split("/").pop() ?? "run",
-      seed: s.seed,
+    target = await startTarget(s.target, {
+      clock: rt.clock,
+      runDir,
       env: rt.env,
+      originMs: () => origin,
+      onEvent: emit,
+      link: (name, url) => links.add(name, url),
     });
+    const clientUrl = needsClientLink(s) ? await links.add("client-api", target.url) : target.url;
+    const network = { clientUrl, toxiproxy: links.toxiproxy };
     opts.progress.line(
       s.name,
-      `target ready at ${target.url}${network.clientUrl === target.url ? "" : ` (clients via ${network.clientUrl})`}`,
+      `target ready at ${target.url}${clientUrl === target.url ? "" : ` (clients via ${clientUrl})`}`,
     );
     const parts = {
       loaded,
@@ -86,8 +83,8 @@ export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptio
     };
     return await steadyThenRun(parts);
   } finally {
-    await network?.close();
-    await target.stop();
+    await links.close();
+    await target?.stop();
   }
 }
 
@@ -95,7 +92,7 @@ interface Parts {
   readonly loaded: LoadedScenario;
   readonly opts: ScenarioRunOptions;
   readonly target: RunningTarget;
-  readonly network: Network;
+  readonly network: { readonly clientUrl: string; readonly toxiproxy: Links["toxiproxy"] };
   readonly runDir: string;
   readonly events: RunEvent[];
   emit(e: RunEvent): void;
@@ -243,12 +240,8 @@ async function write(p: Parts, record: RunRecord, exec: ExecuteResult | null): P
   return { record: final, runDir: p.runDir };
 }
 
-function linksOf(s: Scenario): string[] {
-  return [
-    ...new Set(
-      s.faults.filter((f) => f.target.startsWith("link:")).map((f) => f.target.slice("link:".length)),
-    ),
-  ];
+function needsClientLink(s: Scenario): boolean {
+  return s.faults.some((f) => f.target === "link:client-api");
 }
 
 async function allocateRunDir(dir: string, name: string, rt: Runtime): Promise<string> {

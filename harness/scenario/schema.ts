@@ -24,6 +24,11 @@ const referenceTarget = z
     options: z.record(z.string(), z.unknown()).default({}),
     /** Keep the API process under a restart policy (as a container runtime would). */
     restart: z.enum(["always", "never"]).default("always"),
+    /**
+     * Serve the model from a second reference instance that the API reaches over HTTP through
+     * the Toxiproxy link "api-upstream", so network faults can sit between API and model server.
+     */
+    upstreamLink: z.boolean().default(false),
   })
   .meta({ description: "The built-in reference model service, started by the harness." });
 

@@ -17,7 +17,16 @@ export interface RawIssue {
 export function targetNamesFor(target: TargetSpec): readonly string[] {
   switch (target.kind) {
     case "reference":
-      return ["api", "worker", "spool", "gpu", "host", "load", "link:client-api"];
+      return [
+        "api",
+        "worker",
+        "spool",
+        "gpu",
+        "host",
+        "load",
+        "link:client-api",
+        ...(target.upstreamLink ? ["link:api-upstream"] : []),
+      ];
     case "command":
       return ["command", "host", "load", "link:client-api"];
     case "url":

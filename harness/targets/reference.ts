@@ -17,20 +17,28 @@ const LISTENING = /listening on (http:\/\/\S+)/;
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
 
+interface Instance {
+  readonly proc: SupervisedProcess;
+  readonly url: string;
+  readonly stateDir: string;
+}
+
 /**
- * The built-in reference service as a target: its API process runs from a fresh state
- * directory under the system temp dir, on an ephemeral port chosen at first start and kept
- * across restarts (clients keep their URL, as with a container's published port). The API
- * process is kept under a container-like restart policy, so an API crash is followed by a
- * restart the run measures.
+ * Starts one reference service process tree (API + its worker) from its own state directory,
+ * under the container-like restart policy; resolves once /health/ready answers 200.
  */
-export async function startReference(spec: ReferenceSpec, ctx: TargetContext): Promise<RunningTarget> {
-  const home = await mkdtemp(join(tmpdir(), "faultline-ref-"));
-  const stateDir = join(home, "state");
+async function startInstance(
+  role: string,
+  home: string,
+  options: Record<string, unknown>,
+  spec: ReferenceSpec,
+  ctx: TargetContext,
+  log: ReturnType<typeof openLog>,
+): Promise<Instance> {
+  const stateDir = join(home, `${role}-state`);
   await mkdir(stateDir, { recursive: true });
-  const configFile = join(home, "config.json");
-  await writeFile(configFile, JSON.stringify(spec.options));
-  const log = openLog(join(ctx.runDir, "target.log"));
+  const configFile = join(home, `${role}-config.json`);
+  await writeFile(configFile, JSON.stringify(options));
   let port = 0;
   let url = "";
   const proc = new SupervisedProcess({
@@ -44,42 +52,73 @@ export async function startReference(spec: ReferenceSpec, ctx: TargetContext): P
       return child;
     },
     waitReady: async (child) => {
-      const m = await waitForLine(child, LISTENING, START_TIMEOUT_MS, "the reference service");
+      const m = await waitForLine(child, LISTENING, START_TIMEOUT_MS, `the reference service (${role})`);
       url = m[1] ?? "";
       port = Number(new URL(url).port);
     },
     policy: CONTAINER_LIKE_POLICY,
     restart: spec.restart === "always",
     clock: ctx.clock,
-    onEvent: (message) => ctx.onEvent({ tMs: eventTime(ctx), kind: "target", message: `api: ${message}` }),
+    onEvent: (message) =>
+      ctx.onEvent({ tMs: eventTime(ctx), kind: "target", message: `${role}: ${message}` }),
   });
-  const cleanupHome = (): Promise<void> => rm(home, { recursive: true, force: true });
   try {
     await proc.start();
     const failure = await waitHttpOk(`${url}${ROUTES.ready}`, START_TIMEOUT_MS, () => proc.pid() !== null);
     if (failure !== null) {
       throw new RunNotPossibleError(
-        `the reference service did not become ready: ${failure}`,
+        `the reference service (${role}) did not become ready: ${failure}`,
         `see ${join(ctx.runDir, "target.log")}`,
       );
     }
   } catch (e) {
     await proc.stop(STOP_TIMEOUT_MS);
-    log.end();
-    await cleanupHome();
     throw e;
   }
-  return {
-    kind: "reference",
-    description: `reference service (${stateDir})`,
-    url,
-    handles: referenceHandles(stateDir, proc),
-    async stop() {
-      await proc.stop(STOP_TIMEOUT_MS);
-      log.end();
-      await cleanupHome();
-    },
+  return { proc, url, stateDir };
+}
+
+/**
+ * The built-in reference service as a target: its API process runs from a fresh state
+ * directory under the system temp dir, on an ephemeral port chosen at first start and kept
+ * across restarts (clients keep their URL, as with a container's published port). The API
+ * process is kept under a container-like restart policy, so an API crash is followed by a
+ * restart the run measures. With `upstreamLink`, a second instance serves the model and the
+ * API reaches it through the Toxiproxy link "api-upstream"; process, spool and GPU faults then
+ * aim at that model-side instance, `api` at the front one.
+ */
+export async function startReference(spec: ReferenceSpec, ctx: TargetContext): Promise<RunningTarget> {
+  const home = await mkdtemp(join(tmpdir(), "faultline-ref-"));
+  const log = openLog(join(ctx.runDir, "target.log"));
+  const started: Instance[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const i of [...started].reverse()) await i.proc.stop(STOP_TIMEOUT_MS);
+    log.end();
+    await rm(home, { recursive: true, force: true });
   };
+  try {
+    let options = spec.options;
+    if (spec.upstreamLink) {
+      const model = await startInstance("model", home, spec.options, spec, ctx, log);
+      started.push(model);
+      options = { ...spec.options, upstream: await ctx.link("api-upstream", model.url) };
+    }
+    const api = await startInstance("api", home, options, spec, ctx, log);
+    started.push(api);
+    const modelSide = started[0] ?? api;
+    return {
+      kind: "reference",
+      description: spec.upstreamLink
+        ? "reference service, model served by a second instance over link api-upstream"
+        : "reference service",
+      url: api.url,
+      handles: referenceHandles(modelSide.stateDir, api.proc, modelSide.proc),
+      stop: stopAll,
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
 }
 
 function eventTime(ctx: TargetContext): number {
@@ -93,7 +132,11 @@ async function readPidFile(path: string): Promise<number | null> {
   return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
 }
 
-function referenceHandles(stateDir: string, proc: SupervisedProcess): TargetHandles {
+function referenceHandles(
+  stateDir: string,
+  proc: SupervisedProcess,
+  _model: SupervisedProcess,
+): TargetHandles {
   return {
     stateDir,
     pidOf: async (role) => {

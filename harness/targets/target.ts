@@ -25,4 +25,6 @@ export interface TargetContext {
   /** Wall-clock origin of the run's times, for event timestamps (0 before the load starts). */
   readonly originMs: () => number;
   readonly onEvent: (e: RunEvent) => void;
+  /** Puts a Toxiproxy link named `name` in front of `upstreamUrl`; returns the URL to use instead. */
+  readonly link: (name: string, upstreamUrl: string) => Promise<string>;
 }
