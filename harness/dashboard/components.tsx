@@ -27,11 +27,7 @@ function Row(props: { readonly label: string; readonly children: React.ReactNode
   );
 }
 
-export function Header(props: {
-  readonly frame: DashboardFrame;
-  readonly phase: Phase;
-  readonly paused: boolean;
-}) {
+export function Header(props: { readonly frame: DashboardFrame; readonly phase: Phase }) {
   const { frame, phase } = props;
   const remaining =
     frame.plannedMs === null ? "no planned end" : `remaining ${clockTime(frame.plannedMs - frame.elapsedMs)}`;
@@ -60,7 +56,7 @@ export function Traffic(props: { readonly frame: DashboardFrame }) {
       </Row>
       <Row label="Last 1s">{OUTCOMES.map((o) => `${o} ${perSecond[o]}`).join("  ")}</Row>
       <Row label="Latency">
-        p50 {latency(l.p50)} p95 {latency(l.p95)} p99 {latency(l.p99)}
+        {`p50 ${latency(l.p50)}  p95 ${latency(l.p95)}  p99 ${latency(l.p99)}`}
         {trend === "" ? "" : `  p99/s ${trend}`}
       </Row>
     </>

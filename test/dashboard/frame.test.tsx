@@ -7,6 +7,7 @@ import type { DashboardFrame } from "../../harness/dashboard/index.js";
 import { TEST_KINDS } from "./kinds.js";
 import { knownFrame } from "./frames.js";
 
+// eslint-disable-next-line no-control-regex -- ANSI colour codes are what is stripped
 const ANSI = /\u001b\[[0-9;]*m/g;
 const ctx = { kinds: TEST_KINDS, targets: ["worker", "api", "load", "link:api"] };
 
