@@ -82,4 +82,34 @@ describe.skipIf(skipWithoutDocker)("faultline cleanup after a SIGKILLed harness 
     expect(report.items.map((i) => [i.kind, i.action])).toEqual([["container-pause", "undone-pending"]]);
     expect((await c.inspect()).State.Paused).toBe(false);
   }, 30_000);
+
+  it("undoes a memory limit whose inject never returned, with the original limits from the stash", async () => {
+    const c = await startServer(docker, { runLabel: RUN });
+    const journalDir = await mkdtemp(join(tmpdir(), "faultline-journal-"));
+    const occurrenceId = `${RUN}-pending-mem`;
+    await new FaultJournal(journalDir).begin({
+      occurrenceId,
+      faultId: "squeeze",
+      kind: "container-memory-limit",
+      target: "container:svc",
+      params: { container: c.id, limitMiB: 150 },
+      context: { occurrenceId, targetName: "container:svc", stateDir: null, toxiproxy: null, pids: {} },
+      createdAtMs: Date.now(),
+    });
+    await writeStash(occurrenceId, {
+      id: c.id,
+      name: "svc",
+      occurrenceId,
+      limitBytes: 150 * 1024 * 1024,
+      original: { memory: 512 * 1024 * 1024, memorySwap: 1024 * 1024 * 1024 },
+      injectedAtMs: Date.now(),
+    });
+    await c.update({ Memory: 150 * 1024 * 1024, MemorySwap: 150 * 1024 * 1024 });
+    const report = await runCleanup({ journalDir, registry: { ...FAULT_KINDS, ...DOCKER_FAULT_KINDS } });
+    expect(report.items.map((i) => [i.kind, i.action])).toEqual([
+      ["container-memory-limit", "undone-pending"],
+    ]);
+    const hc = (await c.inspect()).HostConfig;
+    expect([hc.Memory, hc.MemorySwap]).toEqual([512 * 1024 * 1024, 1024 * 1024 * 1024]);
+  }, 30_000);
 });

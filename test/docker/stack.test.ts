@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { containerSpec, containerName, networkName } from "../../harness/docker/stack.js";
+
+const opts = {
+  project: "shop",
+  runId: "r1",
+  tag: "local",
+  proxy: true,
+  apiArgs: ["--breaker.failure-threshold", "3"],
+  restart: "unless-stopped" as const,
+};
+
+describe("stack container specs", () => {
+  it("the API: reference image, compose labels, fixed loopback port, alias, init, restart policy", () => {
+    expect(containerSpec(opts, "api", { 8080: 41000 })).toEqual({
+      name: "shop-api-1",
+      Image: "faultline/reference:local",
+      Cmd: [
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8080",
+        "--state-dir",
+        "/var/lib/faultline/reference",
+        "--breaker.failure-threshold",
+        "3",
+      ],
+      Labels: {
+        "io.faultline.managed": "true",
+        "io.faultline.run": "r1",
+        "com.docker.compose.project": "shop",
+        "com.docker.compose.service": "api",
+      },
+      ExposedPorts: { "8080/tcp": {} },
+      NetworkingConfig: { EndpointsConfig: { shop_default: { Aliases: ["api"] } } },
+      HostConfig: {
+        NetworkMode: "shop_default",
+        PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: "41000" }] },
+        Init: true,
+        RestartPolicy: { Name: "unless-stopped" },
+      },
+    });
+  });
+
+  it("the proxy: toxiproxy image with its API and listen ports published", () => {
+    const spec = containerSpec(opts, "toxiproxy", { 8474: 41001, 8666: 41002 });
+    expect([spec.name, spec.Image, spec.Cmd, spec.HostConfig?.PortBindings]).toEqual([
+      "shop-toxiproxy-1",
+      "faultline/toxiproxy:local",
+      undefined,
+      {
+        "8474/tcp": [{ HostIp: "127.0.0.1", HostPort: "41001" }],
+        "8666/tcp": [{ HostIp: "127.0.0.1", HostPort: "41002" }],
+      },
+    ]);
+  });
+
+  it("names follow compose v2", () => {
+    expect([networkName("shop"), containerName("shop", "toxiproxy")]).toEqual([
+      "shop_default",
+      "shop-toxiproxy-1",
+    ]);
+  });
+});
