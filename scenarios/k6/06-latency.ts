@@ -15,7 +15,7 @@
  * - Streams are read whole (k6 has no incremental reads); a stream is good when it ends
  *   with `data: [DONE]` and carries no error event.
  * - recover: time-to-recover skipped (needs fault windows; faultline evaluates it)
- * - p99: P99 measured by k6 from the actual send, not the intended one
+ * - p99-after: latency in phase "after" skipped (k6 cannot split at fault instants)
  */
 import http, { type Response } from "k6/http";
 import exec from "k6/execution";
@@ -42,7 +42,6 @@ export const options: Options = {
   },
   thresholds: {
     http_req_failed: ["rate<=0.001"],
-    http_req_duration: ["p(99)<=3000"],
   },
   summaryTrendStats: ["avg", "min", "med", "max", "p(90)", "p(95)", "p(99)", "count"],
 };

@@ -141,7 +141,13 @@ describe("exportK6Script", () => {
   for (const e of EXAMPLES) {
     it(`shipped example ${e.script} is the current export of ${e.source}`, async () => {
       const committed = await readFile(`${ROOT}${e.script}`, "utf8");
-      expect(committed).toBe(await exportExample(e.source, e.script));
+      const fresh = await exportExample(e.source, e.script);
+      // Stale after a change to the source or the exporter: node --import tsx test/k6/regenerate-examples.ts
+      expect(
+        committed === fresh,
+        `${e.script} is stale: run node --import tsx test/k6/regenerate-examples.ts`,
+      ).toBe(true);
+      expect(committed).toBe(fresh);
     });
   }
 });

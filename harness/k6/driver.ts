@@ -1,0 +1,119 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { access, constants, readFile, writeFile } from "node:fs/promises";
+import { delimiter, join } from "node:path";
+import { InvalidInputError, RunNotPossibleError } from "../../common/errors.js";
+import { compileLoadPlan, intendedTimes } from "../load/plan.js";
+import type { Scenario } from "../scenario/schema.js";
+import { exportK6Script } from "./export.js";
+import { parseK6Points } from "./points.js";
+import { k6RequestRows, parseK6Summary, type K6Requests, type K6Summary } from "./summary.js";
+
+/**
+ * `load.driver: k6`: k6 sends the load instead of the built-in generator while faultline
+ * injects faults and measures. The exported script runs with `--out json`, and its points
+ * are read back as the run record's per-request rows.
+ *
+ * k6 exit codes (k6 errext/exitcodes): 0 passed, 99 thresholds failed (a verdict, not an
+ * error here: faultline judges the SLOs itself); anything else means k6 could not run.
+ */
+export const K6_THRESHOLDS_FAILED = 99;
+
+export interface K6RunOptions {
+  /** Where the load goes; the script reads it from FAULTLINE_BASE_URL. */
+  readonly baseUrl: string;
+  /** Directory for the script, the points file and the summary (the run's directory). */
+  readonly dir: string;
+  /** Environment of the k6 process; its PATH is searched for `k6`. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly signal?: AbortSignal;
+}
+
+export interface K6LoadResult {
+  readonly exitCode: number;
+  readonly thresholdsFailed: boolean;
+  readonly requests: K6Requests;
+  /** null when k6 ended before handleSummary wrote it. */
+  readonly summary: K6Summary | null;
+  readonly files: { readonly script: string; readonly points: string; readonly summary: string };
+}
+
+/** The first executable `name` in a PATH string, or null. */
+export async function findOnPath(name: string, pathEnv: string | undefined): Promise<string | null> {
+  for (const dir of (pathEnv ?? "").split(delimiter)) {
+    if (dir === "") continue;
+    const candidate = join(dir, name);
+    const found = await access(candidate, constants.X_OK).then(
+      () => true,
+      () => false,
+    );
+    if (found) return candidate;
+  }
+  return null;
+}
+
+export async function requireK6(env: K6RunOptions["env"]): Promise<string> {
+  const k6 = await findOnPath("k6", env.PATH);
+  if (k6 !== null) return k6;
+  throw new InvalidInputError([
+    {
+      path: "load.driver",
+      message: "load.driver: k6 needs the k6 binary on PATH; no executable k6 was found there",
+      hint: "install k6 (https://grafana.com/docs/k6/latest/set-up/install-k6/) or remove load.driver to use the built-in load generator",
+    },
+  ]);
+}
+
+async function runProcess(k6: string, args: readonly string[], opts: K6RunOptions): Promise<number> {
+  const child = spawn(k6, args, { cwd: opts.dir, env: opts.env, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr = (stderr + s).slice(-4000)));
+  const abort = (): void => void child.kill("SIGINT");
+  opts.signal?.addEventListener("abort", abort, { once: true });
+  try {
+    const [code, signal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
+    const exitCode = code ?? 128;
+    if (exitCode !== 0 && exitCode !== K6_THRESHOLDS_FAILED && !opts.signal?.aborted)
+      throw new RunNotPossibleError(
+        `k6 exited with ${code ?? signal}: ${stderr.trim().split("\n").slice(-3).join(" | ")}`,
+        "run the exported script by hand (`faultline export k6 SCENARIO`) to see k6's full output",
+      );
+    return exitCode;
+  } finally {
+    opts.signal?.removeEventListener("abort", abort);
+  }
+}
+
+export async function runK6Load(scenario: Scenario, opts: K6RunOptions): Promise<K6LoadResult> {
+  const k6 = await requireK6(opts.env);
+  const files = {
+    script: join(opts.dir, "k6-script.ts"),
+    points: join(opts.dir, "k6-points.json"),
+    summary: join(opts.dir, "k6-summary.json"),
+  };
+  await writeFile(files.script, exportK6Script(scenario));
+  const args = [
+    "run",
+    "--quiet",
+    "--out",
+    `json=${files.points}`,
+    "-e",
+    `FAULTLINE_BASE_URL=${opts.baseUrl}`,
+    "-e",
+    `FAULTLINE_SUMMARY=${files.summary}`,
+    files.script,
+  ];
+  const exitCode = await runProcess(k6, args, opts);
+  // k6 sends on its evenly spaced schedule, so the intended times are the constant plan's.
+  const plan = compileLoadPlan({ ...scenario.load, seed: scenario.seed, arrivals: "constant" });
+  const points = parseK6Points(await readFile(files.points, "utf8"), files.points);
+  const requests = k6RequestRows(points, { intended: intendedTimes(plan) });
+  const summaryText = await readFile(files.summary, "utf8").catch(() => null);
+  return {
+    exitCode,
+    thresholdsFailed: exitCode === K6_THRESHOLDS_FAILED,
+    requests,
+    summary: summaryText === null ? null : parseK6Summary(summaryText, files.summary),
+    files,
+  };
+}

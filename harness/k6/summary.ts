@@ -1,0 +1,160 @@
+import { z } from "zod";
+import { InvalidInputError } from "../../common/errors.js";
+import { OUTCOMES, type Outcome } from "../../common/outcome.js";
+import type { RequestRow } from "../sla/columns.js";
+import type { K6Point, K6Points } from "./points.js";
+
+/**
+ * k6's output as faultline rows. Scripts exported by faultline emit one `faultline_request`
+ * point per request (script-body.ts) carrying the outcome class, mix index and iteration; any
+ * other script is read from its `http_req_duration` points, classified from the status and
+ * error_code tags. Times become ms from the scenario start, as the run record keeps them.
+ */
+export interface K6Requests {
+  /** In iteration order (the order of intended sends). */
+  readonly rows: readonly RequestRow[];
+  /** Epoch ms the times are relative to. */
+  readonly startEpochMs: number;
+  readonly source: "faultline_request" | "http_req_duration";
+  /** Arrivals k6 could not send for lack of a free VU (the `dropped_iterations` counter). */
+  readonly droppedIterations: number;
+}
+
+export interface K6RowOptions {
+  /** Intended send time per iteration (the load plan's intendedTimes); absent: sent time. */
+  readonly intended?: ArrayLike<number>;
+}
+
+const OUTCOME_SET: ReadonlySet<string> = new Set(OUTCOMES);
+
+/** k6 error codes: 1050 request timeout; 1100-1199 DNS and 1200-1299 TCP failures. */
+export function outcomeFromK6(status: number, errorCode: number): Outcome {
+  if (status === 0) {
+    if (errorCode === 1050) return "timeout";
+    return errorCode >= 1100 && errorCode < 1300 ? "conn" : "error";
+  }
+  if (status >= 200 && status < 300) return "ok";
+  return status === 429 || status === 503 ? "shed" : "error";
+}
+
+function outcomeOf(p: K6Point): Outcome {
+  const tagged = p.tags.fl_outcome;
+  if (tagged !== undefined && OUTCOME_SET.has(tagged)) return tagged as Outcome;
+  return outcomeFromK6(Number(p.tags.status ?? 0), Number(p.tags.error_code ?? 0));
+}
+
+interface Raw {
+  readonly iter: number;
+  readonly endMs: number;
+  readonly durationMs: number;
+  readonly p: K6Point;
+}
+
+export function k6RequestRows(data: K6Points, options: K6RowOptions = {}): K6Requests {
+  const own = data.points.filter((p) => p.metric === "faultline_request");
+  const source = own.length > 0 ? "faultline_request" : "http_req_duration";
+  const points = own.length > 0 ? own : data.points.filter((p) => p.metric === "http_req_duration");
+  const dropped = data.points
+    .filter((p) => p.metric === "dropped_iterations")
+    .reduce((sum, p) => sum + p.value, 0);
+  const declared = points.map((p) => Number(p.metadata.fl_start)).find((x) => Number.isFinite(x));
+  const startEpochMs = declared ?? Math.min(...points.map((p) => p.timeMs - p.value));
+  const raws: Raw[] = points.map((p, i) => {
+    const iter = Number(p.metadata.fl_iter);
+    return {
+      iter: Number.isInteger(iter) ? iter : i,
+      endMs: p.timeMs - startEpochMs,
+      durationMs: p.value,
+      p,
+    };
+  });
+  // Without iteration numbers the order of sends is the order of actual send times.
+  if (raws.some((r) => r.p.metadata.fl_iter === undefined))
+    raws.sort((a, b) => a.endMs - a.durationMs - (b.endMs - b.durationMs));
+  else raws.sort((a, b) => a.iter - b.iter);
+  const rows = raws.map((r, order): RequestRow => {
+    const sent = r.endMs - r.durationMs;
+    const iter = r.p.metadata.fl_iter === undefined ? order : r.iter;
+    const status = Number(r.p.tags.status ?? 0);
+    return {
+      intended: options.intended?.[iter] ?? sent,
+      sent,
+      end: r.endMs,
+      outcome: outcomeOf(r.p),
+      status: Number.isFinite(status) ? status : 0,
+      template: Number(r.p.tags.fl_template ?? 0),
+    };
+  });
+  return { rows, startEpochMs, source, droppedIterations: dropped };
+}
+
+const summaryMetricSchema = z.looseObject({
+  type: z.enum(["counter", "gauge", "rate", "trend"]),
+  values: z.record(z.string(), z.number()),
+  thresholds: z.record(z.string(), z.looseObject({ ok: z.boolean() })).optional(),
+});
+
+const summarySchema = z.looseObject({
+  format: z.literal("faultline-k6-summary"),
+  version: z.literal(1),
+  scenario: z.string(),
+  seed: z.number().int(),
+  templates: z.array(z.string()),
+  data: z.looseObject({ metrics: z.record(z.string(), summaryMetricSchema) }),
+});
+
+export interface K6ThresholdResult {
+  readonly metric: string;
+  readonly expression: string;
+  readonly ok: boolean;
+}
+
+export interface K6Summary {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly templates: readonly string[];
+  readonly thresholds: readonly K6ThresholdResult[];
+  /** http_reqs count; 0 when absent. */
+  readonly requests: number;
+  /** Share of requests k6 counted failed (http_req_failed rate); null when absent. */
+  readonly failedRate: number | null;
+  /** http_req_duration percentiles in ms (from the actual send); null when not in the summary. */
+  readonly latencyMs: {
+    readonly p50: number | null;
+    readonly p95: number | null;
+    readonly p99: number | null;
+  };
+  readonly droppedIterations: number;
+}
+
+/** Reads the file the exported script's handleSummary writes. */
+export function parseK6Summary(text: string, file = "k6 summary"): K6Summary {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new InvalidInputError([{ file, path: "", message: `not JSON: ${(e as Error).message}` }]);
+  }
+  const parsed = summarySchema.safeParse(json);
+  if (!parsed.success)
+    throw new InvalidInputError(
+      parsed.error.issues.map((i) => ({ file, path: i.path.join("."), message: i.message })),
+      "expected the summary written by a script from `faultline export k6`",
+    );
+  const s = parsed.data;
+  const m = s.data.metrics;
+  const thresholds = Object.entries(m).flatMap(([metric, v]) =>
+    Object.entries(v.thresholds ?? {}).map(([expression, r]) => ({ metric, expression, ok: r.ok })),
+  );
+  const duration = m.http_req_duration?.values ?? {};
+  return {
+    scenario: s.scenario,
+    seed: s.seed,
+    templates: s.templates,
+    thresholds,
+    requests: m.http_reqs?.values.count ?? 0,
+    failedRate: m.http_req_failed?.values.rate ?? null,
+    latencyMs: { p50: duration.med ?? null, p95: duration["p(95)"] ?? null, p99: duration["p(99)"] ?? null },
+    droppedIterations: m.dropped_iterations?.values.count ?? 0,
+  };
+}
