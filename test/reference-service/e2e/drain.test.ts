@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { SERVICE_LEVEL_HEADER, STATE_FILES } from "../../../reference-service/contract.js";
 import { parseExposition, sampleValue } from "../api/prom-text.js";
-import { startService, waitReady, type ServiceProcess } from "./service-process.js";
+import { slowWorkerConfig, startService, waitReady, type ServiceProcess } from "./service-process.js";
 
 let s: ServiceProcess | undefined;
 afterEach(async () => {
@@ -37,7 +37,8 @@ const alive = (pid: number): boolean => {
 
 describe("graceful drain", () => {
   it("SIGTERM with 50 requests in flight: all 50 complete, new work is refused with 503, exit 0", async () => {
-    s = await startService();
+    // 40 ms per token and room for all 50 at once: every request lasts 0.3-1.6 s, the drain a few s.
+    s = await startService([], slowWorkerConfig(40));
     const svc = s;
     await waitReady(svc.url, 20_000);
     const workerPid = await svc.workerPid();
@@ -78,7 +79,7 @@ describe("graceful drain", () => {
   }, 60_000);
 
   it("a second signal forces the exit (code 1) and takes the worker down", async () => {
-    s = await startService();
+    s = await startService([], slowWorkerConfig(1000)); // a request lasts 8-39 s
     const svc = s;
     await waitReady(svc.url, 20_000);
     const workerPid = await svc.workerPid();

@@ -1,5 +1,5 @@
 import type { ChildProcess } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnModule } from "../../../common/spawn-module.js";
@@ -19,11 +19,30 @@ export interface ServiceProcess {
   cleanup(): Promise<void>;
 }
 
+/** A worker whose one generation model takes `msPerToken` per token and runs up to 64 requests at once. */
+export function slowWorkerConfig(msPerToken: number) {
+  const model = {
+    name: "sim-utility",
+    device: "gpu",
+    task: "generate",
+    sizeBytes: 2 * 1024 ** 3,
+    loadMs: 200,
+    prefillMs: 20,
+    prefillMsPerToken: 0.1,
+  };
+  return { worker: { maxRunning: 64, models: [{ ...model, msPerToken }] } };
+}
+
 /** Spawns the real API process (main.ts) and waits for its "listening" line. */
-export async function startService(args: readonly string[] = []): Promise<ServiceProcess> {
+export async function startService(args: readonly string[] = [], config?: unknown): Promise<ServiceProcess> {
   const dir = await mkdtemp(join(tmpdir(), "fl-e2e-"));
   const stateDir = join(dir, "state");
-  const child = spawnModule(MAIN, ["--port", "0", "--state-dir", stateDir, ...args], {
+  const configArgs: string[] = [];
+  if (config !== undefined) {
+    await writeFile(join(dir, "config.json"), JSON.stringify(config));
+    configArgs.push("--config", join(dir, "config.json"));
+  }
+  const child = spawnModule(MAIN, ["--port", "0", "--state-dir", stateDir, ...configArgs, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let err = "";

@@ -65,7 +65,9 @@ describe("kill -9 of the worker while requests flow", () => {
       }
       await new Promise((res) => setTimeout(res, 20));
     }
-    await new Promise((r) => setTimeout(r, 500));
+    // Ready may still mean "degraded" (breaker probing the new worker): wait for full answers.
+    for (let i = 0; i < 250 && results.slice(-4).join() !== "full,full,full,full"; i++)
+      await new Promise((r) => setTimeout(r, 20));
     stop = true;
     await Promise.all(loops);
 
