@@ -226,7 +226,7 @@ const uptimeSlo = z.strictObject({
 const latencySlo = z.strictObject({
   ...sloBase,
   kind: z.literal("latency"),
-  percentile: z.union([z.literal(50), z.literal(95), z.literal(99)]),
+  percentile: z.literal([50, 95, 99]),
   max: duration(),
   /** "intended" measures from the intended send time (coordinated-omission free); "service" from the actual send. */
   from: z.enum(["intended", "service"]).default("intended"),
