@@ -8,6 +8,8 @@ import { watchProjectEvents } from "./events.js";
 import type { DockerHandle, DockerTargetHandles } from "./faults/container-ref.js";
 import { CONTAINER_PORTS } from "./image-specs.js";
 import { removeRunResources } from "./resources.js";
+import { ensureImages } from "./images.js";
+import { packageRoot } from "./images-command.js";
 import { populateProxies } from "./proxy-populate.js";
 import {
   API_PROXY,
@@ -37,6 +39,8 @@ export interface DockerTargetOptions {
   /** start: leave containers and network in place after stop (for inspection). */
   readonly keep?: boolean;
   readonly startTimeoutMs?: number;
+  /** start: build the images first when missing or older than dist/ (default), or never. */
+  readonly build?: "if-stale" | "never";
 }
 
 export interface DockerRunningTarget extends RunningTarget {
@@ -114,6 +118,14 @@ async function startStack(docker: Docker, o: DockerTargetOptions, project: strin
     restart: "unless-stopped",
   };
   try {
+    if ((o.build ?? "if-stale") === "if-stale") {
+      await ensureImages({
+        docker,
+        projectRoot: packageRoot(),
+        tag: s.tag,
+        kinds: s.proxy ? ["reference", "toxiproxy"] : ["reference"],
+      });
+    }
     await docker.createNetwork({ Name: networkName(project), Labels: stackLabels(s) });
     const apiPort = await freeLoopbackPort();
     await (
