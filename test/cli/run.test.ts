@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RunRecord } from "../../harness/record/schema.js";
+import { renderMarkdown } from "../../reports/index.js";
 import { spawnCli } from "./helpers.js";
 
 /**
@@ -43,7 +44,10 @@ async function runScenario(
   yaml: string,
 ): Promise<{ code: number | null; stderr: string; record: RunRecord; journal: string[] }> {
   await writeFile(join(dir, "s.yaml"), yaml);
-  const env = { FAULTLINE_JOURNAL_DIR: join(dir, "journal") };
+  const env = {
+    FAULTLINE_JOURNAL_DIR: join(dir, "journal"),
+    GITHUB_STEP_SUMMARY: join(dir, "step-summary.md"),
+  };
   const r = await spawnCli(["run", "s.yaml", "--runs-dir", "runs", "--no-reports"], {
     cwd: dir,
     env,
@@ -109,6 +113,9 @@ slos: [{ kind: availability, min: 0.99 }]
     expect(r.stderr).toContain(
       "always-500: missed availability >= 99.9%: measured 0.000%, missed by 99.9 pp\n",
     );
+    // GitHub Actions: the reports' Markdown summary was appended to the step summary file.
+    const summary = await readFile(join(dir, "step-summary.md"), "utf8");
+    expect(summary).toBe(`${renderMarkdown([r.record])}\n`);
   });
 
   it("an abort condition met mid-run: the fault is rolled back at once and the run is marked aborted", async () => {
