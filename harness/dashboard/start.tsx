@@ -49,7 +49,7 @@ export function startDashboard(
       stdin: runtime.stdin as NodeJS.ReadStream,
       exitOnCtrlC: false,
       patchConsole: false,
-      incrementalRendering: true,
+      incrementalRendering: false,
       maxFps: 10,
     },
   );
