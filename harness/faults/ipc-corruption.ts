@@ -38,6 +38,8 @@ class Corrupter {
   private watcher: FSWatcher | undefined;
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Frames already hit: each corruption takes a different frame (our own writes fire watch events too). */
+  private readonly hit = new Set<string>();
   done = 0;
   errors: string[] = [];
 
@@ -95,7 +97,9 @@ class Corrupter {
       return;
     }
     this.armed = Math.min(this.armed + 1, cap);
-    const names = (await readdir(this.spoolDir).catch(() => [] as string[])).filter(isRealFrame);
+    const names = (await readdir(this.spoolDir).catch(() => [] as string[])).filter(
+      (n) => isRealFrame(n) && !this.hit.has(n),
+    );
     while (this.armed > 0 && names.length > 0) {
       const [name] = names.splice(Math.floor(this.env.random() * names.length), 1);
       if (name) await this.onFile(name);
@@ -103,7 +107,9 @@ class Corrupter {
   }
 
   private async onFile(name: string): Promise<void> {
-    if (this.stopped || this.armed <= 0 || !isRealFrame(name) || !isVictimMode(this.mode)) return;
+    if (this.stopped || this.armed <= 0 || !isRealFrame(name) || this.hit.has(name)) return;
+    if (!isVictimMode(this.mode)) return;
+    this.hit.add(name);
     if (await corruptVictim(this.mode, join(this.spoolDir, name), this.env)) {
       this.armed--;
       this.done++;

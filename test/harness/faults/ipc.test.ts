@@ -56,6 +56,23 @@ describe("ipc-corruption on a real spool of real frames", () => {
     await expect(readdir(state.manifestDir)).rejects.toMatchObject({ code: "ENOENT" });
   });
 
+  it("a burst hits each frame once: two corruptions on two frames damage both", async () => {
+    const s = await spool();
+    const second = frameFileName(6, "req-2");
+    await writeFile(
+      join(s.requests, second),
+      encodeFrame({ seq: 6, requestId: "req-2" }, { type: "cancel", sentAtMs: NOW }),
+    );
+    await ipcCorruption.inject(
+      ipcCorruption.params.parse({ mode: "bit-flip", burst: 2 }),
+      ctxFor(s.stateDir),
+    );
+    expect([await decode(join(s.requests, s.name)), await decode(join(s.requests, second))]).toEqual([
+      "crc-mismatch",
+      "crc-mismatch",
+    ]);
+  });
+
   it("duplicate plants a second copy of the same frame; revert removes it", async () => {
     const s = await spool();
     const state = await ipcCorruption.inject(
