@@ -47,6 +47,7 @@ export async function buildImages(opts: BuildImagesOptions): Promise<BuildImages
   const kinds = opts.kinds ?? IMAGE_KINDS;
   const images: BuiltImage[] = [];
   const nodeBinary = opts.nodeBinary ?? process.execPath;
+  const previous = await imageIds(opts.docker, ["runtime", ...kinds], tag);
   const stage = await mkdtemp(join(tmpdir(), "faultline-rootfs-"));
   try {
     log(`staging root filesystem in ${stage}`);
@@ -62,7 +63,40 @@ export async function buildImages(opts: BuildImagesOptions): Promise<BuildImages
     log(`building ${imageRef(kind, tag)}`);
     images.push(await buildOnRuntime(opts.docker, kind, tag, log));
   }
+  await removeReplaced(opts.docker, previous, images);
   return { images: images.filter((i) => kinds.includes(i.kind)), durationMs: performance.now() - started };
+}
+
+async function imageIds(docker: Docker, kinds: readonly ImageKind[], tag: string): Promise<string[]> {
+  const ids = await Promise.all(
+    kinds.map((k) =>
+      docker
+        .getImage(imageRef(k, tag))
+        .inspect()
+        .then((i) => i.Id)
+        .catch(() => null),
+    ),
+  );
+  return ids.filter((id): id is string => id !== null);
+}
+
+/**
+ * A rebuild leaves the images it replaced untagged (~200 MB each); remove them, newest
+ * (service images) first. An image still used by a container stays: the engine refuses.
+ */
+async function removeReplaced(
+  docker: Docker,
+  previous: readonly string[],
+  built: readonly BuiltImage[],
+): Promise<void> {
+  const kept = new Set(built.map((i) => i.id));
+  for (const id of [...previous].reverse()) {
+    if (!kept.has(id))
+      await docker
+        .getImage(id)
+        .remove({ noprune: false })
+        .catch(() => undefined);
+  }
 }
 
 /** Label on the runtime image: what it was built from, so a stale image can be told apart. */
