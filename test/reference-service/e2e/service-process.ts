@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +7,8 @@ import { spawnModule } from "../../../common/spawn-module.js";
 import { STATE_FILES } from "../../../reference-service/contract.js";
 
 const MAIN = new URL("../../../reference-service/main.js", import.meta.url);
+/** The compiled service (built by `npm run build`, which `npm test` runs before vitest). */
+const DIST_MAIN = new URL("../../../dist/reference-service/main.js", import.meta.url);
 
 export interface ServiceProcess {
   readonly child: ChildProcess;
@@ -34,7 +37,11 @@ export function slowWorkerConfig(msPerToken: number) {
 }
 
 /** Spawns the real API process (main.ts) and waits for its "listening" line. */
-export async function startService(args: readonly string[] = [], config?: unknown): Promise<ServiceProcess> {
+export async function startService(
+  args: readonly string[] = [],
+  config?: unknown,
+  options: { fromDist?: boolean } = {},
+): Promise<ServiceProcess> {
   const dir = await mkdtemp(join(tmpdir(), "fl-e2e-"));
   const stateDir = join(dir, "state");
   const configArgs: string[] = [];
@@ -42,9 +49,16 @@ export async function startService(args: readonly string[] = [], config?: unknow
     await writeFile(join(dir, "config.json"), JSON.stringify(config));
     configArgs.push("--config", join(dir, "config.json"));
   }
-  const child = spawnModule(MAIN, ["--port", "0", "--state-dir", stateDir, ...configArgs, ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  if (options.fromDist && !existsSync(DIST_MAIN)) {
+    throw new Error("dist/reference-service/main.js is missing: run `npm run build` first (npm test does)");
+  }
+  const child = spawnModule(
+    options.fromDist ? DIST_MAIN : MAIN,
+    ["--port", "0", "--state-dir", stateDir, ...configArgs, ...args],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let err = "";
   child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { SERVICE_LEVEL_HEADER } from "../../../reference-service/contract.js";
 import { parseExposition, sampleValue } from "../api/prom-text.js";
 import { sseData } from "../api/harness.js";
-import { startService, waitReady, type ServiceProcess } from "./service-process.js";
+import { slowWorkerConfig, startService, waitReady, type ServiceProcess } from "./service-process.js";
 
 let s: ServiceProcess | undefined;
 afterEach(async () => {
@@ -37,7 +37,10 @@ async function classify(url: string): Promise<string> {
 
 describe("kill -9 of the worker while requests flow", () => {
   it("answers every request cleanly and is ready again with a new worker", async () => {
-    s = await startService();
+    // Compiled service: the 2 s bound is about our supervisor, not about tsx compiling the
+    // worker's TypeScript on every boot (1.5-2.6 s on its own on a loaded 2-core machine).
+    // 20 ms per token keeps the 300-token stream below in flight at the kill.
+    s = await startService([], slowWorkerConfig(20), { fromDist: true });
     const svc = s;
     await waitReady(svc.url, 20_000);
     const results: string[] = [];
@@ -75,12 +78,9 @@ describe("kill -9 of the worker while requests flow", () => {
     expect(bad).toEqual([]);
     expect(before).toBeGreaterThan(0);
     expect(results.slice(-4)).toEqual(["full", "full", "full", "full"]);
-    // The requirement is 2 s from dist/ (measured 1.8-1.9 s, see the report). Here both processes
-    // run from TypeScript through tsx on a shared 2-core machine, and the new worker's tsx boot
-    // alone takes ~1.5-2.6 s, so the bound is widened to 6 s; it still fails if the supervisor
-    // waits for a stale heartbeat or backs off instead of restarting at once.
+    // Issue 2: ready again within 2 s of the kill (measured 1.1-1.5 s from dist/ at load 15).
     expect(readyAfterMs).toBeGreaterThan(0);
-    expect(readyAfterMs).toBeLessThan(6000);
+    expect(readyAfterMs).toBeLessThan(2000);
 
     const events = sseData(await streamText);
     const last = JSON.parse(events[events.length - 1] ?? "{}") as { error?: { code: string } };
