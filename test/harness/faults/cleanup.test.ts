@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { Toxiproxy } from "toxiproxy-node-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { spawnModule } from "../../../common/spawn-module.js";
+import { memoryCgroupOf } from "../../../harness/faults/cgroup.js";
 import { runCleanup } from "../../../harness/faults/cleanup.js";
 import { gpuOom } from "../../../harness/faults/gpu-oom.js";
 import { FaultJournal } from "../../../harness/faults/journal.js";
@@ -40,7 +41,7 @@ afterEach(async () => {
 });
 
 describe("faultline cleanup after a SIGKILLed harness", () => {
-  it("reverts every fault the dead harness left: no toxic, frozen process, reservation, unreadable file or journal entry", async () => {
+  it("reverts every fault the dead harness left: no toxic, frozen process, reservation, memory limit, unreadable file or journal entry", async () => {
     const dir = await sandbox.tempDir();
     const journalDir = join(dir, "journal");
     const stateDir = join(dir, "state");
@@ -70,11 +71,16 @@ describe("faultline cleanup after a SIGKILLed harness", () => {
     expect((await readdir(join(stateDir, STATE_FILES.gpuCotenants))).length).toBe(1);
     expect(((await (await fetch(`${toxi.url}/proxies/api/toxics`)).json()) as unknown[]).length).toBe(1);
     expect((await stat(frame)).mode & 0o777).toBe(0);
-    expect((await readdir(journalDir)).length).toBe(4);
+    const ownGroup = (await memoryCgroupOf(process.pid)).dir;
+    expect((await memoryCgroupOf(workerPid)).dir).toMatch(
+      new RegExp(`^${ownGroup}/faultline-[0-9a-f]{6}-mem$`),
+    );
+    expect((await readdir(journalDir)).length).toBe(5);
 
     const report = await runCleanup({ journalDir });
     expect(report.items.map((i) => [i.kind, i.action]).sort()).toEqual([
       ["gpu-oom", "reverted"],
+      ["host-oom", "reverted"],
       ["ipc-corruption", "reverted"],
       ["net-latency", "reverted"],
       ["process-freeze", "reverted"],
@@ -83,6 +89,7 @@ describe("faultline cleanup after a SIGKILLed harness", () => {
     expect(await readdir(join(stateDir, STATE_FILES.gpuCotenants))).toEqual([]);
     expect(await (await fetch(`${toxi.url}/proxies/api/toxics`)).json()).toEqual([]);
     expect((await stat(frame)).mode & 0o777).toBe(0o644);
+    expect((await memoryCgroupOf(workerPid)).dir).toBe(ownGroup);
     expect(await readdir(journalDir)).toEqual([]);
 
     // Running it twice is harmless.
