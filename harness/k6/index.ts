@@ -4,6 +4,7 @@ export { mapSlosToThresholds, formatRatio, FULL_RATE_METRIC, type ThresholdMappi
 export { parseK6Points, parseK6Time, type K6Point, type K6Points, type K6MetricInfo } from "./points.js";
 export {
   k6RequestRows,
+  k6Columns,
   parseK6Summary,
   outcomeFromK6,
   type K6Requests,

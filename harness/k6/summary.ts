@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { InvalidInputError } from "../../common/errors.js";
 import { OUTCOMES, type Outcome } from "../../common/outcome.js";
-import type { RequestRow } from "../sla/columns.js";
+import { columnsFromRows, type RequestColumns, type RequestRow } from "../sla/columns.js";
 import type { K6Point, K6Points } from "./points.js";
 
 /**
@@ -86,6 +86,11 @@ export function k6RequestRows(data: K6Points, options: K6RowOptions = {}): K6Req
     };
   });
   return { rows, startEpochMs, source, droppedIterations: dropped };
+}
+
+/** The rows as the columns the SLA engine and the run record's requests file hold. */
+export function k6Columns(requests: K6Requests): RequestColumns {
+  return columnsFromRows(requests.rows);
 }
 
 const summaryMetricSchema = z.looseObject({

@@ -2,7 +2,8 @@ import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { InvalidInputError } from "../../common/errors.js";
 import { parseK6Points, parseK6Time } from "../../harness/k6/points.js";
-import { k6RequestRows, outcomeFromK6, parseK6Summary } from "../../harness/k6/summary.js";
+import { k6Columns, k6RequestRows, outcomeFromK6, parseK6Summary } from "../../harness/k6/summary.js";
+import { OUTCOME_CODE } from "../../common/outcome.js";
 import type { RequestRow } from "../../harness/sla/columns.js";
 
 const fixture = (name: string): Promise<string> =>
@@ -71,6 +72,19 @@ describe("k6 --out json points", () => {
       { intended: 100.3, sent: 100.3, end: 103.5, outcome: "shed", status: 503, template: 0 },
       { intended: 150.2, sent: 150.2, end: 5150.3, outcome: "timeout", status: 0, template: 0 },
     ]);
+  });
+
+  it("rows become run-record columns (outcome codes, statuses, templates)", async () => {
+    const c = k6Columns(k6RequestRows(parseK6Points(await fixture("points-faultline.ndjson"))));
+    expect(c.length).toBe(4);
+    expect([...c.outcome]).toEqual([
+      OUTCOME_CODE.ok,
+      OUTCOME_CODE.degraded,
+      OUTCOME_CODE.shed,
+      OUTCOME_CODE.timeout,
+    ]);
+    expect([...c.status]).toEqual([200, 200, 503, 0]);
+    expect([...c.template]).toEqual([0, 1, 0, 0]);
   });
 
   it("intended send times come from the plan by iteration number", async () => {
