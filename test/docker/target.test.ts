@@ -6,6 +6,7 @@ import { systemClock } from "../../common/clock.js";
 import type { RunEvent } from "../../harness/record/schema.js";
 import type { TargetContext } from "../../harness/targets/target.js";
 import { containerKill } from "../../harness/docker/faults/container-kill.js";
+import { containerNetworkDisconnect } from "../../harness/docker/faults/container-network-disconnect.js";
 import { removeRunResources } from "../../harness/docker/resources.js";
 import { startDockerTarget, type DockerRunningTarget } from "../../harness/docker/target.js";
 import { LABELS } from "../../harness/docker/labels.js";
@@ -99,6 +100,23 @@ describe.skipIf(skipWithoutDocker)("Docker target adapter (real engine)", () => 
       "container api: start",
     ]);
   }, 60_000);
+
+  it("a network partition of the API container: clients are refused, then served on the same URL after reconnect", async () => {
+    const fctx = {
+      clock: systemClock,
+      random: () => 0,
+      target: target.handles,
+      targetName: "container:api",
+      signal: new AbortController().signal,
+      occurrenceId: `${RUN}-cut`,
+    };
+    const state = await containerNetworkDisconnect.inject(containerNetworkDisconnect.params.parse({}), fctx);
+    expect(state.endpoints).toEqual([{ network: `faultline-${RUN}_default`, aliases: ["api"] }]);
+    expect(await status(`${target.url}/health/ready`)).toBe("ECONNREFUSED");
+    await containerNetworkDisconnect.revert(state, { clock: systemClock });
+    await waitFor(async () => (await status(`${target.url}/health/ready`)) === 200, 10_000);
+    expect(await status(`${target.url}/health/ready`)).toBe(200);
+  }, 30_000);
 
   it("attaches to a running project by labels and finds the same URL", async () => {
     const attached = await startDockerTarget(
