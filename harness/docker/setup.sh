@@ -61,7 +61,7 @@ wait_dockerd() {
 
 if pgrep -x dockerd >/dev/null 2>&1; then
   echo "docker-setup: a dockerd is running but not answering yet; waiting"
-  : >/var/run/faultline-dockerd.pid
+  echo 0 >/var/run/faultline-dockerd.pid
   if wait_dockerd; then echo "docker-setup: daemon ready"; exit 0; fi
 else
   driver="${FAULTLINE_DOCKER_STORAGE_DRIVER:-overlay2}"
