@@ -51,14 +51,18 @@ export function timeUnitFor(rates: readonly number[]): number {
 
 function segmentsToStages(segments: readonly RateSegment[], unit: number): K6RampingScenario["stages"] {
   const perUnit = (r: number): number => Math.round(r * unit);
-  const stages: { duration: string; target: number }[] = [];
-  let current = segments[0]?.r0 ?? 0;
+  const stages: { ms: number; target: number; hold: boolean }[] = [];
+  let current = perUnit(segments[0]?.r0 ?? 0);
   for (const s of segments) {
-    if (perUnit(s.r0) !== perUnit(current)) stages.push({ duration: "0s", target: perUnit(s.r0) });
-    stages.push({ duration: k6Duration(s.endMs - s.startMs), target: perUnit(s.r1) });
-    current = s.r1;
+    const [from, to] = [perUnit(s.r0), perUnit(s.r1)];
+    if (from !== current) stages.push({ ms: 0, target: from, hold: true });
+    const last = stages[stages.length - 1];
+    // Two holds at one rate in a row (a stage, then the duration's tail) are one k6 stage.
+    if (from === to && last?.hold && last.ms > 0 && last.target === to) last.ms += s.endMs - s.startMs;
+    else stages.push({ ms: s.endMs - s.startMs, target: to, hold: from === to });
+    current = to;
   }
-  return stages;
+  return stages.map((s) => ({ duration: k6Duration(s.ms), target: s.target }));
 }
 
 export function k6ScenarioFor(load: LoadSpec, seed: number): K6Scenario {

@@ -49,11 +49,7 @@ export const options: Options = {
           target: 40,
         },
         {
-          duration: "10s",
-          target: 40,
-        },
-        {
-          duration: "10s",
+          duration: "20s",
           target: 40,
         },
       ],

@@ -72,8 +72,7 @@ describe("exportK6Script", () => {
           { duration: "10s", target: 100 },
           { duration: "20s", target: 100 },
           { duration: "0s", target: 40 },
-          { duration: "10s", target: 40 },
-          { duration: "10s", target: 40 },
+          { duration: "20s", target: 40 },
         ],
         preAllocatedVUs: 10,
         maxVUs: 64,
@@ -111,6 +110,27 @@ describe("exportK6Script", () => {
       preAllocatedVUs: 25,
       maxVUs: 512,
       gracefulStop: "10s",
+    });
+  });
+
+  it("a step to a new rate after a hold, and a ramp down to zero", () => {
+    const load = loadSchema.parse({
+      rate: 5,
+      stages: [
+        { duration: "5s", rate: 5 },
+        { duration: "5s", rate: 20 },
+        { duration: "10s", rate: 0, ramp: true },
+      ],
+    });
+    expect(k6ScenarioFor(load, 1)).toMatchObject({
+      executor: "ramping-arrival-rate",
+      startRate: 5,
+      stages: [
+        { duration: "5s", target: 5 },
+        { duration: "0s", target: 20 },
+        { duration: "5s", target: 20 },
+        { duration: "10s", target: 0 },
+      ],
     });
   });
 
