@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { PassThrough } from "node:stream";
 import { ManualClock } from "../../common/clock.js";
 import type { Runtime } from "../../common/runtime.js";
@@ -15,6 +15,19 @@ export interface CliResult {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
+}
+
+/** The CLI as a running child (for signal tests); stdout and stderr are pipes. */
+export function spawnCliProcess(
+  args: readonly string[],
+  opts: { cwd: string; env?: Record<string, string> },
+): ChildProcess {
+  const nodeArgs = nodeArgsFor(CLI_ENTRY).map((a) => (a === "tsx" ? import.meta.resolve("tsx") : a));
+  return spawn(process.execPath, [...nodeArgs, ...args], {
+    cwd: opts.cwd,
+    env: { ...process.env, FAULTLINE_DEBUG: "", ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
 }
 
 export function spawnCli(

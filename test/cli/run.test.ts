@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RunRecord } from "../../harness/record/schema.js";
 import { renderMarkdown } from "../../reports/index.js";
-import { spawnCli } from "./helpers.js";
+import { spawnCli, spawnCliProcess } from "./helpers.js";
 
 /**
  * `faultline run` end to end through the real CLI process, against a local HTTP server that
@@ -148,5 +148,43 @@ abort: [{ kind: availability-below, min: 0.5, over: 1s }]
     expect(abortAt).toBeLessThan(9500);
     expect(r.journal).toEqual([]);
     expect(r.record.statusReason?.startsWith("abort condition met: availability ")).toBe(true);
+  });
+
+  it("SIGINT mid-fault: the fault is reverted, the record is written, exit 1", async () => {
+    await writeFile(
+      join(dir, "s.yaml"),
+      header(
+        "interrupted",
+        "rate: 10\n  duration: 30s",
+        `faults:
+  - { id: slow, kind: net-latency, target: "link:client-api", at: 500ms, duration: 25s, params: { latency: 5 } }
+slos: [{ kind: availability, min: 0.5 }]
+`,
+      ),
+    );
+    const env = { FAULTLINE_JOURNAL_DIR: join(dir, "journal") };
+    const child = spawnCliProcess(["run", "s.yaml", "--runs-dir", "runs", "--no-reports"], { cwd: dir, env });
+    let stderr = "";
+    const injected = new Promise<void>((resolve) =>
+      child.stderr?.on("data", (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes("fault-injected")) resolve();
+      }),
+    );
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    await injected;
+    child.kill("SIGINT");
+    expect(await exited).toBe(1);
+    const [runId] = await readdir(join(dir, "runs"));
+    const record = JSON.parse(
+      await readFile(join(dir, "runs", runId ?? "", "run.json"), "utf8"),
+    ) as RunRecord;
+    expect(record.status).toBe("aborted");
+    expect(record.statusReason).toBe("interrupted (SIGINT/SIGTERM); faults rolled back");
+    expect(record.events.filter((e) => e.kind.startsWith("fault")).map((e) => e.kind)).toEqual([
+      "fault-injected",
+      "fault-reverted",
+    ]);
+    expect(await readdir(join(dir, "journal"))).toEqual([]);
   });
 });
