@@ -1,3 +1,9 @@
+import { containerKill } from "../docker/faults/container-kill.js";
+import { containerMemoryLimit } from "../docker/faults/container-memory-limit.js";
+import { containerNetworkDisconnect } from "../docker/faults/container-network-disconnect.js";
+import { containerPause } from "../docker/faults/container-pause.js";
+import { containerRestart } from "../docker/faults/container-restart.js";
+import { containerStop } from "../docker/faults/container-stop.js";
 import { gpuOom } from "./gpu-oom.js";
 import type { AnyInjector } from "./injector.js";
 import { hostOom } from "./host-oom.js";
@@ -37,6 +43,12 @@ export const FAULT_KINDS = {
   "net-limit-data": netLimitData,
   "net-down": netDown,
   "load-burst": loadBurst,
+  "container-kill": containerKill,
+  "container-stop": containerStop,
+  "container-restart": containerRestart,
+  "container-pause": containerPause,
+  "container-memory-limit": containerMemoryLimit,
+  "container-network-disconnect": containerNetworkDisconnect,
 } satisfies Record<string, AnyInjector>;
 
 export type FaultKind = keyof typeof FAULT_KINDS;

@@ -7,7 +7,6 @@ import type { ChildProcess } from "node:child_process";
 import { spawnModule } from "../../common/spawn-module.js";
 import { runCleanup } from "../../harness/faults/cleanup.js";
 import { FAULT_KINDS } from "../../harness/faults/registry.js";
-import { DOCKER_FAULT_KINDS } from "../../harness/docker/faults/index.js";
 import { writeStash } from "../../harness/docker/faults/stash.js";
 import { FaultJournal } from "../../harness/faults/journal.js";
 import { docker, skipWithoutDocker } from "./gate.js";
@@ -42,7 +41,7 @@ describe.skipIf(skipWithoutDocker)("faultline cleanup after a SIGKILLed harness 
     await once(child, "exit");
     child = null;
 
-    const report = await runCleanup({ journalDir, registry: { ...FAULT_KINDS, ...DOCKER_FAULT_KINDS } });
+    const report = await runCleanup({ journalDir, registry: FAULT_KINDS });
     // Newest first: the memory limit was injected after the pause.
     expect(report.items.map((i) => [i.kind, i.action])).toEqual([
       ["container-memory-limit", "reverted"],
@@ -57,9 +56,7 @@ describe.skipIf(skipWithoutDocker)("faultline cleanup after a SIGKILLed harness 
     ]).toEqual([false, true, 2 ** 50, 2 ** 50]);
     expect(await readdir(journalDir)).toEqual([]);
     // A second cleanup finds nothing to do.
-    expect(
-      (await runCleanup({ journalDir, registry: { ...FAULT_KINDS, ...DOCKER_FAULT_KINDS } })).items,
-    ).toEqual([]);
+    expect((await runCleanup({ journalDir, registry: FAULT_KINDS })).items).toEqual([]);
   }, 60_000);
 
   it("undoes a pause whose inject never returned (pending entry) from the stash", async () => {
@@ -78,7 +75,7 @@ describe.skipIf(skipWithoutDocker)("faultline cleanup after a SIGKILLed harness 
     // What inject does before it returns: stash the state, then pause. The "harness" dies here.
     await writeStash(occurrenceId, { id: c.id, name: "svc", occurrenceId });
     await c.pause();
-    const report = await runCleanup({ journalDir, registry: { ...FAULT_KINDS, ...DOCKER_FAULT_KINDS } });
+    const report = await runCleanup({ journalDir, registry: FAULT_KINDS });
     expect(report.items.map((i) => [i.kind, i.action])).toEqual([["container-pause", "undone-pending"]]);
     expect((await c.inspect()).State.Paused).toBe(false);
   }, 30_000);
@@ -105,7 +102,7 @@ describe.skipIf(skipWithoutDocker)("faultline cleanup after a SIGKILLed harness 
       injectedAtMs: Date.now(),
     });
     await c.update({ Memory: 150 * 1024 * 1024, MemorySwap: 150 * 1024 * 1024 });
-    const report = await runCleanup({ journalDir, registry: { ...FAULT_KINDS, ...DOCKER_FAULT_KINDS } });
+    const report = await runCleanup({ journalDir, registry: FAULT_KINDS });
     expect(report.items.map((i) => [i.kind, i.action])).toEqual([
       ["container-memory-limit", "undone-pending"],
     ]);
