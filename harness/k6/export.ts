@@ -1,6 +1,7 @@
 import { prepareRequest, type PreparedRequest } from "../load/templates.js";
 import type { Scenario, TargetSpec } from "../scenario/schema.js";
-import { k6ScenarioFor } from "./executor.js";
+import { buildPlan } from "../scenario/plan.js";
+import { k6ScenarioFor, type RateBurst } from "./executor.js";
 import { mapSlosToThresholds } from "./thresholds.js";
 import { SCRIPT_BODY } from "./script-body.js";
 
@@ -58,11 +59,20 @@ export function defaultBaseUrl(target: TargetSpec): string {
   }
 }
 
+/** The scenario's load-burst occurrences, baked into the k6 stages. */
+export function loadBursts(scenario: Scenario): RateBurst[] {
+  return buildPlan(scenario).faults.flatMap((f) =>
+    f.kind === "load-burst" && f.endMs !== null && typeof f.params.multiplier === "number"
+      ? [{ startMs: f.startMs, endMs: f.endMs, multiplier: f.params.multiplier }]
+      : [],
+  );
+}
+
 /** Everything the generated `options` export holds. */
 export function k6Options(scenario: Scenario): Record<string, unknown> {
   const { thresholds } = mapSlosToThresholds(scenario.slos);
   return {
-    scenarios: { load: k6ScenarioFor(scenario.load, scenario.seed) },
+    scenarios: { load: k6ScenarioFor(scenario.load, scenario.seed, loadBursts(scenario)) },
     thresholds,
     summaryTrendStats: ["avg", "min", "med", "max", "p(90)", "p(95)", "p(99)", "count"],
   };
@@ -83,7 +93,8 @@ function header(scenario: Scenario): string {
     "  so when the target stalls and k6 runs out of VUs (dropped_iterations), k6's percentiles",
     "  under-report the stall (coordinated omission); watch dropped_iterations.",
     "- Arrivals are k6's evenly spaced arrival-rate schedule; `arrivals: poisson` is not kept.",
-    "- Faults are not in this script: faultline injects them when it drives k6 (load.driver: k6).",
+    "- load-burst faults are part of the stages above; every other fault is injected by",
+    "  faultline when it drives k6 (load.driver: k6), and is not in this script.",
     "- Streams are read whole (k6 has no incremental reads); a stream is good when it ends",
     "  with `data: [DONE]` and carries no error event.",
     ...notes.map((n) => `- ${n}`),

@@ -11,7 +11,8 @@
  *   so when the target stalls and k6 runs out of VUs (dropped_iterations), k6's percentiles
  *   under-report the stall (coordinated omission); watch dropped_iterations.
  * - Arrivals are k6's evenly spaced arrival-rate schedule; `arrivals: poisson` is not kept.
- * - Faults are not in this script: faultline injects them when it drives k6 (load.driver: k6).
+ * - load-burst faults are part of the stages above; every other fault is injected by
+ *   faultline when it drives k6 (load.driver: k6), and is not in this script.
  * - Streams are read whole (k6 has no incremental reads); a stream is good when it ends
  *   with `data: [DONE]` and carries no error event.
  * - recover: time-to-recover skipped (needs fault windows; faultline evaluates it)

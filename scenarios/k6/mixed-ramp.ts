@@ -11,7 +11,8 @@
  *   so when the target stalls and k6 runs out of VUs (dropped_iterations), k6's percentiles
  *   under-report the stall (coordinated omission); watch dropped_iterations.
  * - Arrivals are k6's evenly spaced arrival-rate schedule; `arrivals: poisson` is not kept.
- * - Faults are not in this script: faultline injects them when it drives k6 (load.driver: k6).
+ * - load-burst faults are part of the stages above; every other fault is injected by
+ *   faultline when it drives k6 (load.driver: k6), and is not in this script.
  * - Streams are read whole (k6 has no incremental reads); a stream is good when it ends
  *   with `data: [DONE]` and carries no error event.
  * - p99: P99 measured by k6 from the actual send, not the intended one
@@ -41,7 +42,23 @@ export const options: Options = {
           target: 100,
         },
         {
-          duration: "20s",
+          duration: "10s",
+          target: 100,
+        },
+        {
+          duration: "0s",
+          target: 200,
+        },
+        {
+          duration: "5s",
+          target: 200,
+        },
+        {
+          duration: "0s",
+          target: 100,
+        },
+        {
+          duration: "5s",
           target: 100,
         },
         {
@@ -53,7 +70,7 @@ export const options: Options = {
           target: 40,
         },
       ],
-      preAllocatedVUs: 10,
+      preAllocatedVUs: 20,
       maxVUs: 64,
       gracefulStop: "2s",
     },

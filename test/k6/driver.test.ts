@@ -53,7 +53,7 @@ async function installFake(exitCode: number): Promise<void> {
 
 describe("load.driver: k6", () => {
   it("refuses to run without k6 on PATH, naming the field and the fix", async () => {
-    const scenario = await loadScenarioFile("scenarios/ci/00-baseline.yaml");
+    const scenario = await loadScenarioFile("test/k6/fixtures/baseline.yaml");
     const run = runK6Load(scenario, { baseUrl: "http://127.0.0.1:1", dir: runDir, env: { PATH: bin } });
     await expect(run).rejects.toBeInstanceOf(InvalidInputError);
     await expect(run).rejects.toThrow(
@@ -72,7 +72,7 @@ describe("load.driver: k6", () => {
 
   it("runs k6 on the exported script and reads its points and summary (stand-in k6)", async () => {
     await installFake(99);
-    const scenario = await loadScenarioFile("scenarios/ci/00-baseline.yaml");
+    const scenario = await loadScenarioFile("test/k6/fixtures/baseline.yaml");
     const r = await runK6Load(scenario, {
       baseUrl: "http://127.0.0.1:4321",
       dir: runDir,
@@ -114,7 +114,7 @@ describe("load.driver: k6", () => {
 
   it("any other k6 exit code is a run that was not possible, with k6's last stderr line", async () => {
     await installFake(107);
-    const scenario = await loadScenarioFile("scenarios/ci/00-baseline.yaml");
+    const scenario = await loadScenarioFile("test/k6/fixtures/baseline.yaml");
     const run = runK6Load(scenario, { baseUrl: "http://127.0.0.1:4321", dir: runDir, env: { PATH: bin } });
     await expect(run).rejects.toBeInstanceOf(RunNotPossibleError);
     await expect(run).rejects.toThrow("k6 exited with 107: fake k6 failing on purpose");

@@ -9,7 +9,7 @@ const TREND_STATS = ["avg", "min", "med", "max", "p(90)", "p(95)", "p(99)", "cou
 
 describe("exportK6Script", () => {
   it("baseline: constant arrival rate, the mix, thresholds from its SLOs", async () => {
-    const s = await loadScenarioFile("scenarios/ci/00-baseline.yaml");
+    const s = await loadScenarioFile("test/k6/fixtures/baseline.yaml");
     expect(k6Options(s)).toEqual({
       scenarios: {
         load: {
@@ -68,13 +68,19 @@ describe("exportK6Script", () => {
         executor: "ramping-arrival-rate",
         startRate: 25,
         timeUnit: "10s",
+        // 2.5 -> 10 req/s ramp, hold, the x2 burst at 20-25 s, back to 10, step to 4 held to 50 s.
         stages: [
           { duration: "10s", target: 100 },
-          { duration: "20s", target: 100 },
+          { duration: "10s", target: 100 },
+          { duration: "0s", target: 200 },
+          { duration: "5s", target: 200 },
+          { duration: "0s", target: 100 },
+          { duration: "5s", target: 100 },
           { duration: "0s", target: 40 },
           { duration: "20s", target: 40 },
         ],
-        preAllocatedVUs: 10,
+        // One second of the burst's 20 req/s peak.
+        preAllocatedVUs: 20,
         maxVUs: 64,
         gracefulStop: "2s",
       },
@@ -93,6 +99,27 @@ describe("exportK6Script", () => {
     const script = exportK6Script(s);
     expect(script).toContain('const BASE_URL = __ENV.FAULTLINE_BASE_URL ?? "http://127.0.0.1:9000";');
     expect(script).toContain(" * - uptime: uptime skipped (needs fault windows; faultline evaluates it)\n");
+  });
+
+  it("a load-burst fault on a constant load becomes ramping stages with the burst in them", async () => {
+    const s = await loadScenarioFile("test/k6/fixtures/load-burst.yaml");
+    expect(k6Options(s).scenarios).toEqual({
+      load: {
+        executor: "ramping-arrival-rate",
+        startRate: 20,
+        timeUnit: "1s",
+        stages: [
+          { duration: "4s", target: 20 },
+          { duration: "0s", target: 80 },
+          { duration: "3s", target: 80 },
+          { duration: "0s", target: 20 },
+          { duration: "8s", target: 20 },
+        ],
+        preAllocatedVUs: 80,
+        maxVUs: 512,
+        gracefulStop: "5s",
+      },
+    });
   });
 
   it("a duration shorter than the stages cuts the last ramp at its rate there", () => {
