@@ -181,6 +181,21 @@ describe("dashboard frame (exact text, ANSI stripped)", () => {
       "a YAML mapping, e.g. {multiplier: 2}; Enter next, Esc back",
       "error: params.multiplier: bad",
     ]);
+    const hold = lines(knownFrame(), {
+      picker: {
+        step: "duration",
+        kind: "load-burst",
+        target: "load",
+        params: { multiplier: 2 },
+        text: "30s",
+        error: null,
+      },
+    });
+    expect(hold.slice(5, 8)).toEqual([
+      "Inject load-burst on load",
+      "hold for: 30s_",
+      'e.g. "30s"; empty holds it until the run stops; Enter injects, Esc back',
+    ]);
     expect(params[params.length - 1]).toBe(
       "Keys  up/down choose  Enter next  Esc back  Ctrl-C stop gracefully",
     );

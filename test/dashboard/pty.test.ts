@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const socket = `faultline-dash-${process.pid}`;
 const tmux = (...args: string[]): string =>
   execFileSync("tmux", ["-L", socket, ...args], { encoding: "utf8" });
-const screen = (): string => tmux("capture-pane", "-p", "-t", "demo");
+let session = "demo";
+const screen = (): string => tmux("capture-pane", "-p", "-t", session);
 const script = fileURLToPath(new URL("./fixtures/dashboard-demo.ts", import.meta.url));
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -41,48 +42,56 @@ afterAll(async () => {
 });
 
 describe("dashboard in a real pty", () => {
-  it("shows the rate and the burst's activation, and q stops gracefully with the fault reverted", async () => {
-    const out = join(dir, "final.json");
-    // `sleep` keeps the pane (and the final line) readable after the script exits; kill-server ends it.
-    tmux(
-      "new-session",
-      "-d",
-      "-x",
-      "80",
-      "-y",
-      "24",
-      "-s",
-      "demo",
-      "-c",
-      root,
-      `node --import tsx ${script} ${out}; sleep 60`,
-    );
-    // Start-up compiles TypeScript on a shared 2-core machine: allow it time (condition, not sleep).
-    const first = await waitFor("the dashboard", (s) => s.includes("faultline · dashboard-demo"), 40_000);
-    expect(first.split("\n").every((l) => l.length <= 80)).toBe(true);
-    const active = await waitFor(
-      "the burst to be active",
-      (s) => /> ACTIVE +burst +load x3 on load +ends in/.test(s),
-      30_000,
-    );
-    const lines = active.split("\n");
-    expect(lines.find((l) => l.startsWith("Rate"))).toMatch(
-      /^Rate {6}\d+(\.\d)?\/s sent of 120\/s target \(x3\), in flight \d+$/,
-    );
-    expect(lines.find((l) => l.startsWith("Target"))).toBe(
-      "Target    ready yes  worker up  restarts 1  VRAM 2.0/8.0 GiB",
-    );
-    expect(lines.find((l) => l.startsWith("Keys"))).toBe(
-      "Keys  q/Ctrl-C stop gracefully  a abort now  f inject fault  p pause timeline",
-    );
-    tmux("send-keys", "-t", "demo", "q");
-    await waitFor("the final line", (s) => s.includes("FINAL "), 30_000);
-    expect(JSON.parse(await readFile(out, "utf8"))).toEqual({
-      how: "graceful",
-      multiplier: 1,
-      reverted: ["burst"],
-      statuses: ["burst:reverted"],
-      stopped: true,
-    });
-  }, 120_000);
+  it.each([
+    ["q", "q"],
+    ["Ctrl-C", "C-c"],
+  ])(
+    "shows the rate and the burst's activation, and %s stops gracefully with the fault reverted",
+    async (_name, key) => {
+      const out = join(dir, `final-${key}.json`);
+      session = `demo-${key}`;
+      // `sleep` keeps the pane (and the final line) readable after the script exits; kill-server ends it.
+      tmux(
+        "new-session",
+        "-d",
+        "-x",
+        "80",
+        "-y",
+        "24",
+        "-s",
+        session,
+        "-c",
+        root,
+        `node --import tsx ${script} ${out}; sleep 60`,
+      );
+      // Start-up compiles TypeScript on a shared 2-core machine: allow it time (condition, not sleep).
+      const first = await waitFor("the dashboard", (s) => s.includes("faultline · dashboard-demo"), 40_000);
+      expect(first.split("\n").every((l) => l.length <= 80)).toBe(true);
+      const active = await waitFor(
+        "the burst to be active",
+        (s) => /> ACTIVE +burst +load x3 on load +ends in/.test(s),
+        30_000,
+      );
+      const lines = active.split("\n");
+      expect(lines.find((l) => l.startsWith("Rate"))).toMatch(
+        /^Rate {6}\d+(\.\d)?\/s sent of 120\/s target \(x3\), in flight \d+$/,
+      );
+      expect(lines.find((l) => l.startsWith("Target"))).toBe(
+        "Target    ready yes  worker up  restarts 1  VRAM 2.0/8.0 GiB",
+      );
+      expect(lines.find((l) => l.startsWith("Keys"))).toBe(
+        "Keys  q/Ctrl-C stop gracefully  a abort now  f inject fault  p pause timeline",
+      );
+      tmux("send-keys", "-t", session, key);
+      await waitFor("the final line", (s) => s.includes("FINAL "), 30_000);
+      expect(JSON.parse(await readFile(out, "utf8"))).toEqual({
+        how: "graceful",
+        multiplier: 1,
+        reverted: ["burst"],
+        statuses: ["burst:reverted"],
+        stopped: true,
+      });
+    },
+    120_000,
+  );
 });
