@@ -29,6 +29,8 @@ export interface RunFlags {
   readonly seed?: number;
   readonly reports: boolean;
   readonly progress: "auto" | "lines" | "none";
+  /** Live dashboard when both stdin and stdout are a terminal. */
+  readonly dashboard: boolean;
 }
 
 export interface CommandContext {

@@ -33,6 +33,7 @@ export const RUN_FLAGS: FlagTable<RunFlags> = {
     flags: "--no-reports",
     description: "write only the run record, not the HTML/JUnit/Markdown reports",
   },
+  dashboard: { flags: "--no-dashboard", description: "no live dashboard, even on a terminal" },
   progress: {
     flags: "--progress <mode>",
     description: "progress display on stderr",

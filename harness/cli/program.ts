@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import type { Runtime } from "../../common/runtime.js";
+import { registerExportCommand } from "../k6/command.js";
 import { registerDelegated } from "./commands/delegated.js";
 import { registerRunCommand } from "./commands/run.js";
 import { registerScenarioCommands } from "./commands/scenario-commands.js";
@@ -25,6 +26,7 @@ function buildProgram(ctx: CommandContext): Command {
   registerRunCommand(program, ctx);
   registerScenarioCommands(program, ctx);
   registerDelegated(program, ctx);
+  registerExportCommand(program, ctx);
   return program;
 }
 

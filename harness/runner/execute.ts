@@ -32,7 +32,11 @@ export interface ExecuteInput {
   readonly interrupt: AbortSignal;
   readonly onEvent: (e: RunEvent) => void;
   /** Called once the load's time origin is set, with the live handle (for progress). */
-  readonly onStart?: (originMs: number, load: LoadHandle) => void;
+  readonly onStart?: (
+    originMs: number,
+    load: LoadHandle,
+    live: { scheduler: FaultScheduler; plan: LoadPlan },
+  ) => void;
 }
 
 export interface ExecuteResult {
@@ -152,7 +156,7 @@ class Execution {
     this.scheduler.start();
     this.scraper?.start();
     this.monitor.start();
-    if (this.load) this.input.onStart?.(t, this.load);
+    if (this.load) this.input.onStart?.(t, this.load, { scheduler: this.scheduler, plan: this.plan });
   }
 
   /** Idempotent: revertAll and the scraper's stop both are. */

@@ -29,6 +29,8 @@ export interface ScenarioRunOptions {
   readonly journalDir: string;
   readonly progress: Progress;
   readonly interrupt: AbortSignal;
+  /** Live dashboard (a terminal): stop/abort are what q and a do (as SIGINT). */
+  readonly dashboard?: { readonly stop: () => void; readonly abort: () => void };
 }
 
 export interface ScenarioRun {
@@ -206,6 +208,7 @@ async function execute(p: Parts): Promise<ExecuteResult> {
   const linkNames = Object.keys(p.network.toxiproxy?.links ?? {}).map((l) => `link:${l}`);
   const names = [...targetNamesFor(s.target).filter((n) => !n.startsWith("link:")), ...linkNames];
   let stopTicker = (): void => undefined;
+  let stopDashboard = (): Promise<void> => Promise.resolve();
   try {
     return await executeRun({
       scenario: s,
@@ -216,17 +219,35 @@ async function execute(p: Parts): Promise<ExecuteResult> {
       journalDir: p.opts.journalDir,
       interrupt: p.opts.interrupt,
       onEvent: (e) => p.emit(e),
-      onStart: (origin, load) => {
+      onStart: (origin, load, live) => {
         p.setOrigin(origin);
         p.opts.progress.line(
           s.name,
           `load started: ${s.load.rate} req/s for ${buildPlan(s).durationMs / 1000}s, ${s.faults.length} fault(s) on the timeline`,
         );
-        stopTicker = p.opts.progress.ticker(s.name, load, p.opts.rt.clock);
+        const dashboard = p.opts.dashboard;
+        if (dashboard) {
+          const pending = import("../dashboard/index.js").then(({ attachDashboard }) =>
+            attachDashboard({
+              rt: p.opts.rt,
+              title: s.name,
+              slos: s.slos,
+              load,
+              plan: live.plan,
+              plannedMs: live.plan.durationMs,
+              scheduler: live.scheduler,
+              targets: names,
+              healthBaseUrl: s.target.kind === "reference" ? p.target.url : null,
+              ...dashboard,
+            }),
+          );
+          stopDashboard = async () => (await pending).stop();
+        } else stopTicker = p.opts.progress.ticker(s.name, load, p.opts.rt.clock);
       },
     });
   } finally {
     stopTicker();
+    await stopDashboard();
   }
 }
 

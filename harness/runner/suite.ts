@@ -29,7 +29,9 @@ export async function runScenarios(
 ): Promise<ExitCode> {
   const { rt } = ctx;
   const loaded = (await loadScenarios(paths, rt.cwd, ctx.deps.catalog)).map((l) => withSeed(l, flags.seed));
-  const progress = new Progress((line) => rt.stderr.write(line), flags.progress !== "none");
+  // The dashboard needs a terminal on both ends; progress lines would tear its screen.
+  const screen = flags.dashboard && rt.stdout.isTTY === true && rt.stdin.isTTY === true;
+  const progress = new Progress((line) => rt.stderr.write(line), flags.progress !== "none" && !screen);
   const interrupt = new AbortController();
   const offs = (["SIGINT", "SIGTERM"] as const).map((sig) =>
     rt.onSignal(sig, () => {
@@ -43,7 +45,10 @@ export async function runScenarios(
   try {
     for (const l of loaded) {
       if (interrupt.signal.aborted) break;
-      const row = await runOne(l, flags, ctx, progress, interrupt.signal);
+      const dashboard = screen
+        ? { stop: () => interrupt.abort(new Error("q")), abort: () => interrupt.abort(new Error("a")) }
+        : undefined;
+      const row = await runOne(l, flags, ctx, progress, interrupt.signal, dashboard);
       rows.push(row.row);
       codes.push(row.code);
     }
@@ -61,6 +66,7 @@ async function runOne(
   ctx: CommandContext,
   progress: Progress,
   interrupt: AbortSignal,
+  dashboard: { stop: () => void; abort: () => void } | undefined,
 ): Promise<{ row: Row; code: ExitCode }> {
   const name = l.scenario.name;
   try {
@@ -71,6 +77,7 @@ async function runOne(
       journalDir: journalDir(ctx.rt),
       progress,
       interrupt,
+      ...(dashboard ? { dashboard } : {}),
     });
     if (flags.reports && l.scenario.reporting.formats.length > 0) {
       await (await import("../../reports/index.js")).writeReports(runDir, record);
