@@ -34,7 +34,13 @@ export const DEFAULT_STATE_DIR = ".faultline/reference";
 export const SERVICE_LEVEL_HEADER = "x-faultline-service-level";
 /** Which fallback served it (e.g. `cache`, `cpu-model`, `static`). */
 export const FALLBACK_HEADER = "x-faultline-fallback";
-/** Body field on JSON answers: {"service_level": "...", "fallback": "..."}; absent on full answers. */
+/**
+ * Body field on JSON answers: {"service_level": "...", "fallback": "..."}; absent on full answers.
+ * Streams carry the same field on each chunk a fallback produced. A stream whose backend failed
+ * mid-answer is continued in the same response (same id): if a fallback served the continuation,
+ * the chunks from that point on carry the field although the headers said nothing (they were
+ * sent before the failure).
+ */
 export const SERVICE_LEVEL_BODY_FIELD = "faultline";
 
 export const SERVICE_LEVELS = ["full", "degraded", "minimal", "unavailable"] as const;
@@ -65,6 +71,7 @@ export const METRICS = {
   modelState: "faultline_model_state", // {model,state}
   drainInflight: "faultline_drain_inflight",
   requestsLost: "faultline_requests_lost_total",
+  streamResumes: "faultline_stream_resumes_total", // {outcome}: completed | failed | not_attempted
   requestsRunning: "vllm:num_requests_running",
   requestsWaiting: "vllm:num_requests_waiting",
 } as const;

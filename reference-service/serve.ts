@@ -10,7 +10,8 @@ import type { Runtime } from "../common/runtime.js";
 import { InvalidInputError } from "../common/errors.js";
 import type { ModelBackend } from "./backend.js";
 import { resolveConfig, zodIssues, type ServiceConfig } from "./config.js";
-import { STATE_FILES, type ServiceLevel } from "./contract.js";
+import { Counter } from "prom-client";
+import { METRICS, STATE_FILES, type ServiceLevel } from "./contract.js";
 import type { ApiContext, ModelInfo } from "./api/context.js";
 import { createApiServer, type ApiServer } from "./api/server.js";
 import {
@@ -226,6 +227,12 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
     ? upstream.models.map((id) => ({ id, task: "any" }))
     : workerConfig.models.map((m) => ({ id: m.name, task: m.task }));
   const fallbackLevels = [...new Set<ServiceLevel>(fallbacks.map((f) => f.level))];
+  const streamResumes = new Counter({
+    name: METRICS.streamResumes,
+    help: "Stream continuations after a mid-stream backend failure, by outcome",
+    labelNames: ["outcome"],
+    registers: [metrics.registry],
+  });
   const ctx: ApiContext = {
     config,
     clock,
@@ -238,6 +245,7 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
     workerStatus: () => supervisor?.status() ?? null,
     modelStates: (): readonly ModelStatus[] => supervisor?.status().heartbeat?.models ?? [],
     retryAfterMs: () => retryAfterEstimate(supervisor, breaker, admission),
+    streamResumed: (outcome) => streamResumes.inc({ outcome }),
     modelOps: spool && {
       load: (model, keepAliveMs) => spool.loadModel(model, keepAliveMs),
       unload: (model) => spool.unloadModel(model),

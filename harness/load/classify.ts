@@ -3,7 +3,7 @@ import { OUTCOME_CODE, type Outcome } from "../../common/outcome.js";
 /**
  * One place where a response or failure becomes an outcome class (DESIGN.md definitions):
  * 2xx = ok, or degraded when the service marks it (service-level header present and not
- * "full"); 429/503 = shed; any other status = error; client deadline = timeout;
+ * "full", or, for a stream, a chunk marks it in-band); 429/503 = shed; any other status = error; client deadline = timeout;
  * refused/reset/closed connection = conn. A 2xx stream that is incomplete is an error.
  *
  * 429/503 count as shed with or without Retry-After: a shed without the header is still a
@@ -17,13 +17,19 @@ export interface ResponseFacts {
   readonly expectStatus: ReadonlySet<number> | null;
   /** For streams: whether the event stream was complete; null for non-stream answers. */
   readonly streamComplete: boolean | null;
+  /**
+   * For streams: the worst service level chunks declared in-band (SseChecker.serviceLevel). A
+   * stream continued on a fallback after its headers can only say so there.
+   */
+  readonly streamServiceLevel?: string | undefined;
 }
 
 export function classifyResponse(f: ResponseFacts): Outcome {
   const expected = f.expectStatus ? f.expectStatus.has(f.status) : f.status >= 200 && f.status < 300;
   if (expected) {
     if (f.streamComplete === false) return "error";
-    return f.serviceLevel !== undefined && f.serviceLevel !== "full" ? "degraded" : "ok";
+    const marked = (l: string | undefined): boolean => l !== undefined && l !== "full";
+    return marked(f.serviceLevel) || marked(f.streamServiceLevel) ? "degraded" : "ok";
   }
   if (f.status === 429 || f.status === 503) return "shed";
   return "error";

@@ -1,11 +1,17 @@
 import { StringDecoder } from "node:string_decoder";
+import { SERVICE_LEVEL_BODY_FIELD } from "../../reference-service/contract.js";
+
+/** Worse levels rank higher: a stream is as degraded as its worst chunk. */
+const LEVEL_RANK: Readonly<Record<string, number>> = { full: 0, degraded: 1, minimal: 2 };
 
 /**
  * Checks an OpenAI-style server-sent-event stream for completeness while it arrives. A stream
  * is complete only if it carried a finish_reason and ended with `data: [DONE]`, and had no
  * error event in band (`data: {"error": ...}` or `event: error`) and no undecodable event.
  * Common clients treat any 200 stream as success; a stream cut by a crashed worker must count
- * as an error instead.
+ * as an error instead. It also notes the service level chunks declare in-band (the `faultline`
+ * field, contract.ts SERVICE_LEVEL_BODY_FIELD): a stream the service continued on a fallback
+ * after its headers were sent says so only there.
  */
 export class SseChecker {
   private readonly decoder = new StringDecoder("utf8");
@@ -17,6 +23,8 @@ export class SseChecker {
   sawError = false;
   sawMalformed = false;
   events = 0;
+  /** Worst non-full service level a chunk declared in-band; undefined if none did. */
+  serviceLevel: string | undefined;
 
   feed(chunk: Buffer): void {
     this.buffer += this.decoder.write(chunk);
@@ -96,11 +104,19 @@ export class SseChecker {
     }
     const obj = parsed as { error?: unknown; choices?: unknown };
     if (obj.error !== undefined && obj.error !== null) this.sawError = true;
+    this.noteLevel((parsed as Record<string, unknown>)[SERVICE_LEVEL_BODY_FIELD]);
     if (Array.isArray(obj.choices)) {
       for (const c of obj.choices as unknown[]) {
         const reason = (c as { finish_reason?: unknown } | null)?.finish_reason;
         if (typeof reason === "string" && reason.length > 0) this.sawFinishReason = true;
       }
     }
+  }
+
+  private noteLevel(marker: unknown): void {
+    const level = (marker as { service_level?: unknown } | null | undefined)?.service_level;
+    if (typeof level !== "string" || level === "full") return;
+    const rank = (l: string | undefined): number => (l === undefined ? 0 : (LEVEL_RANK[l] ?? 1));
+    if (rank(level) > rank(this.serviceLevel)) this.serviceLevel = level;
   }
 }

@@ -8,6 +8,7 @@ import type { AdmissionControl } from "../policies/admission.js";
 import type { BackendBreaker } from "../policies/breaker.js";
 import type { ServingPipeline } from "../policies/pipeline.js";
 import type { SupervisorStatus } from "../supervisor/supervisor.js";
+import type { ResumeOutcome } from "./stream-resume.js";
 
 export interface ModelInfo {
   readonly id: string;
@@ -32,6 +33,8 @@ export interface ApiContext {
   modelStates(): readonly ModelStatus[];
   /** Live estimate of when a retry will be served (breaker, restart, queue). */
   retryAfterMs(): number;
+  /** Counts stream continuations (faultline_stream_resumes_total{outcome}). */
+  streamResumed(outcome: ResumeOutcome): void;
   /** Explicit model load/unload in the worker; null when there is no worker. */
   readonly modelOps: ModelOps | null;
 }

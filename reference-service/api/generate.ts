@@ -23,6 +23,7 @@ import {
   validate,
 } from "./schemas.js";
 import { BufferSink, SseSink, levelHeaders } from "./sinks.js";
+import { resumeStream, type ResumeOutcome } from "./stream-resume.js";
 
 export interface Parsed {
   readonly request: GenerationRequest;
@@ -184,15 +185,35 @@ async function serveStream(
     parsed.includeUsage,
     () => ctx.clock.now(),
   );
+  const served = await streamWithResume(ctx, parsed.request, sink, signal);
+  sink.end();
+  return { served, ...(sink.firstTokenAt !== undefined ? { ttftMs: sink.firstTokenAt - started } : {}) };
+}
+
+async function streamWithResume(
+  ctx: ApiContext,
+  req: GenerationRequest,
+  sink: SseSink,
+  signal: AbortSignal,
+): Promise<Served> {
   try {
-    const served = await ctx.pipeline.serve(parsed.request, sink, signal);
-    sink.end();
-    return { served, ...(sink.firstTokenAt !== undefined ? { ttftMs: sink.firstTokenAt - started } : {}) };
+    return await ctx.pipeline.serve(req, sink, signal);
   } catch (e) {
     if (!sink.committed || signal.aborted) throw e;
-    // Headers are out: the failure travels in-band and the stream ends without [DONE].
-    sink.fail(toErrorResponse(e, ctx.retryAfterMs()).body);
-    throw new StreamFailedError(e);
+    const deps = {
+      pipeline: ctx.pipeline,
+      now: () => ctx.clock.now(),
+      observe: (o: ResumeOutcome) => ctx.streamResumed(o),
+    };
+    try {
+      // Only the [DONE] is missing when the finish chunk already went out.
+      return sink.finished ? (sink.served as Served) : await resumeStream(deps, req, sink, signal, e);
+    } catch (last) {
+      if (signal.aborted) throw last;
+      // No continuation could finish it: the failure travels in-band, no [DONE].
+      sink.fail(toErrorResponse(last, ctx.retryAfterMs()).body);
+      throw new StreamFailedError(last);
+    }
   }
 }
 

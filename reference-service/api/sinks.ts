@@ -3,7 +3,9 @@
  * committed, so retries and fallbacks stay possible to the end). SseSink writes OpenAI's SSE
  * as events arrive: headers and the role chunk at the first event (so a fallback's service
  * level can still be put in the headers), `data: [DONE]` only after a finished answer, and a
- * failure after the headers as one in-band error event with no [DONE].
+ * failure after the headers as one in-band error event with no [DONE]. A stream continuation
+ * (stream-resume.ts) keeps writing into the same SseSink: the service level may change then, and
+ * each chunk carries the level of the backend that produced it (headers are gone by then).
  */
 import type { ServerResponse } from "node:http";
 import type { FinishReason, GenerationEvent, Usage } from "../backend.js";
@@ -63,6 +65,9 @@ export class SseSink implements AnswerSink {
   finished = false;
   usage: Usage | undefined;
   firstTokenAt: number | undefined;
+  /** Content tokens and their text written so far, for a continuation to carry on from. */
+  tokensSent = 0;
+  textSent = "";
 
   constructor(
     private readonly res: ServerResponse,
@@ -86,10 +91,13 @@ export class SseSink implements AnswerSink {
 
   async push(event: GenerationEvent, served: Served): Promise<void> {
     if (!this.meta) this.open(served);
+    else if (this.meta.served !== served) this.meta = { ...this.meta, served };
     const meta = this.meta as AnswerMeta;
     switch (event.type) {
       case "token":
         this.firstTokenAt ??= this.now();
+        this.tokensSent++;
+        this.textSent += event.text;
         await this.write(streamChunk(this.kind, meta, event.text, null));
         return;
       case "done":

@@ -24,11 +24,12 @@ export class DeadlinePolicy {
   async execute<T>(
     fn: (signal: AbortSignal, deadline: AbortSignal) => Promise<T>,
     signal: AbortSignal,
+    timeoutMs: number = this.timeoutMs,
   ): Promise<T> {
     const deadline = new AbortController();
     const timer = this.clock.setTimeout(
-      () => deadline.abort(new DeadlineExceededError(this.timeoutMs)),
-      this.timeoutMs,
+      () => deadline.abort(new DeadlineExceededError(timeoutMs)),
+      timeoutMs,
     );
     try {
       return await fn(AbortSignal.any([signal, deadline.signal]), deadline.signal);

@@ -86,14 +86,23 @@ export class ServingPipeline {
     this.full = wrap(retry, deps.breaker.policy);
   }
 
-  /** Serves one request into `sink`; resolves with the level that answered, or throws. */
-  async serve(req: GenerationRequest, sink: AnswerSink, signal: AbortSignal): Promise<Served> {
+  /**
+   * Serves one request into `sink`; resolves with the level that answered, or throws.
+   * `timeoutMs` overrides the per-request timeout (a stream continuation gets what is left).
+   */
+  async serve(
+    req: GenerationRequest,
+    sink: AnswerSink,
+    signal: AbortSignal,
+    timeoutMs: number = this.deadline.timeoutMs,
+  ): Promise<Served> {
     const served: Served = { level: "full", backend: this.deps.primary.name };
     try {
       await this.deadline.execute(
         (inner, deadline) =>
           this.full.execute(({ signal: s }) => this.attemptPrimary(req, sink, s, deadline, served), inner),
         signal,
+        timeoutMs,
       );
       return served;
     } catch (e) {

@@ -74,6 +74,11 @@ const delta = (content: string): string =>
   `data: ${JSON.stringify({ choices: [{ delta: { content }, finish_reason: null }] })}\n\n`;
 const finish = `data: ${JSON.stringify({ choices: [{ delta: {}, finish_reason: "stop" }] })}\n\n`;
 const done = "data: [DONE]\n\n";
+const marked = (content: string, level: string): string =>
+  `data: ${JSON.stringify({
+    choices: [{ delta: { content }, finish_reason: null }],
+    faultline: { service_level: level, fallback: level === "minimal" ? "static" : "cpu-model" },
+  })}\n\n`;
 
 describe("SseChecker", () => {
   it.each([
@@ -138,6 +143,36 @@ describe("SseChecker", () => {
   ])("$name", ({ text, split, complete, problem }) => {
     const c = check(text, split);
     expect([c.complete, c.problem]).toEqual([complete, problem]);
+  });
+
+  it.each([
+    { name: "no marker", text: delta("a") + finish + done, level: undefined },
+    {
+      name: "continued on a fallback",
+      text: delta("a") + marked("b", "degraded") + finish + done,
+      level: "degraded",
+    },
+    {
+      name: "worst level wins",
+      text: marked("a", "minimal") + marked("b", "degraded") + finish + done,
+      level: "minimal",
+    },
+    { name: "full marker is no marker", text: marked("a", "full") + finish + done, level: undefined },
+  ])("in-band service level: $name", ({ text, level }) => {
+    const c = check(text, 5);
+    expect([c.complete, c.serviceLevel]).toEqual([true, level]);
+  });
+});
+
+describe("a stream continued on a fallback after its headers", () => {
+  it("is degraded, not ok, when complete; still an error when incomplete", () => {
+    const c = check(delta("a") + marked("b", "degraded") + finish + done);
+    const facts = { status: 200, serviceLevel: undefined, expectStatus: null, streamComplete: c.complete };
+    expect(classifyResponse({ ...facts, streamServiceLevel: c.serviceLevel })).toEqual("degraded");
+    expect(classifyResponse({ ...facts, streamServiceLevel: undefined })).toEqual("ok");
+    expect(classifyResponse({ ...facts, streamComplete: false, streamServiceLevel: "minimal" })).toEqual(
+      "error",
+    );
   });
 });
 

@@ -129,20 +129,6 @@ describe("policies over HTTP, with a scripted backend", () => {
     expect((await fetch(`${t.url}/health/ready`)).status).toEqual(200);
   });
 
-  it("a stream that fails after its first token ends with one error event and no [DONE]", async () => {
-    t = await startWithScriptedBackend({ retry: { maxRetries: 2 } });
-    t.backend.script = [{ kind: "fail", error: down, afterTokens: 1 }];
-    const res = await post(`${t.url}/v1/chat/completions`, chatBody("hi", { stream: true }));
-    expect(res.status).toEqual(200);
-    const data = sseData(await res.text());
-    expect(data.length).toEqual(3); // role chunk, "partial", error
-    expect(JSON.parse(data[2] ?? "")).toEqual({
-      error: { message: "worker gone", type: "service_unavailable", param: null, code: "worker_unavailable" },
-    });
-    expect(data).not.toContain("[DONE]");
-    expect(t.backend.calls).toEqual(1); // never retried once bytes were sent
-  });
-
   it("a stream that fails before its first token is retried, then served by a fallback with marked headers", async () => {
     t = await startWithScriptedBackend({ retry: { maxRetries: 1 }, fallback: { cache: false } });
     t.backend.fallbackStep = { kind: "fail", error: down };

@@ -48,7 +48,7 @@ describe("kill -9 of the worker while requests flow", () => {
     const loops = Array.from({ length: 4 }, async () => {
       for (let i = 0; i < 80 && !stop; i++) results.push(await classify(svc.url));
     });
-    // A long stream in flight at the kill must end with an in-band error, never a silent EOF.
+    // A long stream in flight at the kill is continued in the same response, never lost.
     const streamText = fetch(`${svc.url}/v1/chat/completions`, {
       method: "POST",
       body: body(true, 300),
@@ -82,21 +82,57 @@ describe("kill -9 of the worker while requests flow", () => {
     expect(readyAfterMs).toBeGreaterThan(0);
     expect(readyAfterMs).toBeLessThan(2000);
 
-    const events = sseData(await streamText);
-    const last = JSON.parse(events[events.length - 1] ?? "{}") as { error?: { code: string } };
-    expect(events).not.toContain("[DONE]");
-    expect(last.error?.code).toEqual("worker_unavailable");
+    const stream = continuedStream(sseData(await streamText));
+    expect(stream.last).toEqual("[DONE]");
+    expect(stream.errors).toEqual(0);
+    // 300 content tokens and a length finish (the simulated model never stops early), or a stop.
+    expect([stream.finish, stream.finish === "stop" || stream.contentTokens === 300]).toEqual([
+      stream.finish === "stop" ? "stop" : "length",
+      true,
+    ]);
+    // Unmarked chunks up to the kill; after it either all unmarked (the worker continued) or all
+    // marked with the fallback's level, which the headers could no longer say.
+    expect(stream.markedAfterUnmarked).toEqual(true);
+    expect(stream.unmarkedBefore).toBeGreaterThan(0);
+    expect(stream.levels.every((l) => l === "degraded" || l === "minimal")).toEqual(true);
 
     const { samples } = parseExposition(await (await fetch(`${svc.url}/metrics`)).text());
     expect(sampleValue(samples, "faultline_worker_restarts_total", { cause: "crash" })).toEqual(1);
+    expect(sampleValue(samples, "faultline_stream_resumes_total", { outcome: "completed" })).toEqual(1);
     expect(sampleValue(samples, "faultline_worker_up")).toEqual(1);
     const health = (await (await fetch(`${svc.url}/health`)).json()) as {
       worker: { restarts: number; lastRestartCause: string };
     };
     expect(health.worker).toMatchObject({ restarts: 1, lastRestartCause: "crash" });
     console.log(`ready again ${Math.round(readyAfterMs)} ms after kill; outcomes`, countBy(results));
+    console.log(
+      `continued stream: ${stream.unmarkedBefore} unmarked + ${stream.levels.length} marked chunks, finish ${stream.finish}`,
+    );
   }, 60_000);
 });
+
+interface StreamChunk {
+  choices?: { delta?: { content?: string }; finish_reason?: string | null }[];
+  faultline?: { service_level: string };
+  error?: unknown;
+}
+
+/** What a continued stream looked like: content tokens, finish, and where the markers start. */
+function continuedStream(events: readonly string[]) {
+  const chunks = events.filter((e) => e !== "[DONE]").map((e) => JSON.parse(e) as StreamChunk);
+  const content = chunks.filter((c) => (c.choices?.[0]?.delta?.content ?? "") !== "");
+  const firstMarked = content.findIndex((c) => c.faultline !== undefined);
+  const marked = firstMarked === -1 ? [] : content.slice(firstMarked);
+  return {
+    last: events[events.length - 1],
+    errors: chunks.filter((c) => c.error !== undefined).length,
+    finish: chunks.map((c) => c.choices?.[0]?.finish_reason).find((f) => typeof f === "string"),
+    contentTokens: content.length,
+    unmarkedBefore: firstMarked === -1 ? content.length : firstMarked,
+    markedAfterUnmarked: marked.every((c) => c.faultline !== undefined),
+    levels: marked.map((c) => c.faultline?.service_level),
+  };
+}
 
 function countBy(xs: readonly string[]): Record<string, number> {
   const out: Record<string, number> = {};
