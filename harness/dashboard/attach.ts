@@ -28,9 +28,6 @@ export interface AttachInput {
 }
 
 /** Whether a dashboard belongs on this terminal: both ends a TTY and not turned off. */
-export function dashboardWanted(rt: Pick<Runtime, "stdout" | "stdin">, enabled: boolean): boolean {
-  return enabled && rt.stdout.isTTY === true && rt.stdin.isTTY === true;
-}
 
 /**
  * Everything the runner needs in one call, once the load's time origin is set: a health poller

@@ -1,5 +1,6 @@
 /** Live terminal dashboard for runs and game days (ink). */
-export { attachDashboard, dashboardWanted, type AttachInput } from "./attach.js";
+export { attachDashboard, type AttachInput } from "./attach.js";
+export { dashboardWanted } from "./wanted.js";
 export { dashboardControlsFrom } from "./controls.js";
 export { HealthPoller, healthFromMetrics, UNKNOWN_HEALTH, type HealthPollerOptions } from "./health.js";
 export { handleKey, type Command, type KeyPress, type PickerState } from "./keys.js";

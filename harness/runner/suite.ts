@@ -8,6 +8,7 @@ import { journalDir } from "./journal-dir.js";
 import { Progress } from "./progress.js";
 import { runScenario } from "./run-scenario.js";
 import { exitCodeOf, formatSummary } from "./summary.js";
+import { dashboardWanted } from "../dashboard/wanted.js";
 
 interface Row {
   name: string;
@@ -30,7 +31,7 @@ export async function runScenarios(
   const { rt } = ctx;
   const loaded = (await loadScenarios(paths, rt.cwd, ctx.deps.catalog)).map((l) => withSeed(l, flags.seed));
   // The dashboard needs a terminal on both ends; progress lines would tear its screen.
-  const screen = flags.dashboard && rt.stdout.isTTY === true && rt.stdin.isTTY === true;
+  const screen = dashboardWanted(rt, flags.dashboard);
   const progress = new Progress((line) => rt.stderr.write(line), flags.progress !== "none" && !screen);
   const interrupt = new AbortController();
   const offs = (["SIGINT", "SIGTERM"] as const).map((sig) =>

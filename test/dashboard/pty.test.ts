@@ -62,7 +62,8 @@ describe("dashboard in a real pty", () => {
         session,
         "-c",
         root,
-        `node --import tsx ${script} ${out}; sleep 60`,
+        // Without CI in the child's environment: ink draws only a final frame when CI is set.
+        `env -u CI node --import tsx ${script} ${out}; sleep 60`,
       );
       // Start-up compiles TypeScript on a shared 2-core machine: allow it time (condition, not sleep).
       const first = await waitFor("the dashboard", (s) => s.includes("faultline · dashboard-demo"), 40_000);

@@ -28,6 +28,12 @@ describe("the fault registry", () => {
       "net-limit-data",
       "net-down",
       "load-burst",
+      "container-kill",
+      "container-stop",
+      "container-restart",
+      "container-pause",
+      "container-memory-limit",
+      "container-network-disconnect",
     ]);
   });
 });
