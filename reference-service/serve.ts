@@ -14,6 +14,7 @@ import { Counter } from "prom-client";
 import { METRICS, STATE_FILES, type ServiceLevel } from "./contract.js";
 import type { ApiContext, ModelInfo } from "./api/context.js";
 import { createApiServer, type ApiServer } from "./api/server.js";
+import { RESUME_OUTCOMES } from "./api/stream-resume.js";
 import {
   readHeartbeat,
   workerConfigSchema,
@@ -233,6 +234,8 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
     labelNames: ["outcome"],
     registers: [metrics.registry],
   });
+  // Every outcome scrapes as 0 from the start, so a rate over the first resume is defined.
+  for (const outcome of RESUME_OUTCOMES) streamResumes.inc({ outcome }, 0);
   const ctx: ApiContext = {
     config,
     clock,

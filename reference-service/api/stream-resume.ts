@@ -14,7 +14,8 @@ import { countTokens } from "../policies/text-tokens.js";
 import type { SseSink } from "./sinks.js";
 
 /** faultline_stream_resumes_total{outcome}: one per continuation tried, or one per stream given up. */
-export type ResumeOutcome = "completed" | "failed" | "not_attempted";
+export const RESUME_OUTCOMES = ["completed", "failed", "not_attempted"] as const;
+export type ResumeOutcome = (typeof RESUME_OUTCOMES)[number];
 
 export const MAX_STREAM_RESUMES = 2;
 

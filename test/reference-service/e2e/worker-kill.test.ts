@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { SERVICE_LEVEL_HEADER } from "../../../reference-service/contract.js";
 import { parseExposition, sampleValue } from "../api/prom-text.js";
 import { sseData } from "../api/harness.js";
+import { flattenMessages } from "../../../reference-service/api/schemas.js";
+import { naturalLength } from "../../../reference-service/gpu/synth.js";
 import { slowWorkerConfig, startService, waitReady, type ServiceProcess } from "./service-process.js";
 
 let s: ServiceProcess | undefined;
@@ -17,6 +19,35 @@ const body = (stream = false, max = 5) =>
     max_tokens: max,
     stream,
   });
+
+/** A chat prompt whose natural answer length is the simulated model's longest (8 + 31 tokens). */
+const LONG_PROMPT = (() => {
+  for (let i = 0; ; i++) {
+    const content = `long stream ${i}`;
+    if (naturalLength(flattenMessages([{ role: "user", content }])) === 39) return content;
+  }
+})();
+
+/** A streaming request whose body is read as it arrives; `events()` counts the SSE events so far. */
+function openStream(url: string, content: string) {
+  let received = "";
+  const text = (async () => {
+    const r = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      body: JSON.stringify({
+        model: "sim-utility",
+        messages: [{ role: "user", content }],
+        max_tokens: 300,
+        stream: true,
+      }),
+    });
+    const decoder = new TextDecoder();
+    for await (const chunk of r.body as AsyncIterable<Uint8Array>)
+      received += decoder.decode(chunk, { stream: true });
+    return received;
+  })();
+  return { text, events: () => received.split("\n\n").length - 1 };
+}
 
 /** One request, classified: full, degraded/minimal (marked), shed (503 + both retry headers), or bad. */
 async function classify(url: string): Promise<string> {
@@ -49,11 +80,11 @@ describe("kill -9 of the worker while requests flow", () => {
       for (let i = 0; i < 80 && !stop; i++) results.push(await classify(svc.url));
     });
     // A long stream in flight at the kill is continued in the same response, never lost.
-    const streamText = fetch(`${svc.url}/v1/chat/completions`, {
-      method: "POST",
-      body: body(true, 300),
-    }).then((r) => r.text());
+    // Its prompt makes the simulated model answer at its longest (39 tokens, 780 ms at 20 ms per
+    // token), and the kill waits for 5 of them: the stream is mid-answer at the kill.
+    const live = openStream(svc.url, LONG_PROMPT);
     await new Promise((r) => setTimeout(r, 400));
+    for (let i = 0; i < 250 && live.events() < 6; i++) await new Promise((r) => setTimeout(r, 10));
     const before = results.length;
     const oldPid = await svc.workerPid();
     process.kill(oldPid, "SIGKILL");
@@ -82,7 +113,7 @@ describe("kill -9 of the worker while requests flow", () => {
     expect(readyAfterMs).toBeGreaterThan(0);
     expect(readyAfterMs).toBeLessThan(2000);
 
-    const stream = continuedStream(sseData(await streamText));
+    const stream = continuedStream(sseData(await live.text));
     expect(stream.last).toEqual("[DONE]");
     expect(stream.errors).toEqual(0);
     // 300 content tokens and a length finish (the simulated model never stops early), or a stop.
@@ -99,6 +130,7 @@ describe("kill -9 of the worker while requests flow", () => {
     const { samples } = parseExposition(await (await fetch(`${svc.url}/metrics`)).text());
     expect(sampleValue(samples, "faultline_worker_restarts_total", { cause: "crash" })).toEqual(1);
     expect(sampleValue(samples, "faultline_stream_resumes_total", { outcome: "completed" })).toEqual(1);
+    expect(sampleValue(samples, "faultline_stream_resumes_total", { outcome: "not_attempted" })).toEqual(0);
     expect(sampleValue(samples, "faultline_worker_up")).toEqual(1);
     const health = (await (await fetch(`${svc.url}/health`)).json()) as {
       worker: { restarts: number; lastRestartCause: string };
