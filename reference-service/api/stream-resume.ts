@@ -18,6 +18,11 @@ export const RESUME_OUTCOMES = ["completed", "failed", "not_attempted"] as const
 export type ResumeOutcome = (typeof RESUME_OUTCOMES)[number];
 
 export const MAX_STREAM_RESUMES = 2;
+/**
+ * Below this much time left a continuation is not tried: it could not produce a token, and a
+ * timer may fire a millisecond before the wall clock says the deadline passed.
+ */
+export const MIN_RESUME_MS = 10;
 
 export interface ResumeDeps {
   readonly pipeline: ServingPipeline;
@@ -89,7 +94,7 @@ export async function resumeStream(
   const max = deps.maxResumes ?? MAX_STREAM_RESUMES;
   for (let n = 1; n <= max; n++) {
     const left = req.deadlineAtMs - deps.now();
-    if (sink.finished || signal.aborted || left <= 0 || !canResume(last)) break;
+    if (sink.finished || signal.aborted || left < MIN_RESUME_MS || !canResume(last)) break;
     const served = sink.served ?? { level: "full", backend: "worker" };
     if (req.maxTokens - sink.tokensSent <= 0) {
       // Every token was sent and only the finish was lost: finish it here.

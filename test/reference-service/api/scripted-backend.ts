@@ -4,7 +4,7 @@ import type { GenerationEvent, GenerationRequest, ModelBackend } from "../../../
 export type Step =
   | { readonly kind: "ok"; readonly tokens?: readonly string[]; readonly tokenMs?: number }
   | { readonly kind: "fail"; readonly error: () => Error; readonly afterTokens?: number }
-  | { readonly kind: "hang" };
+  | { readonly kind: "hang"; readonly afterTokens?: number };
 
 export const EMBEDDING = [0.5, -0.25, 0.125, 1];
 
@@ -29,15 +29,20 @@ export class ScriptedBackend implements ModelBackend {
     }
   }
 
+  /** Yields `afterTokens` tokens, then waits for the abort (a worker that stops mid-answer). */
+  private async *hang(step: { afterTokens?: number }, signal: AbortSignal): AsyncIterable<GenerationEvent> {
+    for (let index = 0; index < (step.afterTokens ?? 0); index++)
+      yield { type: "token", index, text: "slow" };
+    await new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason as Error)));
+  }
+
   private async *run(
     step: Step,
     req: GenerationRequest,
     signal: AbortSignal,
   ): AsyncIterable<GenerationEvent> {
     if (step.kind === "hang") {
-      await new Promise((_, reject) =>
-        signal.addEventListener("abort", () => reject(signal.reason as Error)),
-      );
+      yield* this.hang(step, signal);
       return;
     }
     if (req.kind === "embedding") {

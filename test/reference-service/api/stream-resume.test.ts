@@ -109,6 +109,16 @@ describe("stream continuation after a mid-stream backend failure", () => {
     expect(await resumes(t.url, "not_attempted")).toEqual(1);
   });
 
+  it("a backend timeout at the request deadline is not continued: in-band timeout error, no [DONE]", async () => {
+    // 300 ms of wall clock: the deadline is a real timer in the service.
+    t = await startWithScriptedBackend({ requestTimeoutMs: 300 });
+    t.backend.script = [{ kind: "hang", afterTokens: 1 }];
+    const chunks = await streamChunks(t.url, {});
+    expect(view(chunks)).toEqual(["", "slow", "error:backend_timeout"]);
+    expect([t.backend.calls, t.backend.aborted]).toEqual([1, 1]);
+    expect(await resumes(t.url, "not_attempted")).toEqual(1);
+  });
+
   it("gives up after two continuations that fail again: in-band error, no [DONE]", async () => {
     t = await startWithScriptedBackend({ retry: { maxRetries: 2 } });
     t.backend.script = [1, 2, 3].map(() => ({ kind: "fail" as const, error: down, afterTokens: 1 }));
