@@ -13,6 +13,7 @@ import {
   BackendTimeoutError,
   ModelNotFoundError,
   WorkerUnavailableError,
+  isBackendError,
   type BackendError,
 } from "../backend-errors.js";
 
@@ -86,6 +87,21 @@ export class UpstreamBackend implements ModelBackend {
   }
 
   async *generate(req: GenerationRequest, signal: AbortSignal): AsyncIterable<GenerationEvent> {
+    try {
+      yield* this.generateUnguarded(req, signal);
+    } catch (e) {
+      // A connection reset or close while the body is read surfaces from fetch as a plain
+      // TypeError ("terminated"); it is the upstream going away, so it must stay retryable and
+      // let the API continue a started stream instead of failing it.
+      if (isBackendError(e) || signal.aborted) throw e;
+      throw new WorkerUnavailableError(`upstream connection lost: ${(e as Error).message}`);
+    }
+  }
+
+  private async *generateUnguarded(
+    req: GenerationRequest,
+    signal: AbortSignal,
+  ): AsyncIterable<GenerationEvent> {
     const res = await this.post(req, signal);
     if (req.kind === "embedding") {
       const j = (await res.json()) as { data: { embedding: number[] }[]; usage?: { prompt_tokens?: number } };
