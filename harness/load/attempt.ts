@@ -76,6 +76,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
       serviceLevel: this.serviceLevel,
       expectStatus: this.req.expectStatus,
       streamComplete: this.sse ? this.sse.complete : null,
+      streamServiceLevel: this.sse?.serviceLevel,
     });
     this.settle(this.sink.now(), outcome);
   }

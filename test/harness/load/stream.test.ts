@@ -29,6 +29,14 @@ function streamRest(prompt: string, res: ServerResponse): void {
     case "degraded":
       res.end(sse.delta("lo") + sse.finish + sse.done);
       return;
+    case "resumed-by-fallback":
+      // Headers said full; the service continued the stream from a fallback, marked in-band.
+      res.end(
+        `data: {"choices":[{"index":0,"delta":{"content":"lo"}}],"faultline":{"service_level":"degraded","fallback":"cpu-model"}}\n\n` +
+          sse.finish +
+          sse.done,
+      );
+      return;
     case "cut":
       res.end(sse.delta("lo"));
       return;
@@ -60,6 +68,7 @@ describe("stream classification against a real server", () => {
   it.each([
     { prompt: "complete", outcome: "ok" },
     { prompt: "degraded", outcome: "degraded" },
+    { prompt: "resumed-by-fallback", outcome: "degraded" },
     { prompt: "cut", outcome: "error" },
     { prompt: "no-finish", outcome: "error" },
     { prompt: "error-event", outcome: "error" },
