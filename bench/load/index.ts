@@ -1,3 +1,4 @@
+import type { BenchRow } from "../row.js";
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
@@ -13,13 +14,7 @@ import {
   type LoadResult,
 } from "../../harness/load/index.js";
 
-export interface BenchRow {
-  readonly name: string;
-  readonly value: number;
-  readonly unit: string;
-  readonly baseline?: number;
-  readonly ratio?: number;
-}
+export type { BenchRow } from "../row.js";
 
 export interface LoadBenchOptions {
   /** Seconds of the rate-accuracy run (acceptance: 20). */

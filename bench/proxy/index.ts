@@ -1,14 +1,8 @@
+import type { BenchRow } from "../row.js";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { startToxiproxyServer } from "../../harness/toxiproxy/server.js";
 
-/** One benchmark figure; `ratio` = value / baseline where a baseline (direct connection) exists. */
-export interface BenchRow {
-  readonly name: string;
-  readonly value: number;
-  readonly unit: string;
-  readonly baseline?: number;
-  readonly ratio?: number;
-}
+export type { BenchRow } from "../row.js";
 
 export interface ProxyBenchOptions {
   /** Round trips per path (direct and proxied), after warm-up. */

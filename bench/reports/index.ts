@@ -1,3 +1,4 @@
+import type { BenchRow } from "../row.js";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,13 +8,7 @@ import { renderHtml, renderJunit, renderMarkdown } from "../../reports/index.js"
 import { CHROMIUM_LAUNCH } from "../../playwright.config.js";
 import { bigRecord } from "./big-record.js";
 
-export interface BenchRow {
-  readonly name: string;
-  readonly value: number;
-  readonly unit: string;
-  readonly baseline?: number;
-  readonly ratio?: number;
-}
+export type { BenchRow } from "../row.js";
 
 export interface ReportBenchOptions {
   /** Run length in seconds (acceptance: 3600) at `rate` req/s (acceptance: 200). */

@@ -1,13 +1,7 @@
+import type { BenchRow } from "../row.js";
 import { Pool } from "undici";
 
-/** One benchmark figure; `ratio` = value / baseline where a baseline measured in the same run exists. */
-export interface BenchRow {
-  readonly name: string;
-  readonly value: number;
-  readonly unit: string;
-  readonly baseline?: number;
-  readonly ratio?: number;
-}
+export type { BenchRow } from "../row.js";
 
 export function row(name: string, value: number, unit: string, baseline?: number): BenchRow {
   const v = Math.round(value * 100) / 100;
