@@ -63,10 +63,15 @@ class ContinuationSink implements AnswerSink {
   }
 }
 
-/** Whether a failure after the headers may be continued: retryable backend failures only. */
+/**
+ * Whether a failure after the headers may be continued: any backend failure (the ones the
+ * breaker counts), not a client mistake such as an unknown model. "Not retryable" only means
+ * the same backend will fail again (a GPU out of memory); the continuation runs through the
+ * whole pipeline, whose fallbacks are there for exactly that case.
+ */
 export function canResume(e: unknown): boolean {
   const cause = causeOf(e);
-  return isBackendError(cause) && cause.retryable;
+  return isBackendError(cause) && cause.countsForBreaker;
 }
 
 export function continuationRequest(req: GenerationRequest, sink: SseSink, n: number): GenerationRequest {

@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { GpuOutOfMemoryError, WorkerUnavailableError } from "../../../reference-service/backend-errors.js";
+import {
+  GpuOutOfMemoryError,
+  ModelNotFoundError,
+  WorkerUnavailableError,
+} from "../../../reference-service/backend-errors.js";
 import { chatBody, post, sseData, startWithScriptedBackend, type TestService } from "./harness.js";
 import { parseExposition, sampleValue } from "./prom-text.js";
 
@@ -98,13 +102,33 @@ describe("stream continuation after a mid-stream backend failure", () => {
     expect(await resumes(t.url, "completed")).toEqual(1);
   });
 
-  it("a non-retryable failure mid-stream is not continued: one in-band error, no [DONE]", async () => {
-    t = await startWithScriptedBackend({ retry: { maxRetries: 2 } });
+  it("a GPU out of memory mid-stream is continued by a fallback (the primary would fail again), marked", async () => {
+    t = await startWithScriptedBackend({ retry: { maxRetries: 2 }, fallback: { cache: false } });
+    const oom = () => new GpuOutOfMemoryError("CUDA out of memory");
     t.backend.script = [
-      { kind: "fail", error: () => new GpuOutOfMemoryError("CUDA out of memory"), afterTokens: 1 },
+      { kind: "fail", error: oom, afterTokens: 1 },
+      { kind: "fail", error: oom },
     ];
+    const chunks = await streamChunks(t.url, { max_tokens: 4 });
+    const v = view(chunks);
+    expect(v.slice(0, 2)).toEqual(["", "partial"]);
+    expect(v.slice(2).map((x) => x.replace(/^[^|]*\|/, ""))).toEqual([
+      "degraded/cpu-model",
+      "degraded/cpu-model",
+      "degraded/cpu-model",
+      "degraded/cpu-model",
+      "[DONE]",
+    ]);
+    // The first attempt and the continuation's one primary call: out of memory is not retried.
+    expect(t.backend.calls).toEqual(2);
+    expect(await resumes(t.url, "completed")).toEqual(1);
+  });
+
+  it("a failure that is not the backend's (unknown model) is not continued: one in-band error, no [DONE]", async () => {
+    t = await startWithScriptedBackend({ retry: { maxRetries: 2 } });
+    t.backend.script = [{ kind: "fail", error: () => new ModelNotFoundError("model gone"), afterTokens: 1 }];
     const chunks = await streamChunks(t.url, {});
-    expect(view(chunks)).toEqual(["", "partial", "error:gpu_out_of_memory"]);
+    expect(view(chunks)).toEqual(["", "partial", "error:model_not_found"]);
     expect(t.backend.calls).toEqual(1);
     expect(await resumes(t.url, "not_attempted")).toEqual(1);
   });
