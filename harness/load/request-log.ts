@@ -1,4 +1,4 @@
-import type { RequestColumns } from "../sla/columns.js";
+import { allocateColumns, type RequestColumns } from "../sla/columns.js";
 
 const CHUNK_BITS = 16;
 const CHUNK = 1 << CHUNK_BITS; // 65,536 rows per chunk
@@ -107,17 +107,7 @@ export class RequestLog {
   columns(): RequestColumns {
     if (this.joined) return this.joined;
     const n = this.rows;
-    const out: RequestColumns = {
-      length: n,
-      intended: new Float64Array(n),
-      sent: new Float64Array(n),
-      firstByte: new Float64Array(n),
-      end: new Float64Array(n),
-      outcome: new Uint8Array(n),
-      status: new Uint16Array(n),
-      bytes: new Uint32Array(n),
-      template: new Uint8Array(n),
-    };
+    const out = allocateColumns(n);
     this.chunks.forEach((c, ci) => {
       const start = ci * CHUNK;
       const len = Math.min(CHUNK, n - start);

@@ -34,10 +34,9 @@ export interface RequestRow {
   readonly template?: number;
 }
 
-/** Builds columns from rows; `sent` defaults to `intended`, `firstByte` to `end`. */
-export function columnsFromRows(rows: readonly RequestRow[]): RequestColumns {
-  const n = rows.length;
-  const c = {
+/** Zero-filled columns for `n` requests. */
+export function allocateColumns(n: number): RequestColumns {
+  return {
     length: n,
     intended: new Float64Array(n),
     sent: new Float64Array(n),
@@ -48,6 +47,12 @@ export function columnsFromRows(rows: readonly RequestRow[]): RequestColumns {
     bytes: new Uint32Array(n),
     template: new Uint8Array(n),
   };
+}
+
+/** Builds columns from rows; `sent` defaults to `intended`, `firstByte` to `end`. */
+export function columnsFromRows(rows: readonly RequestRow[]): RequestColumns {
+  const n = rows.length;
+  const c = allocateColumns(n);
   rows.forEach((r, i) => {
     c.intended[i] = r.intended;
     c.sent[i] = r.sent ?? r.intended;
