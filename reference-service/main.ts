@@ -35,7 +35,9 @@ export async function run(argv: readonly string[], runtime: Runtime): Promise<nu
       if (signals === 1) {
         runtime.stderr.write("draining: finishing in-flight requests (signal again to force)\n");
         svc.close().then(
-          () => resolve(0),
+          // forceClose cuts the in-flight requests, which lets this drain finish first: a
+          // forced exit must still report 1, so only an unforced drain decides the code.
+          () => signals === 1 && resolve(0),
           () => resolve(1),
         );
       } else void svc.forceClose().finally(() => resolve(1));
