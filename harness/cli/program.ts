@@ -2,6 +2,7 @@ import { Command } from "commander";
 import type { Runtime } from "../../common/runtime.js";
 import { registerExportCommand } from "../k6/command.js";
 import { registerDelegated } from "./commands/delegated.js";
+import { registerImagesCommand } from "./commands/images.js";
 import { registerRunCommand } from "./commands/run.js";
 import { registerScenarioCommands } from "./commands/scenario-commands.js";
 import type { CliDeps, CommandContext } from "./context.js";
@@ -27,6 +28,7 @@ function buildProgram(ctx: CommandContext): Command {
   registerScenarioCommands(program, ctx);
   registerDelegated(program, ctx);
   registerExportCommand(program, ctx);
+  registerImagesCommand(program, ctx);
   return program;
 }
 

@@ -52,13 +52,61 @@ const urlTarget = z
   })
   .meta({ description: "An already running service; only network and load faults apply." });
 
+/** Compose project and service names as the engine's labels carry them (compose's own rule). */
+const composeName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, { error: "expected lowercase letters, digits, '_' or '-'" });
+
 const dockerTarget = z
   .strictObject({
     kind: z.literal("docker"),
-    compose: z.string().optional(),
-    services: z.array(z.string()).optional(),
+    mode: z.enum(["start", "attach"]).default("start").meta({
+      description:
+        "start: run the reference system as containers from faultline's images (removed after the run); attach: use a running compose project, found by its labels",
+    }),
+    project: composeName.optional().meta({
+      description: "Compose project (required with attach; start defaults to faultline-<run id>)",
+    }),
+    tag: z
+      .string()
+      .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, { error: "expected an image tag" })
+      .default("local")
+      .meta({ description: "start: tag of the images `faultline images build` made" }),
+    build: z.enum(["if-stale", "never"]).default("if-stale").meta({
+      description: "start: build the images first when missing or older than dist/, or never",
+    }),
+    proxy: z.boolean().default(false).meta({
+      description: "start: also run the toxiproxy container in front of the API (service toxiproxy)",
+    }),
+    apiArgs: z.array(z.string()).default([]).meta({
+      description: 'start: extra reference-service flags, e.g. ["--breaker.failure-threshold", "3"]',
+    }),
+    service: composeName.default("api").meta({
+      description: "attach: the service that answers HTTP (load and steady-state checks go there)",
+    }),
+    port: z.number().int().min(1).max(65535).optional().meta({
+      description: "attach: the container port of that service, published on the host (default 8080)",
+    }),
+    services: z.array(composeName).min(1).optional().meta({
+      description:
+        'attach: the services faults may aim at as "container:<service>" (default: service); start offers api (and toxiproxy)',
+    }),
+    readyPath: z
+      .string()
+      .regex(/^\//, { error: "expected a path starting with /" })
+      .default("/health/ready")
+      .meta({ description: "Polled until it answers 2xx before the run starts" }),
+    startTimeout: duration()
+      .prefault("60s")
+      .meta({ description: "How long the containers may take to become ready" }),
+    keep: z.boolean().default(false).meta({
+      description: "start: leave the containers and network in place after the run, for inspection",
+    }),
   })
-  .meta({ description: "Containers via Docker (not yet supported by this version)." });
+  .meta({
+    description:
+      "Containers via Docker: faultline's own stack (mode start) or your compose project (mode attach); container faults aim at container:<service>.",
+  });
 
 export const targetSchema = z.discriminatedUnion("kind", [
   referenceTarget,
@@ -139,6 +187,10 @@ export const loadSchema = z
     maxInFlight: positiveInt.default(512),
     /** Arrival jitter: "none" for a fixed interval, "poisson" for exponential gaps (seeded). */
     arrivals: z.enum(["constant", "poisson"]).default("constant"),
+    driver: z.enum(["builtin", "k6"]).default("builtin").meta({
+      description:
+        "Who sends the load: the built-in generator, or k6 (needs `k6` on PATH; runs the `faultline export k6` script while faultline injects faults and measures)",
+    }),
   })
   .meta({
     description: "Open-model load: requests are sent on schedule whether or not earlier ones finished.",

@@ -32,7 +32,7 @@ export function targetNamesFor(target: TargetSpec): readonly string[] {
     case "url":
       return ["load", "link:client-api"];
     case "docker":
-      return [];
+      return [...dockerServices(target).map((name) => `container:${name}`), "load", "link:client-api"];
     default: {
       const never: never = target;
       return never;
@@ -72,16 +72,40 @@ function checkAborts(s: Scenario): RawIssue[] {
   );
 }
 
+/** Compose services a Docker target offers to container faults. */
+function dockerServices(target: Extract<TargetSpec, { kind: "docker" }>): readonly string[] {
+  if (target.mode === "attach") return target.services ?? [target.service];
+  return target.proxy ? ["api", "toxiproxy"] : ["api"];
+}
+
 function checkTarget(s: Scenario): RawIssue[] {
   if (s.target.kind === "reference") return checkReferenceOptions(s.target.options);
   if (s.target.kind !== "docker") return [];
-  return [
-    {
-      path: ["target", "kind"],
-      message: `target kind "docker" is not supported by this version of faultline`,
-      hint: 'use kind "reference", "command" or "url" (docker-compose.yml can run the service; then target its URL)',
-    },
-  ];
+  const t = s.target;
+  const issues: RawIssue[] = [];
+  if (t.mode === "attach" && t.project === undefined)
+    issues.push({
+      path: ["target", "project"],
+      message: "missing required field (the compose project to attach to)",
+      hint: "add project: <name> (`docker compose ls` lists them)",
+    });
+  const startOnly = (["apiArgs", "proxy", "keep"] as const).filter((k) =>
+    k === "apiArgs" ? t.apiArgs.length > 0 : t[k],
+  );
+  if (t.mode === "attach")
+    for (const k of startOnly)
+      issues.push({
+        path: ["target", k],
+        message: "only applies when faultline starts the containers (mode: start)",
+        hint: `remove ${k}, or use mode: start`,
+      });
+  if (t.mode === "start" && t.services !== undefined)
+    issues.push({
+      path: ["target", "services"],
+      message: "only applies to mode: attach (faultline's own stack offers api and toxiproxy)",
+      hint: "remove services",
+    });
+  return issues;
 }
 
 function checkLoad(s: Scenario): RawIssue[] {
@@ -132,11 +156,14 @@ function checkFaultKinds(s: Scenario, catalog: FaultCatalog): RawIssue[] {
       });
       return;
     }
-    if (s.target.kind !== "docker" && !offered.includes(f.target)) {
+    if (!offered.includes(f.target)) {
       issues.push({
         path: ["faults", i, "target"],
         message: `unknown target "${f.target}" for a ${s.target.kind} target`,
-        hint: `this target offers: ${offered.join(", ")}`,
+        hint:
+          roleOf(f.target) === "container" && s.target.kind !== "docker"
+            ? "container faults need target.kind: docker"
+            : `this target offers: ${offered.join(", ")}`,
       });
     } else if (!(info.targets as readonly string[]).includes(roleOf(f.target))) {
       issues.push({

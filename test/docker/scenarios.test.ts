@@ -2,14 +2,28 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseScenario } from "../../harness/scenario/load.js";
+import { targetNamesFor } from "../../harness/scenario/semantic.js";
 import { FAULT_KINDS } from "../../harness/faults/registry.js";
-import type { AnyInjector } from "../../harness/faults/injector.js";
+import { targetSchema } from "../../harness/scenario/schema.js";
 import { parse } from "yaml";
 
 const dir = fileURLToPath(new URL("../../scenarios/docker/", import.meta.url));
 const files = readdirSync(dir)
   .filter((f) => f.endsWith(".yaml"))
   .sort();
+
+function issues(text: string): string[] {
+  const r = parseScenario(text, "s.yaml", FAULT_KINDS);
+  return r.ok ? [] : r.issues.map((i) => `${i.file}: ${i.path}: ${i.message}${i.hint ? ` (${i.hint})` : ""}`);
+}
+
+const scenario = (target: string, fault = "container-pause", aim = "container:api"): string => `name: t
+target: ${target}
+load: { rate: 10, duration: 20s }
+faults:
+  - { id: f1, kind: ${fault}, target: "${aim}", at: 2s, duration: 2s }
+slos: [{ kind: availability, min: 0.9 }]
+`;
 
 describe("scenarios/docker", () => {
   it("holds the four container scenarios", () => {
@@ -21,18 +35,78 @@ describe("scenarios/docker", () => {
     ]);
   });
 
-  it.each(files)("%s parses strictly against the scenario schema and the Docker fault kinds", (file) => {
-    const text = readFileSync(`${dir}${file}`, "utf8");
-    const result = parseScenario(text, file, FAULT_KINDS);
-    // The loader still refuses `kind: docker` targets until the runner starts the Docker
-    // adapter (harness/targets/index.ts); every other check (schema, fault kinds and their
-    // params, targets, timeline, SLOs) must pass.
-    const issues = result.ok ? [] : result.issues.filter((i) => i.path !== "target.kind");
-    expect(issues).toEqual([]);
-    const faults = (parse(text) as { faults: { kind: string; target: string; params?: unknown }[] }).faults;
-    for (const f of faults) {
-      const injector = (FAULT_KINDS as Record<string, AnyInjector>)[f.kind];
-      expect([f.target, injector.params.safeParse(f.params ?? {}).success]).toEqual(["container:api", true]);
-    }
+  it.each(files)("%s loads: schema, fault kinds and params, targets, timeline, SLOs", (file) => {
+    const r = parseScenario(readFileSync(`${dir}${file}`, "utf8"), file, FAULT_KINDS);
+    expect(r.ok ? r.value.scenario.target : r.issues).toMatchObject({ kind: "docker", mode: "start" });
+  });
+});
+
+describe("docker target in the scenario loader", () => {
+  it("fills the defaults startDockerTarget needs", () => {
+    const r = parseScenario(scenario("{ kind: docker }"), "s.yaml", FAULT_KINDS);
+    expect(r.ok && r.value.scenario.target).toEqual({
+      kind: "docker",
+      mode: "start",
+      tag: "local",
+      build: "if-stale",
+      proxy: false,
+      apiArgs: [],
+      service: "api",
+      readyPath: "/health/ready",
+      startTimeout: 60_000,
+      keep: false,
+    });
+  });
+
+  it("offers container:<service> per mode, plus load and the client-api link", () => {
+    const targetOf = (t: string) => targetNamesFor(targetSchema.parse(parse(t)));
+    expect(targetOf("{ kind: docker }")).toEqual(["container:api", "load", "link:client-api"]);
+    expect(targetOf("{ kind: docker, proxy: true }")).toEqual([
+      "container:api",
+      "container:toxiproxy",
+      "load",
+      "link:client-api",
+    ]);
+    expect(targetOf("{ kind: docker, mode: attach, project: shop, service: web }")).toEqual([
+      "container:web",
+      "load",
+      "link:client-api",
+    ]);
+    expect(targetOf("{ kind: docker, mode: attach, project: shop, services: [web, worker, db] }")).toEqual([
+      "container:web",
+      "container:worker",
+      "container:db",
+      "load",
+      "link:client-api",
+    ]);
+  });
+
+  it("names a container the target does not offer, with the ones it does", () => {
+    expect(issues(scenario("{ kind: docker }", "container-pause", "container:worker"))).toEqual([
+      's.yaml:5: faults[0].target: unknown target "container:worker" for a docker target (this target offers: container:api, load, link:client-api)',
+    ]);
+  });
+
+  it("refuses container faults on a non-docker target, saying what they need", () => {
+    expect(issues(scenario("{ kind: reference }"))).toEqual([
+      's.yaml:5: faults[0].target: unknown target "container:api" for a reference target (container faults need target.kind: docker)',
+    ]);
+  });
+
+  it("attach needs a project and refuses the options only start uses", () => {
+    expect(issues(scenario("{ kind: docker, mode: attach, proxy: true, keep: true }"))).toEqual([
+      "s.yaml:2: target.project: missing required field (the compose project to attach to) (add project: <name> (`docker compose ls` lists them))",
+      "s.yaml:2: target.proxy: only applies when faultline starts the containers (mode: start) (remove proxy, or use mode: start)",
+      "s.yaml:2: target.keep: only applies when faultline starts the containers (mode: start) (remove keep, or use mode: start)",
+    ]);
+  });
+
+  it("start refuses services, and project names follow compose's rule", () => {
+    expect(issues(scenario("{ kind: docker, services: [api] }"))).toEqual([
+      "s.yaml:2: target.services: only applies to mode: attach (faultline's own stack offers api and toxiproxy) (remove services)",
+    ]);
+    expect(issues(scenario("{ kind: docker, project: My_Stack }"))).toEqual([
+      "s.yaml:2: target.project: expected lowercase letters, digits, '_' or '-'",
+    ]);
   });
 });
