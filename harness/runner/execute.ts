@@ -47,6 +47,8 @@ export interface ExecuteResult {
   /** Abort-condition reason, when one was met. */
   readonly aborted: string | null;
   readonly interrupted: boolean;
+  /** Ms from the origin at which the load was stopped early (interrupt or abort); null: it ran its plan. */
+  readonly stoppedAtMs: number | null;
 }
 
 export function timelineOf(s: Scenario): TimelineFault[] {
@@ -77,6 +79,7 @@ class Execution {
   private origin = 0;
   private load: LoadHandle | null = null;
   private aborted: string | null = null;
+  private stoppedAtMs: number | null = null;
   private readonly scheduler: FaultScheduler;
   private readonly scraper: MetricsScraper | null;
   private readonly monitor: AbortMonitor;
@@ -118,6 +121,7 @@ class Execution {
 
   private stopEverything(reason: string | null): void {
     if (reason !== null) this.aborted = reason;
+    this.stoppedAtMs ??= this.rel();
     const why = reason ?? "interrupted";
     this.input.onEvent({
       tMs: this.rel(),
@@ -170,6 +174,7 @@ class Execution {
       metrics,
       aborted: this.aborted,
       interrupted: this.input.interrupt.aborted,
+      stoppedAtMs: this.stoppedAtMs,
     };
   }
 }

@@ -9,7 +9,8 @@ import { runId, uniqueRunId } from "../record/run-id.js";
 import type { RunEvent, RunRecord } from "../record/schema.js";
 import { writeRunRecord } from "../record/io.js";
 import { columnsFromRows } from "../sla/columns.js";
-import { buildPlan } from "../scenario/plan.js";
+import { formatDuration } from "../scenario/duration.js";
+import { buildPlan, runDurationMs } from "../scenario/plan.js";
 import type { LoadedScenario } from "../scenario/load.js";
 import { targetNamesFor } from "../scenario/semantic.js";
 import type { Scenario } from "../scenario/schema.js";
@@ -31,6 +32,19 @@ export interface ScenarioRunOptions {
   readonly interrupt: AbortSignal;
   /** Live dashboard (a terminal): stop/abort are what q and a do (as SIGINT). */
   readonly dashboard?: { readonly stop: () => void; readonly abort: () => void };
+  /** Game day: no planned end (see OpenEnded). */
+  readonly openEnded?: OpenEnded;
+}
+
+/**
+ * A run with no planned end (`faultline gameday`): the load holds its last rate until the
+ * interrupt fires or `maxDurationMs` passes (a hard bound, so the load loop stays bounded).
+ * An interrupt is the session's normal end (after-checks run, status completed, SLOs judged
+ * over the time that ran) unless `aborted()` says it was an abort (`a`).
+ */
+export interface OpenEnded {
+  readonly maxDurationMs: number;
+  readonly aborted: () => boolean;
 }
 
 export interface ScenarioRun {
@@ -45,7 +59,8 @@ export interface ScenarioRun {
  * throws RunNotPossibleError (nothing to record); a failed steady state before faults gives a
  * void record with no fault injected.
  */
-export async function runScenario(loaded: LoadedScenario, opts: ScenarioRunOptions): Promise<ScenarioRun> {
+export async function runScenario(given: LoadedScenario, opts: ScenarioRunOptions): Promise<ScenarioRun> {
+  const loaded = opts.openEnded ? withLoadBound(given, opts.openEnded.maxDurationMs) : given;
   const s = loaded.scenario;
   const { rt } = opts;
   const runDir = await allocateRunDir(opts.runsDir ?? s.reporting.dir, s.name, rt);
@@ -122,22 +137,39 @@ async function steadyThenRun(p: Parts): Promise<ScenarioRun> {
     });
     return write(p, record, null);
   }
-  const exec = await execute(p);
+  const ran = await execute(p);
+  const { exec, measuredMs, note } = judgedSpan(p, ran, buildPlan(s).durationMs);
   const after = exec.interrupted || exec.aborted ? [] : await checks(p, s.steadyState.after, "after");
   const origin = exec.load.startedAtMs;
-  const plan = buildPlan(s);
   const failedFault = exec.occurrences.find((o) => o.status === "failed" && o.error !== undefined);
   const status = statusOf(exec, failedFault?.error);
   const record = assembleRecord({
     ...common(p, origin, p.opts.rt.clock.now()),
     ...status,
+    ...(note !== null && status.status === "completed" ? { statusReason: note } : {}),
     load: exec.load,
-    sla: analyze(s, exec.load.columns, plan.durationMs, faultWindows(exec.occurrences, origin), exec.metrics),
+    sla: analyze(s, exec.load.columns, measuredMs, faultWindows(exec.occurrences, origin), exec.metrics),
     occurrences: exec.occurrences,
     steadyState: { before, after },
     metrics: exec.metrics,
   });
   return write(p, record, exec);
+}
+
+/**
+ * What is judged, and over how long. A game day's interrupt (q, Ctrl-C, SIGTERM) is its
+ * planned end, not an interruption, and it is judged over the time that ran, not the bound.
+ */
+function judgedSpan(
+  p: Parts,
+  ran: ExecuteResult,
+  plannedMs: number,
+): { exec: ExecuteResult; measuredMs: number; note: string | null } {
+  const open = p.opts.openEnded;
+  if (open === undefined) return { exec: ran, measuredMs: plannedMs, note: null };
+  const exec = ran.interrupted && !open.aborted() ? { ...ran, interrupted: false } : ran;
+  const measuredMs = ran.stoppedAtMs === null ? plannedMs : Math.min(plannedMs, ran.stoppedAtMs);
+  return { exec, measuredMs, note: `game day (no planned end): ran ${formatDuration(measuredMs)}` };
 }
 
 function statusOf(
@@ -234,7 +266,7 @@ async function execute(p: Parts): Promise<ExecuteResult> {
               slos: s.slos,
               load,
               plan: live.plan,
-              plannedMs: live.plan.durationMs,
+              plannedMs: p.opts.openEnded ? null : live.plan.durationMs,
               scheduler: live.scheduler,
               targets: names,
               healthBaseUrl: s.target.kind === "reference" ? p.target.url : null,
@@ -259,6 +291,12 @@ async function write(p: Parts, record: RunRecord, exec: ExecuteResult | null): P
     s.reporting.requests && exec ? exec.load.columns : undefined,
   );
   return { record: final, runDir: p.runDir };
+}
+
+/** Open-ended: the load runs until stopped, at most `maxMs` (never shorter than the file's own stages). */
+function withLoadBound(l: LoadedScenario, maxMs: number): LoadedScenario {
+  const duration = Math.max(maxMs, runDurationMs(l.scenario.load));
+  return { ...l, scenario: { ...l.scenario, load: { ...l.scenario.load, duration } } };
 }
 
 function needsClientLink(s: Scenario): boolean {
