@@ -280,9 +280,14 @@ export class Engine {
     this.counters.preemptions++;
   }
 
-  /** After preemption: wait for memory, take KV for everything so far, pay the prefill again. */
+  /**
+   * After preemption: wait for memory, take KV for everything so far, pay the prefill again.
+   * Waiting is only worth it while another request holds KV: finishing is what wakes waiters,
+   * and with nobody left to finish (the peer that preempted us failed, a co-tenant took the
+   * device) the wait would last until the deadline instead of failing now with a CUDA OOM.
+   */
   private async recompute(job: Job, spec: CatalogModel, tokens: number): Promise<void> {
-    await this.waitForMemory(job);
+    if (this.othersHoldKv(job)) await this.waitForMemory(job);
     await this.acquireKv(job, spec.device, tokens);
     job.preempted = false;
     await this.step(job, prefillMs(spec, tokens));

@@ -204,6 +204,30 @@ describe("Engine", () => {
       expect([engine.counters.preemptions, engine.counters.oomErrors, ledger.kvBytes]).toEqual([1, 0, 0]);
     });
 
+    it("a preempted request fails at once, not at its deadline, when nobody is left to free memory", async () => {
+      // The gpu-oom scenario's stall: a co-tenant takes the device while A and B stream. A's
+      // next token preempts B, still does not fit and fails; B, preempted, used to wait for
+      // "some request to finish" that never came (its only peer had already gone) until its deadline.
+      const { clock, engine, events, ledger } = setup({ totalBytes: 3 * GiB, kvBytesPerToken: 16 * MiB });
+      engine.submit("A", req("A", A, 10));
+      engine.submit("B", req("B", B, 10));
+      await clock.advanceAsync(150);
+      ledger.setCotenantBytes(3 * GiB);
+      await clock.advanceAsync(60_000);
+      const ends = events.filter(([, , e]) => e.type !== "token").map(([t, id, e]) => [t, id, e.type]);
+      expect(ends).toEqual([
+        [160, "A", "error"],
+        [160, "B", "error"],
+      ]);
+      expect(events.filter(([, , e]) => e.type === "error").map(([, , e]) => e)).toMatchObject([
+        { code: "gpu_out_of_memory" },
+        { code: "gpu_out_of_memory" },
+      ]);
+      expect([engine.running, engine.counters.preemptions, engine.counters.oomErrors, ledger.kvBytes]).toEqual([
+        0, 1, 2, 0,
+      ]);
+    });
+
     it('with onKvExhausted "fail" the request that runs out gets a CUDA OOM and the other finishes', async () => {
       const { clock, engine, events } = setup({
         totalBytes: 3 * GiB,
