@@ -223,9 +223,12 @@ describe("Engine", () => {
         { code: "gpu_out_of_memory" },
         { code: "gpu_out_of_memory" },
       ]);
-      expect([engine.running, engine.counters.preemptions, engine.counters.oomErrors, ledger.kvBytes]).toEqual([
-        0, 1, 2, 0,
-      ]);
+      expect([
+        engine.running,
+        engine.counters.preemptions,
+        engine.counters.oomErrors,
+        ledger.kvBytes,
+      ]).toEqual([0, 1, 2, 0]);
     });
 
     it('with onKvExhausted "fail" the request that runs out gets a CUDA OOM and the other finishes', async () => {
