@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { access, constants, readFile, writeFile } from "node:fs/promises";
 import { delimiter, join } from "node:path";
-import { InvalidInputError, RunNotPossibleError } from "../../common/errors.js";
+import { RunNotPossibleError } from "../../common/errors.js";
 import { compileLoadPlan, intendedTimes } from "../load/plan.js";
 import type { Scenario } from "../scenario/schema.js";
 import { exportK6Script } from "./export.js";
@@ -52,16 +52,20 @@ export async function findOnPath(name: string, pathEnv: string | undefined): Pro
   return null;
 }
 
+/** Install page named in the refusal. */
+export const K6_INSTALL_URL = "https://grafana.com/docs/k6/latest/set-up/install-k6/";
+
+/**
+ * The k6 binary, or a refusal. Not an input error (exit 3, not 2): the scenario is valid and
+ * runs where k6 is installed; this machine cannot carry it out, as with a target that will not
+ * start. One line, naming the field and both fixes, since it is all a user needs to act.
+ */
 export async function requireK6(env: K6RunOptions["env"]): Promise<string> {
   const k6 = await findOnPath("k6", env.PATH);
   if (k6 !== null) return k6;
-  throw new InvalidInputError([
-    {
-      path: "load.driver",
-      message: "load.driver: k6 needs the k6 binary on PATH; no executable k6 was found there",
-      hint: "install k6 (https://grafana.com/docs/k6/latest/set-up/install-k6/) or remove load.driver to use the built-in load generator",
-    },
-  ]);
+  throw new RunNotPossibleError(
+    `load.driver: k6 needs the k6 binary on PATH and none was found (fix: install k6, ${K6_INSTALL_URL}, or remove load.driver to use the built-in load generator)`,
+  );
 }
 
 async function runProcess(k6: string, args: readonly string[], opts: K6RunOptions): Promise<number> {

@@ -154,6 +154,21 @@ export const runRecordSchema = z.strictObject({
     maxInFlight: z.number().int().positive(),
     maxInFlightHits: z.number().int().nonnegative(),
     sendLagP99Ms: nonNeg.nullable(),
+    /** Who sent the load (scenario load.driver); absent in older records, which mean builtin. */
+    driver: z.enum(["builtin", "k6"]).optional(),
+    /** With driver k6: what k6 reported besides the per-request rows. */
+    k6: z
+      .strictObject({
+        /** 0, or 99 when k6's own thresholds failed (faultline's verdict comes from the SLOs). */
+        exitCode: z.number().int(),
+        /** Arrivals k6 could not send for lack of a free VU; these are not in the request rows. */
+        droppedIterations: z.number().int().nonnegative(),
+        /** k6's scenario start minus the run's time origin (k6 start-up); request times include it. */
+        startOffsetMs: ms,
+        /** Which k6 metric the rows were read from. */
+        source: z.enum(["faultline_request", "http_req_duration"]),
+      })
+      .optional(),
   }),
   totals: outcomeCountsSchema,
   availability: z.strictObject({ value: ratio.nullable(), degradedCountsAsGood: z.boolean() }),

@@ -31,6 +31,8 @@ export interface ExecuteInput {
   /** Aborted on SIGINT/SIGTERM: stop the load, revert everything at once. */
   readonly interrupt: AbortSignal;
   readonly onEvent: (e: RunEvent) => void;
+  /** Who sends the load (load.driver); default the built-in generator. */
+  readonly startLoad?: typeof startLoad;
   /** Called once the load's time origin is set, with the live handle (for progress). */
   readonly onStart?: (
     originMs: number,
@@ -137,7 +139,7 @@ class Execution {
     const onInterrupt = (): void => this.stopEverything(null);
     input.interrupt.addEventListener("abort", onInterrupt, { once: true });
     try {
-      this.load = startLoad(this.plan, {
+      this.load = (input.startLoad ?? startLoad)(this.plan, {
         baseUrl: input.clientUrl,
         deadlineMs: input.scenario.load.deadline,
         maxInFlight: input.scenario.load.maxInFlight,

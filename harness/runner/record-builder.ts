@@ -5,6 +5,7 @@ import type { FaultOccurrence } from "../faults/scheduler.js";
 import type { LoadResult } from "../load/index.js";
 import type { SlaReport } from "../sla/index.js";
 import type { LoadedScenario } from "../scenario/load.js";
+import type { K6LoadReport } from "../k6/load-driver.js";
 import type { CheckResult } from "./steady-state.js";
 import type { MetricSnapshot } from "./scraper.js";
 
@@ -23,6 +24,8 @@ export interface RecordParts {
   readonly steadyState: { before: CheckResult[]; after: CheckResult[] };
   readonly metrics: readonly MetricSnapshot[];
   readonly events: readonly RunEvent[];
+  /** load.driver k6: what k6 reported; absent or null for the built-in generator. */
+  readonly k6?: K6LoadReport | null;
 }
 
 const rel = (t: number | null, origin: number): number | null => (t === null ? null : t - origin);
@@ -66,6 +69,7 @@ export function assembleRecord(p: RecordParts): RunRecord {
       maxInFlight: s.load.maxInFlight,
       maxInFlightHits: p.load?.maxInFlightHits ?? 0,
       sendLagP99Ms: p.load?.sendLagP99Ms ?? null,
+      ...(p.k6 ? { driver: "k6" as const, k6: p.k6 } : {}),
     },
     sla: p.sla,
     faults: faultInputs(p.occurrences, p.startedAtMs),

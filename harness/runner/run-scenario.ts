@@ -4,6 +4,8 @@ import { join, resolve } from "node:path";
 
 import type { Runtime } from "../../common/runtime.js";
 import { ROUTES } from "../../reference-service/contract.js";
+import { requireK6 } from "../k6/driver.js";
+import { k6LoadDriver } from "../k6/load-driver.js";
 import type { TargetHandles } from "../faults/injector.js";
 import { runId, uniqueRunId } from "../record/run-id.js";
 import type { RunEvent, RunRecord } from "../record/schema.js";
@@ -16,7 +18,7 @@ import { targetNamesFor } from "../scenario/semantic.js";
 import type { Scenario } from "../scenario/schema.js";
 import { startTarget, type RunningTarget } from "../targets/index.js";
 import { analyze, faultWindows } from "./analysis.js";
-import { executeRun, type ExecuteResult } from "./execute.js";
+import { executeRun, type ExecuteInput, type ExecuteResult } from "./execute.js";
 import { Links } from "./network.js";
 import type { Progress } from "./progress.js";
 import { assembleRecord } from "./record-builder.js";
@@ -63,6 +65,8 @@ export async function runScenario(given: LoadedScenario, opts: ScenarioRunOption
   const loaded = opts.openEnded ? withLoadBound(given, opts.openEnded.maxDurationMs) : given;
   const s = loaded.scenario;
   const { rt } = opts;
+  // Refused before anything starts: no run directory, no target process.
+  if (s.load.driver === "k6") await requireK6(rt.env);
   const runDir = await allocateRunDir(opts.runsDir ?? s.reporting.dir, s.name, rt);
   const events: RunEvent[] = [];
   let origin = 0;
@@ -137,7 +141,8 @@ async function steadyThenRun(p: Parts): Promise<ScenarioRun> {
     });
     return write(p, record, null);
   }
-  const ran = await execute(p);
+  const k6 = s.load.driver === "k6" ? k6LoadDriver(s, { dir: p.runDir, env: p.opts.rt.env }) : null;
+  const ran = await execute(p, k6?.start);
   const { exec, measuredMs, note } = judgedSpan(p, ran, buildPlan(s).durationMs);
   const after = exec.interrupted || exec.aborted ? [] : await checks(p, s.steadyState.after, "after");
   const origin = exec.load.startedAtMs;
@@ -152,6 +157,7 @@ async function steadyThenRun(p: Parts): Promise<ScenarioRun> {
     occurrences: exec.occurrences,
     steadyState: { before, after },
     metrics: exec.metrics,
+    k6: k6?.report() ?? null,
   });
   return write(p, record, exec);
 }
@@ -231,7 +237,7 @@ async function checks(
   return results;
 }
 
-async function execute(p: Parts): Promise<ExecuteResult> {
+async function execute(p: Parts, startLoad?: ExecuteInput["startLoad"]): Promise<ExecuteResult> {
   const s = p.loaded.scenario;
   const handles: TargetHandles = {
     ...p.target.handles,
@@ -251,6 +257,7 @@ async function execute(p: Parts): Promise<ExecuteResult> {
       journalDir: p.opts.journalDir,
       interrupt: p.opts.interrupt,
       onEvent: (e) => p.emit(e),
+      ...(startLoad ? { startLoad } : {}),
       onStart: (origin, load, live) => {
         p.setOrigin(origin);
         p.opts.progress.line(

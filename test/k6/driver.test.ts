@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { InvalidInputError, RunNotPossibleError } from "../../common/errors.js";
+import { RunNotPossibleError } from "../../common/errors.js";
 import { findOnPath, runK6Load } from "../../harness/k6/driver.js";
 import { exportK6Script } from "../../harness/k6/export.js";
 import { loadScenarioFile } from "./examples.js";
@@ -55,10 +55,11 @@ describe("load.driver: k6", () => {
   it("refuses to run without k6 on PATH, naming the field and the fix", async () => {
     const scenario = await loadScenarioFile("test/k6/fixtures/baseline.yaml");
     const run = runK6Load(scenario, { baseUrl: "http://127.0.0.1:1", dir: runDir, env: { PATH: bin } });
-    await expect(run).rejects.toBeInstanceOf(InvalidInputError);
+    // Not invalid input (exit 2): the scenario is valid; this machine cannot run it (exit 3).
+    await expect(run).rejects.toBeInstanceOf(RunNotPossibleError);
     await expect(run).rejects.toThrow(
-      "load.driver: load.driver: k6 needs the k6 binary on PATH; no executable k6 was found there " +
-        "(fix: install k6 (https://grafana.com/docs/k6/latest/set-up/install-k6/) or remove load.driver to use the built-in load generator)",
+      "load.driver: k6 needs the k6 binary on PATH and none was found (fix: install k6, " +
+        "https://grafana.com/docs/k6/latest/set-up/install-k6/, or remove load.driver to use the built-in load generator)",
     );
   });
 

@@ -1,0 +1,144 @@
+import { execFile } from "node:child_process";
+import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { OUTCOME_CODE } from "../../common/outcome.js";
+import { readRunRecord } from "../../harness/record/io.js";
+import { spawnCli } from "../cli/helpers.js";
+
+/**
+ * `load.driver: k6` through the real CLI and runner, against the real reference service. k6
+ * itself cannot be downloaded here, so a stand-in `k6` is put on PATH
+ * (fixtures/k6-standin.ts: it sends the script's requests for real and writes k6's JSON
+ * output format; see its header for what it does not do).
+ */
+const STANDIN = fileURLToPath(new URL("./fixtures/k6-standin.ts", import.meta.url));
+const TSX = import.meta.resolve("tsx");
+
+// 10 req/s for 2 s = 20 arrivals; the stand-in sends template i mod 2: chat (200) and an
+// unknown route (404, an error), so 10 ok + 10 error, whatever the machine's speed.
+const SCENARIO = `name: k6-driven
+seed: 3
+target: { kind: reference }
+load:
+  driver: k6
+  rate: 10
+  duration: 2s
+  deadline: 5s
+  mix:
+    - { kind: chat, model: sim-utility, maxTokens: 4 }
+    - { kind: http, method: GET, path: /no-such-route }
+steadyState:
+  before:
+    - { kind: http, url: /health/ready, status: 200, within: 10s }
+slos:
+  - { id: availability, kind: availability, min: 0.9 }
+  - { id: p99, kind: latency, percentile: 99, max: 5s }
+`;
+
+let dir: string;
+let bin: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "faultline-k6-runner-"));
+  bin = join(dir, "bin");
+  await writeFile(join(dir, "k6-driven.yaml"), SCENARIO);
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function installStandin(): Promise<void> {
+  await mkdir(bin);
+  await writeFile(
+    join(bin, "k6"),
+    `#!/bin/sh\nexec "${process.execPath}" --import "${TSX}" "${STANDIN}" "$@"\n`,
+  );
+  await chmod(join(bin, "k6"), 0o755);
+}
+
+/** Command lines of every process on the machine that mention `text`, but not ps itself. */
+async function processesMentioning(text: string): Promise<string[]> {
+  const { stdout } = await promisify(execFile)("ps", ["-eo", "args"]);
+  return stdout.split("\n").filter((l) => l.includes(text) && !l.startsWith("ps "));
+}
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+function run(path: string): ReturnType<typeof spawnCli> {
+  const args = [
+    "run",
+    join(dir, "k6-driven.yaml"),
+    "--runs-dir",
+    join(dir, "runs"),
+    "--no-reports",
+    "--no-dashboard",
+  ];
+  // From the repository: the reference service is spawned from sources, with tsx resolved there.
+  return spawnCli(args, {
+    cwd: ROOT,
+    env: { PATH: path, FAULTLINE_JOURNAL_DIR: join(dir, "journal") },
+    timeoutMs: 90_000,
+  });
+}
+
+describe("load.driver: k6 in faultline run", { timeout: 120_000 }, () => {
+  it("k6 sends the load; its rows are the record's requests and the verdicts come from them", async () => {
+    await installStandin();
+    const r = await run(`${bin}:${process.env.PATH ?? ""}`);
+    const [id] = await readdir(join(dir, "runs"));
+    const runDir = join(dir, "runs", id ?? "");
+    const loaded = await readRunRecord(runDir);
+    const { record } = loaded;
+
+    expect(record.load.driver).toBe("k6");
+    expect(record.load.k6).toMatchObject({ exitCode: 0, droppedIterations: 0, source: "faultline_request" });
+    expect(record.totals).toEqual({ ok: 10, degraded: 0, shed: 0, error: 10, timeout: 0, conn: 0 });
+    expect(record.availability.value).toBe(0.5);
+    expect(record.slos.map((x) => [x.id, x.measured, x.passed])).toEqual([
+      ["availability", 0.5, false],
+      ["p99", record.latency.intended.p99, true],
+    ]);
+    expect(record.verdict).toBe("fail");
+    expect(r.code).toBe(1);
+
+    const c = await loaded.requests();
+    if (c === null) throw new Error("the record names no requests file");
+    const offset = record.load.k6?.startOffsetMs ?? Number.NaN;
+    // k6's schedule (100 ms apart from its own start) on the run's axis: shifted by its start-up.
+    expect(Array.from(c.intended)).toEqual(Array.from({ length: 20 }, (_, i) => i * 100 + offset));
+    expect(Array.from(c.template)).toEqual(Array.from({ length: 20 }, (_, i) => i % 2));
+    expect(Array.from(c.status)).toEqual(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? 200 : 404)));
+    expect(Array.from(c.outcome)).toEqual(
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? OUTCOME_CODE.ok : OUTCOME_CODE.error)),
+    );
+    // k6's script, points and summary are kept next to the record.
+    expect((await readdir(runDir)).filter((f) => f.startsWith("k6-")).sort()).toEqual([
+      "k6-points.json",
+      "k6-script.ts",
+      "k6-summary.json",
+    ]);
+    expect(await processesMentioning(dir)).toEqual([]);
+  });
+
+  it("without k6 on PATH: one line naming load.driver and the fix, exit 3, nothing started", async () => {
+    // The machine has no k6 (it cannot be installed here), so the ordinary PATH is the test.
+    const r = await run("/usr/local/bin:/usr/bin:/bin");
+    const refusal =
+      "faultline: load.driver: k6 needs the k6 binary on PATH and none was found (fix: install k6, " +
+      "https://grafana.com/docs/k6/latest/set-up/install-k6/, or remove load.driver to use the built-in load generator)";
+    expect(r.stderr.split("\n").filter((l) => l.includes("load.driver"))).toEqual([
+      refusal,
+      expect.stringContaining("k6-driven"),
+    ]);
+    expect(r.stderr.split("\n")[0]).toBe(refusal);
+    expect(r.code).toBe(3);
+    // Refused before the run directory and the target: nothing to clean up, nothing running.
+    await expect(stat(join(dir, "runs"))).rejects.toMatchObject({ code: "ENOENT" });
+    expect(await processesMentioning(dir)).toEqual([]);
+  });
+});
