@@ -2,6 +2,7 @@ import { Command } from "commander";
 import type { Runtime } from "../../common/runtime.js";
 import { registerExportCommand } from "../k6/command.js";
 import { registerDelegated } from "./commands/delegated.js";
+import { registerGamedayCommand } from "./commands/gameday.js";
 import { registerImagesCommand } from "./commands/images.js";
 import { registerRunCommand } from "./commands/run.js";
 import { registerScenarioCommands } from "./commands/scenario-commands.js";
@@ -25,6 +26,7 @@ function buildProgram(ctx: CommandContext): Command {
       "\nExit codes: 0 all SLOs met, 1 an SLO missed, 2 invalid input, 3 the run could not be carried out.\n",
     );
   registerRunCommand(program, ctx);
+  registerGamedayCommand(program, ctx);
   registerScenarioCommands(program, ctx);
   registerDelegated(program, ctx);
   registerExportCommand(program, ctx);
