@@ -1,9 +1,21 @@
 import { Box, Text } from "ink";
 import { clockTime, countdown, fit } from "./format.js";
+import type { OccurrenceStatus } from "../faults/scheduler.js";
 import type { FaultRow, TimelineView } from "./types.js";
 
 const MAX_ROWS = 4;
 const LABEL = 10;
+
+/** Status words, at most 7 letters so the 10-column label keeps a space before the id. */
+const WORD: { readonly [S in OccurrenceStatus]: string } = {
+  planned: "planned",
+  injecting: "INJECT",
+  active: "ACTIVE",
+  done: "done",
+  reverted: "undone",
+  failed: "failed",
+  skipped: "skipped",
+};
 
 const isLive = (f: FaultRow): boolean => f.status === "active" || f.status === "injecting";
 
@@ -40,7 +52,7 @@ function timing(f: FaultRow, nowMs: number): string {
 function FaultLine(props: { readonly fault: FaultRow; readonly nowMs: number }) {
   const f = props.fault;
   const live = isLive(f);
-  const word = f.status === "active" ? "ACTIVE" : f.status === "injecting" ? "INJECT" : f.status;
+  const word = WORD[f.status];
   const what = f.description === "" ? `${f.kind} on ${f.target}` : `${f.description} on ${f.target}`;
   return (
     <Box width={80}>
