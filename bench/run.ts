@@ -14,6 +14,10 @@ import { runLoadBenchmarks } from "./load/index.js";
 import { runProxyBenchmarks } from "./proxy/index.js";
 import { runReportBenchmarks } from "./reports/index.js";
 import { runServiceBenchmarks, type BenchRow } from "./service/index.js";
+import { markdownTable, summarize } from "./aggregate.js";
+import { parseBenchArgs, type BenchArgs } from "./args.js";
+
+export { markdownTable, summarize, type SummaryRow } from "./aggregate.js";
 
 interface BenchModule {
   readonly name: string;
@@ -52,106 +56,8 @@ const MODULES: readonly BenchModule[] = [
   { name: "service", run: (q) => runServiceBenchmarks(q ? { samples: 300, crashes: 1 } : {}) },
 ];
 
-export interface SummaryRow {
-  readonly module: string;
-  readonly name: string;
-  readonly unit: string;
-  readonly median: number;
-  readonly min: number;
-  readonly max: number;
-  readonly baseline: number | null;
-  /** Median of the per-run ratios (each ratio against the baseline of its own run). */
-  readonly ratio: number | null;
-  readonly runs: number;
-}
-
-function median(xs: readonly number[]): number | null {
-  const finite = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (finite.length === 0) return null;
-  const mid = finite.length >> 1;
-  return finite.length % 2 === 1 ? finite[mid] : (finite[mid - 1] + finite[mid]) / 2;
-}
-
-/** The row's own ratio, or value / baseline when a module gave only the baseline. */
-function ratioOf(r: BenchRow): number | null {
-  if (r.ratio !== undefined) return r.ratio;
-  if (r.baseline === undefined || r.baseline === 0) return null;
-  return r.value / r.baseline;
-}
-
-/** Groups the rows of every run by module and figure name, keeping first-seen order. */
-export function summarize(runs: readonly { module: string; rows: readonly BenchRow[] }[]): SummaryRow[] {
-  const groups = new Map<string, { module: string; unit: string; name: string; rows: BenchRow[] }>();
-  for (const r of runs) {
-    for (const row of r.rows) {
-      const key = `${r.module}\u0000${row.name}`;
-      const g = groups.get(key) ?? { module: r.module, unit: row.unit, name: row.name, rows: [] };
-      g.rows.push(row);
-      groups.set(key, g);
-    }
-  }
-  return [...groups.values()].map((g) => {
-    const values = g.rows.map((x) => x.value).filter((x) => Number.isFinite(x));
-    return {
-      module: g.module,
-      name: g.name,
-      unit: g.unit,
-      median: median(values) ?? Number.NaN,
-      min: values.length ? Math.min(...values) : Number.NaN,
-      max: values.length ? Math.max(...values) : Number.NaN,
-      baseline: median(g.rows.flatMap((x) => (x.baseline === undefined ? [] : [x.baseline]))),
-      ratio: median(g.rows.flatMap((x) => (ratioOf(x) === null ? [] : [ratioOf(x) as number]))),
-      runs: g.rows.length,
-    };
-  });
-}
-
-const fmt = (x: number | null): string => {
-  if (x === null || !Number.isFinite(x)) return "–";
-  const a = Math.abs(x);
-  return a >= 1000
-    ? x.toFixed(0)
-    : a >= 10
-      ? x.toFixed(1)
-      : a >= 0.01 || a === 0
-        ? x.toFixed(3)
-        : x.toExponential(2);
-};
-
-export function markdownTable(rows: readonly SummaryRow[]): string {
-  const head =
-    "| figure | median | unit | baseline (same run) | ratio | min–max | runs |\n|---|---:|---|---:|---:|---|---:|";
-  const body = rows.map(
-    (r) =>
-      `| ${r.name} | ${fmt(r.median)} | ${r.unit} | ${fmt(r.baseline)} | ${r.ratio === null ? "–" : `×${fmt(r.ratio)}`} | ${fmt(r.min)}–${fmt(r.max)} | ${r.runs} |`,
-  );
-  return [head, ...body].join("\n");
-}
-
-interface Args {
-  readonly quick: boolean;
-  readonly only: readonly string[] | null;
-  readonly repeats: number;
-}
-
-function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Args {
-  const quick = argv.includes("--quick");
-  const i = argv.indexOf("--only");
-  const only = i >= 0 ? (argv[i + 1] ?? "").split(",").filter(Boolean) : null;
-  const raw = env.BENCH_REPEATS;
-  const repeats = raw === undefined ? (quick ? 1 : 3) : Number(raw);
-  if (!Number.isInteger(repeats) || repeats < 1)
-    throw new Error(`BENCH_REPEATS must be an integer >= 1, got "${raw}"`);
-  const unknown = (only ?? []).filter((n) => !MODULES.some((m) => m.name === n));
-  if (unknown.length > 0)
-    throw new Error(
-      `--only: unknown module ${unknown.join(", ")} (one of ${MODULES.map((m) => m.name).join(", ")})`,
-    );
-  return { quick, only, repeats };
-}
-
 async function runAll(
-  args: Args,
+  args: BenchArgs,
 ): Promise<{ runs: { module: string; rows: BenchRow[] }[]; errors: string[] }> {
   const runs: { module: string; rows: BenchRow[] }[] = [];
   const errors: string[] = [];
@@ -173,7 +79,11 @@ async function runAll(
 }
 
 async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2), process.env);
+  const args = parseBenchArgs(
+    process.argv.slice(2),
+    process.env,
+    MODULES.map((m) => m.name),
+  );
   const startedAt = new Date().toISOString();
   const { runs, errors } = await runAll(args);
   const rows = summarize(runs);
@@ -197,5 +107,10 @@ async function main(): Promise<number> {
   return errors.length > 0 ? 1 : 0;
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1])
-  process.exitCode = await main();
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.exitCode = await main().catch((e: unknown) => {
+    // A bad flag or BENCH_REPEATS: the message names the fix; a stack would bury it.
+    process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 2;
+  });
+}
