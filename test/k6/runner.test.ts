@@ -18,15 +18,16 @@ import { spawnCli } from "../cli/helpers.js";
 const STANDIN = fileURLToPath(new URL("./fixtures/k6-standin.ts", import.meta.url));
 const TSX = import.meta.resolve("tsx");
 
-// 10 req/s for 2 s = 20 arrivals; the stand-in sends template i mod 2: chat (200) and an
-// unknown route (404, an error), so 10 ok + 10 error, whatever the machine's speed.
+// 10 req/s for 4 s = 40 arrivals; the stand-in sends template i mod 2: chat (200) and an
+// unknown route (404, an error), so 20 ok + 20 error, whatever the machine's speed. The
+// latency fault on the client link slows answers without changing them (deadline 5 s).
 const SCENARIO = `name: k6-driven
 seed: 3
 target: { kind: reference }
 load:
   driver: k6
   rate: 10
-  duration: 2s
+  duration: 4s
   deadline: 5s
   mix:
     - { kind: chat, model: sim-utility, maxTokens: 4 }
@@ -34,6 +35,8 @@ load:
 steadyState:
   before:
     - { kind: http, url: /health/ready, status: 200, within: 10s }
+faults:
+  - { id: slow-link, kind: net-latency, target: link:client-api, at: 1s, duration: 2s, params: { latency: 300 } }
 slos:
   - { id: availability, kind: availability, min: 0.9 }
   - { id: p99, kind: latency, percentile: 99, max: 5s }
@@ -97,7 +100,7 @@ describe("load.driver: k6 in faultline run", { timeout: 120_000 }, () => {
 
     expect(record.load.driver).toBe("k6");
     expect(record.load.k6).toMatchObject({ exitCode: 0, droppedIterations: 0, source: "faultline_request" });
-    expect(record.totals).toEqual({ ok: 10, degraded: 0, shed: 0, error: 10, timeout: 0, conn: 0 });
+    expect(record.totals).toEqual({ ok: 20, degraded: 0, shed: 0, error: 20, timeout: 0, conn: 0 });
     expect(record.availability.value).toBe(0.5);
     expect(record.slos.map((x) => [x.id, x.measured, x.passed])).toEqual([
       ["availability", 0.5, false],
@@ -110,12 +113,25 @@ describe("load.driver: k6 in faultline run", { timeout: 120_000 }, () => {
     if (c === null) throw new Error("the record names no requests file");
     const offset = record.load.k6?.startOffsetMs ?? Number.NaN;
     // k6's schedule (100 ms apart from its own start) on the run's axis: shifted by its start-up.
-    expect(Array.from(c.intended)).toEqual(Array.from({ length: 20 }, (_, i) => i * 100 + offset));
-    expect(Array.from(c.template)).toEqual(Array.from({ length: 20 }, (_, i) => i % 2));
-    expect(Array.from(c.status)).toEqual(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? 200 : 404)));
+    expect(Array.from(c.intended)).toEqual(Array.from({ length: 40 }, (_, i) => i * 100 + offset));
+    expect(Array.from(c.template)).toEqual(Array.from({ length: 40 }, (_, i) => i % 2));
+    expect(Array.from(c.status)).toEqual(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? 200 : 404)));
     expect(Array.from(c.outcome)).toEqual(
-      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? OUTCOME_CODE.ok : OUTCOME_CODE.error)),
+      Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? OUTCOME_CODE.ok : OUTCOME_CODE.error)),
     );
+    // The fault ran on the same axis while k6 sent: every request sent inside its window (with
+    // room for the 300 ms before the revert) took at least the added 300 ms. How many fall
+    // inside depends on k6's start-up, so only the ones that do are checked.
+    const [fault] = record.faults;
+    const [from, to] = [fault?.injectedAtMs ?? Number.NaN, fault?.revertedAtMs ?? Number.NaN];
+    expect([fault?.id, to - from >= 2000]).toEqual(["slow-link", true]);
+    const inside = Array.from(c.sent).flatMap((sent, i) =>
+      sent >= from && sent + 300 <= to ? [(c.end[i] ?? 0) - sent] : [],
+    );
+    expect(inside.filter((serviceMs) => serviceMs < 300)).toEqual([]);
+    // Not exact (see above), but an empty window would make the check above vacuous: with a
+    // start-up under 1 s, 17 of the 40 requests fall inside it.
+    expect(inside.length).toBeGreaterThan(0);
     // k6's script, points and summary are kept next to the record.
     expect((await readdir(runDir)).filter((f) => f.startsWith("k6-")).sort()).toEqual([
       "k6-points.json",
