@@ -1,5 +1,8 @@
 import type { z } from "zod";
 import type { Clock } from "../../common/clock.js";
+import type { ClientDisconnectSpec } from "../load/runner.js";
+
+export type { ClientDisconnectSpec };
 
 /**
  * One fault kind = one module implementing Injector, listed once in harness/faults/registry.ts.
@@ -73,8 +76,8 @@ export interface FaultContext {
   /** Name of the aimed-at target as written in the scenario (e.g. "worker", "link:api"). */
   readonly targetName: string;
   readonly signal: AbortSignal;
-  /** Optional: fault kinds that act on the load (bursts) get the load controller. */
-  readonly load?: { setRateMultiplier(multiplier: number): void };
+  /** Optional: fault kinds that act on the load (bursts, client disconnects) get the load controller. */
+  readonly load?: LoadControl;
   /**
    * Unique id of this occurrence ([A-Za-z0-9._-]); injectors name what they plant (toxics,
    * files, cgroups) after it so cleanup can find it from the journal alone. The scheduler
@@ -86,7 +89,14 @@ export interface FaultContext {
 export interface RevertContext {
   readonly clock: Clock;
   /** Load controller if the reverting process is the one generating load. */
-  readonly load?: { setRateMultiplier(multiplier: number): void };
+  readonly load?: LoadControl;
+}
+
+/** What the load generator lets fault kinds change while it runs. */
+export interface LoadControl {
+  setRateMultiplier(multiplier: number): void;
+  /** null stops cutting; returns false when the load driver cannot cut streams (k6). */
+  setClientDisconnect?(spec: ClientDisconnectSpec | null): boolean;
 }
 
 /** Erases the parameter types so kinds can sit in one table. */

@@ -4,6 +4,7 @@ import { containerNetworkDisconnect } from "../docker/faults/container-network-d
 import { containerPause } from "../docker/faults/container-pause.js";
 import { containerRestart } from "../docker/faults/container-restart.js";
 import { containerStop } from "../docker/faults/container-stop.js";
+import { clientDisconnect } from "./client-disconnect.js";
 import { gpuOom } from "./gpu-oom.js";
 import type { AnyInjector } from "./injector.js";
 import { hostOom } from "./host-oom.js";
@@ -43,6 +44,7 @@ export const FAULT_KINDS = {
   "net-limit-data": netLimitData,
   "net-down": netDown,
   "load-burst": loadBurst,
+  "client-disconnect": clientDisconnect,
   "container-kill": containerKill,
   "container-stop": containerStop,
   "container-restart": containerRestart,

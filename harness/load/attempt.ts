@@ -19,6 +19,13 @@ class DeadlineExceeded extends Error {
   }
 }
 
+class ClientHungUp extends Error {
+  constructor() {
+    super("client hung up mid-stream (client-disconnect fault)");
+    this.name = "ClientHungUp";
+  }
+}
+
 /**
  * One request in flight, as an undici dispatch handler: callbacks instead of a body stream
  * and promises, which is what lets one process drive thousands of requests a second. It
@@ -39,6 +46,8 @@ export class Attempt implements Dispatcher.DispatchHandler {
     readonly deadlineAt: number,
     private readonly req: PreparedRequest,
     private readonly sink: AttemptSink,
+    /** Hang up after this many server-sent events (client-disconnect fault); undefined reads all. */
+    private readonly cutAfterEvents?: number,
   ) {}
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -66,6 +75,25 @@ export class Attempt implements Dispatcher.DispatchHandler {
     this.sawData = true;
     this.bytes += chunk.length;
     this.sse?.feed(chunk);
+    if (this.sse && this.cutAfterEvents !== undefined && this.sse.events >= this.cutAfterEvents)
+      this.hangUp(this.sse);
+  }
+
+  /**
+   * The client leaves on purpose: the answer counts by what arrived before (healthy so far =
+   * answered, at the service level it declared; an error event = error), and the connection
+   * is closed so the service sees the client go.
+   */
+  private hangUp(sse: SseChecker): void {
+    const outcome = classifyResponse({
+      status: this.status,
+      serviceLevel: this.serviceLevel,
+      expectStatus: this.req.expectStatus,
+      streamComplete: !sse.sawError && !sse.sawMalformed,
+      streamServiceLevel: sse.serviceLevel,
+    });
+    this.settle(this.sink.now(), outcome);
+    this.controller?.abort(new ClientHungUp());
   }
 
   onResponseEnd(): void {

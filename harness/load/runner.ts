@@ -7,6 +7,7 @@ import { nearestRank } from "../sla/percentiles.js";
 import { Attempt, DeadlineQueue, type AttemptSink } from "./attempt.js";
 import { LiveStats, type LiveLatency, type SecondCounts } from "./live-stats.js";
 import { ArrivalSchedule, templatePicker, type LoadPlan } from "./plan.js";
+import { deriveRandom, type Random } from "./random.js";
 import { RequestLog } from "./request-log.js";
 import { prepareRequest, type PreparedRequest } from "./templates.js";
 
@@ -79,10 +80,22 @@ export interface LoadResult {
   readonly stopped: boolean;
 }
 
+/** Streams sent from now on are cut by the client after `afterEvents` server-sent events. */
+export interface ClientDisconnectSpec {
+  readonly afterEvents: number;
+  /** Share of streams cut, picked by a random source derived from the plan's seed. */
+  readonly fraction: number;
+}
+
 export interface LoadHandle {
   readonly done: Promise<LoadResult>;
   /** Multiplies the plan's arrival rate from now on (load-burst fault); 1 restores it. */
   setRateMultiplier(multiplier: number): void;
+  /**
+   * Cuts streams sent from now on (client-disconnect fault); null stops. Returns false when
+   * this driver cannot (absent on drivers that cannot cut streams at all).
+   */
+  setClientDisconnect?(spec: ClientDisconnectSpec | null): boolean;
   /** Cheap, synchronous live view for dashboards; never waits on the load loop. */
   snapshot(): LoadSnapshot;
   /** Stops issuing new requests; those already due still finish (bounded by the deadline). */
@@ -104,6 +117,7 @@ export function startLoad(plan: LoadPlan, options: LoadOptions): LoadHandle {
   return {
     done: run.start(),
     setRateMultiplier: (m) => run.setRateMultiplier(m),
+    setClientDisconnect: (spec) => run.setClientDisconnect(spec),
     snapshot: () => run.snapshot(),
     stop: () => run.stop(),
   };
@@ -136,6 +150,8 @@ class LoadRun {
   private expired = 0;
   private episode: { startMs: number; waited: number; expired: number } | null = null;
   private stopped = false;
+  private disconnect: ClientDisconnectSpec | null = null;
+  private readonly disconnectRandom: Random;
   private issuingDone = false;
   private finishing = false;
   private resolve: (r: LoadResult) => void = () => {};
@@ -151,6 +167,7 @@ class LoadRun {
     this.clock = opts.clock ?? systemClock;
     this.schedule = new ArrivalSchedule(plan);
     this.pickTemplate = templatePicker(plan);
+    this.disconnectRandom = deriveRandom(plan.seed, "client-disconnect");
     this.prepared = plan.mix.map((t) => prepareRequest(t, opts.model));
     const url = new URL(opts.baseUrl);
     this.prefix = url.pathname.replace(/\/+$/, "");
@@ -231,6 +248,17 @@ class LoadRun {
     this.timer = this.clock.setTimeout(() => this.tick(), Math.max(0, (this.nextAt ?? 0) - this.rel()));
   }
 
+  setClientDisconnect(spec: ClientDisconnectSpec | null): boolean {
+    this.disconnect = spec;
+    return true;
+  }
+
+  /** Events after which this stream is cut by the client, or undefined to read it whole. */
+  private cutAfter(req: PreparedRequest): number | undefined {
+    if (!req.stream || this.disconnect === null) return undefined;
+    return this.disconnectRandom() < this.disconnect.fraction ? this.disconnect.afterEvents : undefined;
+  }
+
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
@@ -263,7 +291,8 @@ class LoadRun {
     const now = this.rel();
     this.log.setSent(row, now);
     const req = this.prepared[this.log.template(row)];
-    const attempt = new Attempt(row, this.log.intended(row) + this.opts.deadlineMs, req, this.sink);
+    const deadlineAt = this.log.intended(row) + this.opts.deadlineMs;
+    const attempt = new Attempt(row, deadlineAt, req, this.sink, this.cutAfter(req));
     this.deadlines.push(attempt);
     if (this.deadlineTimer === undefined) this.armDeadlines(attempt.deadlineAt);
     this.pool.dispatch(

@@ -95,7 +95,10 @@ class Execution {
       journal: new FaultJournal(input.journalDir),
       targets: input.targets,
       seed: s.seed,
-      load: { setRateMultiplier: (m) => this.load?.setRateMultiplier(m) },
+      load: {
+        setRateMultiplier: (m) => this.load?.setRateMultiplier(m),
+        setClientDisconnect: (spec) => this.load?.setClientDisconnect?.(spec) ?? false,
+      },
       onEvent: (e) => input.onEvent(schedulerEvent(e, this.origin)),
     });
     this.scraper = input.metricsUrl

@@ -28,6 +28,7 @@ describe("the fault registry", () => {
       "net-limit-data",
       "net-down",
       "load-burst",
+      "client-disconnect",
       "container-kill",
       "container-stop",
       "container-restart",
