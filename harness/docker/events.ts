@@ -12,7 +12,7 @@ export interface EngineEvent {
 }
 
 /** The compose service, else the container name, else the short id. */
-function whoOf(e: EngineEvent): string {
+export function whoOf(e: EngineEvent): string {
   const attrs = e.Actor?.Attributes ?? {};
   return attrs[COMPOSE_LABELS.service] ?? attrs["name"] ?? (e.Actor?.ID ?? "?").slice(0, 12);
 }

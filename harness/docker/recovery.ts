@@ -69,7 +69,9 @@ export function inspectProbe(docker: Docker, id: string): () => Promise<Containe
       const info = await docker.getContainer(id).inspect();
       const s = info.State;
       return {
-        running: s.Running,
+        // Between a death and the restart-policy restart the engine reports Running with
+        // Restarting; the container runs again only once Restarting is over.
+        running: s.Running && !s.Restarting,
         restartCount: info.RestartCount,
         startedAtMs: Date.parse(s.StartedAt) || 0,
       };

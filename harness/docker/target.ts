@@ -4,7 +4,8 @@ import { ROUTES } from "../../reference-service/contract.js";
 import type { RunningTarget, TargetContext } from "../targets/target.js";
 import { dockerClient, dockerMessage } from "./client.js";
 import { discoverService } from "./discover.js";
-import { watchProjectEvents } from "./events.js";
+import { watchProjectEvents, whoOf, type EngineEvent } from "./events.js";
+import { recoveryWatcher } from "./recovery-watch.js";
 import type { DockerHandle, DockerTargetHandles } from "./faults/container-ref.js";
 import { CONTAINER_PORTS } from "./image-specs.js";
 import { removeRunResources } from "./resources.js";
@@ -43,6 +44,9 @@ export interface DockerTargetOptions {
   readonly build?: "if-stale" | "never";
 }
 
+/** How long a died container is followed for its restart-policy recovery. */
+const RECOVERY_TIMEOUT_MS = 120_000;
+
 export interface DockerRunningTarget extends RunningTarget {
   readonly kind: "docker";
   readonly handles: DockerTargetHandles;
@@ -66,17 +70,29 @@ export async function startDockerTarget(
   const eventTime = (atMs: number): number => (ctx.originMs() === 0 ? 0 : Math.max(0, atMs - ctx.originMs()));
   const created = o.mode === "start";
   let stopWatch: () => void = () => {};
+  let recovery: ReturnType<typeof recoveryWatcher> | null = null;
   const teardown = async (): Promise<void> => {
     stopWatch();
+    recovery?.stop();
     if (created && !o.keep) await removeRunResources(docker, o.runId);
   };
+  const onEvent = (message: string, atMs: number, e: EngineEvent): void => {
+    ctx.onEvent({ tMs: eventTime(atMs), kind: "target", message });
+    const id = e.Actor?.ID ?? e.id;
+    if (e.Action === "die" && id !== undefined) recovery?.died(id, whoOf(e), atMs);
+  };
   try {
-    stopWatch = await watchProjectEvents(docker, project, (message, atMs) =>
-      ctx.onEvent({ tMs: eventTime(atMs), kind: "target", message }),
-    );
+    stopWatch = await watchProjectEvents(docker, project, onEvent);
     const endpoints = created ? await startStack(docker, o, project) : await attachStack(docker, o, project);
     const readyUrl = `${endpoints.url}${o.readyPath ?? ROUTES.ready}`;
     await waitReady(readyUrl, o.startTimeoutMs ?? 60_000);
+    recovery = recoveryWatcher({
+      docker,
+      clock: ctx.clock,
+      readyUrl,
+      timeoutMs: RECOVERY_TIMEOUT_MS,
+      report: (message, atMs) => ctx.onEvent({ tMs: eventTime(atMs), kind: "target", message }),
+    });
     const handle: DockerHandle = {
       client: docker,
       project,

@@ -1,3 +1,4 @@
+import { containerMemoryLimit } from "../../harness/docker/faults/container-memory-limit.js";
 import { describe, expect, it } from "vitest";
 import { lowerUpdate, restoreUpdate } from "../../harness/docker/faults/memory-limits.js";
 
@@ -33,5 +34,28 @@ describe("restoreUpdate", () => {
 describe("lowerUpdate", () => {
   it("sets memory+swap equal to the limit so the container cannot swap", () => {
     expect(lowerUpdate(64 * MiB)).toEqual({ Memory: 64 * MiB, MemorySwap: 64 * MiB });
+  });
+});
+
+describe("container-memory-limit params", () => {
+  const parse = (p: unknown) => {
+    const r = containerMemoryLimit.params.safeParse(p);
+    return r.success ? r.data : r.error.issues.map((i) => i.message);
+  };
+  it("takes a fixed limit or a headroom over current use, exactly one", () => {
+    expect(parse({ limitMiB: 72 })).toEqual({ limitMiB: 72 });
+    expect(parse({ headroomMiB: 12 })).toEqual({ headroomMiB: 12 });
+    const oneOf = ["give exactly one of limitMiB (a fixed limit) or headroomMiB (current use plus this)"];
+    expect(parse({})).toEqual(oneOf);
+    expect(parse({ limitMiB: 72, headroomMiB: 12 })).toEqual(oneOf);
+  });
+  it("describes each form", () => {
+    expect([
+      containerMemoryLimit.describe({ limitMiB: 72 }, "container:api"),
+      containerMemoryLimit.describe({ headroomMiB: 12 }, "container:api"),
+    ]).toEqual([
+      "limit container:api to 72 MiB of memory (no swap)",
+      "limit container:api to its memory use + 12 MiB (no swap)",
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import type Docker from "dockerode";
 import { z } from "zod";
+import { FaultError } from "../../../common/errors.js";
 import type { Injector, PendingContext } from "../../faults/injector.js";
 import { dockerClient } from "../client.js";
 import {
@@ -13,14 +14,25 @@ import {
 import { lowerUpdate, mib, restoreUpdate, MIN_LIMIT_BYTES } from "./memory-limits.js";
 import { occurrenceIdOf, readStash, removeStash, writeStash } from "./stash.js";
 
-const params = z.strictObject({
-  ...containerSelector,
-  /** New memory limit (memory+swap is set to the same, so the container cannot swap). */
-  limitMiB: z
-    .number()
-    .positive()
-    .refine((v) => v * 1024 * 1024 >= MIN_LIMIT_BYTES, { error: "Docker refuses limits under 6 MiB" }),
-});
+const params = z
+  .strictObject({
+    ...containerSelector,
+    /** New memory limit (memory+swap is set to the same, so the container cannot swap). */
+    limitMiB: z
+      .number()
+      .positive()
+      .refine((v) => v * 1024 * 1024 >= MIN_LIMIT_BYTES, { error: "Docker refuses limits under 6 MiB" })
+      .optional(),
+    /**
+     * Or: the limit is the container's memory use at inject time plus this much. cgroup v1
+     * refuses a limit below current use, so this is the way to squeeze a service whose use
+     * varies there; growth past the headroom is then an OOM kill.
+     */
+    headroomMiB: z.number().positive().optional(),
+  })
+  .refine((p) => (p.limitMiB === undefined) !== (p.headroomMiB === undefined), {
+    error: "give exactly one of limitMiB (a fixed limit) or headroomMiB (current use plus this)",
+  });
 type Params = z.infer<typeof params>;
 type State = ContainerRef & {
   occurrenceId: string;
@@ -29,6 +41,17 @@ type State = ContainerRef & {
   /** Wall time the limit took effect; OOM events are looked up from here. */
   injectedAtMs: number;
 };
+
+/** Memory the kernel charges the container now (what cgroup v1 compares a new limit with). */
+async function memoryUseMiB(docker: Docker, ref: ContainerRef): Promise<number> {
+  const stats = (await onContainer(ref, "reading the memory use of", () =>
+    docker.getContainer(ref.id).stats({ stream: false, "one-shot": true } as { stream: false }),
+  )) as { memory_stats?: { usage?: number } };
+  const usage = stats.memory_stats?.usage;
+  if (usage === undefined || usage <= 0)
+    throw new FaultError(`${ref.name} reports no memory use`, "is it running? use limitMiB instead");
+  return usage / 1024 / 1024;
+}
 
 async function restore(state: State): Promise<void> {
   await idempotent(() => dockerClient().getContainer(state.id).update(restoreUpdate(state.original)));
@@ -49,15 +72,19 @@ export const containerMemoryLimit: Injector<Params, State> = {
   params,
   targets: ["container"],
   isInstant: () => false,
-  describe: (p, target) => `limit ${target} to ${p.limitMiB} MiB of memory (no swap)`,
+  describe: (p, target) =>
+    p.limitMiB !== undefined
+      ? `limit ${target} to ${p.limitMiB} MiB of memory (no swap)`
+      : `limit ${target} to its memory use + ${p.headroomMiB} MiB (no swap)`,
   async inject(p, ctx) {
     const ref = await resolveContainer(ctx, p);
     const docker = dockerOf(ctx);
     const info = await docker.getContainer(ref.id).inspect();
+    const limitMiB = p.limitMiB ?? (await memoryUseMiB(docker, ref)) + (p.headroomMiB ?? 0);
     const state: State = {
       ...ref,
       occurrenceId: occurrenceIdOf(ctx),
-      limitBytes: Math.round(p.limitMiB * 1024 * 1024),
+      limitBytes: Math.max(MIN_LIMIT_BYTES, Math.round(limitMiB * 1024 * 1024)),
       original: { memory: info.HostConfig.Memory ?? 0, memorySwap: info.HostConfig.MemorySwap ?? 0 },
       injectedAtMs: ctx.clock.now(),
     };
