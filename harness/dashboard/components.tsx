@@ -14,7 +14,14 @@ const HISTORY = 24;
 export const MAX_SLO_ROWS = 4;
 export const MAX_FAULT_ROWS = 4;
 
-export type Phase = "running" | "stopping" | "aborting";
+export type Phase = "running" | "stopping" | "aborting" | "ended";
+
+const PHASE_WORD: { readonly [P in Phase]: string } = {
+  running: "RUNNING",
+  stopping: "STOPPING",
+  aborting: "ABORTING",
+  ended: "ENDED",
+};
 
 function Row(props: { readonly label: string; readonly children: React.ReactNode }) {
   return (
@@ -31,14 +38,13 @@ export function Header(props: { readonly frame: DashboardFrame; readonly phase: 
   const { frame, phase } = props;
   const remaining =
     frame.plannedMs === null ? "no planned end" : `remaining ${clockTime(frame.plannedMs - frame.elapsedMs)}`;
-  const word = phase === "running" ? "RUNNING" : phase === "stopping" ? "STOPPING" : "ABORTING";
   return (
     <Box width={WIDTH} justifyContent="space-between">
       <Text bold>{fit(`faultline · ${frame.title}`, 36)}</Text>
       <Text>
         elapsed {clockTime(frame.elapsedMs)} {remaining}{" "}
         <Text color={phase === "running" ? "green" : "yellow"} bold>
-          {word}
+          {PHASE_WORD[phase]}
         </Text>
       </Text>
     </Box>

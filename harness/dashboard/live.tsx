@@ -1,5 +1,5 @@
 import { useInput } from "ink";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import type { Clock, TimerHandle } from "../../common/clock.js";
 import type { Phase } from "./components.js";
 import { Frame } from "./frame.js";
@@ -19,7 +19,11 @@ export interface LiveDashboardProps {
   readonly clock: Clock;
   readonly periodMs: number;
   readonly pickerContext: PickerContext;
+  /** The run is over (its faults already rolled back): draw one last, fresh frame. */
+  readonly ended?: boolean;
 }
+
+const ENDED_MESSAGE = "run over: writing the record";
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -36,6 +40,8 @@ export function LiveDashboard(props: LiveDashboardProps) {
   const [message, setMessage] = useState<string | null>(null);
   const pickerRef = useRef<PickerState>(CLOSED);
   const phaseRef = useRef<Phase>("running");
+  // Read during render, not in an effect: the screen is unmounted right after this render.
+  const last = useMemo(() => (props.ended ? source.read() : null), [props.ended, source]);
 
   useEffect(() => {
     let timer: TimerHandle | undefined;
@@ -100,11 +106,11 @@ export function LiveDashboard(props: LiveDashboardProps) {
 
   return (
     <Frame
-      frame={frame}
-      phase={phase}
-      picker={picker}
+      frame={last ?? frame}
+      phase={last ? "ended" : phase}
+      picker={last ? CLOSED : picker}
       pickerContext={props.pickerContext}
-      message={message}
+      message={last ? ENDED_MESSAGE : message}
     />
   );
 }

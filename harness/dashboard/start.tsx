@@ -36,27 +36,30 @@ export function startDashboard(
   options: DashboardOptions,
 ): DashboardHandle {
   const pickerContext: PickerContext = { kinds: options.kinds ?? FAULT_KINDS, targets: options.targets };
-  const instance = render(
+  const screen = (ended: boolean) => (
     <LiveDashboard
       source={source}
       controls={controls}
       clock={runtime.clock}
       periodMs={options.periodMs ?? 500}
       pickerContext={pickerContext}
-    />,
-    {
-      stdout: runtime.stdout as NodeJS.WriteStream,
-      stdin: runtime.stdin as NodeJS.ReadStream,
-      exitOnCtrlC: false,
-      patchConsole: false,
-      incrementalRendering: false,
-      maxFps: 10,
-    },
+      ended={ended}
+    />
   );
+  const instance = render(screen(false), {
+    stdout: runtime.stdout as NodeJS.WriteStream,
+    stdin: runtime.stdin as NodeJS.ReadStream,
+    exitOnCtrlC: false,
+    patchConsole: false,
+    incrementalRendering: false,
+    maxFps: 10,
+  });
   let stopping: Promise<void> | null = null;
   return {
     stop() {
       stopping ??= (async () => {
+        // Legacy (synchronous) rendering: this frame is committed before unmount draws it.
+        instance.rerender(screen(true));
         instance.unmount();
         await instance.waitUntilExit();
       })();

@@ -116,6 +116,8 @@ describe("faultline run in a real pty (reference service, 20 req/s, worker froze
     const end = await p.waitFor("the CLI to exit", (s) => s.includes("EXIT="), 60_000);
     // An interrupted `faultline run` is an aborted run: exit 1 (exit-codes.ts).
     expect(exitCodeOn(end)).toBe(1);
+    // The last frame, drawn after the rollback, shows the freeze undone.
+    expect(end).toMatch(/^ {2}undone {2}freeze-worker {2}freeze worker .* at 0:03$/m);
 
     const record = await onlyRecord();
     expect([record.status, record.verdict, record.statusReason]).toEqual([
@@ -175,6 +177,9 @@ describe("faultline gameday in a real pty (no planned end; timeline kill at 2 s,
     const end = await p.waitFor("the CLI to exit", (s) => s.includes("EXIT="), 90_000);
     // q is a game day's planned end: judged, not aborted (the fixture's SLO is availability >= 50%).
     expect(exitCodeOn(end)).toBe(0);
+    // The last frame, drawn after the rollback, shows the picked fault undone.
+    expect(end).toMatch(/^ {2}undone {2}manual-1 +freeze worker .* at 0:\d\d$/m);
+    expect(end).toMatch(/^faultline · dashboard-gameday-e2e +elapsed 0:\d\d no planned end ENDED$/m);
 
     const record = await onlyRecord();
     expect([record.status, record.verdict]).toEqual(["completed", "pass"]);

@@ -184,3 +184,55 @@ describe("LiveDashboard keys", () => {
     );
   });
 });
+
+describe("LiveDashboard at the end of the run", () => {
+  it("ended: one fresh read (the faults' final statuses), ENDED, the picker closed", async () => {
+    const reads = [
+      knownFrame(),
+      knownFrame({
+        elapsedMs: 20_000,
+        timeline: {
+          paused: false,
+          nowMs: 20_000,
+          faults: knownFrame().timeline.faults.map((f) =>
+            f.status === "active" ? { ...f, status: "reverted" as const } : f,
+          ),
+        },
+      }),
+    ];
+    let i = 0;
+    const source: DashboardSource = { read: () => reads[Math.min(i++, reads.length - 1)] ?? knownFrame() };
+    const clock = new ManualClock(0);
+    const props = {
+      source,
+      controls: recordingControls([]),
+      clock,
+      periodMs: 60_000,
+      pickerContext: { kinds: TEST_KINDS, targets: ["worker"] },
+    };
+    const ui = render(<LiveDashboard {...props} />);
+    cleanup = ui.unmount;
+    await settle();
+    ui.stdin.write("f");
+    await settle();
+    ui.rerender(<LiveDashboard {...props} ended />);
+    await settle();
+    const screen = (ui.lastFrame() ?? "")
+      .replace(ANSI, "")
+      .split("\n")
+      .map((l) => l.trimEnd());
+    expect(screen[0]).toBe(
+      "faultline · burst-demo                         elapsed 0:20 remaining 0:40 ENDED",
+    );
+    expect(screen.slice(9, 13)).toEqual([
+      "Faults    timeline t=0:20 running  0 active, 1 planned, 2 past",
+      "  planned lat            +500ms latency on link:api       starts in 0:10",
+      "  undone  burst          load x2 on load                  at 0:10",
+      "  done    kill           kill worker (process) on worker  at 0:05",
+    ]);
+    expect(screen.slice(-2)).toEqual([
+      "run over: writing the record",
+      "Keys  q/Ctrl-C stop gracefully  a abort now  f inject fault  p pause timeline",
+    ]);
+  });
+});
