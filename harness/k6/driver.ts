@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { access, constants, readFile, writeFile } from "node:fs/promises";
+import { access, constants as fsConstants, readFile, writeFile } from "node:fs/promises";
+import { constants } from "node:os";
 import { delimiter, join } from "node:path";
 import { RunNotPossibleError } from "../../common/errors.js";
 import { compileLoadPlan, intendedTimes } from "../load/plan.js";
@@ -43,7 +44,7 @@ export async function findOnPath(name: string, pathEnv: string | undefined): Pro
   for (const dir of (pathEnv ?? "").split(delimiter)) {
     if (dir === "") continue;
     const candidate = join(dir, name);
-    const found = await access(candidate, constants.X_OK).then(
+    const found = await access(candidate, fsConstants.X_OK).then(
       () => true,
       () => false,
     );
@@ -76,7 +77,8 @@ async function runProcess(k6: string, args: readonly string[], opts: K6RunOption
   opts.signal?.addEventListener("abort", abort, { once: true });
   try {
     const [code, signal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
-    const exitCode = code ?? 128;
+    // Killed by a signal: the shell's convention, 128 + its number (130 for SIGINT).
+    const exitCode = code ?? 128 + (signal === null ? 0 : (constants.signals[signal] ?? 0));
     if (exitCode !== 0 && exitCode !== K6_THRESHOLDS_FAILED && !opts.signal?.aborted)
       throw new RunNotPossibleError(
         `k6 exited with ${code ?? signal}: ${stderr.trim().split("\n").slice(-3).join(" | ")}`,
@@ -85,6 +87,24 @@ async function runProcess(k6: string, args: readonly string[], opts: K6RunOption
     return exitCode;
   } finally {
     opts.signal?.removeEventListener("abort", abort);
+  }
+}
+
+/**
+ * k6 stopped while it was still starting (compiling the script) writes no output: that run
+ * sent nothing, so an interrupted run reads as empty. Without an interrupt a missing file
+ * means k6 did not do what it was asked.
+ */
+async function readPoints(file: string, interrupted: boolean): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    if (interrupted) return "";
+    throw new RunNotPossibleError(
+      `k6 exited without writing its output (${file})`,
+      "run the exported script by hand (`faultline export k6 SCENARIO`) to see k6's full output",
+    );
   }
 }
 
@@ -110,7 +130,7 @@ export async function runK6Load(scenario: Scenario, opts: K6RunOptions): Promise
   const exitCode = await runProcess(k6, args, opts);
   // k6 sends on its evenly spaced schedule, so the intended times are the constant plan's.
   const plan = compileLoadPlan({ ...scenario.load, seed: scenario.seed, arrivals: "constant" });
-  const points = parseK6Points(await readFile(files.points, "utf8"), files.points);
+  const points = parseK6Points(await readPoints(files.points, opts.signal?.aborted === true), files.points);
   const requests = k6RequestRows(points, { intended: intendedTimes(plan) });
   const summaryText = await readFile(files.summary, "utf8").catch(() => null);
   return {

@@ -159,7 +159,7 @@ export const runRecordSchema = z.strictObject({
     /** With driver k6: what k6 reported besides the per-request rows. */
     k6: z
       .strictObject({
-        /** 0, or 99 when k6's own thresholds failed (faultline's verdict comes from the SLOs). */
+        /** k6's exit code: 0; 99 when its own thresholds failed (the verdict comes from the SLOs); other when interrupted. */
         exitCode: z.number().int(),
         /** Arrivals k6 could not send for lack of a free VU; these are not in the request rows. */
         droppedIterations: z.number().int().nonnegative(),

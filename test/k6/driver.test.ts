@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -111,6 +111,44 @@ describe("load.driver: k6", () => {
       { metric: "http_req_duration", expression: "p(99)<=1000", ok: true },
       { metric: "faultline_full", expression: "rate>=0.999", ok: false },
     ]);
+  });
+
+  it("interrupted while k6 is still starting: no output is an empty run, not an error", async () => {
+    // Stands in for k6 stopped during its init (compiling the script): it has written nothing.
+    await writeFile(
+      join(bin, "k6"),
+      `#!/bin/sh\ntrap 'kill $!; exit 130' INT\n/bin/sleep 20 &\n: > "${bin}/started"\nwait\n`,
+    );
+    await chmod(join(bin, "k6"), 0o755);
+    const scenario = await loadScenarioFile("test/k6/fixtures/baseline.yaml");
+    const stop = new AbortController();
+    const run = runK6Load(scenario, {
+      baseUrl: "http://127.0.0.1:4321",
+      dir: runDir,
+      env: { PATH: bin },
+      signal: stop.signal,
+    });
+    while (
+      !(await stat(join(bin, "started")).then(
+        () => true,
+        () => false,
+      ))
+    )
+      await new Promise((r) => setTimeout(r, 20));
+    stop.abort();
+    const r = await run;
+    expect([r.exitCode, r.thresholdsFailed, r.requests.rows, r.summary]).toEqual([130, false, [], null]);
+  });
+
+  it("k6 that exits 0 without writing its output is a run that was not possible", async () => {
+    await writeFile(join(bin, "k6"), "#!/bin/sh\nexit 0\n");
+    await chmod(join(bin, "k6"), 0o755);
+    const scenario = await loadScenarioFile("test/k6/fixtures/baseline.yaml");
+    const run = runK6Load(scenario, { baseUrl: "http://127.0.0.1:4321", dir: runDir, env: { PATH: bin } });
+    await expect(run).rejects.toBeInstanceOf(RunNotPossibleError);
+    await expect(run).rejects.toThrow(
+      `k6 exited without writing its output (${join(runDir, "k6-points.json")})`,
+    );
   });
 
   it("any other k6 exit code is a run that was not possible, with k6's last stderr line", async () => {
