@@ -8,12 +8,14 @@ import { COMPOSE_LABELS, LABELS } from "./labels.js";
  * Docker target adapter to create through the engine API (no compose binary needed):
  *
  *   client ─► [toxiproxy: proxy "api", optional] ─► api (reference API + its worker process)
+ *                                                      └─► [model: a second reference instance
+ *                                                           the API forwards to, optional]
  *
  * The worker is not a container of its own: the API spawns and supervises it as a child
  * process and talks to it through a file spool in its state directory (see DESIGN.md), so it
  * lives in the API's container, as a sidecar process would.
  */
-export const STACK_SERVICES = ["api", "toxiproxy"] as const;
+export const STACK_SERVICES = ["api", "toxiproxy", "model"] as const;
 export type StackService = (typeof STACK_SERVICES)[number];
 
 /** The proxy the stack's toxiproxy serves between clients and the API. */
@@ -23,12 +25,21 @@ export const API_PROXY = {
   upstream: `api:${CONTAINER_PORTS.reference}`,
 } as const;
 
+/** Where the API reaches the model service on the stack's network. */
+export const MODEL_UPSTREAM = `http://model:${CONTAINER_PORTS.reference}`;
+
 export interface StackOptions {
   readonly project: string;
   readonly runId: string;
   readonly tag: string;
   /** Run the toxiproxy container between clients and the API. */
   readonly proxy: boolean;
+  /**
+   * Serve the model from a second reference container (service "model") that the API reaches
+   * over the stack's network (its --upstream), so a network cut between API and model server
+   * is a container fault (absent: false).
+   */
+  readonly model?: boolean;
   /** Extra flags for the reference service (e.g. ["--breaker.failure-threshold", "3"]). */
   readonly apiArgs: readonly string[];
   /** Restart policy of every service (compose's `restart:`). */
@@ -94,20 +105,27 @@ export function containerSpec(
   };
   // docker-init as PID 1: it reaps the worker if the API dies and forwards signals.
   const host = { NetworkMode: net, PortBindings, Init: true, RestartPolicy: { Name: o.restart } };
+  const serve = [
+    "--host",
+    "0.0.0.0",
+    "--port",
+    String(CONTAINER_PORTS.reference),
+    "--state-dir",
+    "/var/lib/faultline/reference",
+  ];
   switch (service) {
     case "api":
       return {
         ...common,
         Image: imageRef("reference", o.tag),
-        Cmd: [
-          "--host",
-          "0.0.0.0",
-          "--port",
-          String(CONTAINER_PORTS.reference),
-          "--state-dir",
-          "/var/lib/faultline/reference",
-          ...o.apiArgs,
-        ],
+        Cmd: [...serve, ...(o.model ? ["--upstream", MODEL_UPSTREAM] : []), ...o.apiArgs],
+        HostConfig: host,
+      };
+    case "model":
+      return {
+        ...common,
+        Image: imageRef("reference", o.tag),
+        Cmd: [...serve, ...o.apiArgs],
         HostConfig: host,
       };
     case "toxiproxy":

@@ -32,6 +32,8 @@ export interface DockerTargetOptions {
   readonly tag?: string;
   /** start: run the toxiproxy container in front of the API (default false). */
   readonly proxy?: boolean;
+  /** start: serve the model from a second reference container the API forwards to (default false). */
+  readonly model?: boolean;
   readonly apiArgs?: readonly string[];
   /** attach: the service that answers HTTP and its container port (default api, 8080). */
   readonly service?: string;
@@ -130,6 +132,7 @@ async function startStack(docker: Docker, o: DockerTargetOptions, project: strin
     runId: o.runId,
     tag: o.tag ?? "local",
     proxy: o.proxy ?? false,
+    model: o.model ?? false,
     apiArgs: o.apiArgs ?? [],
     restart: "unless-stopped",
   };
@@ -143,6 +146,7 @@ async function startStack(docker: Docker, o: DockerTargetOptions, project: strin
       });
     }
     await docker.createNetwork({ Name: networkName(project), Labels: stackLabels(s) });
+    if (s.model) await (await docker.createContainer(containerSpec(s, "model", {}))).start();
     const apiPort = await freeLoopbackPort();
     await (
       await docker.createContainer(containerSpec(s, "api", { [CONTAINER_PORTS.reference]: apiPort }))

@@ -78,6 +78,10 @@ const dockerTarget = z
     proxy: z.boolean().default(false).meta({
       description: "start: also run the toxiproxy container in front of the API (service toxiproxy)",
     }),
+    model: z.boolean().default(false).meta({
+      description:
+        "start: serve the model from a second reference container (service model) the API forwards to over the network, so container faults can cut API and model server apart",
+    }),
     apiArgs: z.array(z.string()).default([]).meta({
       description: 'start: extra reference-service flags, e.g. ["--breaker.failure-threshold", "3"]',
     }),

@@ -75,7 +75,7 @@ function checkAborts(s: Scenario): RawIssue[] {
 /** Compose services a Docker target offers to container faults. */
 function dockerServices(target: Extract<TargetSpec, { kind: "docker" }>): readonly string[] {
   if (target.mode === "attach") return target.services ?? [target.service];
-  return target.proxy ? ["api", "toxiproxy"] : ["api"];
+  return ["api", ...(target.proxy ? ["toxiproxy"] : []), ...(target.model ? ["model"] : [])];
 }
 
 function checkTarget(s: Scenario): RawIssue[] {
@@ -89,7 +89,7 @@ function checkTarget(s: Scenario): RawIssue[] {
       message: "missing required field (the compose project to attach to)",
       hint: "add project: <name> (`docker compose ls` lists them)",
     });
-  const startOnly = (["apiArgs", "proxy", "keep"] as const).filter((k) =>
+  const startOnly = (["apiArgs", "proxy", "model", "keep"] as const).filter((k) =>
     k === "apiArgs" ? t.apiArgs.length > 0 : t[k],
   );
   if (t.mode === "attach")
@@ -102,7 +102,7 @@ function checkTarget(s: Scenario): RawIssue[] {
   if (t.mode === "start" && t.services !== undefined)
     issues.push({
       path: ["target", "services"],
-      message: "only applies to mode: attach (faultline's own stack offers api and toxiproxy)",
+      message: "only applies to mode: attach (faultline's own stack offers api, toxiproxy and model)",
       hint: "remove services",
     });
   return issues;

@@ -45,6 +45,7 @@ async function startDocker(
       tag: spec.tag,
       build: spec.build,
       proxy: spec.proxy,
+      model: spec.model,
       apiArgs: spec.apiArgs,
       service: spec.service,
       ...(spec.port === undefined ? {} : { port: spec.port }),

@@ -26,12 +26,13 @@ slos: [{ kind: availability, min: 0.9 }]
 `;
 
 describe("scenarios/docker", () => {
-  it("holds the four container scenarios", () => {
+  it("holds the five container scenarios", () => {
     expect(files).toEqual([
       "01-container-crash.yaml",
       "02-container-pause.yaml",
       "03-container-memory-limit.yaml",
       "04-container-partition.yaml",
+      "05-model-partition.yaml",
     ]);
   });
 
@@ -50,6 +51,7 @@ describe("docker target in the scenario loader", () => {
       tag: "local",
       build: "if-stale",
       proxy: false,
+      model: false,
       apiArgs: [],
       service: "api",
       readyPath: "/health/ready",
@@ -64,6 +66,12 @@ describe("docker target in the scenario loader", () => {
     expect(targetOf("{ kind: docker, proxy: true }")).toEqual([
       "container:api",
       "container:toxiproxy",
+      "load",
+      "link:client-api",
+    ]);
+    expect(targetOf("{ kind: docker, model: true }")).toEqual([
+      "container:api",
+      "container:model",
       "load",
       "link:client-api",
     ]);
@@ -103,7 +111,7 @@ describe("docker target in the scenario loader", () => {
 
   it("start refuses services, and project names follow compose's rule", () => {
     expect(issues(scenario("{ kind: docker, services: [api] }"))).toEqual([
-      "s.yaml:2: target.services: only applies to mode: attach (faultline's own stack offers api and toxiproxy) (remove services)",
+      "s.yaml:2: target.services: only applies to mode: attach (faultline's own stack offers api, toxiproxy and model) (remove services)",
     ]);
     expect(issues(scenario("{ kind: docker, project: My_Stack }"))).toEqual([
       "s.yaml:2: target.project: expected lowercase letters, digits, '_' or '-'",

@@ -55,6 +55,27 @@ describe("stack container specs", () => {
     ]);
   });
 
+  it("with a model service: the API forwards to it by its alias; the model publishes nothing", () => {
+    const withModel = { ...opts, apiArgs: [], model: true };
+    const serve = ["--host", "0.0.0.0", "--port", "8080", "--state-dir", "/var/lib/faultline/reference"];
+    const model = containerSpec(withModel, "model", {});
+    expect([
+      containerSpec(withModel, "api", { 8080: 41000 }).Cmd,
+      model.name,
+      model.Image,
+      model.Cmd,
+      model.HostConfig?.PortBindings,
+      model.NetworkingConfig,
+    ]).toEqual([
+      [...serve, "--upstream", "http://model:8080"],
+      "shop-model-1",
+      "faultline/reference:local",
+      serve,
+      {},
+      { EndpointsConfig: { shop_default: { Aliases: ["model"] } } },
+    ]);
+  });
+
   it("names follow compose v2", () => {
     expect([networkName("shop"), containerName("shop", "toxiproxy")]).toEqual([
       "shop_default",
