@@ -52,6 +52,34 @@ export function checkSemantics(s: Scenario, catalog: FaultCatalog): RawIssue[] {
     ...checkTimeline(s),
     ...checkSlos(s),
     ...checkAborts(s),
+    ...checkK6Driver(s),
+  ];
+}
+
+/** What the built-in generator does and k6 cannot: refused rather than silently dropped. */
+function checkK6Driver(s: Scenario): RawIssue[] {
+  if (s.load.driver !== "k6") return [];
+  const builtin = "or remove load.driver to use the built-in load generator";
+  return [
+    ...(s.load.arrivals === "poisson"
+      ? [
+          {
+            path: ["load", "arrivals"],
+            message: "poisson arrivals are not kept by load.driver: k6 (k6 spaces arrivals evenly)",
+            hint: `remove load.arrivals, ${builtin}`,
+          },
+        ]
+      : []),
+    ...(s.abort.length > 0
+      ? [
+          {
+            path: ["abort"],
+            message:
+              "abort conditions are not checked under load.driver: k6 (k6's output is read when it exits)",
+            hint: `remove abort, ${builtin}`,
+          },
+        ]
+      : []),
   ];
 }
 
