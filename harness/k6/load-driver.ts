@@ -88,9 +88,9 @@ const NO_TOTALS = { ok: 0, degraded: 0, shed: 0, error: 0, timeout: 0, conn: 0 }
 
 /**
  * `load.driver: k6` as a load handle. k6's output is read when it exits, so the live view is
- * empty while it runs: abort conditions and the live dashboard see no requests under k6 (the
- * record and every verdict do). A load-burst fault is part of the script's stages, so the
- * scheduler's rate multiplier is ignored here.
+ * empty while it runs: the live dashboard sees no requests under k6 (the record and every
+ * verdict do), and abort conditions are refused at validation (semantic.ts). A load-burst
+ * fault is part of the script's stages, so the scheduler's rate multiplier is ignored here.
  */
 export function k6LoadDriver(scenario: Scenario, opts: K6DriverOptions): K6LoadDriver {
   let report: K6LoadReport | null = null;
