@@ -199,3 +199,23 @@ describe("faultline gameday in a real pty (no planned end; timeline kill at 2 s,
     expect(cleanup()).toEqual({ status: 0, stderr: `cleanup: nothing to revert (${journal()})\n` });
   }, 240_000);
 });
+
+describe("faultline gameday ended by SIGTERM (as a facilitator's tooling would)", () => {
+  it("SIGTERM is the session's normal end: exit by verdict, record completed, nothing left to clean up", async () => {
+    const p = startCli("gameday-term", "gameday test/dashboard/fixtures/gameday.yaml");
+    await p.waitFor(
+      "the timeline's kill",
+      (s) => /^ {2}done {4}kill-worker +SIGKILL worker/m.test(s),
+      90_000,
+    );
+    const [cli] = p.children();
+    expect(cli).toBeGreaterThan(0);
+    process.kill(cli ?? 0, "SIGTERM");
+    const end = await p.waitFor("the CLI to exit", (s) => s.includes("EXIT="), 90_000);
+    expect(exitCodeOn(end)).toBe(0);
+    const record = await onlyRecord();
+    expect([record.status, record.verdict]).toEqual(["completed", "pass"]);
+    expect(record.statusReason).toMatch(/^game day \(no planned end\): ran \d+(\.\d+)?s$/);
+    expect(cleanup()).toEqual({ status: 0, stderr: `cleanup: nothing to revert (${journal()})\n` });
+  }, 240_000);
+});

@@ -56,6 +56,16 @@ export class TmuxPane {
     throw new Error(`timed out waiting for ${what}; screen was:\n${last}`);
   }
 
+  /** Pids of the pane shell's children (the command it runs). */
+  children(): number[] {
+    const shell = this.tmux("display-message", "-p", "-t", this.session, "#{pane_pid}").trim();
+    const out = execFileSync("ps", ["-o", "pid=", "--ppid", shell], { encoding: "utf8" });
+    return out
+      .split("\n")
+      .map((l) => Number(l.trim()))
+      .filter((n) => n > 0);
+  }
+
   kill(): void {
     try {
       this.tmux("kill-server");
