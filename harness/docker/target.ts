@@ -4,6 +4,7 @@ import { ROUTES } from "../../reference-service/contract.js";
 import type { RunningTarget, TargetContext } from "../targets/target.js";
 import { dockerClient, dockerMessage } from "./client.js";
 import { discoverService } from "./discover.js";
+import { dockerAvailable } from "./engine.js";
 import { watchProjectEvents, whoOf, type EngineEvent } from "./events.js";
 import { recoveryWatcher } from "./recovery-watch.js";
 import type { DockerHandle, DockerTargetHandles } from "./faults/container-ref.js";
@@ -68,6 +69,12 @@ export async function startDockerTarget(
   ctx: TargetContext,
 ): Promise<DockerRunningTarget> {
   const docker = o.docker ?? dockerClient(ctx.env);
+  const available = await dockerAvailable(docker);
+  if (!available.ok)
+    throw new RunNotPossibleError(
+      available.reason,
+      "run harness/docker/setup.sh as root, or set DOCKER_HOST",
+    );
   const project = o.project ?? `faultline-${o.runId}`;
   const eventTime = (atMs: number): number => (ctx.originMs() === 0 ? 0 : Math.max(0, atMs - ctx.originMs()));
   const created = o.mode === "start";

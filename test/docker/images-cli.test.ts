@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { spawnCli } from "../cli/helpers.js";
 
@@ -33,5 +36,28 @@ describe("faultline images build (real CLI)", { timeout: 60_000 }, () => {
       "",
       "faultline: no Docker engine: connect ENOENT /nonexistent/faultline-test.sock (start one with harness/docker/setup.sh)\nhint: run harness/docker/setup.sh as root, or set DOCKER_HOST\n",
     ]);
+  });
+
+  it("faultline run with a docker target and no engine: exit 3 with the reason and the fix", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "faultline-no-engine-"));
+    try {
+      await writeFile(
+        join(dir, "s.yaml"),
+        "name: t\ntarget: { kind: docker }\nload: { rate: 5, duration: 2s }\nslos: [{ kind: availability, min: 0.9 }]\n",
+      );
+      const r = await spawnCli(["run", "s.yaml", "--runs-dir", "runs", "--progress", "none"], {
+        cwd: dir,
+        env: { ...noEngine, FAULTLINE_JOURNAL_DIR: join(dir, "journal") },
+      });
+      expect([r.code, r.stderr.split("\n").slice(0, 2)]).toEqual([
+        3,
+        [
+          "faultline: no Docker engine: connect ENOENT /nonexistent/faultline-test.sock (start one with harness/docker/setup.sh)",
+          "hint: run harness/docker/setup.sh as root, or set DOCKER_HOST",
+        ],
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
