@@ -49,6 +49,8 @@ export interface ExecuteResult {
   /** Abort-condition reason, when one was met. */
   readonly aborted: string | null;
   readonly interrupted: boolean;
+  /** What interrupted it: "SIGINT", "SIGTERM", "q" or "a" (the dashboard), ...; null when nothing did. */
+  readonly interruptedBy: string | null;
   /** Ms from the origin at which the load was stopped early (interrupt or abort); null: it ran its plan. */
   readonly stoppedAtMs: number | null;
 }
@@ -179,6 +181,7 @@ class Execution {
       metrics,
       aborted: this.aborted,
       interrupted: this.input.interrupt.aborted,
+      interruptedBy: this.input.interrupt.aborted ? reasonText(this.input.interrupt.reason) : null,
       stoppedAtMs: this.stoppedAtMs,
     };
   }
@@ -204,4 +207,8 @@ function schedulerEvent(e: SchedulerEvent, origin: number): RunEvent {
       return never;
     }
   }
+}
+
+function reasonText(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
 }

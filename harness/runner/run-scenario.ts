@@ -184,8 +184,7 @@ function statusOf(
 ): { status: RunRecord["status"]; statusReason?: string } {
   if (exec.aborted !== null)
     return { status: "aborted", statusReason: `abort condition met: ${exec.aborted}` };
-  if (exec.interrupted)
-    return { status: "aborted", statusReason: "interrupted (SIGINT/SIGTERM); faults rolled back" };
+  if (exec.interrupted) return { status: "aborted", statusReason: interruptReason(exec.interruptedBy) };
   if (faultError !== undefined)
     return { status: "void", statusReason: `a fault could not be injected: ${faultError}` };
   if (exec.reverts.failed.length > 0) {
@@ -195,6 +194,21 @@ function statusOf(
     };
   }
   return { status: "completed" };
+}
+
+/** Says who ended the run early: the dashboard's keys read differently from a signal. */
+export function interruptReason(by: string | null): string {
+  switch (by) {
+    case "q":
+      return "stopped from the dashboard (q); faults rolled back";
+    case "a":
+      return "aborted from the dashboard (a); faults rolled back";
+    case null:
+    case "":
+      return "interrupted; faults rolled back";
+    default:
+      return `interrupted (${by}); faults rolled back`;
+  }
 }
 
 function common(p: Parts, startedAtMs: number, endedAtMs: number) {

@@ -180,7 +180,7 @@ slos: [{ kind: availability, min: 0.5 }]
       await readFile(join(dir, "runs", runId ?? "", "run.json"), "utf8"),
     ) as RunRecord;
     expect(record.status).toBe("aborted");
-    expect(record.statusReason).toBe("interrupted (SIGINT/SIGTERM); faults rolled back");
+    expect(record.statusReason).toBe("interrupted (SIGINT); faults rolled back");
     expect(record.events.filter((e) => e.kind.startsWith("fault")).map((e) => e.kind)).toEqual([
       "fault-injected",
       "fault-reverted",

@@ -123,7 +123,7 @@ describe("faultline run in a real pty (reference service, 20 req/s, worker froze
     expect([record.status, record.verdict, record.statusReason]).toEqual([
       "aborted",
       "aborted",
-      "interrupted (SIGINT/SIGTERM); faults rolled back",
+      "stopped from the dashboard (q); faults rolled back",
     ]);
     expect(
       record.faults.map((f) => [f.id, f.kind, f.injectedAtMs !== null, f.revertedAtMs !== null]),

@@ -59,7 +59,8 @@ async function session(
   const timer =
     opts.interruptAfterMs === null
       ? null
-      : setTimeout(() => interrupt.abort(new Error("q")), opts.interruptAfterMs);
+      : // The dashboard's keys, as gameday.ts passes them on.
+        setTimeout(() => interrupt.abort(new Error(opts.aborted ? "a" : "q")), opts.interruptAfterMs);
   const journalDir = join(dir, name, "journal");
   try {
     const { record } = await runScenario(scenario(opts.burst ?? true), {
@@ -114,7 +115,7 @@ describe("runScenario with openEnded (no planned end)", { timeout: 60_000 }, () 
     expect([record.status, record.verdict, record.statusReason]).toEqual([
       "aborted",
       "aborted",
-      "interrupted (SIGINT/SIGTERM); faults rolled back",
+      "aborted from the dashboard (a); faults rolled back",
     ]);
     expect(record.steadyState.after).toEqual([]);
     // Judged over the ~1.5 s that ran (2 windows, 3 if the timer fired late), never the 60 s bound.

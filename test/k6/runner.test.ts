@@ -210,7 +210,7 @@ describe("load.driver: k6 in faultline run", { timeout: 120_000 }, () => {
     const record = (await readRunRecord(join(dir, "runs", id ?? ""))).record;
     expect([record.status, record.statusReason]).toEqual([
       "aborted",
-      "interrupted (SIGINT/SIGTERM); faults rolled back",
+      "interrupted (SIGINT); faults rolled back",
     ]);
     expect(record.events.filter((e) => e.kind.startsWith("fault")).map((e) => e.kind)).toEqual([
       "fault-injected",
