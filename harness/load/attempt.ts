@@ -85,28 +85,14 @@ export class Attempt implements Dispatcher.DispatchHandler {
    * is closed so the service sees the client go.
    */
   private hangUp(sse: SseChecker): void {
-    const outcome = classifyResponse({
-      status: this.status,
-      serviceLevel: this.serviceLevel,
-      expectStatus: this.req.expectStatus,
-      streamComplete: !sse.sawError && !sse.sawMalformed,
-      streamServiceLevel: sse.serviceLevel,
-    });
-    this.settle(this.sink.now(), outcome);
+    this.settle(this.sink.now(), this.outcome(sse.clean));
     this.controller?.abort(new ClientHungUp());
   }
 
   onResponseEnd(): void {
     if (this.done) return;
     this.sse?.end();
-    const outcome = classifyResponse({
-      status: this.status,
-      serviceLevel: this.serviceLevel,
-      expectStatus: this.req.expectStatus,
-      streamComplete: this.sse ? this.sse.complete : null,
-      streamServiceLevel: this.sse?.serviceLevel,
-    });
-    this.settle(this.sink.now(), outcome);
+    this.settle(this.sink.now(), this.outcome(this.sse ? this.sse.complete : null));
   }
 
   onResponseError(_c: Dispatcher.DispatchController, error: Error): void {
@@ -119,6 +105,17 @@ export class Attempt implements Dispatcher.DispatchHandler {
     if (this.done) return;
     this.settle(this.deadlineAt, "timeout");
     this.controller?.abort(new DeadlineExceeded());
+  }
+
+  /** The answer's class; `streamComplete` as for classifyResponse (null: not a stream). */
+  private outcome(streamComplete: boolean | null): Outcome {
+    return classifyResponse({
+      status: this.status,
+      serviceLevel: this.serviceLevel,
+      expectStatus: this.req.expectStatus,
+      streamComplete,
+      streamServiceLevel: this.sse?.serviceLevel,
+    });
   }
 
   private settle(end: number, outcome: Outcome): void {

@@ -46,7 +46,12 @@ export class SseChecker {
   }
 
   get complete(): boolean {
-    return this.sawDone && this.sawFinishReason && !this.sawError && !this.sawMalformed;
+    return this.sawDone && this.sawFinishReason && this.clean;
+  }
+
+  /** No error event and nothing undecodable so far: all a stream the client leaves early can show. */
+  get clean(): boolean {
+    return !this.sawError && !this.sawMalformed;
   }
 
   /** Why an incomplete stream is incomplete, for logs and tests. */
