@@ -30,22 +30,40 @@ export function spawnCliProcess(
   });
 }
 
+/**
+ * Sends `signal` to the CLI once its stderr shows `marker` (e.g. "fault-injected"); resolves
+ * with its exit code.
+ */
+export async function signalWhen(
+  child: ChildProcess,
+  marker: string,
+  signal: NodeJS.Signals,
+): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  let stderr = "";
+  await new Promise<void>((resolve) =>
+    child.stderr?.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes(marker)) resolve();
+    }),
+  );
+  child.kill(signal);
+  return exited;
+}
+
 export function spawnCli(
   args: readonly string[],
   opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    // The tsx loader is resolved here, so the CLI can run with any working directory.
-    const nodeArgs = nodeArgsFor(CLI_ENTRY).map((a) => (a === "tsx" ? import.meta.resolve("tsx") : a));
-    const child = spawn(process.execPath, [...nodeArgs, ...args], {
+    const child = spawnCliProcess(args, {
       cwd: opts.cwd ?? process.cwd(),
-      env: { ...process.env, FAULTLINE_DEBUG: "", ...opts.env },
-      stdio: ["ignore", "pipe", "pipe"],
+      ...(opts.env ? { env: opts.env } : {}),
     });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`CLI ${args.join(" ")} did not exit in time\n${stderr}`));

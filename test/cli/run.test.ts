@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RunRecord } from "../../harness/record/schema.js";
 import { renderMarkdown } from "../../reports/index.js";
-import { spawnCli, spawnCliProcess } from "./helpers.js";
+import { signalWhen, spawnCli, spawnCliProcess } from "./helpers.js";
 
 /**
  * `faultline run` end to end through the real CLI process, against a local HTTP server that
@@ -164,17 +164,7 @@ slos: [{ kind: availability, min: 0.5 }]
     );
     const env = { FAULTLINE_JOURNAL_DIR: join(dir, "journal") };
     const child = spawnCliProcess(["run", "s.yaml", "--runs-dir", "runs", "--no-reports"], { cwd: dir, env });
-    let stderr = "";
-    const injected = new Promise<void>((resolve) =>
-      child.stderr?.on("data", (d: Buffer) => {
-        stderr += d.toString();
-        if (stderr.includes("fault-injected")) resolve();
-      }),
-    );
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    await injected;
-    child.kill("SIGINT");
-    expect(await exited).toBe(1);
+    expect(await signalWhen(child, "fault-injected", "SIGINT")).toBe(1);
     const [runId] = await readdir(join(dir, "runs"));
     const record = JSON.parse(
       await readFile(join(dir, "runs", runId ?? "", "run.json"), "utf8"),

@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { OUTCOME_CODE, type Outcome } from "../../common/outcome.js";
 import { readRunRecord } from "../../harness/record/io.js";
-import { spawnCli, spawnCliProcess } from "../cli/helpers.js";
+import { signalWhen, spawnCli, spawnCliProcess } from "../cli/helpers.js";
 
 /**
  * `load.driver: k6` through the real CLI and runner, against the real reference service. k6
@@ -195,17 +195,7 @@ describe("load.driver: k6 in faultline run", { timeout: 120_000 }, () => {
         env: { PATH: `${bin}:${process.env.PATH ?? ""}`, FAULTLINE_JOURNAL_DIR: join(dir, "journal") },
       },
     );
-    let stderr = "";
-    const injected = new Promise<void>((resolve) =>
-      child.stderr?.on("data", (d: Buffer) => {
-        stderr += d.toString();
-        if (stderr.includes("fault-injected")) resolve();
-      }),
-    );
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    await injected;
-    child.kill("SIGINT");
-    expect(await exited).toBe(1);
+    expect(await signalWhen(child, "fault-injected", "SIGINT")).toBe(1);
     const [id] = await readdir(join(dir, "runs"));
     const record = (await readRunRecord(join(dir, "runs", id ?? ""))).record;
     expect([record.status, record.statusReason]).toEqual([
