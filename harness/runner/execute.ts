@@ -1,5 +1,6 @@
 import type { Clock } from "../../common/clock.js";
 import { FaultJournal } from "../faults/journal.js";
+import { errorText } from "../faults/occurrence-steps.js";
 import type { TargetHandles } from "../faults/injector.js";
 import {
   FaultScheduler,
@@ -181,7 +182,7 @@ class Execution {
       metrics,
       aborted: this.aborted,
       interrupted: this.input.interrupt.aborted,
-      interruptedBy: this.input.interrupt.aborted ? reasonText(this.input.interrupt.reason) : null,
+      interruptedBy: this.input.interrupt.aborted ? errorText(this.input.interrupt.reason) : null,
       stoppedAtMs: this.stoppedAtMs,
     };
   }
@@ -207,8 +208,4 @@ function schedulerEvent(e: SchedulerEvent, origin: number): RunEvent {
       return never;
     }
   }
-}
-
-function reasonText(reason: unknown): string {
-  return reason instanceof Error ? reason.message : String(reason);
 }
