@@ -32,6 +32,13 @@ export const DEFAULT_STATE_DIR = ".faultline/reference";
 
 /** Marks an answer served by a fallback: value is the service level (`degraded` | `minimal`). */
 export const SERVICE_LEVEL_HEADER = "x-faultline-service-level";
+
+/**
+ * OpenAI's SDKs number their attempts in this header (0 for the first); 1 or more marks a
+ * retry. The service lets a retry redeem the place its Retry-After promised; faultline's load
+ * generator marks its Retry-After retries the same way.
+ */
+export const RETRY_COUNT_HEADER = "x-stainless-retry-count";
 /** Which fallback served it (e.g. `cache`, `cpu-model`, `static`). */
 export const FALLBACK_HEADER = "x-faultline-fallback";
 /**

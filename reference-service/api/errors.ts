@@ -60,9 +60,12 @@ export interface ErrorResponse {
   };
 }
 
+/** A wait as advertised: clamped to 1-60 s so the OpenAI SDK honours it. */
+export const clampRetryAfterMs = (ms: number): number => Math.min(60_000, Math.max(1000, Math.ceil(ms)));
+
 /** Retry-After in whole seconds (rounded up) and ms, clamped to 1-60 s so the OpenAI SDK honours it. */
 export function retryAfterHeaders(ms: number): Record<string, string> {
-  const clamped = Math.min(60_000, Math.max(1000, Math.ceil(ms)));
+  const clamped = clampRetryAfterMs(ms);
   return { "retry-after": String(Math.ceil(clamped / 1000)), "retry-after-ms": String(clamped) };
 }
 

@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { GenerationRequest, RequestKind } from "../backend.js";
+import { RETRY_COUNT_HEADER } from "../contract.js";
 import type { Served } from "../policies/pipeline.js";
 import { readJson } from "./body.js";
 import type { ApiContext } from "./context.js";
@@ -136,7 +137,13 @@ export async function handleGeneration(
         ? serveStream(ctx, kind, parsed, res, s)
         : serveBuffered(ctx, kind, parsed, res, s),
     signal,
+    isRetry(req),
   );
+}
+
+function isRetry(req: IncomingMessage): boolean {
+  const v = req.headers[RETRY_COUNT_HEADER];
+  return typeof v === "string" && /^\d+$/.test(v.trim()) && Number(v) >= 1;
 }
 
 async function serveBuffered(

@@ -1,12 +1,20 @@
 /**
  * Admission control: a bulkhead (bounded concurrency) with a bounded, deadline-limited queue,
  * on the injected Clock. Beyond it, requests are refused with 429 (capacity) or 503
- * (draining, queue wait too long), each with a Retry-After computed from the live queue length
- * and the observed drain rate, so a client retrying at that time finds a free place.
- * Same `execute(fn, signal)` shape as cockatiel's policies.
+ * (draining, queue wait too long), each with a Retry-After computed from the work ahead and
+ * the observed drain rate. Same `execute(fn, signal)` shape as cockatiel's policies.
+ *
+ * Keeping the Retry-After promise: under a burst, fresh arrivals keep the queue full, so a
+ * client coming back at the advertised time would be refused again like any newcomer. Each
+ * refusal therefore books a place (a promise) and counts the places already promised as work
+ * ahead of the next refused client, which spreads the retries over the time the service needs
+ * for them; a retry (marked as the OpenAI SDKs mark theirs) that comes back while a promise is
+ * open redeems it and waits at the head of the queue, past a full queue. A promise lapses once
+ * its Retry-After plus a queue timeout has passed. Only as many requests jump the line as
+ * refusals were issued, so a client that merely claims to be retrying gains nothing.
  */
 import type { Clock, TimerHandle } from "../../common/clock.js";
-import { capacityExceeded, unavailable } from "../api/errors.js";
+import { capacityExceeded, clampRetryAfterMs, unavailable } from "../api/errors.js";
 import { DrainRate } from "./drain-rate.js";
 
 export interface AdmissionOptions {
@@ -23,12 +31,18 @@ export type RejectionReason = "queue_full" | "queue_timeout" | "draining";
 interface Waiter {
   readonly start: () => void;
   readonly fail: (e: Error) => void;
+  /** A redeemed promise: waits ahead of fresh arrivals. */
+  readonly retry: boolean;
   timer?: TimerHandle;
 }
 
 export class AdmissionControl {
   private active = 0;
+  /** Redeemed retries first (`retryWaiting` of them), then fresh arrivals, each in FIFO order. */
   private readonly queue: Waiter[] = [];
+  private retryWaiting = 0;
+  /** Lapse times (monotonic) of the places promised to refused clients, not yet redeemed. */
+  private promises: number[] = [];
   private readonly rate: DrainRate;
   private drainingSince: number | undefined;
 
@@ -52,6 +66,13 @@ export class AdmissionControl {
     return this.drainingSince !== undefined;
   }
 
+  /** Places promised to refused clients and not yet redeemed or lapsed. */
+  get promised(): number {
+    const now = this.clock.monotonic();
+    if (this.promises.some((t) => t <= now)) this.promises = this.promises.filter((t) => t > now);
+    return this.promises.length;
+  }
+
   /** From now on new requests are refused with 503; queued and running ones continue. */
   beginDrain(): void {
     this.drainingSince ??= this.clock.now();
@@ -61,22 +82,38 @@ export class AdmissionControl {
    * Milliseconds until `position` requests ahead of a newcomer have moved into service, at the
    * observed drain rate. Not clamped here; the HTTP layer clamps to 1-60 s.
    */
-  estimateWaitMs(position = this.queue.length + 1): number {
+  estimateWaitMs(position = this.queue.length + this.promised + 1): number {
     const perSecond = this.rate.perSecond();
     if (perSecond === undefined) return position * (this.options.coldEstimateMs ?? 1000);
     return Math.ceil((position * 1000) / perSecond);
   }
 
-  async execute<T>(fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
+  /**
+   * @param retry the client says this is a retry (OpenAI SDKs send `x-stainless-retry-count` >= 1);
+   *   it is honoured only while a promised place is open.
+   */
+  async execute<T>(fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal, retry = false): Promise<T> {
     signal.throwIfAborted();
     if (this.drainingSince !== undefined) throw this.reject(503, "draining");
+    const redeemed = retry && this.redeem();
     if (this.active < this.options.maxConcurrent) {
       this.active++;
       return this.run(fn, signal);
     }
-    if (this.queue.length >= this.options.maxQueue) throw this.reject(429, "queue_full");
-    await this.enqueue(signal);
+    if (!redeemed && this.queue.length >= this.options.maxQueue) throw this.reject(429, "queue_full");
+    await this.enqueue(signal, redeemed);
     return this.run(fn, signal);
+  }
+
+  /** Takes the open promise closest to lapsing, if any. */
+  private redeem(): boolean {
+    if (this.promised === 0) return false;
+    let first = 0;
+    this.promises.forEach((t, i) => {
+      if (t < this.promises[first]) first = i;
+    });
+    this.promises.splice(first, 1);
+    return true;
   }
 
   private async run<T>(fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
@@ -87,13 +124,14 @@ export class AdmissionControl {
     }
   }
 
-  private enqueue(signal: AbortSignal): Promise<void> {
+  private enqueue(signal: AbortSignal, retry: boolean): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
         this.remove(waiter);
         reject(signal.reason as Error);
       };
       const waiter: Waiter = {
+        retry,
         start: () => {
           signal.removeEventListener("abort", onAbort);
           this.clock.clearTimeout(waiter.timer);
@@ -109,19 +147,24 @@ export class AdmissionControl {
         waiter.fail(this.reject(503, "queue_timeout"));
       }, this.options.queueTimeoutMs);
       signal.addEventListener("abort", onAbort, { once: true });
-      this.queue.push(waiter);
+      if (retry) this.queue.splice(this.retryWaiting++, 0, waiter);
+      else this.queue.push(waiter);
     });
   }
 
   private remove(waiter: Waiter): void {
     const i = this.queue.indexOf(waiter);
-    if (i >= 0) this.queue.splice(i, 1);
+    if (i >= 0) {
+      this.queue.splice(i, 1);
+      if (waiter.retry) this.retryWaiting--;
+    }
     this.clock.clearTimeout(waiter.timer);
   }
 
   private release(): void {
     this.rate.record();
     const next = this.queue.shift();
+    if (next?.retry) this.retryWaiting--;
     // The slot passes straight to the next waiter, so `active` is unchanged in that case.
     if (next) next.start();
     else this.active--;
@@ -130,6 +173,9 @@ export class AdmissionControl {
   private reject(code: 429 | 503, reason: RejectionReason): Error {
     this.onReject(code, reason);
     const wait = this.estimateWaitMs();
+    // A draining server will not be there to keep a promise.
+    if (reason !== "draining")
+      this.promises.push(this.clock.monotonic() + clampRetryAfterMs(wait) + this.options.queueTimeoutMs);
     switch (reason) {
       case "queue_full":
         return capacityExceeded(
