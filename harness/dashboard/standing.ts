@@ -61,6 +61,9 @@ export function sloStanding(spec: SloSpec, index: number, f: LiveFacts): SloStan
     case "availability": {
       const all = total(f.totals);
       if (all === 0) return pending(id, "no answers yet");
+      // The live counters do not link a retry to the shed answer it repeats.
+      if (spec.attempts === "final")
+        return pending(id, "judged at end (retried requests count by their retry)");
       const r = good(f.totals, spec.degradedCountsAsGood ?? true) / all;
       return judged(id, r >= spec.min, `${percent(r)} >= ${percent(spec.min)}`);
     }
@@ -78,6 +81,7 @@ export function sloStanding(spec: SloSpec, index: number, f: LiveFacts): SloStan
     case "time-to-detect":
     case "time-to-recover":
     case "projected-monthly-availability":
+    case "retry-after":
       return pending(id, "judged at end");
     default: {
       const never: never = spec;

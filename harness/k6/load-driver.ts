@@ -72,6 +72,8 @@ export function k6LoadResult(r: K6LoadResult, o: K6ResultInput): { load: LoadRes
     expiredUnsent: 0,
     events: [],
     stopped: o.stopped,
+    // load.honourRetryAfter is refused with load.driver: k6 (scenario/semantic.ts).
+    retries: null,
   };
   return {
     load,

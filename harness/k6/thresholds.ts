@@ -62,6 +62,8 @@ function mapOne(slo: SloSpec, name: string): readonly Entry[] {
     case "time-to-recover":
     case "projected-monthly-availability":
       return [{ note: `${name}: ${slo.kind} skipped (needs fault windows; faultline evaluates it)` }];
+    case "retry-after":
+      return [{ note: `${name}: retry-after skipped (the exported script does not retry shed answers)` }];
     default: {
       const never: never = slo;
       return never;

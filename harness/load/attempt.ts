@@ -38,6 +38,8 @@ export class Attempt implements Dispatcher.DispatchHandler {
   done = false;
   private controller: Dispatcher.DispatchController | null = null;
   private serviceLevel: string | undefined;
+  /** The answer's Retry-After header as sent, for a client that honours it. */
+  retryAfter: string | undefined;
   private sse: SseChecker | null = null;
   private sawData = false;
 
@@ -64,6 +66,8 @@ export class Attempt implements Dispatcher.DispatchHandler {
     this.status = statusCode;
     const level = headers[SERVICE_LEVEL_HEADER];
     this.serviceLevel = Array.isArray(level) ? level[0] : level;
+    const retryAfter = headers["retry-after"];
+    this.retryAfter = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter;
     if (!this.req.stream) this.sink.firstByte(this.row, this.sink.now());
     if (this.req.stream && statusCode >= 200 && statusCode < 300) this.sse = new SseChecker();
   }

@@ -21,6 +21,8 @@ export {
   type LoadOptions,
   type LoadResult,
   type LoadSnapshot,
+  type RetryLink,
+  type RetryLog,
 } from "./runner.js";
 export { SseChecker } from "./sse.js";
 export { DEFAULT_MODEL, prepareRequest, type PreparedRequest, type RequestTemplate } from "./templates.js";

@@ -1,4 +1,5 @@
 import { Pool } from "undici";
+import { RETRY_COUNT_HEADER } from "../../reference-service/contract.js";
 import { systemClock, type Clock, type TimerHandle } from "../../common/clock.js";
 import { OUTCOME_CODE, type OutcomeCounts } from "../../common/outcome.js";
 import type { RunEvent } from "../record/schema.js";
@@ -9,6 +10,10 @@ import { LiveStats, type LiveLatency, type SecondCounts } from "./live-stats.js"
 import { ArrivalSchedule, templatePicker, type LoadPlan } from "./plan.js";
 import { deriveRandom, type Random } from "./random.js";
 import { RequestLog } from "./request-log.js";
+import type { RetryLog } from "../sla/retries.js";
+import { RetryBook } from "./retry-book.js";
+export type { RetryLink, RetryLog } from "../sla/retries.js";
+import { retryAfterMs } from "./retry-after.js";
 import { prepareRequest, type PreparedRequest } from "./templates.js";
 
 export interface LoadOptions {
@@ -40,6 +45,12 @@ export interface LoadOptions {
   readonly onStart?: (startedAtMs: number) => void;
   /** Called for each run event as it happens (also returned in the result). */
   readonly onEvent?: (event: RunEvent) => void;
+  /**
+   * Send a shed request (429/503) once more at the time its Retry-After names, as a new row
+   * intended at that time (latency counts from then). A retry that is shed again is not
+   * retried. Retries due after the plan's end, or after stop(), are not sent.
+   */
+  readonly honourRetryAfter?: boolean;
 }
 
 export interface LoadSnapshot {
@@ -78,6 +89,8 @@ export interface LoadResult {
   readonly expiredUnsent: number;
   readonly events: readonly RunEvent[];
   readonly stopped: boolean;
+  /** Null unless the load honoured Retry-After. */
+  readonly retries: RetryLog | null;
 }
 
 /** Streams sent from now on are cut by the client after `afterEvents` server-sent events. */
@@ -132,6 +145,8 @@ class LoadRun {
   private readonly schedule: ArrivalSchedule;
   private readonly pickTemplate: () => number;
   private readonly prepared: PreparedRequest[];
+  /** The same requests marked as a retry, as OpenAI's SDKs mark theirs. */
+  private readonly preparedRetry: PreparedRequest[];
   private readonly pool: Pool;
   private readonly prefix: string;
   private readonly log = new RequestLog();
@@ -152,6 +167,7 @@ class LoadRun {
   private stopped = false;
   private disconnect: ClientDisconnectSpec | null = null;
   private readonly disconnectRandom: Random;
+  private readonly retries: RetryBook | null;
   private issuingDone = false;
   private finishing = false;
   private resolve: (r: LoadResult) => void = () => {};
@@ -168,7 +184,12 @@ class LoadRun {
     this.schedule = new ArrivalSchedule(plan);
     this.pickTemplate = templatePicker(plan);
     this.disconnectRandom = deriveRandom(plan.seed, "client-disconnect");
+    this.retries = opts.honourRetryAfter ? new RetryBook(plan.durationMs) : null;
     this.prepared = plan.mix.map((t) => prepareRequest(t, opts.model));
+    this.preparedRetry = this.prepared.map((p) => ({
+      ...p,
+      headers: { ...p.headers, [RETRY_COUNT_HEADER]: "1" },
+    }));
     const url = new URL(opts.baseUrl);
     this.prefix = url.pathname.replace(/\/+$/, "");
     this.pool = new Pool(url.origin, {
@@ -228,24 +249,42 @@ class LoadRun {
     return this.clock.monotonic() - this.t0;
   }
 
+  /** Issues every arrival and retry now due, merged in intended order (the log's invariant). */
   private tick(): void {
     this.timer = undefined;
-    if (this.stopped || this.issuingDone) return this.endIssuing();
+    if (this.stopped) return this.endIssuing();
     const now = this.rel();
-    while (this.nextAt !== undefined && this.nextAt <= now) {
-      this.issue(this.nextAt);
-      this.nextAt = this.schedule.next();
+    for (;;) {
+      const retryAt = this.retries?.nextAt;
+      const arrival = this.issuingDone ? undefined : this.nextAt;
+      if (retryAt !== undefined && retryAt <= now && (arrival === undefined || retryAt <= arrival)) {
+        this.issueRetry();
+      } else if (arrival !== undefined && arrival <= now) {
+        this.issue(arrival, this.pickTemplate());
+        this.nextAt = this.schedule.next();
+      } else break;
     }
-    if (this.nextAt === undefined) return this.endIssuing();
-    this.timer = this.clock.setTimeout(() => this.tick(), this.nextAt - this.rel());
+    this.armTick();
+  }
+
+  /** Wakes at the next arrival or retry; with neither left, issuing is over. */
+  private armTick(): void {
+    this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    const arrival = this.issuingDone ? undefined : this.nextAt;
+    const retryAt = this.retries?.nextAt;
+    const next =
+      arrival === undefined ? retryAt : retryAt === undefined ? arrival : Math.min(arrival, retryAt);
+    if (arrival === undefined) this.issuingDone = true;
+    if (next === undefined) return this.endIssuing();
+    this.timer = this.clock.setTimeout(() => this.tick(), Math.max(0, next - this.rel()));
   }
 
   setRateMultiplier(m: number): void {
     const retimed = this.schedule.setRateMultiplier(m, this.rel());
     if (retimed === undefined || this.issuingDone) return;
     this.nextAt = retimed === Number.POSITIVE_INFINITY ? undefined : retimed;
-    this.clock.clearTimeout(this.timer);
-    this.timer = this.clock.setTimeout(() => this.tick(), Math.max(0, (this.nextAt ?? 0) - this.rel()));
+    this.armTick();
   }
 
   setClientDisconnect(spec: ClientDisconnectSpec | null): boolean {
@@ -262,13 +301,34 @@ class LoadRun {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.retries?.dropPending();
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.endIssuing();
   }
 
-  private issue(intended: number): void {
-    const row = this.log.add(intended, this.pickTemplate());
+  private issueRetry(): void {
+    const p = this.retries?.take();
+    if (p === undefined) return;
+    const row = this.log.add(p.at, p.template);
+    this.retries?.sent(p, row);
+    this.dispatch(row);
+  }
+
+  /** Books the retry a shed answer asks for, waking the loop if it is now the earliest. */
+  private retryLater(a: Attempt, end: number): void {
+    if (this.retries === null) return;
+    const wait = retryAfterMs(a.retryAfter, this.clock.now());
+    const at = this.retries.shed(a.row, this.log.template(a.row), end, wait, !this.stopped);
+    if (at !== undefined && at === this.retries.nextAt) this.armTick();
+  }
+
+  private issue(intended: number, template: number): void {
+    this.dispatch(this.log.add(intended, template));
+  }
+
+  /** Sends a logged row, or queues it behind the in-flight cap. */
+  private dispatch(row: number): void {
     // FIFO: while others wait, a new arrival queues behind them even if a slot just freed.
     if (this.inFlight < this.opts.maxInFlight && this.queueHead === this.queue.length) {
       this.send(row);
@@ -290,7 +350,7 @@ class LoadRun {
     this.inFlight++;
     const now = this.rel();
     this.log.setSent(row, now);
-    const req = this.prepared[this.log.template(row)];
+    const req = (this.retries?.isRetry(row) ? this.preparedRetry : this.prepared)[this.log.template(row)];
     const deadlineAt = this.log.intended(row) + this.opts.deadlineMs;
     const attempt = new Attempt(row, deadlineAt, req, this.sink, this.cutAfter(req));
     this.deadlines.push(attempt);
@@ -315,6 +375,7 @@ class LoadRun {
     firstByte: (row, t) => this.log.setFirstByte(row, t),
     settle: (a, end, outcome) => {
       this.finish(a.row, end, OUTCOME_CODE[outcome], a.status, a.bytes);
+      if (outcome === "shed") this.retryLater(a, end);
       this.complete();
     },
   };
@@ -376,8 +437,9 @@ class LoadRun {
   }
 
   private maybeDone(): void {
-    if (!this.issuingDone || this.inFlight > 0 || this.queueHead < this.queue.length || this.finishing)
-      return;
+    const retriesDue = (this.retries?.pendingCount ?? 0) > 0;
+    if (!this.issuingDone || retriesDue || this.inFlight > 0 || this.queueHead < this.queue.length) return;
+    if (this.finishing) return;
     this.finishing = true;
     this.clock.clearTimeout(this.deadlineTimer);
     this.deadlineTimer = undefined;
@@ -420,6 +482,7 @@ class LoadRun {
       expiredUnsent: this.expired,
       events: this.events,
       stopped: this.stopped,
+      retries: this.retries?.log() ?? null,
     };
   }
 }

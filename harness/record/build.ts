@@ -79,7 +79,7 @@ export function buildRunRecord(inputs: RunRecordInputs): RunRecord {
     target: inputs.target,
     load: inputs.load,
     totals: sla.totals,
-    availability: sla.availability,
+    availability: availabilityOf(sla.availability),
     uptime: sla.uptime,
     latency: sla.latency,
     windows: sla.windows.map((w) => ({ ...w })),
@@ -96,8 +96,25 @@ export function buildRunRecord(inputs: RunRecordInputs): RunRecord {
     requestsFile: inputs.requestsFile ?? null,
     downtime: sla.downtime.map((d) => ({ ...d })),
     ...(inputs.requestTemplates ? { requestTemplates: [...inputs.requestTemplates] } : {}),
+    ...(sla.retries
+      ? {
+          retries: {
+            ...sla.retries,
+            outcomes: { ...sla.retries.outcomes },
+            retryAfterMs: { ...sla.retries.retryAfterMs },
+          },
+        }
+      : {}),
   };
   return validateRunRecord(candidate);
+}
+
+/** `attempts` is written only when it is "final", so records of runs without retries are unchanged. */
+function availabilityOf(a: SlaReport["availability"]): RunRecord["availability"] {
+  const { value, degradedCountsAsGood } = a;
+  return a.attempts === "final"
+    ? { value, degradedCountsAsGood, attempts: "final" }
+    : { value, degradedCountsAsGood };
 }
 
 function verdictOf(

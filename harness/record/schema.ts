@@ -171,7 +171,12 @@ export const runRecordSchema = z.strictObject({
       .optional(),
   }),
   totals: outcomeCountsSchema,
-  availability: z.strictObject({ value: ratio.nullable(), degradedCountsAsGood: z.boolean() }),
+  availability: z.strictObject({
+    value: ratio.nullable(),
+    degradedCountsAsGood: z.boolean(),
+    /** "final": each request counted once, by its retry when its shed answer was retried. Absent in older records: each. */
+    attempts: z.enum(["each", "final"]).optional(),
+  }),
   uptime: z.strictObject({ value: ratio.nullable(), windowMs: z.number().positive(), threshold: ratio }),
   latency: z.strictObject({
     intended: percentilesSchema,
@@ -204,6 +209,24 @@ export const runRecordSchema = z.strictObject({
   downtime: z.array(z.strictObject({ startMs: ms, endMs: ms })).optional(),
   /** Label of each request template, by the index stored in the per-request file. Optional (added later). */
   requestTemplates: z.array(z.string()).optional(),
+  /**
+   * Present when the load honoured Retry-After (scenario load.honourRetryAfter): shed requests
+   * sent once more at the time their Retry-After named. Optional (added later).
+   */
+  retries: z
+    .strictObject({
+      /** Retries sent; their rows are in the per-request data like any other request. */
+      sent: z.number().int().nonnegative(),
+      /** How the retries themselves were answered. */
+      outcomes: outcomeCountsSchema,
+      /** Shed answers with no Retry-After a client could act on (not retried). */
+      withoutRetryAfter: z.number().int().nonnegative(),
+      /** Retries due after the load's planned end, or when it was stopped: not sent. */
+      unsent: z.number().int().nonnegative(),
+      /** The waits the retried answers asked for. */
+      retryAfterMs: percentilesSchema,
+    })
+    .optional(),
 });
 
 export type RunRecord = z.infer<typeof runRecordSchema>;

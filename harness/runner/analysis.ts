@@ -1,5 +1,6 @@
 import { analyzeRun, type SlaReport } from "../sla/index.js";
 import type { RequestColumns } from "../sla/columns.js";
+import type { RetryLog } from "../sla/retries.js";
 import type { FaultWindow, MetricSample } from "../sla/faults.js";
 import type { FaultOccurrence } from "../faults/scheduler.js";
 import type { Scenario } from "../scenario/schema.js";
@@ -31,6 +32,7 @@ export function analyze(
   durationMs: number,
   faults: readonly FaultWindow[],
   metrics: readonly MetricSample[],
+  retries: RetryLog | null = null,
 ): SlaReport {
   const availability = s.slos.find((x) => x.kind === "availability");
   const budget = s.slos.find((x) => x.kind === "error-budget-burn");
@@ -44,6 +46,10 @@ export function analyze(
     windowMs: s.analysis.window,
     threshold: s.analysis.threshold,
     degradedCountsAsGood: availability?.degradedCountsAsGood ?? true,
+    ...(availability?.kind === "availability" && availability.attempts
+      ? { availabilityAttempts: availability.attempts }
+      : {}),
+    retries,
     ...(p95?.kind === "latency" ? { latencySloMs: p95.max } : {}),
     stabilityMs: s.analysis.stability,
     budgetSlo: budget?.kind === "error-budget-burn" ? budget.target : (availability?.min ?? 0.999),

@@ -149,6 +149,7 @@ class Execution {
         baseUrl: input.clientUrl,
         deadlineMs: input.scenario.load.deadline,
         maxInFlight: input.scenario.load.maxInFlight,
+        honourRetryAfter: input.scenario.load.honourRetryAfter,
         clock: input.clock,
         warmup: 5,
         signal: input.interrupt,

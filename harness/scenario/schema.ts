@@ -195,6 +195,10 @@ export const loadSchema = z
       description:
         "Who sends the load: the built-in generator, or k6 (needs `k6` on PATH; runs the `faultline export k6` script while faultline injects faults and measures)",
     }),
+    honourRetryAfter: z.boolean().default(false).meta({
+      description:
+        "Act as a client that honours Retry-After: a shed answer (429/503) is sent once more at the time its Retry-After names, as a new request measured from then. `retry-after` SLOs judge those retries; an availability SLO with `attempts: final` counts a retried request by its retry.",
+    }),
   })
   .meta({
     description: "Open-model load: requests are sent on schedule whether or not earlier ones finished.",
@@ -267,7 +271,26 @@ const availabilitySlo = z.strictObject({
   kind: z.literal("availability"),
   min: ratio,
   degradedCountsAsGood: z.boolean().default(true),
+  attempts: z.enum(["each", "final"]).optional().meta({
+    description:
+      "each (the default): every attempt counts, a shed answer is bad. final: a shed request that was retried at its Retry-After counts by its retry, as the client saw it (needs load.honourRetryAfter).",
+  }),
 });
+
+const retryAfterSlo = z
+  .strictObject({
+    ...sloBase,
+    kind: z.literal("retry-after"),
+    /** Share of retries sent at a shed answer's Retry-After that got a good answer. */
+    min: ratio,
+    degradedCountsAsGood: z.boolean().default(true),
+    /** Fewer retries than this and the SLO is missed: the run did not exercise Retry-After. */
+    minRetries: positiveInt.default(1),
+  })
+  .meta({
+    description:
+      "Retry-After is accurate: of the shed answers, the share whose retry at the named time got a good answer (a shed answer without a usable Retry-After counts as a failed retry). Needs load.honourRetryAfter.",
+  });
 
 const uptimeSlo = z.strictObject({
   ...sloBase,
@@ -327,6 +350,7 @@ export const sloSchema = z.discriminatedUnion("kind", [
   recoverSlo,
   burnSlo,
   projectionSlo,
+  retryAfterSlo,
 ]);
 
 const budgetAbort = z.strictObject({

@@ -70,6 +70,15 @@ function checkK6Driver(s: Scenario): RawIssue[] {
           },
         ]
       : []),
+    ...(s.load.honourRetryAfter
+      ? [
+          {
+            path: ["load", "honourRetryAfter"],
+            message: "retries at Retry-After are sent by the built-in generator only",
+            hint: `remove load.honourRetryAfter, ${builtin}`,
+          },
+        ]
+      : []),
     ...(s.abort.length > 0
       ? [
           {
@@ -308,6 +317,7 @@ function checkSlos(s: Scenario): RawIssue[] {
       ids.add(slo.id);
     }
     issues.push(...checkSlo(slo, i, faultIds, kinds));
+    issues.push(...checkRetryUse(s, slo, i));
   });
   return issues;
 }
@@ -353,12 +363,32 @@ function checkSlo(
     case "availability":
     case "uptime":
     case "error-budget-burn":
+    case "retry-after":
       return [];
     default: {
       const never: never = slo;
       return never;
     }
   }
+}
+
+/** SLOs that judge retries need a load that sends them. */
+function checkRetryUse(s: Scenario, slo: SloSpec, i: number): RawIssue[] {
+  if (s.load.honourRetryAfter) return [];
+  const hint = "add `honourRetryAfter: true` under load";
+  if (slo.kind === "retry-after")
+    return [
+      { path: ["slos", i, "kind"], message: '"retry-after" needs a load that retries shed answers', hint },
+    ];
+  if (slo.kind === "availability" && slo.attempts === "final")
+    return [
+      {
+        path: ["slos", i, "attempts"],
+        message: '"final" counts a retried request by its retry, and this load sends no retries',
+        hint: `${hint}, or remove attempts`,
+      },
+    ];
+  return [];
 }
 
 /** The reference service validates its own config; its field paths are prefixed with target.options. */

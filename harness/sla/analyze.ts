@@ -7,6 +7,7 @@ import { assertIntendedOrder, availability, countRows } from "./outcomes.js";
 import type { PercentileSummary } from "./percentiles.js";
 import { latencyOf, phaseBounds, phaseRows, type PhaseBounds } from "./phases.js";
 import type { MonthlyProjection } from "./projection.js";
+import { finalAttemptCounts, summarizeRetries, type RetryLog, type RetrySummary } from "./retries.js";
 import { evaluateSlos, type SloSpec } from "./slo.js";
 import type { SloVerdict } from "./verdict.js";
 import { uptime, windowStats, type Window } from "./windows.js";
@@ -32,11 +33,19 @@ export interface SlaInput {
   readonly budgetSlo?: number;
   /** Seed for the monthly projection's Monte Carlo. */
   readonly seed: number;
+  /** Retries the load sent at shed answers' Retry-After (null or absent: it sent none). */
+  readonly retries?: RetryLog | null;
+  /** How the headline availability counts a retried request (the availability SLO's `attempts`). */
+  readonly availabilityAttempts?: "each" | "final";
 }
 
 export interface SlaReport {
   readonly totals: OutcomeCounts;
-  readonly availability: { readonly value: number | null; readonly degradedCountsAsGood: boolean };
+  readonly availability: {
+    readonly value: number | null;
+    readonly degradedCountsAsGood: boolean;
+    readonly attempts: "each" | "final";
+  };
   readonly uptime: { readonly value: number | null; readonly windowMs: number; readonly threshold: number };
   readonly latency: {
     readonly intended: PercentileSummary;
@@ -54,6 +63,8 @@ export interface SlaReport {
   readonly errorBudget: ErrorBudget;
   readonly projection: MonthlyProjection | null;
   readonly slos: readonly SloVerdict[];
+  /** Null unless the load honoured Retry-After. */
+  readonly retries: RetrySummary | null;
 }
 
 /** Everything the run record needs from the per-request columns. Pure: no I/O, no clock. */
@@ -95,10 +106,13 @@ export function analyzeRun(input: SlaInput): SlaReport {
     phases,
     faults,
     seed: input.seed,
+    retries: input.retries ?? null,
   });
+  const attempts = input.availabilityAttempts ?? "each";
+  const counted = attempts === "final" ? finalAttemptCounts(c, input.retries ?? null) : totals;
   return {
     totals,
-    availability: { value: availability(totals, dg), degradedCountsAsGood: dg },
+    availability: { value: availability(counted, dg), degradedCountsAsGood: dg, attempts },
     uptime: { value: uptime(windows), windowMs, threshold },
     latency: {
       intended: latencyOf(c, 0, c.length, "intended"),
@@ -112,5 +126,6 @@ export function analyzeRun(input: SlaInput): SlaReport {
     errorBudget: errorBudget(totals, input.budgetSlo ?? 0.999, dg),
     projection: evaluation.projections[0] ?? null,
     slos: evaluation.verdicts,
+    retries: input.retries ? summarizeRetries(c, input.retries) : null,
   };
 }

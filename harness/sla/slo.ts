@@ -2,6 +2,7 @@ import type { RequestColumns } from "./columns.js";
 import { errorBudget } from "./budget.js";
 import type { FaultAnalysis } from "./faults.js";
 import { availability, countRows } from "./outcomes.js";
+import { finalAttemptCounts, retrySuccess, summarizeRetries, type RetryLog } from "./retries.js";
 import { latencyOf, phaseRows, type PhaseBounds } from "./phases.js";
 import { downtimeByKind, projectMonthly, type MonthlyProjection } from "./projection.js";
 import { judge, type SloVerdict } from "./verdict.js";
@@ -17,6 +18,8 @@ export type SloSpec =
       readonly id?: string;
       readonly min: number;
       readonly degradedCountsAsGood?: boolean;
+      /** "final": a shed request retried at its Retry-After counts by its retry. Default "each". */
+      readonly attempts?: "each" | "final";
     }
   | {
       readonly kind: "uptime";
@@ -48,6 +51,13 @@ export type SloSpec =
       readonly min: number;
       readonly frequency: Readonly<Record<string, number>>;
       readonly months?: number;
+    }
+  | {
+      readonly kind: "retry-after";
+      readonly id?: string;
+      readonly min: number;
+      readonly degradedCountsAsGood?: boolean;
+      readonly minRetries?: number;
     };
 
 export interface SloContext {
@@ -56,6 +66,8 @@ export interface SloContext {
   readonly phases: PhaseBounds;
   readonly faults: readonly FaultAnalysis[];
   readonly seed: number;
+  /** Retries the load sent at shed answers' Retry-After; absent or null when it sent none. */
+  readonly retries?: RetryLog | null;
 }
 
 export interface SloEvaluation {
@@ -96,20 +108,16 @@ export function evaluateSlos(specs: readonly SloSpec[], ctx: SloContext): SloEva
   return { verdicts, projections };
 }
 
-type SimpleSpec = Extract<SloSpec, { kind: "availability" | "uptime" | "latency" | "error-budget-burn" }>;
+type SimpleSpec = Extract<
+  SloSpec,
+  { kind: "availability" | "uptime" | "latency" | "error-budget-burn" | "retry-after" }
+>;
 
 function simpleVerdict(spec: SimpleSpec, id: string, ctx: SloContext): SloVerdict {
   const c = ctx.columns;
   switch (spec.kind) {
-    case "availability": {
-      const dg = spec.degradedCountsAsGood ?? true;
-      const d = `availability >= ${pct(spec.min)}${dg ? "" : " (degraded counts as down)"}`;
-      const m = availability(countRows(c), dg);
-      return judge(
-        { id, description: d, metric: "availability", comparator: ">=", bound: spec.min, unit: "ratio" },
-        m,
-      );
-    }
+    case "availability":
+      return availabilityVerdict(spec, id, ctx);
     case "uptime": {
       const windowMs = spec.window ?? 1000;
       const threshold = spec.threshold ?? 0.99;
@@ -127,6 +135,8 @@ function simpleVerdict(spec: SimpleSpec, id: string, ctx: SloContext): SloVerdic
     }
     case "latency":
       return latencyVerdict(spec, id, ctx);
+    case "retry-after":
+      return retryAfterVerdict(spec, id, ctx);
     case "error-budget-burn": {
       const b = errorBudget(countRows(c), spec.target, true);
       const d = `error-budget burn <= ${spec.max} (budget at ${pct(spec.target)})`;
@@ -140,6 +150,37 @@ function simpleVerdict(spec: SimpleSpec, id: string, ctx: SloContext): SloVerdic
       return never;
     }
   }
+}
+
+function availabilityVerdict(
+  spec: Extract<SloSpec, { kind: "availability" }>,
+  id: string,
+  ctx: SloContext,
+): SloVerdict {
+  const dg = spec.degradedCountsAsGood ?? true;
+  const final = spec.attempts === "final";
+  const d = `availability >= ${pct(spec.min)}${dg ? "" : " (degraded counts as down)"}${final ? " (each request by its final attempt)" : ""}`;
+  const counts = final ? finalAttemptCounts(ctx.columns, ctx.retries ?? null) : countRows(ctx.columns);
+  return judge(
+    { id, description: d, metric: "availability", comparator: ">=", bound: spec.min, unit: "ratio" },
+    availability(counts, dg),
+  );
+}
+
+function retryAfterVerdict(
+  spec: Extract<SloSpec, { kind: "retry-after" }>,
+  id: string,
+  ctx: SloContext,
+): SloVerdict {
+  const minRetries = spec.minRetries ?? 1;
+  const log = ctx.retries ?? { links: [], withoutRetryAfter: 0, unsent: 0 };
+  const r = retrySuccess(summarizeRetries(ctx.columns, log), spec.degradedCountsAsGood ?? true);
+  const few = r.attempts < minRetries;
+  const d = `retries at Retry-After answered good >= ${pct(spec.min)} (${r.good} of ${r.attempts}${few ? `; needs at least ${minRetries}, so Retry-After was not exercised` : ""})`;
+  return judge(
+    { id, description: d, metric: "retries.goodRatio", comparator: ">=", bound: spec.min, unit: "ratio" },
+    few ? null : r.ratio,
+  );
 }
 
 function latencyVerdict(

@@ -371,7 +371,7 @@ describe("analyzeRun", () => {
       ],
     });
     expect(r.totals).toEqual({ ok: 80, degraded: 0, shed: 0, error: 20, timeout: 0, conn: 0 });
-    expect(r.availability).toEqual({ value: 0.8, degradedCountsAsGood: true });
+    expect(r.availability).toEqual({ value: 0.8, degradedCountsAsGood: true, attempts: "each" });
     expect(r.uptime).toEqual({ value: 0.8, windowMs: 1000, threshold: 0.99 });
     expect(r.phases).toEqual({ duringStartMs: 2000, duringEndMs: 4000 });
     expect(r.latency.byPhase.before.count).toBe(20);
