@@ -1,6 +1,7 @@
 import type { FaultTiming, RunRecord, SloResult } from "../harness/record/schema.js";
 import { escapeXml as x } from "./escape.js";
 import { describeSloOutcome, formatValue } from "./format.js";
+import { failedRetries } from "./retries.js";
 
 /**
  * JUnit XML in the common shape CI systems read (the Ant/Jenkins junit-10.xsd): one
@@ -100,6 +101,31 @@ function testcase(c: Case): string {
   return c.body === "" ? `${open}/>` : `${open}>\n      ${c.body}\n    </testcase>`;
 }
 
+/**
+ * A load that honoured Retry-After: its retry counts, and how the headline availability counted
+ * a retried request. Properties, not testcases: they describe the run; the retry-after SLO, when
+ * the scenario set one, is the testcase that judges them. None for other runs.
+ */
+function retryProperties(record: RunRecord): [string, string][] {
+  const r = record.retries;
+  const basis: [string, string][] =
+    record.availability.attempts === undefined
+      ? []
+      : [["availability.attempts", record.availability.attempts]];
+  if (r === undefined) return basis;
+  return [
+    ...basis,
+    ["retries.sent", String(r.sent)],
+    ["retries.ok", String(r.outcomes.ok)],
+    ["retries.degraded", String(r.outcomes.degraded)],
+    ["retries.failed", String(failedRetries(r))],
+    ["retries.withoutRetryAfter", String(r.withoutRetryAfter)],
+    ["retries.unsent", String(r.unsent)],
+    ["retries.retryAfterMs.p50", String(r.retryAfterMs.p50 ?? "")],
+    ["retries.retryAfterMs.max", String(r.retryAfterMs.max ?? "")],
+  ];
+}
+
 function properties(record: RunRecord): string {
   const props: [string, string][] = [
     ["run.id", record.id],
@@ -108,6 +134,7 @@ function properties(record: RunRecord): string {
     ["scenario.file", record.scenario.file ?? ""],
     ["scenario.seed", String(record.scenario.seed)],
     ["target", `${record.target.kind} ${record.target.url}`],
+    ...retryProperties(record),
   ];
   return props.map(([k, v]) => `      <property name="${x(k)}" value="${x(v)}"/>`).join("\n");
 }

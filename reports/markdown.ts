@@ -1,11 +1,14 @@
 import type { RunRecord, SloResult } from "../harness/record/schema.js";
 import { escapeMarkdown as md } from "./escape.js";
 import { formatMargin, formatMs, formatRatio, formatValue } from "./format.js";
+import { availabilityBasisText, retriesText } from "./retries.js";
 
 /**
  * A compact verdict table for a pull-request comment or GITHUB_STEP_SUMMARY: one row per run,
- * then, per run that missed any, its missed SLOs with by how much. GitHub-flavoured Markdown;
- * every record string is escaped so a scenario name cannot break the table.
+ * then, per run that missed any, its missed SLOs with by how much; a run whose load honoured
+ * Retry-After gets one line on its retries and on how the availability column counted them.
+ * GitHub-flavoured Markdown; every record string is escaped so a scenario name cannot break
+ * the table.
  */
 
 export function verdictEmoji(verdict: RunRecord["verdict"]): string {
@@ -62,14 +65,26 @@ function missedLine(slo: SloResult): string {
   return `- ${md(slo.description)}: measured ${formatValue(slo.measured, slo.unit)}, bound ${md(slo.comparator)} ${formatValue(slo.bound, slo.unit)}, ${by}`;
 }
 
+/** One line for a load that honoured Retry-After and a headline counting final attempts; null for neither. */
+function retriesNote(record: RunRecord): string | null {
+  const retries = retriesText(record);
+  const basis = availabilityBasisText(record);
+  const parts = [
+    retries === null ? null : `${retries}.`,
+    basis === null ? null : `Availability counts ${basis}.`,
+  ].filter((p): p is string => p !== null);
+  return parts.length === 0 ? null : `- ${md(parts.join(" "))}`;
+}
+
 function runNotes(record: RunRecord): string | null {
   const missed = record.slos.filter((s) => !s.passed);
   const reason =
     record.status === "completed"
       ? null
       : `- run ${record.status}: ${md(record.statusReason ?? "no reason recorded")}`;
-  if (missed.length === 0 && reason === null) return null;
-  const lines = [reason, ...missed.map(missedLine)].filter((l): l is string => l !== null);
+  const retries = retriesNote(record);
+  if (missed.length === 0 && reason === null && retries === null) return null;
+  const lines = [reason, retries, ...missed.map(missedLine)].filter((l): l is string => l !== null);
   return `**${md(record.scenario.name)}** (${verdictEmoji(record.verdict)}):\n${lines.join("\n")}`;
 }
 

@@ -9,6 +9,7 @@ import {
   downtimeLine,
   headlineStats,
   projectionBlock,
+  retriesLine,
   sloTable,
   verdictHeader,
   verdictLabel,
@@ -60,7 +61,7 @@ export function renderHtml(record: RunRecord): string {
 <h2>Service level objectives</h2>
 ${sloTable(record.slos)}
 ${headlineStats(record)}
-${downtimeLine(record)}
+${retriesLine(record)}${downtimeLine(record)}
 ${projectionBlock(record)}
 <h2>Over time</h2>
 <section id="charts">

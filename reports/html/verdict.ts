@@ -9,6 +9,7 @@ import {
   formatTimestamp,
   formatValue,
 } from "../format.js";
+import { availabilityBasisText, everyAttemptAvailability, failedRetries, retriesText } from "../retries.js";
 
 /**
  * The top of the report: the verdict, each SLO with measured value, bound and margin, the
@@ -74,12 +75,20 @@ function stat(id: string, label: string, text: string, raw: number | null): stri
   return `<div class="stat" id="stat-${id}" data-value="${num(raw)}"><div class="label">${label}</div><div class="value">${h(text)}</div></div>`;
 }
 
+/** The headline availability; when it counts each request by its final attempt, says so with the every-attempt figure beside it. */
+function availabilityStat(record: RunRecord): string {
+  const a = record.availability;
+  const basis = availabilityBasisText(record);
+  if (basis === null) return stat("availability", "Availability", formatRatio(a.value), a.value);
+  return `<div class="stat" id="stat-availability" data-value="${num(a.value)}" data-attempts="final" data-every-attempt="${num(everyAttemptAvailability(record))}"><div class="label">Availability</div><div class="value">${h(formatRatio(a.value))}</div><div class="label note">${h(basis)}</div></div>`;
+}
+
 export function headlineStats(record: RunRecord): string {
   const all = Object.values(record.totals).reduce((a, b) => a + b, 0);
   const lat = record.latency.intended;
   const budget = record.errorBudget;
   return `<section id="summary" class="stats">
-${stat("availability", "Availability", formatRatio(record.availability.value), record.availability.value)}
+${availabilityStat(record)}
 ${stat("uptime", `Uptime (${formatMs(record.uptime.windowMs)} windows)`, formatRatio(record.uptime.value), record.uptime.value)}
 ${stat("p50", "P50", formatMs(lat.p50), lat.p50)}
 ${stat("p95", "P95", formatMs(lat.p95), lat.p95)}
@@ -115,4 +124,16 @@ export function downtimeLine(record: RunRecord): string {
     .join(", ");
   const more = n > DOWNTIME_SHOWN ? `, and ${n - DOWNTIME_SHOWN} more` : "";
   return `<p id="downtime" data-total-ms="${total}" data-intervals="${n}">Downtime at request resolution: <strong>${h(formatMs(total))}</strong> in ${n} ${n === 1 ? "interval" : "intervals"}${n > 0 ? ` <span class="muted">(${list}${more})</span>` : ""}</p>`;
+}
+
+/**
+ * What the load did when it honoured Retry-After, with its own line break (optional in the
+ * record: only such runs have it; without it nothing, so older records render byte for byte
+ * as before).
+ */
+export function retriesLine(record: RunRecord): string {
+  const r = record.retries;
+  const text = retriesText(record);
+  if (r === undefined || text === null) return "";
+  return `<p id="retries" data-sent="${r.sent}" data-ok="${r.outcomes.ok}" data-degraded="${r.outcomes.degraded}" data-failed="${failedRetries(r)}" data-without-retry-after="${r.withoutRetryAfter}" data-unsent="${r.unsent}">${h(text)}. <span class="muted">Each retry is a request of its own in the totals and charts.</span></p>\n`;
 }

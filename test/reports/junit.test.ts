@@ -6,7 +6,15 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderJunit } from "../../reports/index.js";
-import { aborted, failKill, hostile, HOSTILE_NAME, pass, voided } from "../fixtures/records/index.js";
+import {
+  aborted,
+  failKill,
+  hostile,
+  HOSTILE_NAME,
+  pass,
+  retried,
+  voided,
+} from "../fixtures/records/index.js";
 import { elements, parseMarkup, textOf, type Node } from "./markup.js";
 
 /**
@@ -131,7 +139,7 @@ describe("JUnit XML", () => {
     it("xmllint accepts every fixture's report (needs Debian's libxml2-utils)", async () => {
       expect(existsSync(XMLLINT), "install xmllint: apt-get install -y libxml2-utils").toBe(true);
       const file = join(dir, "junit.xml");
-      await writeFile(file, renderJunit([failKill, pass, aborted, voided, hostile]));
+      await writeFile(file, renderJunit([failKill, pass, aborted, voided, hostile, retried]));
       const out = execFileSync(XMLLINT, ["--noout", "--schema", XSD, file], {
         encoding: "utf8",
         stdio: "pipe",
