@@ -9,7 +9,8 @@
  * refusal therefore books a place (a promise) and counts the places already promised as work
  * ahead of the next refused client, which spreads the retries over the time the service needs
  * for them; a retry (marked as the OpenAI SDKs mark theirs) that comes back while a promise is
- * open redeems it and waits at the head of the queue, past a full queue. A promise lapses once
+ * open redeems it and waits at the head of the queue, in a place set aside beyond `maxQueue`
+ * (a herd of retries returning at once must not push fresh arrivals out). A promise lapses once
  * its Retry-After plus a queue timeout has passed. Only as many requests jump the line as
  * refusals were issued, so a client that merely claims to be retrying gains nothing.
  */
@@ -100,7 +101,9 @@ export class AdmissionControl {
       this.active++;
       return this.run(fn, signal);
     }
-    if (!redeemed && this.queue.length >= this.options.maxQueue) throw this.reject(429, "queue_full");
+    // maxQueue bounds fresh waiters; redeemed retries wait in places set aside for them.
+    if (!redeemed && this.queue.length - this.retryWaiting >= this.options.maxQueue)
+      throw this.reject(429, "queue_full");
     await this.enqueue(signal, redeemed);
     return this.run(fn, signal);
   }

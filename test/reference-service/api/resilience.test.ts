@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { WorkerUnavailableError, GpuOutOfMemoryError } from "../../../reference-service/backend-errors.js";
-import { FALLBACK_HEADER, SERVICE_LEVEL_HEADER } from "../../../reference-service/contract.js";
+import {
+  FALLBACK_HEADER,
+  RETRY_COUNT_HEADER,
+  SERVICE_LEVEL_HEADER,
+} from "../../../reference-service/contract.js";
 import { chatBody, post, sseData, startWithScriptedBackend, type TestService } from "./harness.js";
 import { parseExposition, sampleValue } from "./prom-text.js";
 
@@ -185,6 +189,33 @@ describe("policies over HTTP, with a scripted backend", () => {
     await Promise.all(held);
     const m = await metricsOf(t.url);
     expect(sampleValue(m, "faultline_rejections_total", { code: "429", reason: "queue_full" })).toEqual(1);
+  });
+
+  it("a refusal promises a place: the next refusal is told to wait longer, and a marked retry gets in past the full queue", async () => {
+    t = await startWithScriptedBackend({ admission: { maxConcurrent: 1, maxQueue: 1 } });
+    t.backend.fallbackStep = { kind: "hang" };
+    const ctrls = [new AbortController(), new AbortController(), new AbortController()];
+    const send = (c: AbortController, headers: Record<string, string> = {}) =>
+      fetch(`${t!.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify(chatBody()),
+        signal: c.signal,
+      }).catch(() => undefined);
+    const held = [send(ctrls[0]), send(ctrls[1])];
+    for (let i = 0; i < 100 && t.svc.api.inflight() < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    const first = await post(`${t.url}/v1/chat/completions`, chatBody());
+    // The promised place is work ahead of the next client refused: 3rd in line, not 2nd.
+    const second = await post(`${t.url}/v1/chat/completions`, chatBody(), { [RETRY_COUNT_HEADER]: "0" });
+    expect([first.status, first.headers.get("retry-after")]).toEqual([429, "2"]);
+    expect([second.status, second.headers.get("retry-after")]).toEqual([429, "3"]);
+    held.push(send(ctrls[2], { [RETRY_COUNT_HEADER]: "1" }));
+    for (let i = 0; i < 100 && t.svc.api.inflight() < 3; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(t.svc.api.inflight()).toEqual(3);
+    ctrls.forEach((c) => c.abort());
+    await Promise.all(held);
+    const m = await metricsOf(t.url);
+    expect(sampleValue(m, "faultline_rejections_total", { code: "429", reason: "queue_full" })).toEqual(2);
   });
 
   it("/metrics is valid exposition with default process metrics and the contract names", async () => {

@@ -113,3 +113,83 @@ describe("AdmissionControl", () => {
     expect(rejections).toEqual(["503 draining"]);
   });
 });
+
+describe("AdmissionControl keeps its Retry-After promises", () => {
+  it("counts promised places as work ahead, and a retry redeems one to wait at the head, past a full queue", async () => {
+    const { ac, hold, signal } = setup();
+    const [a, b, c] = [deferred(), deferred(), deferred()];
+    const started: string[] = [];
+    const track = (name: string, d: Deferred) => () => (started.push(name), d.promise);
+    const ps = [
+      ac.execute(track("a", a), signal),
+      ac.execute(track("b", b), signal),
+      ac.execute(track("c", c), signal),
+    ];
+    // Cold estimate, 1000 ms per place: the 1st refused is 2nd in line, the 2nd refused 3rd.
+    expect((await errorOf(hold(deferred()))).retryAfterMs).toEqual(2000);
+    expect((await errorOf(hold(deferred()))).retryAfterMs).toEqual(3000);
+    expect(ac.promised).toEqual(2);
+    const r = deferred();
+    const retried = ac.execute(track("retry", r), signal, true);
+    expect([ac.queued, ac.promised]).toEqual([2, 1]);
+    // A fresh arrival still finds the queue full.
+    expect((await errorOf(hold(deferred()))).status).toEqual(429);
+    a.resolve("a");
+    await ps[0];
+    await Promise.resolve();
+    // The freed slot goes to the redeemed retry, ahead of c, which was queued first.
+    expect(started).toEqual(["a", "b", "retry"]);
+    b.resolve("b");
+    r.resolve("r");
+    c.resolve("c");
+    expect(await Promise.all([ps[1], ps[2], retried])).toEqual(["b", "c", "r"]);
+    expect(started).toEqual(["a", "b", "retry", "c"]);
+  });
+
+  it("a waiting retry takes a place set aside, not one of the maxQueue places of fresh arrivals", async () => {
+    const { ac, hold, signal } = setup();
+    void hold(deferred());
+    void hold(deferred());
+    const ctrl = new AbortController();
+    const gone = errorOf(ac.execute(() => Promise.resolve("never"), ctrl.signal));
+    expect((await errorOf(hold(deferred()))).status).toEqual(429);
+    ctrl.abort(new Error("client closed"));
+    await gone;
+    void ac.execute(() => Promise.resolve("retry"), signal, true);
+    expect([ac.queued, ac.promised]).toEqual([1, 0]);
+    // The one fresh place is still free.
+    void hold(deferred());
+    expect(ac.queued).toEqual(2);
+    expect((await errorOf(hold(deferred()))).status).toEqual(429);
+  });
+
+  it("a retry with no open promise is a newcomer, refused when the queue is full", async () => {
+    const { ac, hold, signal } = setup();
+    void hold(deferred());
+    void hold(deferred());
+    void hold(deferred());
+    const e = await errorOf(ac.execute(() => Promise.resolve("x"), signal, true));
+    expect([e.status, e.retryAfterMs, ac.queued]).toEqual([429, 2000, 1]);
+  });
+
+  it("a promise lapses once its Retry-After plus a queue timeout has passed; draining promises nothing", async () => {
+    const { ac, hold, clock } = setup();
+    void hold(deferred());
+    void hold(deferred());
+    const queued = errorOf(hold(deferred()));
+    // Refused at 0 (2nd in line): promised until 0 + 2000 + the 1000 ms queue timeout.
+    expect((await errorOf(hold(deferred()))).retryAfterMs).toEqual(2000);
+    await clock.advanceAsync(1000);
+    // The queued one timed out at 1000 with one promise ahead of it: until 1000 + 2000 + 1000.
+    expect([(await queued).code, (await queued).retryAfterMs]).toEqual(["queue_timeout", 2000]);
+    await clock.advanceAsync(2000 - 1);
+    expect(ac.promised).toEqual(2);
+    await clock.advanceAsync(1);
+    expect(ac.promised).toEqual(1);
+    await clock.advanceAsync(1000);
+    expect(ac.promised).toEqual(0);
+    ac.beginDrain();
+    expect((await errorOf(hold(deferred()))).code).toEqual("draining");
+    expect(ac.promised).toEqual(0);
+  });
+});
