@@ -21,7 +21,7 @@ export class RetryBook {
   private withoutRetryAfter = 0;
   private unsent = 0;
 
-  /** @param endMs the plan's end: a retry due later is not sent (the run is over by then). */
+  /** @param endMs a retry due later than this is not sent. */
   constructor(private readonly endMs: number) {}
 
   /**

@@ -48,7 +48,8 @@ export interface LoadOptions {
   /**
    * Send a shed request (429/503) once more at the time its Retry-After names, as a new row
    * intended at that time (latency counts from then). A retry that is shed again is not
-   * retried. Retries due after the plan's end, or after stop(), are not sent.
+   * retried. Retries go out after the plan's end too, up to RETRY_HORIZON_MS past it; later
+   * ones, and any pending at stop(), are not sent.
    */
   readonly honourRetryAfter?: boolean;
 }
@@ -140,6 +141,12 @@ export function runLoad(plan: LoadPlan, options: LoadOptions): Promise<LoadResul
   return startLoad(plan, options).done;
 }
 
+/**
+ * How long after the plan's end a retry asked for by Retry-After is still sent: 60 s, the
+ * longest wait OpenAI's SDKs honour (and the reference service's clamp).
+ */
+export const RETRY_HORIZON_MS = 60_000;
+
 class LoadRun {
   private readonly clock: Clock;
   private readonly schedule: ArrivalSchedule;
@@ -184,7 +191,7 @@ class LoadRun {
     this.schedule = new ArrivalSchedule(plan);
     this.pickTemplate = templatePicker(plan);
     this.disconnectRandom = deriveRandom(plan.seed, "client-disconnect");
-    this.retries = opts.honourRetryAfter ? new RetryBook(plan.durationMs) : null;
+    this.retries = opts.honourRetryAfter ? new RetryBook(plan.durationMs + RETRY_HORIZON_MS) : null;
     this.prepared = plan.mix.map((t) => prepareRequest(t, opts.model));
     this.preparedRetry = this.prepared.map((p) => ({
       ...p,

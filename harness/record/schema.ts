@@ -221,7 +221,7 @@ export const runRecordSchema = z.strictObject({
       outcomes: outcomeCountsSchema,
       /** Shed answers with no Retry-After a client could act on (not retried). */
       withoutRetryAfter: z.number().int().nonnegative(),
-      /** Retries due after the load's planned end, or when it was stopped: not sent. */
+      /** Retries due more than 60 s after the load's planned end, or pending when it was stopped: not sent. */
       unsent: z.number().int().nonnegative(),
       /** The waits the retried answers asked for. */
       retryAfterMs: percentilesSchema,

@@ -123,7 +123,8 @@ export function analyzeRun(input: SlaInput): SlaReport {
     windows,
     downtime,
     faults,
-    errorBudget: errorBudget(totals, input.budgetSlo ?? 0.999, dg),
+    // Counted as the headline availability is, so the two agree on what a bad request is.
+    errorBudget: errorBudget(counted, input.budgetSlo ?? 0.999, dg),
     projection: evaluation.projections[0] ?? null,
     slos: evaluation.verdicts,
     retries: input.retries ? summarizeRetries(c, input.retries) : null,

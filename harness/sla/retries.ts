@@ -16,7 +16,7 @@ export interface RetryLog {
   readonly links: readonly RetryLink[];
   /** Shed answers (not themselves retries) with no Retry-After a client could act on. */
   readonly withoutRetryAfter: number;
-  /** Retries not sent: due after the plan's end, or the load was stopped first. */
+  /** Retries not sent: due more than 60 s after the plan's end, or the load was stopped first. */
   readonly unsent: number;
 }
 
