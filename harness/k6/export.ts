@@ -97,6 +97,9 @@ function header(scenario: Scenario): string {
     "  faultline when it drives k6 (load.driver: k6), and is not in this script.",
     "- Streams are read whole (k6 has no incremental reads); a stream is good when it ends",
     "  with `data: [DONE]` and carries no error event.",
+    ...(scenario.load.honourRetryAfter
+      ? ["- `load.honourRetryAfter` is not kept: a shed answer is final (it is not retried)."]
+      : []),
     ...notes.map((n) => `- ${n}`),
   ];
   return ["/**", ...lines.map((l) => (l === "" ? " *" : ` * ${l}`)), " */"].join("\n");

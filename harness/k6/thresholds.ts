@@ -38,10 +38,14 @@ type Entry = { readonly metric: string; readonly expression: string } | { readon
 
 function mapOne(slo: SloSpec, name: string): readonly Entry[] {
   switch (slo.kind) {
-    case "availability":
-      return slo.degradedCountsAsGood
-        ? [{ metric: "http_req_failed", expression: `rate<=${formatRatio(1 - slo.min)}` }]
-        : [{ metric: FULL_RATE_METRIC, expression: `rate>=${formatRatio(slo.min)}` }];
+    case "availability": {
+      const entry = slo.degradedCountsAsGood
+        ? { metric: "http_req_failed", expression: `rate<=${formatRatio(1 - slo.min)}` }
+        : { metric: FULL_RATE_METRIC, expression: `rate>=${formatRatio(slo.min)}` };
+      return slo.attempts === "final"
+        ? [entry, { note: `${name}: counts every attempt in k6, not each request by its final attempt` }]
+        : [entry];
+    }
     case "latency": {
       if (slo.phase !== "all")
         return [

@@ -122,6 +122,22 @@ describe("exportK6Script", () => {
     });
   });
 
+  it("says that retries at Retry-After and their SLO are not kept", async () => {
+    const s = await loadScenarioFile("scenarios/ci/11-load-burst.yaml");
+    const script = exportK6Script(s);
+    expect(script).toContain(
+      " * - `load.honourRetryAfter` is not kept: a shed answer is final (it is not retried).\n",
+    );
+    expect(script).toContain(
+      " * - retry-after: retry-after skipped (the exported script does not retry shed answers)\n",
+    );
+    expect(script).toContain(
+      " * - availability: counts every attempt in k6, not each request by its final attempt\n",
+    );
+    const without = await loadScenarioFile("test/k6/fixtures/load-burst.yaml");
+    expect(exportK6Script(without)).not.toContain("honourRetryAfter");
+  });
+
   it("a duration shorter than the stages cuts the last ramp at its rate there", () => {
     const load = loadSchema.parse({
       rate: 10,

@@ -66,6 +66,7 @@ describe("k6 rows on the run's time axis (k6LoadResult)", () => {
       expiredUnsent: 0,
       events: [],
       stopped: false,
+      retries: null,
     });
     expect(report).toEqual({
       exitCode: 99,
