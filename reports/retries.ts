@@ -33,7 +33,7 @@ export function failedRetriesText(r: RetryStats): string {
 /**
  * "Client honoured Retry-After: 9 shed answers retried at the time named (wait p50 1.00 s,
  * max 1.50 s); retries answered: 6 ok, 1 degraded, 2 failed (1 shed, 1 timeout); 2 shed answers
- * without a usable Retry-After; 1 retry due after the run (not sent)". Null without retries.
+ * without a usable Retry-After; 1 retry not sent (due over 60 s after the load ended, or the run stopped first)". Null without retries.
  */
 export function retriesText(record: RunRecord): string | null {
   const r = record.retries;
@@ -44,7 +44,7 @@ export function retriesText(record: RunRecord): string | null {
     `Client honoured Retry-After: ${plural(r.sent, "shed answer", "shed answers")} retried at the time named${waits}`,
     `retries answered: ${r.outcomes.ok} ok, ${r.outcomes.degraded} degraded, ${failedRetriesText(r)}`,
     `${plural(r.withoutRetryAfter, "shed answer", "shed answers")} without a usable Retry-After`,
-    `${plural(r.unsent, "retry", "retries")} due after the run (not sent)`,
+    `${plural(r.unsent, "retry", "retries")} not sent (due over 60 s after the load ended, or the run stopped first)`,
   ].join("; ");
 }
 

@@ -15,7 +15,7 @@ import { byId, elements, findAll, parseMarkup, textOf, type Node } from "./marku
 const RETRIES_TEXT =
   "Client honoured Retry-After: 9 shed answers retried at the time named (wait p50 1.00 s, max 1.50 s); " +
   "retries answered: 6 ok, 1 degraded, 2 failed (1 shed, 1 timeout); " +
-  "2 shed answers without a usable Retry-After; 1 retry due after the run (not sent)";
+  "2 shed answers without a usable Retry-After; 1 retry not sent (due over 60 s after the load ended, or the run stopped first)";
 
 const page = (record: RunRecord): Node => parseMarkup(renderHtml(record), true);
 const withId = (doc: Node, id: string): Node[] => findAll(doc, (n) => n.attrs.id === id);
@@ -103,7 +103,7 @@ describe("retries at Retry-After: text", () => {
     });
     expect(retriesText(none)).toBe(
       "Client honoured Retry-After: 0 shed answers retried at the time named; retries answered: 0 ok, 0 degraded, 0 failed; " +
-        "1 shed answer without a usable Retry-After; 0 retries due after the run (not sent)",
+        "1 shed answer without a usable Retry-After; 0 retries not sent (due over 60 s after the load ended, or the run stopped first)",
     );
     const one = variant({
       sent: 1,
@@ -115,7 +115,7 @@ describe("retries at Retry-After: text", () => {
     expect(retriesText(one)).toBe(
       "Client honoured Retry-After: 1 shed answer retried at the time named (wait p50 250 ms, max 250 ms); " +
         "retries answered: 0 ok, 0 degraded, 1 failed (1 conn); 0 shed answers without a usable Retry-After; " +
-        "2 retries due after the run (not sent)",
+        "2 retries not sent (due over 60 s after the load ended, or the run stopped first)",
     );
     expect(retriesText(pass)).toBe(null);
   });
