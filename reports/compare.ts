@@ -99,17 +99,28 @@ function numeric(
   return { id, label, unit, base, next, change, status: judge(base, next, t) };
 }
 
+const attemptsOf = (r: RunRecord): string =>
+  r.availability.attempts === "final" ? "each request by its final attempt" : "every attempt";
+
+/** Availability, judged only when both runs counted requests the same way. */
+function availabilityDelta(base: RunRecord, next: RunRecord): Delta {
+  const d = numeric(
+    "availability",
+    "Availability",
+    "ratio",
+    base.availability.value,
+    next.availability.value,
+    COMPARE_THRESHOLDS.availability,
+  );
+  const [b, n] = [attemptsOf(base), attemptsOf(next)];
+  if (b === n) return d;
+  return { ...d, label: `Availability (baseline counts ${b}, new run ${n})`, status: "not-comparable" };
+}
+
 function headline(base: RunRecord, next: RunRecord): Delta[] {
   const T = COMPARE_THRESHOLDS;
   const out = [
-    numeric(
-      "availability",
-      "Availability",
-      "ratio",
-      base.availability.value,
-      next.availability.value,
-      T.availability,
-    ),
+    availabilityDelta(base, next),
     numeric("uptime", "Uptime", "ratio", base.uptime.value, next.uptime.value, T.uptime),
   ];
   for (const k of ["p50", "p95", "p99"] as const) {

@@ -51,6 +51,27 @@ const baseline: RunRecord = {
 
 const row = (d: Delta): [string, string] => [d.id, d.status];
 
+describe("compareRuns: availability counted differently", () => {
+  it("does not judge availability when one run counted final attempts and the other every attempt", () => {
+    const final: RunRecord = {
+      ...failKill,
+      availability: { ...failKill.availability, value: 1, attempts: "final" },
+    };
+    const d = compareRuns(failKill, final).deltas.find((x) => x.id === "availability");
+    expect(d).toEqual({
+      id: "availability",
+      label: "Availability (baseline counts every attempt, new run each request by its final attempt)",
+      unit: "ratio",
+      base: failKill.availability.value,
+      next: 1,
+      change: 1 - (failKill.availability.value ?? 0),
+      status: "not-comparable",
+    });
+    const same = compareRuns(final, final).deltas.find((x) => x.id === "availability");
+    expect([same?.label, same?.status]).toEqual(["Availability", "unchanged"]);
+  });
+});
+
 describe("compareRuns", () => {
   const c = compareRuns(baseline, failKill);
 
