@@ -72,6 +72,22 @@ describe("sloStanding (live, one case per kind and edge)", () => {
       { id: "uptime-1", state: "breaching", detail: "0.000% of windows up >= 90.000%" },
     ],
     [
+      "availability by final attempt waits for the end (live counts do not link retries)",
+      { kind: "availability", min: 0.99, attempts: "final" },
+      facts(),
+      {
+        id: "availability-1",
+        state: "pending",
+        detail: "judged at end (retried requests count by their retry)",
+      },
+    ],
+    [
+      "retry-after waits for the end",
+      { kind: "retry-after", min: 0.99 },
+      facts(),
+      { id: "retry-after-1", state: "pending", detail: "judged at end" },
+    ],
+    [
       "time to recover waits for the end",
       { kind: "time-to-recover", max: 5000 },
       facts(),
