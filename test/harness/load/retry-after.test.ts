@@ -118,24 +118,46 @@ async function stepTo(clock: ManualClock, h: LoadHandle, toMs: number): Promise<
   }
 }
 
+/**
+ * 10 req/s of GET / for `durationMs` against a shedding server, on a ManualClock, started and
+ * run until the first shed answer has arrived.
+ */
+async function shedLoad(
+  shed: Record<number, Record<string, string>>,
+  durationMs: number,
+  honourRetryAfter: boolean,
+): Promise<{ h: LoadHandle; clock: ManualClock; seen: (string | undefined)[] }> {
+  const { server, seen } = await shedding(shed);
+  const clock = new ManualClock();
+  const plan = compileLoadPlan({
+    rate: 10,
+    duration: durationMs,
+    mix: [{ kind: "http", path: "/" }],
+    seed: 1,
+  });
+  const h = startLoad(plan, {
+    baseUrl: server.url,
+    deadlineMs: 5000,
+    maxInFlight: 8,
+    clock,
+    honourRetryAfter,
+  });
+  await until(() => h.snapshot().totals.shed === 1);
+  return { h, clock, seen };
+}
+
 describe("the load honours Retry-After (real server, injected clock)", () => {
   it("sends a shed request once more at its Retry-After, marked, as a row in intended order", async () => {
-    const { server, seen } = await shedding({
-      0: { "retry-after": "1" },
-      1: { status: "503" }, // shed with no Retry-After: not retried
-      13: { "retry-after": "1" }, // at 1300: due at 2300, after the plan's end, still sent
-      14: { "retry-after": "61" }, // at 1400: due past the plan's end + 60 s, not sent
-    });
-    const clock = new ManualClock();
-    const plan = compileLoadPlan({ rate: 10, duration: 1500, mix: [{ kind: "http", path: "/" }], seed: 1 });
-    const h = startLoad(plan, {
-      baseUrl: server.url,
-      deadlineMs: 5000,
-      maxInFlight: 8,
-      clock,
-      honourRetryAfter: true,
-    });
-    await until(() => h.snapshot().totals.shed === 1);
+    const { h, clock, seen } = await shedLoad(
+      {
+        0: { "retry-after": "1" },
+        1: { status: "503" }, // shed with no Retry-After: not retried
+        13: { "retry-after": "1" }, // at 1300: due at 2300, after the plan's end, still sent
+        14: { "retry-after": "61" }, // at 1400: due past the plan's end + 60 s, not sent
+      },
+      1500,
+      true,
+    );
     await stepTo(clock, h, 2300);
     const r = await h.done;
     const c = r.columns;
@@ -183,11 +205,7 @@ describe("the load honours Retry-After (real server, injected clock)", () => {
   });
 
   it("without honourRetryAfter a shed answer is final and nothing is logged", async () => {
-    const { server, seen } = await shedding({ 0: { "retry-after": "1" } });
-    const clock = new ManualClock();
-    const plan = compileLoadPlan({ rate: 10, duration: 1500, mix: [{ kind: "http", path: "/" }], seed: 1 });
-    const h = startLoad(plan, { baseUrl: server.url, deadlineMs: 5000, maxInFlight: 8, clock });
-    await until(() => h.snapshot().totals.shed === 1);
+    const { h, clock, seen } = await shedLoad({ 0: { "retry-after": "1" } }, 1500, false);
     await stepTo(clock, h, 1500);
     const r = await h.done;
     expect(r.columns.length).toBe(15);
@@ -196,17 +214,7 @@ describe("the load honours Retry-After (real server, injected clock)", () => {
   });
 
   it("stop() while a retry is pending ends the run and counts the retry as unsent", async () => {
-    const { server } = await shedding({ 0: { "retry-after": "5" } });
-    const clock = new ManualClock();
-    const plan = compileLoadPlan({ rate: 10, duration: 60_000, mix: [{ kind: "http", path: "/" }], seed: 1 });
-    const h = startLoad(plan, {
-      baseUrl: server.url,
-      deadlineMs: 5000,
-      maxInFlight: 8,
-      clock,
-      honourRetryAfter: true,
-    });
-    await until(() => h.snapshot().totals.shed === 1);
+    const { h, clock } = await shedLoad({ 0: { "retry-after": "5" } }, 60_000, true);
     await stepTo(clock, h, 300);
     h.stop();
     const r = await h.done;
