@@ -1,20 +1,21 @@
 import { Pool } from "undici";
-import { RETRY_COUNT_HEADER } from "../../reference-service/contract.js";
 import { systemClock, type Clock, type TimerHandle } from "../../common/clock.js";
 import { OUTCOME_CODE, type OutcomeCounts } from "../../common/outcome.js";
+import { RETRY_COUNT_HEADER } from "../../reference-service/contract.js";
 import type { RunEvent } from "../record/schema.js";
 import type { RequestColumns } from "../sla/columns.js";
 import { nearestRank } from "../sla/percentiles.js";
+import type { RetryLog } from "../sla/retries.js";
 import { Attempt, DeadlineQueue, type AttemptSink } from "./attempt.js";
 import { LiveStats, type LiveLatency, type SecondCounts } from "./live-stats.js";
 import { ArrivalSchedule, templatePicker, type LoadPlan } from "./plan.js";
 import { deriveRandom, type Random } from "./random.js";
 import { RequestLog } from "./request-log.js";
-import type { RetryLog } from "../sla/retries.js";
-import { RetryBook } from "./retry-book.js";
-export type { RetryLink, RetryLog } from "../sla/retries.js";
 import { retryAfterMs } from "./retry-after.js";
+import { RetryBook } from "./retry-book.js";
 import { prepareRequest, type PreparedRequest } from "./templates.js";
+
+export type { RetryLink, RetryLog } from "../sla/retries.js";
 
 export interface LoadOptions {
   /** Target base URL; a path prefix (http://host/api) is kept in front of every route. */
