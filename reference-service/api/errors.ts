@@ -60,8 +60,12 @@ export interface ErrorResponse {
   };
 }
 
+/** The longest Retry-After the service gives: the OpenAI SDKs ignore longer ones. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
 /** A wait as advertised: clamped to 1-60 s so the OpenAI SDK honours it. */
-export const clampRetryAfterMs = (ms: number): number => Math.min(60_000, Math.max(1000, Math.ceil(ms)));
+export const clampRetryAfterMs = (ms: number): number =>
+  Math.min(MAX_RETRY_AFTER_MS, Math.max(1000, Math.ceil(ms)));
 
 /** Retry-After in whole seconds (rounded up) and ms, clamped to 1-60 s so the OpenAI SDK honours it. */
 export function retryAfterHeaders(ms: number): Record<string, string> {

@@ -12,10 +12,12 @@
  * open redeems it and waits at the head of the queue, in a place set aside beyond `maxQueue`
  * (a herd of retries returning at once must not push fresh arrivals out). A promise lapses once
  * its Retry-After plus a queue timeout has passed. Only as many requests jump the line as
- * refusals were issued, so a client that merely claims to be retrying gains nothing.
+ * refusals were issued, so a client that merely claims to be retrying gains nothing. No more
+ * places are promised than the service drains in the longest Retry-After it gives (60 s):
+ * beyond that a refused client is told 60 s without a place kept, and the book stays bounded.
  */
 import type { Clock, TimerHandle } from "../../common/clock.js";
-import { capacityExceeded, clampRetryAfterMs, unavailable } from "../api/errors.js";
+import { MAX_RETRY_AFTER_MS, capacityExceeded, clampRetryAfterMs, unavailable } from "../api/errors.js";
 import { DrainRate } from "./drain-rate.js";
 
 export interface AdmissionOptions {
@@ -42,8 +44,8 @@ export class AdmissionControl {
   /** Redeemed retries first (`retryWaiting` of them), then fresh arrivals, each in FIFO order. */
   private readonly queue: Waiter[] = [];
   private retryWaiting = 0;
-  /** Lapse times (monotonic) of the places promised to refused clients, not yet redeemed. */
-  private promises: number[] = [];
+  /** Lapse times (monotonic, ascending) of places promised to refused clients, not yet redeemed. */
+  private readonly promises: number[] = [];
   private readonly rate: DrainRate;
   private drainingSince: number | undefined;
 
@@ -70,7 +72,9 @@ export class AdmissionControl {
   /** Places promised to refused clients and not yet redeemed or lapsed. */
   get promised(): number {
     const now = this.clock.monotonic();
-    if (this.promises.some((t) => t <= now)) this.promises = this.promises.filter((t) => t > now);
+    let lapsed = 0;
+    while (lapsed < this.promises.length && this.promises[lapsed] <= now) lapsed++;
+    if (lapsed > 0) this.promises.splice(0, lapsed);
     return this.promises.length;
   }
 
@@ -111,12 +115,17 @@ export class AdmissionControl {
   /** Takes the open promise closest to lapsing, if any. */
   private redeem(): boolean {
     if (this.promised === 0) return false;
-    let first = 0;
-    this.promises.forEach((t, i) => {
-      if (t < this.promises[first]) first = i;
-    });
-    this.promises.splice(first, 1);
+    this.promises.shift();
     return true;
+  }
+
+  /** Keeps a place for a refused client until `lapseAt`, within the bound on promises. */
+  private promise(lapseAt: number): void {
+    const perSecond = this.rate.perSecond() ?? 1000 / (this.options.coldEstimateMs ?? 1000);
+    if (this.promised >= Math.ceil(perSecond * (MAX_RETRY_AFTER_MS / 1000))) return;
+    let i = this.promises.length;
+    while (i > 0 && this.promises[i - 1] > lapseAt) i--;
+    this.promises.splice(i, 0, lapseAt);
   }
 
   private async run<T>(fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
@@ -178,7 +187,7 @@ export class AdmissionControl {
     const wait = this.estimateWaitMs();
     // A draining server will not be there to keep a promise.
     if (reason !== "draining")
-      this.promises.push(this.clock.monotonic() + clampRetryAfterMs(wait) + this.options.queueTimeoutMs);
+      this.promise(this.clock.monotonic() + clampRetryAfterMs(wait) + this.options.queueTimeoutMs);
     switch (reason) {
       case "queue_full":
         return capacityExceeded(

@@ -163,6 +163,18 @@ describe("AdmissionControl keeps its Retry-After promises", () => {
     expect((await errorOf(hold(deferred()))).status).toEqual(429);
   });
 
+  it("promises no more places than it drains in 60 s (1 per second before any completion)", async () => {
+    const { ac, hold } = setup();
+    void hold(deferred());
+    void hold(deferred());
+    void hold(deferred());
+    const waits: (number | undefined)[] = [];
+    for (let i = 0; i < 61; i++) waits.push((await errorOf(hold(deferred()))).retryAfterMs);
+    expect(ac.promised).toEqual(60);
+    // The k-th refused is told (1 queued + k-1 promised + 1) s; the 61st finds the book full.
+    expect([waits[0], waits[59], waits[60]]).toEqual([2000, 61_000, 62_000]);
+  });
+
   it("a retry with no open promise is a newcomer, refused when the queue is full", async () => {
     const { ac, hold, signal } = setup();
     void hold(deferred());
