@@ -273,7 +273,7 @@ async function execute(p: Parts, startLoad?: ExecuteInput["startLoad"]): Promise
       scenario: s,
       clock: p.opts.rt.clock,
       clientUrl: p.network.clientUrl,
-      metricsUrl: s.target.kind === "reference" ? `${p.target.url}${ROUTES.metrics}` : null,
+      metricsUrl: servesReferenceMetrics(s) ? `${p.target.url}${ROUTES.metrics}` : null,
       targets: Object.fromEntries(names.map((n) => [n, handles])),
       journalDir: p.opts.journalDir,
       interrupt: p.opts.interrupt,
@@ -325,6 +325,15 @@ async function write(p: Parts, record: RunRecord, exec: ExecuteResult | null): P
 function withLoadBound(l: LoadedScenario, maxMs: number): LoadedScenario {
   const duration = Math.max(maxMs, runDurationMs(l.scenario.load));
   return { ...l, scenario: { ...l.scenario, load: { ...l.scenario.load, duration } } };
+}
+
+/**
+ * Targets known to be the reference service, whose /metrics is scraped during the run (breaker
+ * state for time to detect, series for the report). Other targets are not scraped: nothing says
+ * they serve Prometheus text there.
+ */
+function servesReferenceMetrics(s: Scenario): boolean {
+  return s.target.kind === "reference" || (s.target.kind === "docker" && s.target.mode === "start");
 }
 
 function needsClientLink(s: Scenario): boolean {

@@ -93,6 +93,9 @@ describe.skipIf(skipWithoutDocker)("faultline run scenarios/docker (real CLI, re
       ),
       lines.join("\n"),
     ).toBe(true);
+    // The API container is the reference service: its /metrics was scraped during the run.
+    const series = new Set(record.targetMetrics.flatMap((m) => Object.keys(m.values)));
+    expect(series.has("faultline_worker_up")).toBe(true);
     expect(journal).toEqual([]);
     expect(await leftOver(runId)).toEqual([]);
   }, 200_000);
