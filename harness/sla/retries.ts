@@ -1,6 +1,6 @@
-import { emptyCounts, isGood, outcomeFromCode, type OutcomeCounts } from "../../common/outcome.js";
+import { emptyCounts, outcomeFromCode, type OutcomeCounts } from "../../common/outcome.js";
 import type { RequestColumns } from "./columns.js";
-import { countRows, totalOf } from "./outcomes.js";
+import { countRows, goodOf, totalOf } from "./outcomes.js";
 import { summarize, type PercentileSummary } from "./percentiles.js";
 
 /** One retry: its row, the shed row it repeats, and the wait that shed answer asked for (ms). */
@@ -62,8 +62,7 @@ export function retrySuccess(
   summary: RetrySummary,
   degradedCountsAsGood: boolean,
 ): { readonly ratio: number | null; readonly attempts: number; readonly good: number } {
-  const good =
-    summary.outcomes.ok + (isGood("degraded", degradedCountsAsGood) ? summary.outcomes.degraded : 0);
+  const good = goodOf(summary.outcomes, degradedCountsAsGood);
   const attempts = totalOf(summary.outcomes) + summary.withoutRetryAfter;
   return { ratio: attempts === 0 ? null : good / attempts, attempts, good };
 }

@@ -6,7 +6,7 @@ import { retryAfterMs } from "../../../harness/load/retry-after.js";
 import { RetryBook } from "../../../harness/load/retry-book.js";
 import { finalAttemptCounts, retrySuccess, summarizeRetries } from "../../../harness/sla/retries.js";
 import { RETRY_COUNT_HEADER } from "../../../reference-service/contract.js";
-import { startServer, type TestServer } from "./servers.js";
+import { startServer, until, type TestServer } from "./servers.js";
 
 describe("retryAfterMs: the wait a Retry-After header asks for", () => {
   const now = Date.parse("2026-11-23T12:00:00Z");
@@ -73,15 +73,6 @@ const servers: TestServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
-
-/** Waits (in real time, bounded) until real socket I/O has caught up with a frozen ManualClock. */
-async function until(cond: () => boolean, limitMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > limitMs) throw new Error(`condition not met within ${limitMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /**
  * A real server that sheds chosen first attempts (by the order it receives them) and answers

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../../common/clock.js";
 import { OUTCOME_CODE } from "../../../common/outcome.js";
 import { compileLoadPlan, runLoad, startLoad } from "../../../harness/load/index.js";
-import { startServer, type TestServer } from "./servers.js";
+import { startServer, until, type TestServer } from "./servers.js";
 
 const servers: TestServer[] = [];
 const held: ServerResponse[] = [];
@@ -24,15 +24,6 @@ async function server(mode: "ok" | "hold" | "slow300"): Promise<TestServer> {
 }
 
 const http = [{ kind: "http" as const, path: "/" }];
-
-/** Waits (in real time, bounded) until real socket I/O has caught up with a frozen ManualClock. */
-async function until(cond: () => boolean, limitMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > limitMs) throw new Error(`condition not met within ${limitMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Lets real socket I/O progress while a ManualClock holds time still. */
 const settle = (ms = 50): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -58,3 +58,12 @@ export const sse = {
   finish: `data: ${JSON.stringify({ object: "chat.completion.chunk", choices: [{ index: 0, delta: {}, finish_reason: "stop" }] })}\n\n`,
   done: "data: [DONE]\n\n",
 };
+
+/** Waits (in real time, bounded) until real socket I/O has caught up with a frozen ManualClock. */
+export async function until(cond: () => boolean, limitMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > limitMs) throw new Error(`condition not met within ${limitMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
