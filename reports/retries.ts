@@ -1,5 +1,5 @@
 import type { RunRecord } from "../harness/record/schema.js";
-import { OUTCOMES } from "../common/outcome.js";
+import { isGood, OUTCOMES } from "../common/outcome.js";
 import { availability } from "../harness/sla/outcomes.js";
 import { formatCount, formatMs, formatRatio } from "./format.js";
 
@@ -16,7 +16,7 @@ function plural(n: number, one: string, many: string): string {
   return `${formatCount(n)} ${n === 1 ? one : many}`;
 }
 
-const FAILED = OUTCOMES.filter((o) => o !== "ok" && o !== "degraded");
+const FAILED = OUTCOMES.filter((o) => !isGood(o, true));
 
 /** Retries answered neither ok nor degraded (shed, error, timeout, conn). */
 export function failedRetries(r: RetryStats): number {
