@@ -42,6 +42,8 @@ export const serviceConfigSchema = z.strictObject({
     queueTimeoutMs: positiveInt,
     /** Window over which the drain rate (completions per second) is observed. */
     rateWindowMs: positiveInt,
+    /** Share of the drain rate promised to retries of refused clients (policies/admission.ts). */
+    retryShare: z.number().gt(0).max(1),
   }),
   fallback: z.strictObject({
     cache: z.boolean(),
@@ -98,7 +100,13 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   defaultMaxTokens: 16,
   retry: { maxRetries: 2, initialDelayMs: 50, maxDelayMs: 1000 },
   breaker: { failureThreshold: 5, halfOpenAfterMs: 60_000 },
-  admission: { maxConcurrent: 32, maxQueue: 128, queueTimeoutMs: 10_000, rateWindowMs: 10_000 },
+  admission: {
+    maxConcurrent: 32,
+    maxQueue: 128,
+    queueTimeoutMs: 10_000,
+    rateWindowMs: 10_000,
+    retryShare: 0.5,
+  },
   fallback: {
     cache: true,
     cacheEntries: 1000,

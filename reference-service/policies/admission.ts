@@ -8,12 +8,14 @@
  * client coming back at the advertised time would be refused again like any newcomer. Each
  * refusal therefore books a place (a promise) and counts the places already promised as work
  * ahead of the next refused client, which spreads the retries over the time the service needs
- * for them; a retry (marked as the OpenAI SDKs mark theirs) that comes back while a promise is
+ * for them. Retries are promised only `retryShare` of the drain rate: were they promised all
+ * of it, retries coming back on time plus the new arrivals of the moment would overload the
+ * service again and the refusals would go on long after the burst. A retry (marked as the OpenAI SDKs mark theirs) that comes back while a promise is
  * open redeems it and waits at the head of the queue, in a place set aside beyond `maxQueue`
  * (a herd of retries returning at once must not push fresh arrivals out). A promise lapses once
  * its Retry-After plus a queue timeout has passed. Only as many requests jump the line as
  * refusals were issued, so a client that merely claims to be retrying gains nothing. No more
- * places are promised than the service drains in the longest Retry-After it gives (60 s):
+ * places are promised than that share drains in the longest Retry-After it gives (60 s):
  * beyond that a refused client is told 60 s without a place kept, and the book stays bounded.
  */
 import type { Clock, TimerHandle } from "../../common/clock.js";
@@ -27,6 +29,11 @@ export interface AdmissionOptions {
   readonly rateWindowMs: number;
   /** Wait assumed per queued request before any completion was observed. */
   readonly coldEstimateMs?: number;
+  /**
+   * Share of the drain rate promised to refused clients' retries (default 0.5); the rest stays
+   * for new arrivals, which keep coming while the retries wait.
+   */
+  readonly retryShare?: number;
 }
 
 export type RejectionReason = "queue_full" | "queue_timeout" | "draining";
@@ -88,9 +95,26 @@ export class AdmissionControl {
    * observed drain rate. Not clamped here; the HTTP layer clamps to 1-60 s.
    */
   estimateWaitMs(position = this.queue.length + this.promised + 1): number {
+    return Math.ceil(position / this.drainPerMs());
+  }
+
+  /**
+   * The Retry-After of a refusal: the queue ahead drains at the full rate, the places already
+   * promised and the refused client's own at the retries' share of it.
+   */
+  private refusalWaitMs(): number {
+    const perMs = this.drainPerMs();
+    return Math.ceil(this.queue.length / perMs + (this.promised + 1) / (perMs * this.retryShare()));
+  }
+
+  /** Observed completions per ms; before any, one per coldEstimateMs. */
+  private drainPerMs(): number {
     const perSecond = this.rate.perSecond();
-    if (perSecond === undefined) return position * (this.options.coldEstimateMs ?? 1000);
-    return Math.ceil((position * 1000) / perSecond);
+    return perSecond === undefined ? 1 / (this.options.coldEstimateMs ?? 1000) : perSecond / 1000;
+  }
+
+  private retryShare(): number {
+    return this.options.retryShare ?? 0.5;
   }
 
   /**
@@ -121,8 +145,7 @@ export class AdmissionControl {
 
   /** Keeps a place for a refused client until `lapseAt`, within the bound on promises. */
   private promise(lapseAt: number): void {
-    const perSecond = this.rate.perSecond() ?? 1000 / (this.options.coldEstimateMs ?? 1000);
-    if (this.promised >= Math.ceil(perSecond * (MAX_RETRY_AFTER_MS / 1000))) return;
+    if (this.promised >= Math.ceil(this.drainPerMs() * this.retryShare() * MAX_RETRY_AFTER_MS)) return;
     let i = this.promises.length;
     while (i > 0 && this.promises[i - 1] > lapseAt) i--;
     this.promises.splice(i, 0, lapseAt);
@@ -184,7 +207,7 @@ export class AdmissionControl {
 
   private reject(code: 429 | 503, reason: RejectionReason): Error {
     this.onReject(code, reason);
-    const wait = this.estimateWaitMs();
+    const wait = this.refusalWaitMs();
     // A draining server will not be there to keep a promise.
     if (reason !== "draining")
       this.promise(this.clock.monotonic() + clampRetryAfterMs(wait) + this.options.queueTimeoutMs);

@@ -179,8 +179,9 @@ describe("policies over HTTP, with a scripted backend", () => {
     for (let i = 0; i < 100 && t.svc.api.inflight() < 2; i++) await new Promise((r) => setTimeout(r, 5));
     const res = await post(`${t.url}/v1/chat/completions`, chatBody());
     expect(res.status).toEqual(429);
-    // No completion observed yet: 1 s per place ahead, the newcomer would be 2nd in line.
-    expect([res.headers.get("retry-after"), res.headers.get("retry-after-ms")]).toEqual(["2", "2000"]);
+    // No completion observed yet: 1 s for the queued one, 2 s for the newcomer's own place
+    // (promised places drain at half the rate).
+    expect([res.headers.get("retry-after"), res.headers.get("retry-after-ms")]).toEqual(["3", "3000"]);
     expect(((await res.json()) as { error: { type: string; code: string } }).error).toMatchObject({
       type: "rate_limit_error",
       code: "capacity_exceeded",
@@ -205,10 +206,10 @@ describe("policies over HTTP, with a scripted backend", () => {
     const held = [send(ctrls[0]), send(ctrls[1])];
     for (let i = 0; i < 100 && t.svc.api.inflight() < 2; i++) await new Promise((r) => setTimeout(r, 5));
     const first = await post(`${t.url}/v1/chat/completions`, chatBody());
-    // The promised place is work ahead of the next client refused: 3rd in line, not 2nd.
+    // The promised place is work ahead of the next client refused: 1 + 2 x 2 s, not 1 + 2 s.
     const second = await post(`${t.url}/v1/chat/completions`, chatBody(), { [RETRY_COUNT_HEADER]: "0" });
-    expect([first.status, first.headers.get("retry-after")]).toEqual([429, "2"]);
-    expect([second.status, second.headers.get("retry-after")]).toEqual([429, "3"]);
+    expect([first.status, first.headers.get("retry-after")]).toEqual([429, "3"]);
+    expect([second.status, second.headers.get("retry-after")]).toEqual([429, "5"]);
     held.push(send(ctrls[2], { [RETRY_COUNT_HEADER]: "1" }));
     for (let i = 0; i < 100 && t.svc.api.inflight() < 3; i++) await new Promise((r) => setTimeout(r, 5));
     expect(t.svc.api.inflight()).toEqual(3);

@@ -44,8 +44,9 @@ describe("AdmissionControl", () => {
     const pc = hold(c);
     expect([ac.running, ac.queued]).toEqual([2, 1]);
     const e = await errorOf(hold(deferred()));
-    // No completion observed yet: 1000 ms assumed per place ahead; the newcomer is 2nd in line.
-    expect([e.status, e.code, e.retryAfterMs]).toEqual([429, "capacity_exceeded", 2000]);
+    // No completion observed yet: 1000 ms assumed per place. 1 queued ahead at the full rate, the
+    // newcomer's own place at the retries' half of it: 1000 + 2000.
+    expect([e.status, e.code, e.retryAfterMs]).toEqual([429, "capacity_exceeded", 3000]);
     expect(rejections).toEqual(["429 queue_full"]);
     a.resolve("a");
     expect(await pa).toEqual("a");
@@ -63,9 +64,9 @@ describe("AdmissionControl", () => {
     expect([ac.running, ac.queued]).toEqual([2, 0]);
     void hold(deferred()); // fills the queue again
     const e = await errorOf(hold(deferred()));
-    expect(e.retryAfterMs).toEqual(1000); // 2 places ahead at 2/s
+    expect(e.retryAfterMs).toEqual(1500); // 1 queued at 2/s, its own place at 1/s
     await clock.advanceAsync(1000 - 1);
-    ds[1].resolve("1"); // a place frees up before the advertised time
+    ds[1].resolve("1"); // a place frees up before the advertised time (and the queue timeout)
     await ps[1];
     expect(ac.queued).toEqual(0);
     void hold(deferred());
@@ -125,9 +126,10 @@ describe("AdmissionControl keeps its Retry-After promises", () => {
       ac.execute(track("b", b), signal),
       ac.execute(track("c", c), signal),
     ];
-    // Cold estimate, 1000 ms per place: the 1st refused is 2nd in line, the 2nd refused 3rd.
-    expect((await errorOf(hold(deferred()))).retryAfterMs).toEqual(2000);
+    // Cold estimate, 1000 ms per place, promised places at half that rate: the 1st refused is
+    // told 1000 (the queued one) + 2000 (its own place), the 2nd 1000 + 2 x 2000.
     expect((await errorOf(hold(deferred()))).retryAfterMs).toEqual(3000);
+    expect((await errorOf(hold(deferred()))).retryAfterMs).toEqual(5000);
     expect(ac.promised).toEqual(2);
     const r = deferred();
     const retried = ac.execute(track("retry", r), signal, true);
@@ -163,16 +165,16 @@ describe("AdmissionControl keeps its Retry-After promises", () => {
     expect((await errorOf(hold(deferred()))).status).toEqual(429);
   });
 
-  it("promises no more places than it drains in 60 s (1 per second before any completion)", async () => {
+  it("promises no more places than the retries' half of the drain serves in 60 s (30 before any completion)", async () => {
     const { ac, hold } = setup();
     void hold(deferred());
     void hold(deferred());
     void hold(deferred());
     const waits: (number | undefined)[] = [];
-    for (let i = 0; i < 61; i++) waits.push((await errorOf(hold(deferred()))).retryAfterMs);
-    expect(ac.promised).toEqual(60);
-    // The k-th refused is told (1 queued + k-1 promised + 1) s; the 61st finds the book full.
-    expect([waits[0], waits[59], waits[60]]).toEqual([2000, 61_000, 62_000]);
+    for (let i = 0; i < 31; i++) waits.push((await errorOf(hold(deferred()))).retryAfterMs);
+    expect(ac.promised).toEqual(30);
+    // The k-th refused is told 1000 (the queued one) + k x 2000; the 31st finds the book full.
+    expect([waits[0], waits[29], waits[30]]).toEqual([3000, 61_000, 63_000]);
   });
 
   it("a retry with no open promise is a newcomer, refused when the queue is full", async () => {
@@ -181,7 +183,7 @@ describe("AdmissionControl keeps its Retry-After promises", () => {
     void hold(deferred());
     void hold(deferred());
     const e = await errorOf(ac.execute(() => Promise.resolve("x"), signal, true));
-    expect([e.status, e.retryAfterMs, ac.queued]).toEqual([429, 2000, 1]);
+    expect([e.status, e.retryAfterMs, ac.queued]).toEqual([429, 3000, 1]);
   });
 
   it("a promise lapses once its Retry-After plus a queue timeout has passed; draining promises nothing", async () => {
@@ -189,16 +191,17 @@ describe("AdmissionControl keeps its Retry-After promises", () => {
     void hold(deferred());
     void hold(deferred());
     const queued = errorOf(hold(deferred()));
-    // Refused at 0 (2nd in line): promised until 0 + 2000 + the 1000 ms queue timeout.
-    expect((await errorOf(hold(deferred()))).retryAfterMs).toEqual(2000);
+    // Refused at 0 (told 3000): promised until 0 + 3000 + the 1000 ms queue timeout.
+    expect((await errorOf(hold(deferred()))).retryAfterMs).toEqual(3000);
     await clock.advanceAsync(1000);
-    // The queued one timed out at 1000 with one promise ahead of it: until 1000 + 2000 + 1000.
-    expect([(await queued).code, (await queued).retryAfterMs]).toEqual(["queue_timeout", 2000]);
-    await clock.advanceAsync(2000 - 1);
+    // The queued one timed out at 1000, queue empty, one promise ahead of it: 2 x 2000 = 4000,
+    // promised until 1000 + 4000 + 1000.
+    expect([(await queued).code, (await queued).retryAfterMs]).toEqual(["queue_timeout", 4000]);
+    await clock.advanceAsync(3000 - 1);
     expect(ac.promised).toEqual(2);
     await clock.advanceAsync(1);
     expect(ac.promised).toEqual(1);
-    await clock.advanceAsync(1000);
+    await clock.advanceAsync(2000);
     expect(ac.promised).toEqual(0);
     ac.beginDrain();
     expect((await errorOf(hold(deferred()))).code).toEqual("draining");
