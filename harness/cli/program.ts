@@ -4,6 +4,7 @@ import { registerExportCommand } from "../k6/command.js";
 import { registerDelegated } from "./commands/delegated.js";
 import { registerGamedayCommand } from "./commands/gameday.js";
 import { registerImagesCommand } from "./commands/images.js";
+import { registerModelsCommand } from "./commands/models.js";
 import { registerRunCommand } from "./commands/run.js";
 import { registerScenarioCommands } from "./commands/scenario-commands.js";
 import type { CliDeps, CommandContext } from "./context.js";
@@ -31,6 +32,7 @@ function buildProgram(ctx: CommandContext): Command {
   registerDelegated(program, ctx);
   registerExportCommand(program, ctx);
   registerImagesCommand(program, ctx);
+  registerModelsCommand(program, ctx);
   return program;
 }
 
