@@ -16,7 +16,9 @@ export function registerModelsCommand(program: Command, ctx: CommandContext): vo
   const models = program.command("models").description("models for the reference service's real engine");
   models
     .command("generate")
-    .description("write a seeded llama-architecture GGUF model (random weights, real compute) and print where")
+    .description(
+      "write a seeded llama-architecture GGUF model (random weights, real compute) and print where",
+    )
     .option("--size <size>", `model size: ${SIZES.join(", ")}`, "tiny")
     .option("--seed <n>", "weights and vocabulary seed (an integer 0..2^32-1)", "1")
     .option("--output <file>", "write here instead of <state-dir>/models/<name>-<hash>.gguf")
@@ -49,7 +51,9 @@ export function registerModelsCommand(program: Command, ctx: CommandContext): vo
 function parseSize(s: string): Size {
   const size = SIZES.find((x) => x === s);
   if (size === undefined)
-    throw new InvalidInputError([{ path: "--size", message: `unknown size "${s}"`, hint: `one of: ${SIZES.join(", ")}` }]);
+    throw new InvalidInputError([
+      { path: "--size", message: `unknown size "${s}"`, hint: `one of: ${SIZES.join(", ")}` },
+    ]);
   return size;
 }
 
