@@ -1,6 +1,6 @@
 /**
  * The worker as an OS process, behind a small handle so the supervisor's timing can be tested
- * with a fake one. The real one follows A1's spawn contract (ipc/protocol.ts) and puts the
+ * with a fake one. The real one follows the worker's spawn contract (ipc/protocol.ts) and puts the
  * worker in its own process group, so the harness can SIGKILL/SIGSTOP it alone and a kill
  * reaches anything it started.
  */
