@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RunNotPossibleError } from "../../common/errors.js";
+import { killPid } from "../../common/safe-kill.js";
 import { spawnModule } from "../../common/spawn-module.js";
 import { ROUTES, STATE_FILES } from "../../reference-service/contract.js";
 import type { TargetHandles } from "../faults/injector.js";
@@ -171,9 +172,6 @@ function referenceHandles(
 async function restartWorker(stateDir: string): Promise<void> {
   const pid = await readPidFile(join(stateDir, STATE_FILES.workerPid));
   if (pid === null) return;
-  try {
-    process.kill(pid, "SIGTERM");
-  } catch {
-    // already gone: the supervisor is restarting it anyway
-  }
+  // Already gone is fine: the supervisor is restarting it anyway.
+  killPid(pid, "SIGTERM");
 }
