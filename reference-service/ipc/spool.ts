@@ -159,6 +159,8 @@ export class SpoolReader<S extends z.ZodType> {
   private closed = false;
   private readonly seen = new Map<string, true>();
   private readonly ignored = new Set<string>();
+  /** Frames this reader unlinked whose deletion event has not arrived yet (see ownEvent). */
+  private readonly consumed = new Set<string>();
   private quarantined = 0;
 
   constructor(private readonly o: SpoolReaderOptions<S>) {}
@@ -167,13 +169,27 @@ export class SpoolReader<S extends z.ZodType> {
     await mkdir(this.o.dir, { recursive: true });
     await mkdir(this.o.quarantineDir, { recursive: true });
     try {
-      this.watcher = watch(this.o.dir, () => void this.scan());
+      this.watcher = watch(this.o.dir, (_event, name) => {
+        if (name !== null && this.ownEvent(name)) return;
+        void this.scan();
+      });
       this.watcher.on("error", () => this.watcher?.close());
     } catch {
       this.watcher = undefined; // the poll alone still works
     }
     this.schedulePoll();
     await this.scan();
+  }
+
+  /**
+   * Events that cannot bring a new frame: a temp file being written (its rename into place
+   * raises an event under the frame's name; an abandoned temp is found by the poll) and the
+   * deletion of a frame this reader just consumed. A frame costs about six inotify events; a
+   * scan per event was most of a reader's work per frame.
+   */
+  private ownEvent(name: string): boolean {
+    if (name.startsWith(TMP_FILE_PREFIX)) return true;
+    return this.consumed.delete(name);
   }
 
   close(): void {
@@ -258,6 +274,8 @@ export class SpoolReader<S extends z.ZodType> {
     }
     try {
       unlinkSync(path);
+      this.consumed.add(name);
+      if (this.consumed.size > DEDUPE_MEMORY) this.consumed.clear(); // events lost: forget them
     } catch {
       // already gone = deleted in flight; we have it
     }
