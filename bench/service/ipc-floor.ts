@@ -5,7 +5,16 @@
  * Run: node --import tsx bench/service/ipc-floor.ts [round trips]
  */
 import { fork } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, watch, writeFileSync } from "node:fs";
+import {
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  watch,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -65,5 +74,7 @@ if (process.argv[2] === "--child") {
   rmSync(root, { recursive: true, force: true });
   times.sort((x, y) => x - y);
   const p = (q: number): number => times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? NaN;
-  console.log(`file IPC floor, ${rounds} round trips: p50 ${p(0.5).toFixed(0)} µs, p99 ${p(0.99).toFixed(0)} µs`);
+  console.log(
+    `file IPC floor, ${rounds} round trips: p50 ${p(0.5).toFixed(0)} µs, p99 ${p(0.99).toFixed(0)} µs`,
+  );
 }

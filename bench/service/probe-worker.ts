@@ -17,7 +17,16 @@ const svc = await serveReference(
       worker: {
         preload: "sim-zero",
         models: [
-          { name: "sim-zero", device: "cpu", task: "generate", sizeBytes: 1024, loadMs: 0, prefillMs: 0, prefillMsPerToken: 0, msPerToken: 0 },
+          {
+            name: "sim-zero",
+            device: "cpu",
+            task: "generate",
+            sizeBytes: 1024,
+            loadMs: 0,
+            prefillMs: 0,
+            prefillMsPerToken: 0,
+            msPerToken: 0,
+          },
         ],
       },
     },
@@ -31,7 +40,9 @@ const n = Number(process.argv[2] ?? 500);
 const t: number[] = [];
 for (let i = 0; i < n; i++) t.push((await c.chat())[0]);
 t.sort((a, b) => a - b);
-console.log(`worker p50 ${percentile(t, 50).toFixed(0)} µs p90 ${percentile(t, 90).toFixed(0)} p99 ${percentile(t, 99).toFixed(0)}`);
+console.log(
+  `worker p50 ${percentile(t, 50).toFixed(0)} µs p90 ${percentile(t, 90).toFixed(0)} p99 ${percentile(t, 99).toFixed(0)}`,
+);
 await c.close();
 await svc.forceClose();
 await rm(dir, { recursive: true, force: true });
