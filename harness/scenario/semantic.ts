@@ -101,12 +101,23 @@ function checkSize(s: Scenario): RawIssue[] {
 }
 
 /**
+ * The reference service options whose catalogue gives a template's default model, or null
+ * when the target does not tell which models it serves. A docker target in mode: start runs
+ * faultline's own image, the reference service with its built-in catalogue.
+ */
+function referenceOptionsOf(target: Scenario["target"]): Record<string, unknown> | null {
+  if (target.kind === "reference") return target.options;
+  if (target.kind === "docker" && target.mode === "start") return {};
+  return null;
+}
+
+/**
  * A request template without `model` gets the target's default model where the target tells
  * which it serves (the reference service: its preloaded model); elsewhere it must name one,
  * since there is no model name every server accepts.
  */
 function checkModels(s: Scenario): RawIssue[] {
-  if (s.target.kind === "reference") return [];
+  if (referenceOptionsOf(s.target) !== null) return [];
   return s.load.mix.flatMap((t, i) =>
     t.kind !== "http" && t.model === undefined
       ? [
@@ -122,8 +133,9 @@ function checkModels(s: Scenario): RawIssue[] {
 
 /** The scenario with every template's model filled in (after checkSemantics found no problem). */
 export function withDefaultModels(s: Scenario): Scenario {
-  if (s.target.kind !== "reference") return s;
-  const { models, preload } = checkReferenceOptions(s.target.options);
+  const options = referenceOptionsOf(s.target);
+  if (options === null) return s;
+  const { models, preload } = checkReferenceOptions(options);
   const modelFor = (t: RequestTemplate): string | undefined => {
     const task = t.kind === "embedding" ? "embed" : "generate";
     const preloaded = models.find((m) => m.name === preload && m.task === task);
