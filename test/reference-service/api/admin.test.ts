@@ -227,12 +227,20 @@ describe("binding a non-loopback host", () => {
     }
   });
 
-  it("the real service with FAULTLINE_ADMIN_TOKEN: unload 401 without it, 200 with it", async () => {
+  it("the real service with FAULTLINE_ADMIN_TOKEN: unload 401 without it, 200 with it; its status names the worker", async () => {
     proc = await startService([], undefined, { env: { [ADMIN_TOKEN_ENV]: TOKEN } });
     await waitReady(proc.url, 20_000);
     const unload = `${proc.url}/v2/repository/models/sim-utility/unload`;
     expect((await postTo(unload)).status).toEqual(401);
     const r = await postTo(unload, { authorization: `Bearer ${TOKEN}` });
     expect([r.status, await r.json()]).toEqual([200, { name: "sim-utility", state: "unloaded" }]);
+    // The reliability status of a real service carries its supervised worker.
+    const status = (await (await fetch(`${proc.url}/v1/reliability`)).json()) as { worker: unknown };
+    expect(status.worker).toMatchObject({
+      pid: await proc.workerPid(),
+      state: "running",
+      restarts: 0,
+      restartBudget: { restarts: 10, windowMs: 60_000 },
+    });
   });
 });
