@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -5,7 +6,7 @@ import { isInvalidInputError, RunNotPossibleError } from "../../common/errors.js
 import { killPid } from "../../common/safe-kill.js";
 import { spawnModule } from "../../common/spawn-module.js";
 import { DEFAULT_CONFIG, resolveConfig } from "../../reference-service/config.js";
-import { ROUTES, STATE_FILES } from "../../reference-service/contract.js";
+import { ADMIN_TOKEN_ENV, ROUTES, STATE_FILES } from "../../reference-service/contract.js";
 import { workerConfigSchema, type WorkerConfig } from "../../reference-service/ipc/protocol.js";
 import type { TargetHandles } from "../faults/injector.js";
 import type { TargetSpec } from "../scenario/schema.js";
@@ -137,12 +138,20 @@ async function startInstance(
   await writeFile(configFile, JSON.stringify(options));
   let port = 0;
   let url = "";
+  // Load/unload and breaker reset are locked for the run: nothing in a run calls them, and a
+  // target on a shared CI machine should not be steerable by its neighbours. The env, not a
+  // flag, so it does not show in `ps`; a token in the scenario's options wins.
+  const adminToken = randomBytes(32).toString("hex");
   const proc = new SupervisedProcess({
     spawn: () => {
       const child = spawnModule(
         new URL("../../reference-service/main.js", import.meta.url),
         ["--port", String(port), "--state-dir", stateDir, "--config", configFile],
-        { stdio: ["ignore", "pipe", "pipe"], detached: true, env: { ...process.env, ...ctx.env } },
+        {
+          stdio: ["ignore", "pipe", "pipe"],
+          detached: true,
+          env: { ...process.env, ...ctx.env, [ADMIN_TOKEN_ENV]: adminToken },
+        },
       );
       pipeToLog(child, log);
       return child;

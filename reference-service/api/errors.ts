@@ -111,7 +111,7 @@ function fromBackendError(e: unknown, defaultRetryMs: number): ErrorResponse | u
  */
 export function toErrorResponse(e: unknown, defaultRetryMs = 1000): ErrorResponse {
   if (isStreamCommittedError(e)) return toErrorResponse(e.cause, defaultRetryMs);
-  if (isApiError(e)) return make(e, e.status === 404 || e.status === 400 || e.status === 413, defaultRetryMs);
+  if (isApiError(e)) return make(e, [400, 401, 403, 404, 413].includes(e.status), defaultRetryMs);
   const backend = fromBackendError(e, defaultRetryMs);
   if (backend) return backend;
   if (e instanceof BrokenCircuitError)

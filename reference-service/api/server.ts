@@ -12,6 +12,8 @@ import { ApiError, invalidRequest, toErrorResponse } from "./errors.js";
 import { StreamFailedError, clientGone, handleGeneration, type GenerationResult } from "./generate.js";
 import { HealthHistory } from "./health.js";
 import { healthBody, liveBody, readiness, readyBody } from "./probes.js";
+import { requireAdmin } from "./admin-auth.js";
+import { reliabilityBody, resetBreakers } from "./reliability.js";
 
 type Handler = (
   ctx: ApiContext,
@@ -27,6 +29,8 @@ interface Route {
   readonly handler: Handler;
   /** Refused while draining (work); probes and metrics keep answering. */
   readonly work: boolean;
+  /** Changes the service's state: needs the admin token (admin-auth.ts). */
+  readonly admin?: boolean;
 }
 
 const gen =
@@ -95,6 +99,19 @@ function routes(api: () => ApiServer): Route[] {
       label: "/v2/repository/models/{m}/{op}",
       handler: (ctx, _req, res, m) => modelOp(ctx, res, pathParam(m), m[2] === "load" ? "load" : "unload"),
       work: true,
+      admin: true,
+    },
+    get(/^\/v1\/reliability$/, ROUTES.reliability, (ctx, _req, res) =>
+      Promise.resolve(reliabilityBody(ctx, res, api().draining, api().history)),
+    ),
+    {
+      method: "POST",
+      pattern: /^\/v1\/reliability\/breakers\/(?:([^/]+)\/)?reset$/,
+      label: ROUTES.breakersReset,
+      handler: (ctx, _req, res, m) =>
+        Promise.resolve(resetBreakers(ctx, res, m[1] === undefined ? null : pathParam(m))),
+      work: false,
+      admin: true,
     },
     {
       method: "POST",
@@ -251,6 +268,7 @@ export function createApiServer(ctx: ApiContext): ApiServer {
     let result: GenerationResult | void = undefined;
     try {
       if (!route) throw notFound(table, path, req.method ?? "GET");
+      if (route.admin) requireAdmin(ctx.config, req.headers);
       if (draining && route.work) ctx.admission.beginDrain();
       result = await route.handler(ctx, req, res, route.pattern.exec(path) as RegExpExecArray);
     } catch (e) {

@@ -32,7 +32,9 @@ export function registerDelegated(program: Command, ctx: CommandContext): void {
     .addHelpText(
       "after",
       "\nService flags: --port N (0 = any), --state-dir DIR, --config FILE (JSON/YAML), and one\n" +
-        "flag per config leaf, e.g. --breaker.failure-threshold 3 (see reference-service/config.ts).\n",
+        "flag per config leaf, e.g. --breaker.failure-threshold 3 (see reference-service/config.ts).\n" +
+        "Load/unload and breaker reset need 'Authorization: Bearer <token>' when FAULTLINE_ADMIN_TOKEN\n" +
+        "(or --admin-token) is set; a non-loopback --host needs a token or --allow-non-loopback.\n",
     )
     .action(async (_opts: unknown, cmd: Command) => {
       ctx.setExit(clamp(await ctx.deps.serveReference(cmd.args, ctx.rt)));
