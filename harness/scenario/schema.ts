@@ -266,16 +266,46 @@ export const faultSchema = z.strictObject({
 const sloBase = { id: z.string().min(1).optional() };
 const faultScope = z.string().optional().meta({ description: "Fault id; omit to apply to every fault." });
 
-const availabilitySlo = z.strictObject({
-  ...sloBase,
-  kind: z.literal("availability"),
-  min: ratio,
-  degradedCountsAsGood: z.boolean().default(true),
-  attempts: z.enum(["each", "final"]).optional().meta({
-    description:
-      "each (the default): every attempt counts, a shed answer is bad. final: a shed request that was retried at its Retry-After counts by its retry, as the client saw it (needs load.honourRetryAfter).",
-  }),
+/**
+ * Service level an SLO judges (harness/sla/levels.ts): answered = any good answer (ok,
+ * degraded, minimal); full = served by the primary model (ok only). Default full: a fallback
+ * answer is not full service. `degradedCountsAsGood` stays accepted as the older synonym.
+ */
+const level = z.enum(["answered", "full"]).optional().meta({
+  description:
+    "answered: any good answer counts (ok, degraded, minimal); full: only answers served by the primary model count. Default full (a fallback answer is not full service). Synonym: degradedCountsAsGood (true = answered, false = full).",
+  default: "full",
 });
+const degradedSynonym = z
+  .boolean()
+  .optional()
+  .meta({ description: "Older synonym of level: true = answered, false = full. Prefer level." });
+const levelsAgree = (v: {
+  level?: "answered" | "full" | undefined;
+  degradedCountsAsGood?: boolean | undefined;
+}): boolean =>
+  v.level === undefined ||
+  v.degradedCountsAsGood === undefined ||
+  (v.level === "answered") === v.degradedCountsAsGood;
+const levelConflict = {
+  error:
+    "level and degradedCountsAsGood disagree: level: answered means degradedCountsAsGood: true, level: full means false; set only level",
+  path: ["level"],
+};
+
+const availabilitySlo = z
+  .strictObject({
+    ...sloBase,
+    kind: z.literal("availability"),
+    min: ratio,
+    level,
+    degradedCountsAsGood: degradedSynonym,
+    attempts: z.enum(["each", "final"]).optional().meta({
+      description:
+        "each (the default): every attempt counts, a shed answer is bad. final: a shed request that was retried at its Retry-After counts by its retry, as the client saw it (needs load.honourRetryAfter).",
+    }),
+  })
+  .refine(levelsAgree, levelConflict);
 
 const retryAfterSlo = z
   .strictObject({
@@ -292,15 +322,18 @@ const retryAfterSlo = z
       "Retry-After is accurate: of the shed answers, the share whose retry at the named time got a good answer (a shed answer without a usable Retry-After counts as a failed retry). Needs load.honourRetryAfter.",
   });
 
-const uptimeSlo = z.strictObject({
-  ...sloBase,
-  kind: z.literal("uptime"),
-  min: ratio,
-  window: duration().prefault("1s"),
-  /** A window is up when its good ratio is at least this. */
-  threshold: ratio.default(0.99),
-  degradedCountsAsGood: z.boolean().default(true),
-});
+const uptimeSlo = z
+  .strictObject({
+    ...sloBase,
+    kind: z.literal("uptime"),
+    min: ratio,
+    window: duration().prefault("1s"),
+    /** A window is up when its good ratio is at least this. */
+    threshold: ratio.default(0.99),
+    level,
+    degradedCountsAsGood: degradedSynonym,
+  })
+  .refine(levelsAgree, levelConflict);
 
 const latencySlo = z.strictObject({
   ...sloBase,
@@ -318,12 +351,17 @@ const detectSlo = z.strictObject({
   max: duration(),
   fault: faultScope,
 });
-const recoverSlo = z.strictObject({
-  ...sloBase,
-  kind: z.literal("time-to-recover"),
-  max: duration(),
-  fault: faultScope,
-});
+const recoverSlo = z
+  .strictObject({
+    ...sloBase,
+    kind: z.literal("time-to-recover"),
+    max: duration(),
+    fault: faultScope,
+    /** answered: time to answer again (fallbacks count); full (default): time to full service. */
+    level,
+    degradedCountsAsGood: degradedSynonym,
+  })
+  .refine(levelsAgree, levelConflict);
 
 const burnSlo = z.strictObject({
   ...sloBase,
