@@ -139,6 +139,16 @@ function verdictOf(
   }
 }
 
+/** Both levels' recovery times and, when detect is null, why (optional record fields). */
+function levelTimes(a: SlaReport["faults"][number] | undefined) {
+  if (a === undefined) return { timeToAnswerAgainMs: null, timeToFullServiceMs: null };
+  return {
+    ...(a.detectNote ? { detectNote: a.detectNote } : {}),
+    timeToAnswerAgainMs: a.timeToAnswerAgainMs,
+    timeToFullServiceMs: a.timeToFullServiceMs,
+  };
+}
+
 function faultTiming(f: FaultRecordInput, sla: SlaReport): RunRecord["faults"][number] {
   const a = sla.faults.find((x) => x.id === f.id);
   return {
@@ -152,10 +162,8 @@ function faultTiming(f: FaultRecordInput, sla: SlaReport): RunRecord["faults"][n
     injectedAtMs: f.injectedAtMs,
     revertedAtMs: f.revertedAtMs,
     timeToDetectMs: a?.timeToDetectMs ?? null,
-    ...(a?.detectNote ? { detectNote: a.detectNote } : {}),
     timeToRecoverMs: a?.timeToRecoverMs ?? null,
-    timeToAnswerAgainMs: a?.timeToAnswerAgainMs ?? null,
-    timeToFullServiceMs: a?.timeToFullServiceMs ?? null,
+    ...levelTimes(a),
     recovered: a?.recoveryPointMs !== null && a?.recoveryPointMs !== undefined,
     requests: a ? { ...a.requests } : { total: 0, failed: 0, degraded: 0 },
     ...(f.error === undefined ? {} : { error: f.error }),
