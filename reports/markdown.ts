@@ -36,9 +36,13 @@ export function worstRecovery(record: RunRecord): string {
   return formatMs(Math.max(...record.faults.map((f) => f.timeToRecoverMs ?? 0)));
 }
 
-/** The worst per-fault time at one level: "–" without faults, "never" if one never got there. */
+/**
+ * The worst per-fault time at one level: "–" without faults, "never" if one never got there,
+ * "n/a" when an older record does not say (as the availability columns do).
+ */
 export function worstAt(record: RunRecord, pick: typeof answerAgainOf): string {
   const w = worstOf(record, pick);
+  if (w === "not recorded") return "n/a";
   return w === "none" ? "\u2013" : w === "never" ? "never" : formatMs(w);
 }
 

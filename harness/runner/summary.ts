@@ -49,8 +49,8 @@ function marginText(s: SloResult, m: number): string {
   return valueText(s, m);
 }
 
-const worstText = (w: number | "none" | "never"): string =>
-  w === "none" ? "-" : w === "never" ? "never" : msText(w);
+const worstText = (w: ReturnType<typeof worstOf>): string =>
+  w === "none" ? "-" : w === "never" ? "never" : w === "not recorded" ? "n/a" : msText(w);
 
 /** The final table on stderr: one row per scenario, then every missed SLO by how much. */
 export function formatSummary(

@@ -24,7 +24,12 @@ export interface SlaInput {
   readonly windowMs?: number;
   /** Good ratio a window needs to be up / healthy. Default 0.99. */
   readonly threshold?: number;
-  /** Default true (DESIGN: degraded is good unless the SLO says otherwise). */
+  /**
+   * Level of the headline availability, uptime and recovery. The runner always passes the
+   * first availability SLO's level (harness/runner/analysis.ts, default full); the engine's own
+   * default stays true for direct callers. Both levels are in `levels` and the per-fault times
+   * regardless.
+   */
   readonly degradedCountsAsGood?: boolean;
   /** Healthy also requires window P95 (intended) <= this, for recovery and downtime. */
   readonly latencySloMs?: number;
