@@ -11,6 +11,7 @@ import {
 import type { TimelineFault } from "../faults/validate.js";
 import {
   compileLoadPlan,
+  levelMarking,
   startLoad,
   type LoadHandle,
   type LoadPlan,
@@ -150,6 +151,7 @@ class Execution {
         deadlineMs: input.scenario.load.deadline,
         maxInFlight: input.scenario.load.maxInFlight,
         honourRetryAfter: input.scenario.load.honourRetryAfter,
+        levels: levelMarking(input.scenario.target.levels),
         clock: input.clock,
         warmup: 5,
         signal: input.interrupt,
