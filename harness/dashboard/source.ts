@@ -63,6 +63,18 @@ function lastFinished(
   });
 }
 
+/** Uptime at both levels and the latest finished fault's times, from whole seconds. */
+function levelsOf(
+  parts: SourceParts,
+  uptimeSpec: { readonly window?: number; readonly threshold?: number } | undefined,
+  seconds: Parameters<typeof liveFaultTimes>[0],
+): Pick<DashboardFrame, "uptime" | "lastFault"> {
+  return {
+    uptime: uptimeView(seconds, uptimeSpec?.window ?? 1000, uptimeSpec?.threshold ?? 0.99),
+    lastFault: lastFinished(parts.scheduler?.occurrences() ?? [], seconds),
+  };
+}
+
 /**
  * Builds the dashboard's source from the live run objects: the load handle's snapshot, the
  * fault scheduler's occurrences and the latest health. Each read() is synchronous and cheap
@@ -91,8 +103,7 @@ export function dashboardSourceFrom(parts: SourceParts): DashboardSource {
         perSecond: tracker.lastWhole()?.counts ?? emptyCounts(),
         latency: { p50: lat.p50, p95: lat.p95, p99: lat.p99, history: [...tracker.p99History()] },
         budget: budgetOf(parts.slos, snap.totals),
-        uptime: uptimeView(tracker.seconds, uptimeSpec?.window ?? 1000, uptimeSpec?.threshold ?? 0.99),
-        lastFault: lastFinished(parts.scheduler?.occurrences() ?? [], tracker.seconds),
+        ...levelsOf(parts, uptimeSpec, tracker.seconds),
         slos: parts.slos.map((s, i) => sloStanding(s, i, facts)),
         timeline: {
           paused: parts.scheduler?.paused ?? false,
