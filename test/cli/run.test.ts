@@ -111,7 +111,7 @@ slos: [{ kind: availability, min: 0.99 }]
       ["avail", false, 0, -0.999],
     ]);
     expect(r.stderr).toContain(
-      "always-500: missed availability >= 99.9%: measured 0.000%, missed by 99.9 pp\n",
+      "always-500: missed availability (full service) >= 99.9%: measured 0.000%, missed by 99.9 pp\n",
     );
     // GitHub Actions: the reports' Markdown summary was appended to the step summary file.
     const summary = await readFile(join(dir, "step-summary.md"), "utf8");

@@ -91,10 +91,11 @@ describe("writeReports / reportCommand on real files", () => {
     await writeReports(join(dir, "next"), failKill);
     const rt = fakeRuntime(dir);
     const result = await reportCommand("next", { compare: "base" }, rt);
-    // pass -> failKill: verdict, availability, uptime, p95, p99 and SLO availability regress;
+    // pass -> failKill: verdict, availability, uptime, their answered-level rows, p95, p99 and
+    // SLO availability regress (pass predates levels: its full service is not comparable);
     // p50 and the p99 SLO hold; the runs share no faults.
-    expect(result.comparison?.regressions).toBe(6);
-    expect(rt.out().split("\n")[0]).toBe("### faultline compare: 6 regressions, 0 improvements");
+    expect(result.comparison?.regressions).toBe(8);
+    expect(rt.out().split("\n")[0]).toBe("### faultline compare: 8 regressions, 0 improvements");
     // What only the new run has is listed, not judged.
     expect(
       result.comparison?.deltas
