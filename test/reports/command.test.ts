@@ -96,19 +96,21 @@ describe("writeReports / reportCommand on real files", () => {
     // p50 and the p99 SLO hold; the runs share no faults.
     expect(result.comparison?.regressions).toBe(8);
     expect(rt.out().split("\n")[0]).toBe("### faultline compare: 8 regressions, 0 improvements");
-    // What only the new run has is listed, not judged.
+    // What only the new run has is listed, not judged (the full-service level included).
     expect(
       result.comparison?.deltas
         .filter((d) => d.status === "not-comparable")
         .map((d) => [d.id, d.base, d.next]),
     ).toEqual([
+      ["availability.full", null, 272 / 300],
+      ["uptime.full", null, 24 / 30],
       ["fault.kill-worker", "absent", "present"],
       ["fault.slow-api", "absent", "present"],
       ["slo.recover-kill-worker", "absent", "present"],
       ["slo.uptime", "absent", "present"],
     ]);
     expect(await readFile(join(dir, "next", "compare.md"), "utf8")).toBe(rt.out());
-    expect((await readFile(join(dir, "next", "compare.html"), "utf8")).includes('data-regressions="6"')).toBe(
+    expect((await readFile(join(dir, "next", "compare.html"), "utf8")).includes('data-regressions="8"')).toBe(
       true,
     );
   });
