@@ -16,10 +16,16 @@ const facts = (over: Partial<LiveFacts> = {}): LiveFacts => ({
 describe("sloStanding (live, one case per kind and edge)", () => {
   const cases: [string, SloSpec, LiveFacts, ReturnType<typeof sloStanding>][] = [
     [
-      "availability met: 995/1000 with degraded good",
-      { kind: "availability", min: 0.99 },
+      "availability met: 995/1000 with degraded good (level answered)",
+      { kind: "availability", min: 0.99, level: "answered" },
       facts(),
       { id: "availability-1", state: "meeting", detail: "99.500% >= 99.000%" },
+    ],
+    [
+      "availability at the default level (full): the 5 degraded are down, 990/1000",
+      { kind: "availability", min: 0.995 },
+      facts(),
+      { id: "availability-1", state: "breaching", detail: "99.000% >= 99.500%" },
     ],
     [
       "availability breached when degraded counts as down: 990/1000",
@@ -112,13 +118,19 @@ describe("budgetOf", () => {
     ).toEqual({
       requests: 1000,
       good: 990,
+      // Both levels side by side; the budget counts at the SLO's level (full here).
+      answered: 995,
+      full: 990,
+      level: "full",
       slo: 0.999,
       budget: 1.0000000000000009,
       bad: 10,
     });
   });
-  it("defaults to 99.9% with degraded as good when no availability SLO is declared", () => {
+  it("defaults to 99.9% at the default level (full) when no availability SLO is declared", () => {
+    // Since #15 the default level is full service: the 3 degraded answers are bad for the budget.
     const b = budgetOf([], counts({ ok: 1995, degraded: 3, timeout: 2 }));
-    expect([b.slo, b.requests, b.good, b.bad]).toEqual([0.999, 2000, 1998, 2]);
+    expect([b.slo, b.requests, b.good, b.bad, b.level]).toEqual([0.999, 2000, 1995, 5, "full"]);
+    expect([b.answered, b.full]).toEqual([1998, 1995]);
   });
 });
