@@ -38,6 +38,7 @@ import { WorkerSupervisor } from "./supervisor/supervisor.js";
 import { spawnWorkerProcess } from "./supervisor/worker-process.js";
 import { openPrimaryBackend } from "./supervisor/primary-backend.js";
 import { UpstreamBackend } from "./supervisor/upstream-backend.js";
+import { resolveGeneratedModels } from "./llama/generated-models.js";
 import type { SpoolBackend } from "./ipc/spool-client.js";
 
 export interface ServeOptions {
@@ -178,9 +179,9 @@ function buildPipeline(
 
 export async function serveReference(options: ServeOptions, runtime: Runtime): Promise<RunningService> {
   const config = resolveConfig(options.config ?? {});
-  const workerConfig = parseWorkerConfig(config);
   const { clock } = runtime;
   const stateDir = resolve(runtime.cwd, config.stateDir);
+  const workerConfig = await resolveGeneratedModels(parseWorkerConfig(config), stateDir);
   await mkdir(join(stateDir, STATE_FILES.spoolRequests), { recursive: true });
   await mkdir(join(stateDir, STATE_FILES.spoolResponses), { recursive: true });
   await mkdir(join(stateDir, STATE_FILES.spoolQuarantine), { recursive: true });

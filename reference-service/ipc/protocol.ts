@@ -254,6 +254,16 @@ export const catalogModelSchema = z.object({
     .string()
     .regex(/^[0-9a-f]{64}$/)
     .optional(),
+  /**
+   * engine: llama: generate this model at service start (seeded GGUF under <stateDir>/models,
+   * cached by content hash) and fill ggufPath and sha256 from it. Models are never committed.
+   */
+  generate: z
+    .strictObject({
+      size: z.enum(["tiny", "small", "medium"]),
+      seed: z.number().int().min(0).max(0xffffffff).default(1),
+    })
+    .optional(),
 });
 export type CatalogModel = z.infer<typeof catalogModelSchema>;
 

@@ -32,6 +32,8 @@ export interface RealGenerator {
     signal: AbortSignal,
     onToken: (text: string) => void,
   ): Promise<{ finishReason: FinishReason; usage: Usage }>;
+  /** Frees the model if it is the resident one. */
+  release(spec: CatalogModel): Promise<void>;
   stats(): LlamaStats;
 }
 
@@ -139,6 +141,10 @@ export class LlamaRuntime implements RealGenerator {
     } finally {
       clearTimeout(watchdog);
     }
+  }
+
+  async release(spec: CatalogModel): Promise<void> {
+    if (this.resident?.name === spec.name) await this.unload();
   }
 
   async unload(): Promise<void> {

@@ -170,7 +170,12 @@ export function buildDevice(cotenantDir: string, config: WorkerConfig, clock: Cl
     refreshCotenants,
     // engine: llama: the real load is the last step of the service's load, so a file llama.cpp
     // refuses leaves the model failed(reason) and the service's policies take over.
-    ...(real ? { verify: (spec: CatalogModel) => real.load(spec) } : {}),
+    ...(real
+      ? {
+          verify: (spec: CatalogModel) => real.load(spec),
+          release: (spec: CatalogModel) => real.release(spec),
+        }
+      : {}),
   });
   return { ledger, models, refreshCotenants, real };
 }
@@ -202,6 +207,7 @@ function startLlama(config: WorkerConfig): RealGenerator {
     load: async (spec) => (await opened).load(spec),
     generate: async (spec, request, signal, onToken) =>
       (await opened).generate(spec, request, signal, onToken),
+    release: async (spec) => (await opened).release(spec),
     stats: () => runtime?.stats() ?? { modelLoadSeconds: null, kvCacheUsage: 0, contextTokens: 0 },
   };
 }
