@@ -93,6 +93,8 @@ function heartbeatToMetrics(metrics: ServiceMetrics): (hb: Heartbeat) => void {
   return (hb) => {
     metrics.vramUsed.set(hb.vram.usedBytes);
     metrics.vramTotal.set(hb.vram.totalBytes);
+    metrics.kvCacheUsage.set(hb.kvUsage);
+    for (const [model, s] of Object.entries(hb.loadSeconds)) metrics.modelLoadSeconds.set({ model }, s);
     metrics.modelState.reset();
     for (const m of hb.models) metrics.modelState.set({ model: m.name, state: m.state }, 1);
     if (hb.pid !== seenPid) {

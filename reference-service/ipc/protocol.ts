@@ -181,8 +181,10 @@ export const heartbeatSchema = z.object({
     weightsBytes: z.number().nonnegative(),
     kvBytes: z.number().nonnegative(),
   }),
-  /** Fraction 0..1 of the KV budget in use (vllm:kv_cache_usage_perc). */
+  /** Fraction 0..1 of the KV budget in use (vllm:kv_cache_usage_perc); engine llama: of its KV sequences. */
   kvUsage: z.number().nonnegative(),
+  /** engine llama: seconds the last real load of each model took (hash check + llama.cpp load + context). */
+  loadSeconds: z.record(z.string(), z.number().nonnegative()).default({}),
   models: z.array(modelStatusSchema),
   /** Wire ids of the requests the worker holds (running or waiting), so the client can tell a
    * request whose last frame was lost from one still in progress. Capped at 512. */

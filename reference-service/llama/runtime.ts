@@ -38,7 +38,9 @@ export interface RealGenerator {
 }
 
 export interface LlamaStats {
-  modelLoadSeconds: number | null;
+  /** Seconds the last load of each model took (hash check, llama.cpp load, context). */
+  loadSeconds: Readonly<Record<string, number>>;
+  /** Share of the context's sequences (each a slice of the KV cache) held by requests. */
   kvCacheUsage: number;
   contextTokens: number;
 }
@@ -87,7 +89,7 @@ interface Resident {
 
 export class LlamaRuntime implements RealGenerator {
   private resident: Resident | null = null;
-  private loadSeconds: number | null = null;
+  private readonly loadSeconds: Record<string, number> = {};
   private readonly waiters: (() => void)[] = [];
   private inUse = 0;
 
@@ -103,7 +105,7 @@ export class LlamaRuntime implements RealGenerator {
   stats(): LlamaStats {
     const ctx = this.resident?.context;
     return {
-      modelLoadSeconds: this.loadSeconds,
+      loadSeconds: this.loadSeconds,
       kvCacheUsage: ctx ? this.inUse / Math.max(1, this.o.sequences) : 0,
       contextTokens: ctx?.contextSize ?? 0,
     };
@@ -134,7 +136,7 @@ export class LlamaRuntime implements RealGenerator {
       const free: LlamaSequence[] = [];
       for (let i = 0; i < this.o.sequences; i++) free.push(context.getSequence());
       this.resident = { name: spec.name, model, context, free };
-      this.loadSeconds = (performance.now() - started) / 1000;
+      this.loadSeconds[spec.name] = (performance.now() - started) / 1000;
       return undefined;
     } catch (e) {
       return `llama.cpp could not load ${path}: ${(e as Error).message}`;

@@ -103,6 +103,7 @@ export async function startWorker(
       models,
       kvBudgetBytes: () => Math.max(0, ledger.totalBytes - ledger.usedBytes + ledger.kvBytes),
       framesRejected,
+      ...(real ? { real } : {}),
       phase: () => phase,
     },
     async () => {
@@ -208,7 +209,7 @@ function startLlama(config: WorkerConfig): RealGenerator {
     generate: async (spec, request, signal, onToken) =>
       (await opened).generate(spec, request, signal, onToken),
     release: async (spec) => (await opened).release(spec),
-    stats: () => runtime?.stats() ?? { modelLoadSeconds: null, kvCacheUsage: 0, contextTokens: 0 },
+    stats: () => runtime?.stats() ?? { loadSeconds: {}, kvCacheUsage: 0, contextTokens: 0 },
   };
 }
 
