@@ -38,7 +38,7 @@ import { WorkerSupervisor } from "./supervisor/supervisor.js";
 import { spawnWorkerProcess } from "./supervisor/worker-process.js";
 import { openPrimaryBackend } from "./supervisor/primary-backend.js";
 import { UpstreamBackend } from "./supervisor/upstream-backend.js";
-import { resolveGeneratedModels } from "./llama/generated-models.js";
+import { checkLlamaInstalled, resolveGeneratedModels } from "./llama/generated-models.js";
 import type { SpoolBackend } from "./ipc/spool-client.js";
 
 export interface ServeOptions {
@@ -70,6 +70,17 @@ function parseWorkerConfig(config: ServiceConfig): WorkerConfig {
   if (!parsed.success)
     throw new InvalidInputError(zodIssues(parsed.error).map((i) => ({ ...i, path: `worker.${i.path}` })));
   return parsed.data;
+}
+
+/** The worker's config with generated models filled in; engine llama checked installed when a worker will run. */
+async function prepareWorkerConfig(
+  config: ServiceConfig,
+  stateDir: string,
+  spawnsWorker: boolean,
+): Promise<WorkerConfig> {
+  const parsed = parseWorkerConfig(config);
+  if (spawnsWorker) checkLlamaInstalled(parsed);
+  return resolveGeneratedModels(parsed, stateDir);
 }
 
 function buildFallbacks(
@@ -183,7 +194,7 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
   const config = resolveConfig(options.config ?? {});
   const { clock } = runtime;
   const stateDir = resolve(runtime.cwd, config.stateDir);
-  const workerConfig = await resolveGeneratedModels(parseWorkerConfig(config), stateDir);
+  const workerConfig = await prepareWorkerConfig(config, stateDir, options.backend === undefined);
   await mkdir(join(stateDir, STATE_FILES.spoolRequests), { recursive: true });
   await mkdir(join(stateDir, STATE_FILES.spoolResponses), { recursive: true });
   await mkdir(join(stateDir, STATE_FILES.spoolQuarantine), { recursive: true });
