@@ -370,6 +370,11 @@ export const workerConfigSchema = z
         sequences: z.number().int().positive().max(64).default(2),
         /** A real load that takes longer is hung: the worker exits and the supervisor restarts it. */
         loadTimeoutMs: z.number().int().positive().default(30_000),
+        /**
+         * cuda: node-llama-cpp's prebuilt CUDA binary, every layer on the GPU. Never run by this
+         * project (no GPU here); without a usable CUDA device the worker exits with the reason.
+         */
+        gpu: z.enum(["off", "cuda"]).default("off"),
       })
       .strict()
       .prefault({}),

@@ -6,7 +6,7 @@ import { modelFileCorruption } from "../../../harness/faults/model-file-corrupti
 import { FALLBACK_HEADER, SERVICE_LEVEL_HEADER } from "../../../reference-service/contract.js";
 import { readHeartbeat } from "../../../reference-service/ipc/protocol.js";
 import { generateModel } from "../../../reference-service/llama/model-cache.js";
-import { LlamaRuntime } from "../../../reference-service/llama/runtime.js";
+import { LlamaRuntime, openLlama } from "../../../reference-service/llama/runtime.js";
 import { faultContext } from "../../harness/faults/helpers.js";
 import { startService, waitReady, type ServiceProcess } from "../e2e/service-process.js";
 
@@ -162,5 +162,13 @@ describe("llama.cpp itself on corrupted files (no hash in the catalog)", () => {
     expect(outcomes.truncate).toMatch(/llama\.cpp could not load/);
     expect(outcomes["tensor-data"]).toBeUndefined();
     await runtime.unload();
+  }, 60_000);
+});
+
+describe("the CUDA path on a machine without a GPU", () => {
+  it("fails with the reason and the setting to change, not a crash or a silent CPU fallback", async () => {
+    await expect(openLlama(1, "cuda")).rejects.toThrow(
+      /prebuilt CUDA binary did not load \(NoBinaryFoundError.*\): it needs a CUDA device and driver; set worker\.llama\.gpu: off/,
+    );
   }, 60_000);
 });
