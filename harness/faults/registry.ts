@@ -10,6 +10,7 @@ import type { AnyInjector } from "./injector.js";
 import { hostOom } from "./host-oom.js";
 import { ipcCorruption } from "./ipc-corruption.js";
 import { loadBurst } from "./load-burst.js";
+import { modelFileCorruption } from "./model-file-corruption.js";
 import { netBandwidth } from "./net-bandwidth.js";
 import { netDown } from "./net-down.js";
 import { netLatency } from "./net-latency.js";
@@ -34,6 +35,7 @@ export const FAULT_KINDS = {
   "process-restart": processRestart,
   "ipc-corruption": ipcCorruption,
   "gpu-oom": gpuOom,
+  "model-file-corruption": modelFileCorruption,
   "host-oom": hostOom,
   "net-latency": netLatency,
   "net-bandwidth": netBandwidth,

@@ -18,6 +18,7 @@ describe("the fault registry", () => {
       "process-restart",
       "ipc-corruption",
       "gpu-oom",
+      "model-file-corruption",
       "host-oom",
       "net-latency",
       "net-bandwidth",
