@@ -1,7 +1,13 @@
 import { z } from "zod";
 import { FaultError } from "../../common/errors.js";
 import type { Injector } from "./injector.js";
-import { PROCESS_ROLES, describeVictim, resolveVictim, scopeSchema, signalTarget } from "./process-target.js";
+import {
+  PROCESS_ROLES,
+  describeVictim,
+  resolveVictims,
+  scopeSchema,
+  signalTarget,
+} from "./process-target.js";
 
 export const processSignalParams = z.strictObject({ scope: scopeSchema });
 export type ProcessSignalParams = z.infer<typeof processSignalParams>;
@@ -20,11 +26,13 @@ export function processSignalInjector(
     isInstant: () => true,
     describe: (p, target) => `${signal} ${describeVictim(target, p.scope)}`,
     async inject(p, ctx) {
-      const victim = await resolveVictim(ctx, p.scope);
-      try {
-        process.kill(signalTarget(victim), signal);
-      } catch (e) {
-        throw new FaultError(`${signal} to pid ${victim.pid} failed: ${(e as Error).message}`);
+      // With replicas, a bare `api` addresses every replica (all die at once).
+      for (const victim of await resolveVictims(ctx, p.scope)) {
+        try {
+          process.kill(signalTarget(victim), signal);
+        } catch (e) {
+          throw new FaultError(`${signal} to pid ${victim.pid} failed: ${(e as Error).message}`);
+        }
       }
       return null;
     },
