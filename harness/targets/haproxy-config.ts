@@ -79,6 +79,11 @@ export interface ServerStat {
   readonly downTransitions: number;
   readonly retries: number;
   readonly redispatches: number;
+  /**
+   * Answers the server cut after they had begun (srv_abrt: "data transfers aborted by the
+   * server"): the losses no balancer can retry, since part of the response is already sent.
+   */
+  readonly serverAborts: number;
 }
 
 /** Parses `show stat` CSV (header line starts with "# ") into the backend's server rows. */
@@ -100,6 +105,7 @@ export function parseShowStat(csv: string, backend = BACKEND): ServerStat[] {
       downTransitions: num("chkdown"),
       retries: num("wretr"),
       redispatches: num("wredis"),
+      serverAborts: num("srv_abrt"),
     });
   }
   return out;

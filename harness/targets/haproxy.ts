@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import type { WriteStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { createConnection, createServer } from "node:net";
 import { join } from "node:path";
@@ -91,60 +92,14 @@ export async function startHaproxy(
   const url = `http://127.0.0.1:${frontendPort}`;
   const statsUrl = `http://127.0.0.1:${statsPort}`;
   const event = (message: string): void => ctx.onEvent({ tMs: eventTime(), kind: "target", message });
-  const proc = new SupervisedProcess({
-    spawn: () => {
-      const child = spawn(HAPROXY_BIN, ["-db", "-f", configFile], {
-        stdio: ["ignore", "pipe", "pipe"],
-        detached: true,
-      });
-      child.on("error", (e) => log.write(`haproxy: ${e.message}\n`));
-      pipeToLog(child, log);
-      return child;
-    },
-    waitReady: async (child) => {
-      const deadline = Date.now() + START_TIMEOUT_MS;
-      while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
-        const ok = await runtimeCommand(socketPath, "show info", 500).then(
-          (t) => t.includes("Name: HAProxy"),
-          () => false,
-        );
-        if (ok) return;
-        await sleep(50);
-      }
-      throw new RunNotPossibleError(
-        `HAProxy (${HAPROXY_BIN}) did not start`,
-        `install Debian's haproxy (apt-get install haproxy); see ${join(ctx.runDir, "haproxy.log")}`,
-      );
-    },
-    policy: CONTAINER_LIKE_POLICY,
-    restart,
-    clock: ctx.clock,
-    onEvent: (message) => event(`lb: ${message}`),
-  });
+  const proc = supervisedHaproxy(configFile, socketPath, log, restart, ctx, event);
   await proc.start();
 
   const stats = async (): Promise<ServerStat[]> =>
     parseShowStat(await runtimeCommand(socketPath, "show stat"));
   const statusOf = async (n: number): Promise<ServerStat | undefined> =>
     (await stats()).find((s) => s.name === serverName(n));
-
-  // Follow HAProxy's view of each replica; a failed poll (HAProxy itself down) is skipped.
-  const last = new Map<string, string>();
-  let polling = true;
-  const poll = async (): Promise<void> => {
-    while (polling) {
-      const rows = await stats().catch(() => null);
-      for (const r of rows ?? []) {
-        const status = r.status.split(" ")[0] ?? r.status;
-        if (last.get(r.name) !== status) {
-          if (last.has(r.name)) event(`lb: ${r.name.replace(/^api/, "api#")} ${status}`);
-          last.set(r.name, status);
-        }
-      }
-      await sleep(POLL_MS);
-    }
-  };
-  const polled = poll();
+  const follower = followStatus(stats, event);
 
   // All replicas must be UP before load starts (health checks need rise x inter).
   for (let n = 1; n <= replicaPorts.length; n++) {
@@ -180,13 +135,105 @@ export async function startHaproxy(
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      polling = false;
-      await polled;
+      await follower.stop();
       await saveStats(ctx.runDir, statsUrl, socketPath);
       await proc.stop(STOP_TIMEOUT_MS);
       log.end();
     },
   };
+}
+
+function supervisedHaproxy(
+  configFile: string,
+  socketPath: string,
+  log: WriteStream,
+  restart: boolean,
+  ctx: TargetContext,
+  event: (message: string) => void,
+): SupervisedProcess {
+  return new SupervisedProcess({
+    spawn: () => {
+      const child = spawn(HAPROXY_BIN, ["-db", "-f", configFile], {
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
+      });
+      child.on("error", (e) => log.write(`haproxy: ${e.message}\n`));
+      pipeToLog(child, log);
+      return child;
+    },
+    waitReady: async (child) => {
+      const deadline = Date.now() + START_TIMEOUT_MS;
+      while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
+        const ok = await runtimeCommand(socketPath, "show info", 500).then(
+          (t) => t.includes("Name: HAProxy"),
+          () => false,
+        );
+        if (ok) return;
+        await sleep(50);
+      }
+      throw new RunNotPossibleError(
+        `HAProxy (${HAPROXY_BIN}) did not start`,
+        `install Debian's haproxy (apt-get install haproxy); see ${join(ctx.runDir, "haproxy.log")}`,
+      );
+    },
+    policy: CONTAINER_LIKE_POLICY,
+    restart,
+    clock: ctx.clock,
+    onEvent: (message) => event(`lb: ${message}`),
+  });
+}
+
+/**
+ * Follows HAProxy's view of each replica as run events: status changes, and, as they happen,
+ * requests it retried or redispatched away from a replica and answers a replica cut after
+ * they had begun (the losses it cannot retry). A failed poll (HAProxy itself down) is skipped.
+ */
+function followStatus(
+  stats: () => Promise<ServerStat[]>,
+  event: (message: string) => void,
+): { stop(): Promise<void> } {
+  const last = new Map<string, ServerStat>();
+  let polling = true;
+  const poll = async (): Promise<void> => {
+    while (polling) {
+      const rows = await stats().catch(() => null);
+      for (const r of rows ?? []) {
+        const before = last.get(r.name);
+        if (before !== undefined) for (const m of statChanges(before, r)) event(m);
+        last.set(r.name, r);
+      }
+      await sleep(POLL_MS);
+    }
+  };
+  const polled = poll();
+  return {
+    stop: async () => {
+      polling = false;
+      await polled;
+    },
+  };
+}
+
+const replicaName = (server: string): string => server.replace(/^api/, "api#");
+const word = (status: string): string => status.split(" ")[0] ?? status;
+
+/** What changed in HAProxy's counters for one replica between two polls, as event messages. */
+export function statChanges(before: ServerStat, now: ServerStat): string[] {
+  const name = replicaName(now.name);
+  const out: string[] = [];
+  if (word(before.status) !== word(now.status)) out.push(`lb: ${name} ${word(now.status)}`);
+  const retried = now.retries - before.retries;
+  const redispatched = now.redispatches - before.redispatches;
+  if (retried > 0 || redispatched > 0) {
+    out.push(`lb: ${name}: HAProxy retried ${retried} and redispatched ${redispatched} requests (not lost)`);
+  }
+  const cut = now.serverAborts - before.serverAborts;
+  if (cut > 0) {
+    out.push(
+      `lb: ${name} cut ${cut} answers it had already begun (HAProxy srv_abrt): lost, no balancer can retry a response already under way`,
+    );
+  }
+  return out;
 }
 
 /** Writes HAProxy's final counters to the run directory; best effort (HAProxy may be the fault). */

@@ -193,7 +193,7 @@ function replicaHandles(
   return {
     stateDir: stateDirOf(1),
     replicas: apis.length,
-    lbPid: async () => lb.proc.pid(),
+    lbPid: () => Promise.resolve(lb.proc.pid()),
     pidOf: async (role, replica) => {
       switch (role) {
         case "api":
