@@ -3,8 +3,13 @@
  * the settings that make a replica's death invisible to clients are tested as text.
  *
  * Why each setting:
- * - active checks on /health/ready every 200 ms, `fall 2`: a dead or draining replica is out
- *   of rotation within ~0.4 s; `rise 2` and `slowstart` let a returning one warm up.
+ * - active checks on /health/ready every 200 ms, `fall 3`: a dead (connection refused) or
+ *   draining (503) replica is out of rotation within ~0.6 s; `rise 2` and `slowstart` let a
+ *   returning one warm up. `timeout check 2s`: the one replica left carrying all the load
+ *   during a rolling restart answered its check in more than the default (inter, 200 ms) on
+ *   this shared 2-core machine, was marked DOWN, and HAProxy had no server left (measured:
+ *   38 of 1000 requests answered 503 <NOSRV> at 50 req/s). A hung replica is therefore out
+ *   only after ~3 x 2.2 s; a dead one still within ~0.6 s.
  * - `retry-on conn-failure empty-response response-timeout 503` with `retries` and
  *   `option redispatch 1`: a request that reached a replica that died before answering, or
  *   that was refused with 503 while it drains, is sent again to another replica. A response
@@ -23,6 +28,8 @@ export interface HaproxyConfigInput {
 }
 
 export const BACKEND = "replicas";
+/** How long a replica HAProxy sees UP again takes to get its full share of requests. */
+export const SLOWSTART_MS = 2_000;
 export const serverName = (replica: number): string => `api${replica}`;
 
 export function haproxyConfig(c: HaproxyConfigInput): string {
@@ -62,7 +69,8 @@ export function haproxyConfig(c: HaproxyConfigInput): string {
     "  balance leastconn",
     "  option httpchk GET /health/ready",
     "  http-check expect status 200",
-    "  default-server inter 200ms fastinter 100ms downinter 200ms fall 2 rise 2 slowstart 2s",
+    "  timeout check 2s",
+    `  default-server inter 200ms fastinter 100ms downinter 200ms fall 3 rise 2 slowstart ${SLOWSTART_MS}ms`,
     ...servers,
     "",
   ].join("\n");

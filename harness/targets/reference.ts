@@ -7,6 +7,7 @@ import { ROUTES, STATE_FILES } from "../../reference-service/contract.js";
 import type { TargetHandles } from "../faults/injector.js";
 import type { TargetSpec } from "../scenario/schema.js";
 import { openLog, pipeToLog, waitForLine, waitHttpOk } from "./process-io.js";
+import { SLOWSTART_MS } from "./haproxy-config.js";
 import { startHaproxy, type Haproxy } from "./haproxy.js";
 import { CONTAINER_LIKE_POLICY } from "./restart-policy.js";
 import { SupervisedProcess } from "./supervised-process.js";
@@ -188,6 +189,8 @@ function replicaHandles(
       );
     });
     event(`api#${n}: back UP in HAProxy`);
+    // Let it reach its full share (slowstart) before the next replica's load moves onto it.
+    await new Promise((r) => setTimeout(r, SLOWSTART_MS));
   };
   const stateDirOf = (replica: number | undefined): string => (model ?? pick(replica)).stateDir;
   return {

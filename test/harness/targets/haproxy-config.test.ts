@@ -10,10 +10,11 @@ const config = haproxyConfig({
 });
 
 describe("haproxyConfig", () => {
-  it("checks /health/ready fast enough to take a dead replica out within ~0.4 s, and slow-starts a returning one", () => {
+  it("checks /health/ready fast enough to take a dead replica out within ~0.6 s, and slow-starts a returning one", () => {
     expect(config).toContain("option httpchk GET /health/ready");
+    expect(config).toContain("timeout check 2s");
     expect(config).toContain(
-      "default-server inter 200ms fastinter 100ms downinter 200ms fall 2 rise 2 slowstart 2s",
+      "default-server inter 200ms fastinter 100ms downinter 200ms fall 3 rise 2 slowstart 2000ms",
     );
     expect(config).toContain("server api1 127.0.0.1:9001 check");
     expect(config).toContain("server api2 127.0.0.1:9002 check");
