@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { FaultError } from "../../common/errors.js";
 import type { Injector } from "./injector.js";
+import { signalQuietly } from "./proc.js";
 import {
   PROCESS_ROLES,
   describeVictim,
@@ -28,11 +29,16 @@ export function processSignalInjector(
     async inject(p, ctx) {
       // With replicas, a bare `api` addresses every replica (all die at once).
       for (const victim of await resolveVictims(ctx, p.scope)) {
+        let sent: boolean;
         try {
-          process.kill(signalTarget(victim), signal);
+          sent = signalQuietly(signalTarget(victim), signal);
         } catch (e) {
           throw new FaultError(`${signal} to pid ${victim.pid} failed: ${(e as Error).message}`);
         }
+        if (!sent)
+          throw new FaultError(
+            `${signal} to pid ${victim.pid}: no such process (or not one the harness may signal)`,
+          );
       }
       return null;
     },
