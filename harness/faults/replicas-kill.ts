@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { FaultError } from "../../common/errors.js";
 import type { Injector } from "./injector.js";
+import { signalQuietly } from "./proc.js";
 import { resolveVictim, scopeSchema, signalTarget } from "./process-target.js";
 
 const params = z.strictObject({
@@ -34,11 +35,16 @@ export const replicasKill: Injector<Params, null> = {
     for (let r = 1; r <= n; r++) {
       if (r > 1 && gap > 0) await ctx.clock.sleep(gap, ctx.signal);
       const victim = await resolveVictim(ctx, p.scope, r);
+      let sent: boolean;
       try {
-        process.kill(signalTarget(victim), "SIGKILL");
+        sent = signalQuietly(signalTarget(victim), "SIGKILL");
       } catch (e) {
         throw new FaultError(`SIGKILL to replica ${r} (pid ${victim.pid}) failed: ${(e as Error).message}`);
       }
+      if (!sent)
+        throw new FaultError(
+          `SIGKILL to replica ${r} (pid ${victim.pid}): no such process (or not one the harness may signal)`,
+        );
     }
     return null;
   },
