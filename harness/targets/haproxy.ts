@@ -11,7 +11,8 @@ import { CONTAINER_LIKE_POLICY } from "./restart-policy.js";
 import { SupervisedProcess } from "./supervised-process.js";
 import type { TargetContext } from "./target.js";
 
-const HAPROXY_BIN = process.env["FAULTLINE_HAPROXY"] ?? "haproxy";
+/** The HAProxy binary: FAULTLINE_HAPROXY, else `haproxy` on PATH (Debian's haproxy package). */
+const haproxyBin = (): string => process.env["FAULTLINE_HAPROXY"] || "haproxy";
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
 const POLL_MS = 100;
@@ -151,19 +152,27 @@ function supervisedHaproxy(
   ctx: TargetContext,
   event: (message: string) => void,
 ): SupervisedProcess {
+  const bin = haproxyBin();
+  // A missing binary is an 'error' event, not an exit: remembered so the start fails at once.
+  let spawnError: NodeJS.ErrnoException | null = null;
   return new SupervisedProcess({
     spawn: () => {
-      const child = spawn(HAPROXY_BIN, ["-db", "-f", configFile], {
+      spawnError = null;
+      const child = spawn(bin, ["-db", "-f", configFile], {
         stdio: ["ignore", "pipe", "pipe"],
         detached: true,
       });
-      child.on("error", (e) => log.write(`haproxy: ${e.message}\n`));
+      child.on("error", (e) => {
+        spawnError = e as NodeJS.ErrnoException;
+        log.write(`haproxy: ${e.message}\n`);
+      });
       pipeToLog(child, log);
       return child;
     },
     waitReady: async (child) => {
       const deadline = Date.now() + START_TIMEOUT_MS;
       while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
+        if (spawnError !== null) break;
         const ok = await runtimeCommand(socketPath, "show info", 500).then(
           (t) => t.includes("Name: HAProxy"),
           () => false,
@@ -171,9 +180,14 @@ function supervisedHaproxy(
         if (ok) return;
         await sleep(50);
       }
+      const missing = spawnError?.code === "ENOENT";
       throw new RunNotPossibleError(
-        `HAProxy (${HAPROXY_BIN}) did not start`,
-        `install Debian's haproxy (apt-get install haproxy); see ${join(ctx.runDir, "haproxy.log")}`,
+        missing
+          ? `HAProxy (${bin}) was not found: target.replicas above 1 runs the replicas behind it`
+          : `HAProxy (${bin}) did not start`,
+        missing
+          ? "install Debian's haproxy package (apt-get install haproxy), or set FAULTLINE_HAPROXY to its path"
+          : `see ${join(ctx.runDir, "haproxy.log")}`,
       );
     },
     policy: CONTAINER_LIKE_POLICY,
