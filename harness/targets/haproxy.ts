@@ -163,7 +163,7 @@ function supervisedHaproxy(
         detached: true,
       });
       child.on("error", (e) => {
-        spawnError = e as NodeJS.ErrnoException;
+        spawnError = e;
         log.write(`haproxy: ${e.message}\n`);
       });
       pipeToLog(child, log);
