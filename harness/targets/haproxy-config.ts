@@ -4,19 +4,22 @@
  *
  * Why each setting:
  * - active checks on /health/ready every 200 ms, `fall 3`: a dead (connection refused) or
- *   draining (503) replica is out of rotation within ~0.6 s; `rise 2` and `slowstart` let a
- *   returning one warm up. `timeout check 2s`: the one replica left carrying all the load
- *   during a rolling restart answered its check in more than the default (inter, 200 ms) on
- *   this shared 2-core machine, was marked DOWN, and HAProxy had no server left (measured:
- *   38 of 1000 requests answered 503 <NOSRV> at 50 req/s). A hung replica is therefore out
- *   only after ~3 x 2.2 s; a dead one still within ~0.6 s.
+ *   draining (503) replica is out of rotation after three failed checks (about 0.6 s by the
+ *   settings; the api-crash claim run measures it as the time between the kill event and
+ *   HAProxy's DOWN event); `rise 2` and `slowstart` let a returning one warm up.
+ * - `timeout check 2s`: the one replica left carrying all the load during a rolling restart
+ *   answered its check in more than the default (inter, 200 ms) on this shared 2-core
+ *   machine, was marked DOWN, and HAProxy had no server left (one run of
+ *   scenarios/replicas/rolling-restart-50rps.yaml without this line: 38 of 1000 requests
+ *   answered 503 <NOSRV>). A hung replica is therefore out only after about 3 x 2.2 s by the
+ *   settings; a dead one (refused at once) still after three 200 ms checks.
  * - `retry-on conn-failure empty-response response-timeout 503` with `retries` and
  *   `option redispatch 1`: a request that reached a replica that died before answering, or
  *   that was refused with 503 while it drains, is sent again to another replica. A response
  *   already under way (a stream cut mid-answer) cannot be retried by any balancer.
  * - `option http-server-close`: one server-side connection per request, so no request is
- *   ever written to a kept-alive connection the replica is closing (measured: with
- *   `http-reuse safe` instead, a rolling restart lost requests to closing sockets).
+ *   ever written to a kept-alive connection the replica is closing. Its cost (a new loopback
+ *   connection per request) has not been measured against connection reuse.
  * - no `on-marked-down shutdown-sessions`: a draining replica finishes what it holds.
  */
 export interface HaproxyConfigInput {
