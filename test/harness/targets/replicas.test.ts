@@ -144,6 +144,49 @@ describe.skipIf(skipWithoutHaproxy)("reference target with 2 replicas behind HAP
     expect(events.map((e) => e.message)).toEqual(expect.arrayContaining(["lb: api#1 DOWN", "lb: api#1 UP"]));
   }, 40_000);
 
+  it("an answer cut mid-stream by a SIGKILLed replica is lost, and the record names that replica and why", async () => {
+    // sim-utility streams a token every 10 ms: 300 tokens keep the answer under way ~3 s.
+    const res = await request(`${target.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "sim-utility",
+        max_tokens: 300,
+        stream: true,
+        messages: [{ role: "user", content: "a long answer" }],
+      }),
+    });
+    expect(res.statusCode).toBe(200);
+    const chunks = res.body[Symbol.asyncIterator]();
+    await chunks.next(); // the answer has begun
+    const holder = (await stat("api1")).currentSessions > 0 ? 1 : 2;
+    expect((await stat(`api${holder}`)).currentSessions).toBe(1);
+    events.length = 0;
+    const pid = await target.handles.pidOf?.("api", holder);
+    process.kill(pid as number, "SIGKILL");
+    let body = "";
+    try {
+      for (let c = await chunks.next(); !c.done; c = await chunks.next())
+        body += Buffer.from(c.value as Uint8Array).toString("utf8");
+    } catch {
+      // A reset mid-stream surfaces as an error: the answer is lost either way.
+    }
+    // The client never got the end of its answer.
+    expect(body).not.toContain("[DONE]");
+    const text = `lb: api#${holder} cut 1 answers it had already begun`;
+    await until(
+      "the cut answer in the record",
+      () => Promise.resolve(events.some((e) => e.message.startsWith(text))),
+      3_000,
+    );
+    await until(
+      `api${holder} DOWN`,
+      async () => (await stat(`api${holder}`)).status.startsWith("DOWN"),
+      5_000,
+    );
+    await until(`api${holder} back UP`, async () => (await stat(`api${holder}`)).status === "UP", 20_000);
+  }, 40_000);
+
   it("a rolling restart of api takes each replica out (DRAIN) and back UP in turn, new pids", async () => {
     const before = [await target.handles.pidOf?.("api", 1), await target.handles.pidOf?.("api", 2)];
     events.length = 0;
@@ -166,7 +209,12 @@ describe.skipIf(skipWithoutHaproxy)("reference target with 2 replicas behind HAP
     const params = lbOutage.params.parse({ mode: "freeze" });
     const state = await lbOutage.inject(params, faultContext());
     try {
-      expect((await readProcStat(pid as number))?.state).toBe("T");
+      // SIGSTOP takes effect when the kernel next schedules HAProxy: wait for the stopped state.
+      await until(
+        "HAProxy stopped (T)",
+        async () => (await readProcStat(pid as number))?.state === "T",
+        2_000,
+      );
       // The kernel still accepts the connection; nothing answers while HAProxy is stopped.
       const t0 = performance.now();
       expect(await chat(1_000)).toBe(0);
