@@ -16,6 +16,7 @@ import type { RunningTarget, TargetContext } from "../../../harness/targets/targ
 import type { RunEvent } from "../../../harness/record/schema.js";
 import { skipWithoutHaproxy } from "./haproxy-gate.js";
 import { lbOutage } from "../../../harness/faults/lb-outage.js";
+import { replicasKill } from "../../../harness/faults/replicas-kill.js";
 import { readProcStat } from "../../../harness/faults/proc.js";
 import type { FaultContext } from "../../../harness/faults/injector.js";
 
@@ -201,6 +202,39 @@ describe.skipIf(skipWithoutHaproxy)("reference target with 2 replicas behind HAP
     expect(lb.indexOf("api#1: back UP in HAProxy")).toBeLessThan(lb.indexOf("lb: api#2 DRAIN"));
     expect((await stat("api1")).status).toBe("UP");
     expect((await stat("api2")).status).toBe("UP");
+  }, 60_000);
+
+  it("replicas-kill SIGKILLs every replica at once: HAProxy has none left (both DOWN), then both come back", async () => {
+    const before = [await target.handles.pidOf?.("api", 1), await target.handles.pidOf?.("api", 2)];
+    events.length = 0;
+    const params = replicasKill.params.parse({ windowMs: 0 });
+    await replicasKill.inject(params, { ...faultContext(), targetName: "api" });
+    for (const pid of before)
+      await until(`pid ${String(pid)} gone`, async () => (await readProcStat(pid as number)) === null, 5_000);
+    // HAProxy's own checks find no replica left (a stale "UP" read before they run proves nothing).
+    await until(
+      "both replicas DOWN in HAProxy",
+      async () =>
+        (await stat("api1")).status.startsWith("DOWN") && (await stat("api2")).status.startsWith("DOWN"),
+      5_000,
+    );
+    await until(
+      "both replicas back UP",
+      async () => (await stat("api1")).status === "UP" && (await stat("api2")).status === "UP",
+      30_000,
+    );
+    await until(
+      "the UP events in the record",
+      () =>
+        Promise.resolve(["lb: api#1 UP", "lb: api#2 UP"].every((m) => events.some((e) => e.message === m))),
+      2_000,
+    );
+    const messages = events.map((e) => e.message);
+    expect(messages).toEqual(expect.arrayContaining(["lb: api#1 DOWN", "lb: api#2 DOWN"]));
+    const after = [await target.handles.pidOf?.("api", 1), await target.handles.pidOf?.("api", 2)];
+    expect(after[0]).not.toBe(before[0]);
+    expect(after[1]).not.toBe(before[1]);
+    expect(await chat()).toBe(200);
   }, 60_000);
 
   it("lb-outage freeze stops HAProxy (state T): requests wait; revert resumes it and they are answered", async () => {
