@@ -53,7 +53,11 @@ export async function resolveVictims(ctx: FaultContext, scope: Scope): Promise<V
   const n = ctx.target.replicas ?? 1;
   if (one !== undefined || n <= 1) return [await resolveVictim(ctx, scope, one)];
   const out: Victim[] = [];
-  for (let r = 1; r <= n; r++) out.push(await resolveVictim(ctx, scope, r));
+  for (let r = 1; r <= n; r++) {
+    const v = await resolveVictim(ctx, scope, r);
+    // With upstreamLink every replica's `worker` is the one model server's: signal it once.
+    if (!out.some((o) => o.pid === v.pid)) out.push(v);
+  }
   return out;
 }
 

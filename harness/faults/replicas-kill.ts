@@ -32,9 +32,13 @@ export const replicasKill: Injector<Params, null> = {
       );
     }
     const gap = n > 1 ? p.windowMs / (n - 1) : 0;
+    const killed = new Set<number>();
     for (let r = 1; r <= n; r++) {
       if (r > 1 && gap > 0) await ctx.clock.sleep(gap, ctx.signal);
       const victim = await resolveVictim(ctx, p.scope, r);
+      // With upstreamLink every replica's `worker` is the one model server's: killed once.
+      if (killed.has(victim.pid)) continue;
+      killed.add(victim.pid);
       let sent: boolean;
       try {
         sent = signalQuietly(signalTarget(victim), "SIGKILL");
