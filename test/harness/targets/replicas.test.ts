@@ -108,6 +108,17 @@ describe.skipIf(skipWithoutHaproxy)("reference target with 2 replicas behind HAP
     await rm(home, { recursive: true, force: true });
   });
 
+  it("worker#N is replica N's own worker, a child of api#N", async () => {
+    for (const n of [1, 2]) {
+      const api = await target.handles.pidOf?.("api", n);
+      const worker = await target.handles.pidOf?.("worker", n);
+      expect(worker).toBeTypeOf("number");
+      const stat = await readFile(`/proc/${String(worker)}/stat`, "utf8");
+      expect(Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1])).toBe(api);
+    }
+    expect(await target.handles.pidOf?.("worker", 1)).not.toBe(await target.handles.pidOf?.("worker", 2));
+  });
+
   it("HAProxy's own stats show a SIGKILLed replica marked DOWN and back UP; clients see only 200s", async () => {
     expect((await stat("api1")).status).toBe("UP");
     const downsBefore = (await stat("api1")).downTransitions;
