@@ -16,6 +16,8 @@ describe("the fault registry", () => {
       "process-term",
       "process-freeze",
       "process-restart",
+      "replicas-kill",
+      "lb-outage",
       "ipc-corruption",
       "gpu-oom",
       "model-file-corruption",
