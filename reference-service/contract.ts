@@ -75,6 +75,13 @@ export const ROUTES = {
  */
 export const ADMIN_TOKEN_ENV = "FAULTLINE_ADMIN_TOKEN";
 
+/**
+ * Set by whoever starts the API process to its own pid: when that process is gone (the API has
+ * been reparented), the API drains and exits, taking its worker with it. Node has no
+ * parent-death signal, so a SIGKILLed harness would otherwise leave the service running.
+ */
+export const EXIT_WITH_PARENT_ENV = "FAULTLINE_EXIT_WITH_PARENT";
+
 /** Metric names the harness scrapes (vLLM names where vLLM has the concept). */
 export const METRICS = {
   breakerState: "faultline_breaker_state", // {backend}: 0 closed, 1 open, 2 half_open

@@ -10,6 +10,7 @@ import { pathToFileURL } from "node:url";
 import { isInvalidInputError } from "../common/errors.js";
 import { processRuntime, type Runtime } from "../common/runtime.js";
 import { isLoopbackHost, loadConfig, type ServiceConfig } from "./config.js";
+import { EXIT_WITH_PARENT_ENV } from "./contract.js";
 import { serveReference } from "./serve.js";
 
 export async function run(argv: readonly string[], runtime: Runtime): Promise<number> {
@@ -46,7 +47,21 @@ export async function run(argv: readonly string[], runtime: Runtime): Promise<nu
     };
     runtime.onSignal("SIGTERM", onSignal);
     runtime.onSignal("SIGINT", onSignal);
+    watchParent(runtime.env[EXIT_WITH_PARENT_ENV], runtime, onSignal);
   });
+}
+
+/** Polled twice a second: a reparented API process (its starter died) drains as on SIGTERM. */
+function watchParent(value: string | undefined, runtime: Runtime, onGone: () => void): void {
+  const parent = Number(value);
+  if (value === undefined || !Number.isInteger(parent) || parent <= 1) return;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    runtime.stderr.write(`parent process ${parent} is gone: draining and exiting\n`);
+    onGone();
+  }, 500);
+  timer.unref();
 }
 
 /** One line saying what a non-loopback bind exposes (config.ts refused the unsafe case). */

@@ -6,7 +6,12 @@ import { isInvalidInputError, RunNotPossibleError } from "../../common/errors.js
 import { killPid } from "../../common/safe-kill.js";
 import { spawnModule } from "../../common/spawn-module.js";
 import { DEFAULT_CONFIG, resolveConfig } from "../../reference-service/config.js";
-import { ADMIN_TOKEN_ENV, ROUTES, STATE_FILES } from "../../reference-service/contract.js";
+import {
+  ADMIN_TOKEN_ENV,
+  EXIT_WITH_PARENT_ENV,
+  ROUTES,
+  STATE_FILES,
+} from "../../reference-service/contract.js";
 import { workerConfigSchema, type WorkerConfig } from "../../reference-service/ipc/protocol.js";
 import type { TargetHandles } from "../faults/injector.js";
 import type { TargetSpec } from "../scenario/schema.js";
@@ -152,7 +157,12 @@ async function startInstance(
         {
           stdio: ["ignore", "pipe", "pipe"],
           detached: true,
-          env: { ...process.env, ...ctx.env, [ADMIN_TOKEN_ENV]: adminToken },
+          env: {
+            ...process.env,
+            ...ctx.env,
+            [ADMIN_TOKEN_ENV]: adminToken,
+            [EXIT_WITH_PARENT_ENV]: String(process.pid),
+          },
         },
       );
       pipeToLog(child, log);
