@@ -39,6 +39,11 @@ export class TmuxPane {
     return this.tmux("capture-pane", "-p", "-t", this.session);
   }
 
+  /** The screen plus up to 200 lines scrolled off its top (what printed after a last frame pushed up). */
+  scrollback(): string {
+    return this.tmux("capture-pane", "-p", "-S", "-200", "-t", this.session);
+  }
+
   /** tmux key names: "q", "Down", "Enter", "C-c". */
   keys(...keys: string[]): void {
     for (const k of keys) this.tmux("send-keys", "-t", this.session, k);
