@@ -388,6 +388,22 @@ export const reportingSchema = z.strictObject({
   requests: z.boolean().default(true),
 });
 
+/**
+ * A claim of a reliability write-up that a scenario checks (scenarios/claims, `faultline claims`).
+ * The claim's verdict is its SLOs' verdict: every SLO named in `slos` (all of the file's SLOs
+ * when omitted) must be met. `expect: fail` marks a claim the reference service is known not to
+ * meet as stated: its failure is a finding and does not fail `faultline claims`.
+ */
+export const claimSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: "expected an id of letters, digits, '.', '_' or '-'" }),
+  /** The write-up's file name, e.g. 001_995416ad3b9b8662.txt. */
+  source: z.string().min(1),
+  /** The claim in the write-up's own words. */
+  quote: z.string().min(1),
+  expect: z.enum(["pass", "fail"]).default("pass"),
+  slos: z.array(z.string().min(1)).min(1).optional(),
+});
+
 export const scenarioSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -407,6 +423,8 @@ export const scenarioSchema = z
     /** How often the target's /metrics is scraped during the run. */
     scrapeInterval: duration().prefault("1s"),
     reporting: reportingSchema.prefault({}),
+    /** Write-up claims this scenario checks (one or a few closely tied ones). */
+    claim: z.union([claimSchema, z.array(claimSchema).min(1)]).optional(),
   })
   .meta({ title: "faultline scenario", description: "A chaos/SLA scenario run by `faultline run`." });
 
@@ -419,6 +437,7 @@ export type SteadyStateCheck = z.output<typeof steadyStateCheckSchema>;
 export type FaultSpec = z.output<typeof faultSchema>;
 export type SloSpec = z.output<typeof sloSchema>;
 export type AbortSpec = z.output<typeof abortSchema>;
+export type ClaimSpec = z.output<typeof claimSchema>;
 export type ReportingSpec = z.output<typeof reportingSchema>;
 
 /** The JSON Schema of the input form (what a user writes), for editors. */
