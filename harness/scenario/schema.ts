@@ -390,8 +390,8 @@ export const reportingSchema = z.strictObject({
 
 /**
  * A claim of a reliability write-up that a scenario checks (scenarios/claims, `faultline claims`).
- * The claim's verdict is its SLOs' verdict: every SLO named in `slos` (all of the file's SLOs
- * when omitted) must be met. `expect: fail` marks a claim the reference service is known not to
+ * The claim's verdict: every SLO id or steady-state check name in `judgedBy` (all of the file's
+ * SLOs when omitted) must be met. `expect: fail` marks a claim the reference service is known not to
  * meet as stated: its failure is a finding and does not fail `faultline claims`.
  */
 export const claimSchema = z.strictObject({
@@ -401,7 +401,8 @@ export const claimSchema = z.strictObject({
   /** The claim in the write-up's own words. */
   quote: z.string().min(1),
   expect: z.enum(["pass", "fail"]).default("pass"),
-  slos: z.array(z.string().min(1)).min(1).optional(),
+  /** SLO ids and steady-state check names that judge this claim; default: every SLO of the file. */
+  judgedBy: z.array(z.string().min(1)).min(1).optional(),
 });
 
 export const scenarioSchema = z
