@@ -216,7 +216,9 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
         metrics,
         options.workerStderr ?? "inherit",
         spool,
-        () => live.breaker?.backendRecovered(),
+        () => {
+          if (config.breaker.closeOnFreshWorker) live.breaker?.backendRecovered();
+        },
       )
     : null;
   const primary: ModelBackend | null = options.backend ?? upstream ?? spool;
