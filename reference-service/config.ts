@@ -9,13 +9,24 @@ import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { InvalidInputError, type InputIssue } from "../common/errors.js";
-import { DEFAULT_STATE_DIR } from "./contract.js";
+import { ADMIN_TOKEN_ENV, DEFAULT_STATE_DIR } from "./contract.js";
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
 
 export const serviceConfigSchema = z.strictObject({
   host: z.string().min(1),
+  /**
+   * Bearer token the state-changing endpoints (model load/unload, breaker reset) require; also
+   * FAULTLINE_ADMIN_TOKEN (preferred: a flag shows in `ps`). null = no token: those endpoints
+   * are open on a loopback host and refused (403) on any other.
+   */
+  adminToken: z.string().min(16, "use at least 16 characters (e.g. openssl rand -hex 32)").nullable(),
+  /**
+   * Bind a non-loopback host without an admin token: exposes the model API, /metrics and
+   * /v1/reliability to the network (the state-changing endpoints stay refused). Off = refused.
+   */
+  allowNonLoopback: z.boolean(),
   port: z.number().int().min(0).max(65535),
   stateDir: z.string().min(1),
   /** Forward to a real OpenAI-compatible server instead of the simulated worker. */
@@ -98,6 +109,8 @@ export type ServiceConfig = z.infer<typeof serviceConfigSchema>;
 
 export const DEFAULT_CONFIG: ServiceConfig = {
   host: "127.0.0.1",
+  adminToken: null,
+  allowNonLoopback: false,
   port: 0,
   stateDir: DEFAULT_STATE_DIR,
   upstream: null,
@@ -178,7 +191,23 @@ export function resolveConfig(partial: unknown, file?: string): ServiceConfig {
       zodIssues(result.error, file),
       "see reference-service/config.ts for every field",
     );
+  const { host, adminToken, allowNonLoopback } = result.data;
+  if (!isLoopbackHost(host) && adminToken === null && !allowNonLoopback)
+    throw new InvalidInputError([
+      {
+        ...(file ? { file } : {}),
+        path: "host",
+        message: `refusing to listen on non-loopback host "${host}" without adminToken: it would expose the model API, /metrics and /v1/reliability to the network`,
+        hint: `use host 127.0.0.1, or set adminToken (env ${ADMIN_TOKEN_ENV}), or set allowNonLoopback: true (--allow-non-loopback) to expose it without one`,
+      },
+    ]);
   return result.data;
+}
+
+/** Loopback by name or address; anything else (0.0.0.0, ::, a LAN address, a host name) is exposed. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 export async function readConfigFile(path: string): Promise<unknown> {
@@ -234,6 +263,20 @@ export interface ParsedArgs {
   readonly overrides: Record<string, unknown>;
 }
 
+/**
+ * A boolean flag with no value (`--allow-non-loopback` last or before another flag) means
+ * true: its config path, else null (the next argument is the flag's value).
+ */
+function bareBooleanPath(
+  table: ReturnType<typeof configFlagTable>,
+  flag: string,
+  next: string | undefined,
+): string[] | null {
+  const entry = table.get(flag);
+  if (typeof entry?.example !== "boolean") return null;
+  return next === undefined || next.startsWith("--") ? entry.path : null;
+}
+
 /** Parses `--flag value` / `--flag=value` pairs; unknown flags are reported with the known ones. */
 export function parseConfigArgs(argv: readonly string[]): ParsedArgs {
   const table = configFlagTable();
@@ -244,6 +287,11 @@ export function parseConfigArgs(argv: readonly string[]): ParsedArgs {
     const arg = argv[i];
     const eq = arg.indexOf("=");
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const bare = eq < 0 ? bareBooleanPath(table, flag, argv[i + 1]) : null;
+    if (bare) {
+      setPath(overrides, bare, true);
+      continue;
+    }
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined) {
       issues.push({ path: flag, message: "needs a value" });
@@ -268,13 +316,19 @@ export function parseConfigArgs(argv: readonly string[]): ParsedArgs {
   return configFile === undefined ? { overrides } : { configFile, overrides };
 }
 
-/** Defaults <- config file <- flags, validated. */
-export async function loadConfig(argv: readonly string[]): Promise<ServiceConfig> {
+/** Defaults <- FAULTLINE_ADMIN_TOKEN <- config file <- flags, validated. */
+export async function loadConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<ServiceConfig> {
   const args = parseConfigArgs(argv);
   const fromFile = args.configFile ? await readConfigFile(args.configFile) : {};
   if (args.configFile && !isPlainObject(fromFile))
     throw new InvalidInputError([
       { file: args.configFile, path: "", message: "must be a mapping of settings" },
     ]);
-  return resolveConfig(mergeDeep(fromFile, args.overrides), args.configFile);
+  // The env token sits under the file and flags, so an explicit setting wins.
+  const token = env[ADMIN_TOKEN_ENV];
+  const fromEnv = token ? { adminToken: token } : {};
+  return resolveConfig(mergeDeep(mergeDeep(fromEnv, fromFile), args.overrides), args.configFile);
 }

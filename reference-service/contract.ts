@@ -62,7 +62,18 @@ export const ROUTES = {
   ready: "/health/ready",
   health: "/health",
   metrics: "/metrics",
+  /** Reliability status (breakers, retries, worker, admission, fallbacks): read-only, open. */
+  reliability: "/v1/reliability",
+  /** Closes every breaker (`/v1/reliability/breakers/{name}/reset`: one). Needs the admin token. */
+  breakersReset: "/v1/reliability/breakers/reset",
 } as const;
+
+/**
+ * The state-changing endpoints (model load/unload, breaker reset) want
+ * `Authorization: Bearer <token>` when the service has an admin token (config `adminToken`,
+ * env ADMIN_TOKEN_ENV below); the harness generates one per run for the targets it starts.
+ */
+export const ADMIN_TOKEN_ENV = "FAULTLINE_ADMIN_TOKEN";
 
 /** Metric names the harness scrapes (vLLM names where vLLM has the concept). */
 export const METRICS = {

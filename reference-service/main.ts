@@ -9,14 +9,16 @@
 import { pathToFileURL } from "node:url";
 import { isInvalidInputError } from "../common/errors.js";
 import { processRuntime, type Runtime } from "../common/runtime.js";
-import { loadConfig } from "./config.js";
+import { isLoopbackHost, loadConfig, type ServiceConfig } from "./config.js";
 import { serveReference } from "./serve.js";
 
 export async function run(argv: readonly string[], runtime: Runtime): Promise<number> {
   let service;
   try {
-    const config = await loadConfig(argv);
+    const config = await loadConfig(argv, runtime.env);
     service = await serveReference({ config }, runtime);
+    const exposure = exposureNotice(config);
+    if (exposure) runtime.stderr.write(`${exposure}\n`);
   } catch (e) {
     if (isInvalidInputError(e)) {
       runtime.stderr.write(`faultline reference service: invalid configuration\n${e.message}\n`);
@@ -45,6 +47,16 @@ export async function run(argv: readonly string[], runtime: Runtime): Promise<nu
     runtime.onSignal("SIGTERM", onSignal);
     runtime.onSignal("SIGINT", onSignal);
   });
+}
+
+/** One line saying what a non-loopback bind exposes (config.ts refused the unsafe case). */
+export function exposureNotice(config: ServiceConfig): string | null {
+  if (isLoopbackHost(config.host)) return null;
+  const control =
+    config.adminToken === null
+      ? "state-changing endpoints refused (no adminToken)"
+      : "state-changing endpoints need the admin token";
+  return `faultline reference service: listening on non-loopback host ${config.host}: the model API, /metrics and /v1/reliability are open to the network; ${control}`;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

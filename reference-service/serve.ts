@@ -228,7 +228,6 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
   const models: ModelInfo[] = upstream
     ? upstream.models.map((id) => ({ id, task: "any" }))
     : workerConfig.models.map((m) => ({ id: m.name, task: m.task }));
-  const fallbackLevels = [...new Set<ServiceLevel>(fallbacks.map((f) => f.level))];
   const streamResumes = new Counter({
     name: METRICS.streamResumes,
     help: "Stream continuations after a mid-stream backend failure, by outcome",
@@ -245,7 +244,8 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
     breaker,
     metrics,
     models,
-    fallbackLevels,
+    fallbackLevels: [...new Set<ServiceLevel>(fallbacks.map((f) => f.level))],
+    fallbackChain: fallbacks.map((f) => ({ level: f.level, backend: f.backend.name })),
     workerStatus: () => supervisor?.status() ?? null,
     modelStates: (): readonly ModelStatus[] => supervisor?.status().heartbeat?.models ?? [],
     retryAfterMs: () => retryAfterEstimate(supervisor, breaker, admission),

@@ -4,8 +4,7 @@ import type { Runtime } from "../common/runtime.js";
 import type { RunRecord } from "../harness/record/schema.js";
 import { compareRuns, type Comparison } from "./compare.js";
 import { renderCompareHtml, renderCompareMarkdown } from "./compare-render.js";
-import { renderHtml } from "./html/page.js";
-import { renderJunit } from "./junit.js";
+import { RENDERED_FORMATS, REPORT_FORMATS, type RenderedFormatName } from "./formats.js";
 import { renderMarkdown } from "./markdown.js";
 import { readRunRecord, REPORT_FILES, writeRecordJson } from "./read.js";
 
@@ -19,6 +18,7 @@ export { renderMarkdown } from "./markdown.js";
 export { compareRuns, COMPARE_THRESHOLDS, type Comparison, type Delta, type DeltaStatus } from "./compare.js";
 export { renderCompareHtml, renderCompareMarkdown } from "./compare-render.js";
 export { readRunRecord, REPORT_FILES } from "./read.js";
+export { REPORT_FORMATS, renderedFormats, type ReportFormatName } from "./formats.js";
 
 export interface ReportPaths {
   readonly html: string;
@@ -30,9 +30,15 @@ export interface ReportPaths {
 export interface WriteReportsOptions {
   /** Write run.json too (default true); false when the harness already wrote it, or to keep an old run's file. */
   readonly json?: boolean;
+  /** Rendered formats to write (default all of them; see formats.ts). */
+  readonly formats?: readonly RenderedFormatName[];
 }
 
-/** Writes report.html, junit.xml, summary.md and (unless told not to) run.json into runDir, creating it. */
+/**
+ * Writes the rendered formats asked for (default: report.html, junit.xml, summary.md) and
+ * (unless told not to) run.json into runDir, creating it. The returned paths name every
+ * format's file whether or not it was written this time.
+ */
 export async function writeReports(
   runDir: string,
   record: RunRecord,
@@ -46,11 +52,8 @@ export async function writeReports(
   };
   if (options.json ?? true) await writeRecordJson(runDir, record);
   else await mkdir(runDir, { recursive: true });
-  await Promise.all([
-    writeFile(paths.html, renderHtml(record)),
-    writeFile(paths.junit, renderJunit([record])),
-    writeFile(paths.markdown, renderMarkdown([record])),
-  ]);
+  const formats = options.formats ?? RENDERED_FORMATS;
+  await Promise.all(formats.map((f) => writeFile(paths[f], REPORT_FORMATS[f].render(record))));
   return paths;
 }
 

@@ -52,7 +52,7 @@ export function dockerfileFor(kind: ImageKind, tag: string): string {
         "STOPSIGNAL SIGTERM",
         healthcheck(`http://127.0.0.1:${p}/health/ready`),
         `ENTRYPOINT ["${node}", "${dist}/${ENTRY_MODULES.reference}"]`,
-        `CMD ["--host", "0.0.0.0", "--port", "${p}", "--state-dir", "${REFERENCE_STATE_DIR}"]`,
+        `CMD ["--host", "0.0.0.0", "--port", "${p}", "--state-dir", "${REFERENCE_STATE_DIR}", "--allow-non-loopback"]`,
         "",
       ].join("\n");
     }

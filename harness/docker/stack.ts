@@ -112,6 +112,8 @@ export function containerSpec(
     String(CONTAINER_PORTS.reference),
     "--state-dir",
     "/var/lib/faultline/reference",
+    // In its own network namespace, published on the host's loopback only (PortBindings).
+    "--allow-non-loopback",
   ];
   switch (service) {
     case "api":

@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from "../../common/clock.js";
+import { isCarrierGone } from "./carrier.js";
 import type { AnyInjector } from "./injector.js";
 import { FaultJournal, type JournalEntry } from "./journal.js";
 import { errorText, undoPending } from "./occurrence-steps.js";
@@ -8,6 +9,7 @@ import { FAULT_KINDS } from "./registry.js";
 export type CleanupAction =
   | "reverted" // an active fault, reverted from its journaled state
   | "undone-pending" // inject never returned: whatever it may have done was undone
+  | "carrier-gone" // what carried the fault (proxy, container, process) is gone: nothing in effect
   | "skipped-live" // the harness that wrote it is still running (use force)
   | "failed" // revert threw: the entry stays for the next run of cleanup
   | "unreadable"; // the journal file could not be parsed: left in place
@@ -57,16 +59,22 @@ async function cleanEntry(
   const description = parsed.success ? injector.describe(parsed.data, e.target) : undefined;
   const ctx = { clock: opts.clock ?? systemClock };
   let error: string | null;
+  let gone: string | null = null;
   if (e.phase === "pending") {
     error = await undoPending(injector, e, ctx);
   } else {
     error = await injector.revert(e.revertState, ctx).then(
       () => null,
-      (err: unknown) => errorText(err),
+      (err: unknown) => {
+        if (!isCarrierGone(err)) return errorText(err);
+        gone = err.reason;
+        return null;
+      },
     );
   }
   if (error !== null) return { ...base, description, action: "failed", error };
   await journal.remove(e.occurrenceId);
+  if (gone !== null) return { ...base, description, action: "carrier-gone", error: gone };
   return { ...base, description, action: e.phase === "pending" ? "undone-pending" : "reverted" };
 }
 

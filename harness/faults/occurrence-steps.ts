@@ -1,4 +1,5 @@
 import type { Clock } from "../../common/clock.js";
+import { isCarrierGone } from "./carrier.js";
 import type {
   AnyInjector,
   FaultContext,
@@ -99,7 +100,7 @@ export async function undoPending(
     await injector.revertPending(params, entry.context, ctx);
     return null;
   } catch (e) {
-    return errorText(e);
+    return isCarrierGone(e) ? null : errorText(e);
   }
 }
 
@@ -114,7 +115,7 @@ export async function revertStep(
   try {
     await injector.revert(state, ctx);
   } catch (e) {
-    return errorText(e);
+    if (!isCarrierGone(e)) return errorText(e); // carrier gone: nothing left in effect
   }
   await journal.remove(occurrenceId);
   return null;

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { killGroup, killPid } from "../../common/safe-kill.js";
 
 /** The fields of /proc/<pid>/stat the injectors need. */
 export interface ProcStat {
@@ -34,13 +35,11 @@ export async function isSameProcess(pid: number, startTime: number): Promise<boo
   return stat !== null && stat.startTime === startTime && stat.state !== "Z";
 }
 
-/** Sends a signal; a vanished process is not an error (revert must be idempotent). */
-export function signalQuietly(pid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(pid, signal);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ESRCH") return false;
-    throw e;
-  }
+/**
+ * Sends a signal to a pid, or to a process group when `target` is negative (kill(2)'s
+ * convention). A vanished process is not an error (revert must be idempotent); pid 0, 1, our
+ * own pid or our own group are never signalled (see common/safe-kill.ts).
+ */
+export function signalQuietly(target: number, signal: NodeJS.Signals): boolean {
+  return target < 0 ? killGroup(-target, signal) : killPid(target, signal);
 }

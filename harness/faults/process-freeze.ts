@@ -40,11 +40,8 @@ export const processFreeze: Injector<Params, Victim> = {
     const pid = pending.pids[roleOf(pending.targetName)];
     if (pid === undefined) return Promise.resolve();
     signalQuietly(pid, "SIGCONT");
-    try {
-      process.kill(-pid, "SIGCONT");
-    } catch {
-      // not a group leader, or gone: nothing more to thaw
-    }
+    // Not a group leader, or gone: nothing more to thaw (and never our own group).
+    signalQuietly(-pid, "SIGCONT");
     return Promise.resolve();
   },
 };

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { FaultError } from "../../common/errors.js";
 import type { Injector } from "./injector.js";
+import { signalQuietly } from "./proc.js";
 import { PROCESS_ROLES, describeVictim, resolveVictim, scopeSchema, signalTarget } from "./process-target.js";
 
 export const processSignalParams = z.strictObject({ scope: scopeSchema });
@@ -21,11 +22,16 @@ export function processSignalInjector(
     describe: (p, target) => `${signal} ${describeVictim(target, p.scope)}`,
     async inject(p, ctx) {
       const victim = await resolveVictim(ctx, p.scope);
+      let sent: boolean;
       try {
-        process.kill(signalTarget(victim), signal);
+        sent = signalQuietly(signalTarget(victim), signal);
       } catch (e) {
         throw new FaultError(`${signal} to pid ${victim.pid} failed: ${(e as Error).message}`);
       }
+      if (!sent)
+        throw new FaultError(
+          `${signal} to pid ${victim.pid}: no such process (or not one the harness may signal)`,
+        );
       return null;
     },
     async revert() {},

@@ -1,14 +1,4 @@
-/** mulberry32: small, fast, good enough for fault randomness; the same seed gives the same draws. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../../common/random.js";
 
 /** FNV-1a, to derive a per-occurrence seed from the scenario seed and the occurrence's name. */
 export function hashString(s: string): number {

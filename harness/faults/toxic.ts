@@ -1,6 +1,7 @@
 import { Toxiproxy, type ToxicType } from "toxiproxy-node-client";
 import { z } from "zod";
 import { FaultError } from "../../common/errors.js";
+import { CarrierGoneError, isListening } from "./carrier.js";
 import type { FaultContext, Injector, PendingContext } from "./injector.js";
 import { occurrenceIdOf, plantedName } from "./occurrence.js";
 
@@ -42,7 +43,12 @@ export async function removeToxic(s: ToxicState): Promise<void> {
     const toxic = await proxy.getToxic(s.toxic);
     await toxic.remove();
   } catch (e) {
-    if (!isNotFound(e)) throw e; // proxy or toxic already gone: reverted
+    if (isNotFound(e)) return; // proxy or toxic already gone: reverted
+    // Toxiproxy keeps toxics in memory: with nothing listening, no toxic of it is in effect.
+    // (The client drops the error's cause, so ask the port directly.)
+    if (!(await isListening(s.url)))
+      throw new CarrierGoneError(`the Toxiproxy at ${s.url} is not running, so its toxic went with it`);
+    throw e;
   }
 }
 

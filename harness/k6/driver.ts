@@ -4,6 +4,7 @@ import { access, constants as fsConstants, readFile, writeFile } from "node:fs/p
 import { constants } from "node:os";
 import { delimiter, join } from "node:path";
 import { RunNotPossibleError } from "../../common/errors.js";
+import { killChild } from "../../common/safe-kill.js";
 import { compileLoadPlan, intendedTimes } from "../load/plan.js";
 import type { Scenario } from "../scenario/schema.js";
 import { exportK6Script } from "./export.js";
@@ -73,7 +74,7 @@ async function runProcess(k6: string, args: readonly string[], opts: K6RunOption
   const child = spawn(k6, args, { cwd: opts.dir, env: opts.env, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr = (stderr + s).slice(-4000)));
-  const abort = (): void => void child.kill("SIGINT");
+  const abort = (): void => void killChild(child, "SIGINT");
   opts.signal?.addEventListener("abort", abort, { once: true });
   try {
     const [code, signal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];

@@ -11,7 +11,14 @@ export {
   type RateSegment,
   type StageInput,
 } from "./plan.js";
-export { deriveRandom, exponential, mulberry32, poisson, weightedPicker, type Random } from "./random.js";
+export {
+  deriveRandom,
+  exponential,
+  mulberry32,
+  poisson,
+  weightedPicker,
+  type Random,
+} from "../../common/random.js";
 export { BYTES_PER_REQUEST, PENDING_OUTCOME, RequestLog } from "./request-log.js";
 export {
   runLoad,

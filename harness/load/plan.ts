@@ -1,5 +1,5 @@
 import { InvalidInputError, type InputIssue } from "../../common/errors.js";
-import { deriveRandom, exponential, weightedPicker, type Random } from "./random.js";
+import { deriveRandom, exponential, weightedPicker, type Random } from "../../common/random.js";
 import type { RequestTemplate } from "./templates.js";
 
 /**

@@ -9,7 +9,7 @@ import type { RetryLog } from "../sla/retries.js";
 import { Attempt, DeadlineQueue, type AttemptSink } from "./attempt.js";
 import { LiveStats, type LiveLatency, type SecondCounts } from "./live-stats.js";
 import { ArrivalSchedule, templatePicker, type LoadPlan } from "./plan.js";
-import { deriveRandom, type Random } from "./random.js";
+import { deriveRandom, type Random } from "../../common/random.js";
 import { RequestLog } from "./request-log.js";
 import { retryAfterMs } from "./retry-after.js";
 import { RetryBook } from "./retry-book.js";
@@ -22,7 +22,7 @@ export interface LoadOptions {
   readonly baseUrl: string;
   /** Client deadline per request, counted from its intended send time. */
   readonly deadlineMs: number;
-  /** Requests allowed in flight at once; beyond it requests wait (see README of runner). */
+  /** Requests allowed in flight at once; beyond it requests wait, their latency still counted from the intended send time. */
   readonly maxInFlight: number;
   readonly clock?: Clock;
   /** Aborting it stops issuing (as stop()). */

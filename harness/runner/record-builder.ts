@@ -45,7 +45,7 @@ function faultInputs(occurrences: readonly FaultOccurrence[], origin: number): F
   }));
 }
 
-/** Everything the run produced, assembled into the validated run record (B's builder). */
+/** Everything the run produced, assembled into the validated run record (harness/record/build.ts). */
 export function assembleRecord(p: RecordParts): RunRecord {
   const s = p.loaded.scenario;
   return buildRunRecord({

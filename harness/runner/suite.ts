@@ -7,6 +7,7 @@ import { loadScenarios, type LoadedScenario } from "../scenario/load.js";
 import { journalDir } from "./journal-dir.js";
 import { Progress } from "./progress.js";
 import { runScenario } from "./run-scenario.js";
+import { writeScenarioReports } from "./scenario-reports.js";
 import { exitCodeOf, formatSummary } from "./summary.js";
 import { dashboardWanted } from "../dashboard/wanted.js";
 
@@ -80,9 +81,7 @@ async function runOne(
       interrupt,
       ...(dashboard ? { dashboard } : {}),
     });
-    if (flags.reports && l.scenario.reporting.formats.length > 0) {
-      await (await import("../../reports/index.js")).writeReports(runDir, record);
-    }
+    if (flags.reports) await writeScenarioReports(runDir, record, l.scenario.reporting.formats);
     const shown = relative(ctx.rt.cwd, runDir) || runDir;
     progress.line(name, `${record.verdict.toUpperCase()} (${shown})`);
     return { row: { name, record, runDir: shown }, code: exitCodeOf(record) };

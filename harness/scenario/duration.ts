@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LIMITS } from "./limits.js";
 
 /**
  * Durations in scenario files are strings with a unit, always: "250ms", "20s", "1.5m", "1h".
@@ -27,8 +28,11 @@ export function formatDuration(ms: number): string {
   return `${ms}ms`;
 }
 
-/** A duration field: input is the string form, output is milliseconds. */
-export const duration = (): z.ZodPipe<z.ZodString, z.ZodTransform<number, string>> =>
+/**
+ * A duration field: input is the string form, output is milliseconds. Every duration is at
+ * most LIMITS.durationMs; `minMs` is the field's own floor (an interval of 0s cannot work).
+ */
+export const duration = (minMs = 0): z.ZodPipe<z.ZodString, z.ZodTransform<number, string>> =>
   z
     .string({
       error: (iss) =>
@@ -39,17 +43,40 @@ export const duration = (): z.ZodPipe<z.ZodString, z.ZodTransform<number, string
     .regex(DURATION_RE, {
       error: (iss) =>
         String(iss.input).trim().startsWith("-")
-          ? `expected a non-negative duration, found "${String(iss.input)}"`
-          : `expected a duration such as "5s", "250ms" or "2m", found "${String(iss.input)}"`,
+          ? `expected a non-negative duration, found ${quoteText(String(iss.input))}`
+          : `expected a duration such as "5s", "250ms" or "2m", found ${quoteText(String(iss.input))}`,
     })
-    .transform((s) => parseDuration(s) ?? 0)
-    .meta({ description: 'Duration with unit: ms, s, m or h (e.g. "250ms", "20s", "1.5m").' });
+    .transform((s, ctx) => {
+      const ms = parseDuration(s) ?? 0;
+      if (ms > LIMITS.durationMs)
+        ctx.issues.push({
+          code: "custom",
+          input: s,
+          message: `expected a duration of at most ${formatDuration(LIMITS.durationMs)} (the limit for any duration), found ${quoteText(s)}`,
+        });
+      else if (ms < minMs)
+        ctx.issues.push({
+          code: "custom",
+          input: s,
+          message: `expected a duration of at least ${formatDuration(minMs)}, found ${quoteText(s)}`,
+        });
+      return ms;
+    })
+    .meta({
+      description: `Duration with unit: ms, s, m or h (e.g. "250ms", "20s", "1.5m"); at most 24h${minMs > 0 ? `, at least ${formatDuration(minMs)}` : ""}.`,
+    });
 
 export function describeValue(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "a list";
   if (typeof v === "object") return "a mapping";
-  if (typeof v === "string") return `"${v}"`;
+  if (typeof v === "string") return quoteText(v);
   if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return `${typeof v} ${v}`;
   return typeof v;
+}
+
+/** Input text as a message shows it: quoted, control characters escaped, long text cut. */
+export function quoteText(text: string): string {
+  const shown = text.length > 60 ? `${text.slice(0, 60)}...` : text;
+  return JSON.stringify(shown);
 }

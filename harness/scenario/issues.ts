@@ -61,6 +61,12 @@ function describeIssue(iss: z.core.$ZodIssue, found: unknown): { message: string
         message: `expected ${bound(iss.origin, ">", iss.inclusive, iss.minimum)}, found ${describeFound(iss.origin, found)}`,
       };
     case "too_big":
+      // A limit of the loader (limits.ts) says so in its own message; keep it, add what was found.
+      if (iss.message.includes("(the limit"))
+        return {
+          message: `${iss.message}, found ${describeFound(iss.origin, found)}`,
+          hint: "see the limits in scenarios/README.md",
+        };
       return {
         message: `expected ${bound(iss.origin, "<", iss.inclusive, iss.maximum)}, found ${describeFound(iss.origin, found)}`,
       };

@@ -1,5 +1,7 @@
 import { z } from "zod";
-import { duration } from "./duration.js";
+import { validateHeaderName, validateHeaderValue } from "node:http";
+import { duration, quoteText } from "./duration.js";
+import { LIMITS, MINIMUMS_MS } from "./limits.js";
 
 /**
  * The scenario file format: one strict schema (unknown keys are rejected everywhere) that
@@ -16,6 +18,55 @@ import { duration } from "./duration.js";
 
 const ratio = z.number().min(0).max(1);
 const positiveInt = z.number().int().positive();
+
+/** A URL the harness sends HTTP to: http or https only (fetch refuses every other scheme at run time). */
+const httpUrl = (): z.ZodURL =>
+  z.url({
+    protocol: /^https?$/,
+    error: (iss) => `expected an http:// or https:// URL, found ${describeText(iss.input)}`,
+  });
+
+/** A list bounded in length (LIMITS.listItems unless a field's own limit is smaller). */
+const list = <T extends z.ZodType>(item: T, max: number = LIMITS.listItems): z.ZodArray<T> =>
+  z.array(item).max(max, { error: `expected at most ${max} items (the limit for this list)` });
+
+/** Text with no control characters (it ends up in a command line, an environment or a header). */
+const plainText = (what: string): z.ZodString =>
+  z
+    .string()
+    .max(LIMITS.textChars)
+    .refine((t) => !hasControlChars(t), { error: `expected ${what} without control characters` });
+
+function describeText(v: unknown): string {
+  return typeof v === "string" ? quoteText(v) : typeof v;
+}
+
+/** Request headers the load generator can send: names and values as node:http accepts them. */
+const headersSchema = z.record(z.string(), z.string()).superRefine((headers, ctx) => {
+  for (const [name, value] of Object.entries(headers)) {
+    try {
+      validateHeaderName(name);
+    } catch {
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message: `invalid header name ${quoteText(name)}`,
+        input: name,
+      });
+      continue;
+    }
+    try {
+      validateHeaderValue(name, value);
+    } catch {
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message: `invalid header value ${quoteText(value)} (no CR, LF or other control characters)`,
+        input: value,
+      });
+    }
+  }
+});
 
 const referenceTarget = z
   .strictObject({
@@ -35,20 +86,20 @@ const referenceTarget = z
 const commandTarget = z
   .strictObject({
     kind: z.literal("command"),
-    cmd: z.string().min(1),
-    args: z.array(z.string()).default([]),
+    cmd: plainText("a command").min(1),
+    args: list(plainText("an argument")).default([]),
     /** Polled until it answers 2xx; also the base URL load is sent to. */
-    readyUrl: z.url(),
-    baseUrl: z.url().optional(),
-    env: z.record(z.string(), z.string()).default({}),
-    startTimeout: duration().prefault("30s"),
+    readyUrl: httpUrl(),
+    baseUrl: httpUrl().optional(),
+    env: z.record(plainText("a variable name"), plainText("a value")).default({}),
+    startTimeout: duration(MINIMUMS_MS.startTimeout).prefault("30s"),
   })
   .meta({ description: "Any command the harness starts, ready when readyUrl answers 2xx." });
 
 const urlTarget = z
   .strictObject({
     kind: z.literal("url"),
-    baseUrl: z.url(),
+    baseUrl: httpUrl(),
   })
   .meta({ description: "An already running service; only network and load faults apply." });
 
@@ -82,7 +133,7 @@ const dockerTarget = z
       description:
         "start: serve the model from a second reference container (service model) the API forwards to over the network, so container faults can cut API and model server apart",
     }),
-    apiArgs: z.array(z.string()).default([]).meta({
+    apiArgs: list(plainText("an argument")).default([]).meta({
       description: 'start: extra reference-service flags, e.g. ["--breaker.failure-threshold", "3"]',
     }),
     service: composeName.default("api").meta({
@@ -91,7 +142,7 @@ const dockerTarget = z
     port: z.number().int().min(1).max(65535).optional().meta({
       description: "attach: the container port of that service, published on the host (default 8080)",
     }),
-    services: z.array(composeName).min(1).optional().meta({
+    services: list(composeName).min(1).optional().meta({
       description:
         'attach: the services faults may aim at as "container:<service>" (default: service); start offers api (and toxiproxy)',
     }),
@@ -100,7 +151,7 @@ const dockerTarget = z
       .regex(/^\//, { error: "expected a path starting with /" })
       .default("/health/ready")
       .meta({ description: "Polled until it answers 2xx before the run starts" }),
-    startTimeout: duration()
+    startTimeout: duration(MINIMUMS_MS.startTimeout)
       .prefault("60s")
       .meta({ description: "How long the containers may take to become ready" }),
     keep: z.boolean().default(false).meta({
@@ -121,7 +172,7 @@ export const targetSchema = z.discriminatedUnion("kind", [
 
 const templateBase = {
   name: z.string().min(1).optional(),
-  weight: z.number().positive().default(1),
+  weight: z.number().positive().max(1_000_000).default(1),
 };
 
 const chatTemplate = z.strictObject({
@@ -129,8 +180,8 @@ const chatTemplate = z.strictObject({
   kind: z.literal("chat"),
   stream: z.boolean().default(false),
   model: z.string().optional(),
-  prompt: z.string().default("Say hello."),
-  maxTokens: positiveInt.default(16),
+  prompt: z.string().max(LIMITS.textChars).default("Say hello."),
+  maxTokens: positiveInt.max(LIMITS.maxTokens).default(16),
 });
 
 const completionTemplate = z.strictObject({
@@ -138,26 +189,31 @@ const completionTemplate = z.strictObject({
   kind: z.literal("completion"),
   stream: z.boolean().default(false),
   model: z.string().optional(),
-  prompt: z.string().default("Once upon a time"),
-  maxTokens: positiveInt.default(16),
+  prompt: z.string().max(LIMITS.textChars).default("Once upon a time"),
+  maxTokens: positiveInt.max(LIMITS.maxTokens).default(16),
 });
 
 const embeddingTemplate = z.strictObject({
   ...templateBase,
   kind: z.literal("embedding"),
   model: z.string().optional(),
-  input: z.string().default("faultline"),
+  input: z.string().max(LIMITS.textChars).default("faultline"),
 });
 
 const httpTemplate = z.strictObject({
   ...templateBase,
   kind: z.literal("http"),
   method: z.enum(["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]).default("GET"),
-  path: z.string().regex(/^\//, { error: "expected a path starting with /" }),
-  headers: z.record(z.string(), z.string()).default({}),
-  body: z.string().optional(),
+  path: z
+    .string()
+    .max(LIMITS.textChars)
+    .regex(/^\/\S*$/, {
+      error: "expected a path starting with / without spaces or control characters",
+    }),
+  headers: headersSchema.default({}),
+  body: z.string().max(LIMITS.textChars).optional(),
   /** Statuses that count as a good answer; absent means any 2xx. */
-  expectStatus: z.array(z.number().int().min(100).max(599)).min(1).optional(),
+  expectStatus: list(z.number().int().min(100).max(599)).min(1).optional(),
 });
 
 export const requestTemplateSchema = z.discriminatedUnion("kind", [
@@ -170,7 +226,7 @@ export const requestTemplateSchema = z.discriminatedUnion("kind", [
 const stageSchema = z.strictObject({
   duration: duration(),
   /** Rate at the end of the stage (requests/s). */
-  rate: z.number().nonnegative(),
+  rate: z.number().nonnegative().max(LIMITS.rate),
   /** Linear ramp from the previous rate to `rate` over the stage; otherwise a step. */
   ramp: z.boolean().default(false),
 });
@@ -178,17 +234,16 @@ const stageSchema = z.strictObject({
 export const loadSchema = z
   .strictObject({
     /** Base arrival rate, requests per second (open model). */
-    rate: z.number().positive(),
+    rate: z.number().positive().max(LIMITS.rate),
     /** Total run length. Either this or `stages`; with stages it defaults to their sum. */
     duration: duration().optional(),
-    stages: z.array(stageSchema).min(1).optional(),
-    mix: z
-      .array(requestTemplateSchema)
+    stages: list(stageSchema).min(1).optional(),
+    mix: list(requestTemplateSchema, 100)
       .min(1)
       .prefault([{ kind: "chat" }]),
     /** Client deadline per request; past it the request counts as `timeout`. */
-    deadline: duration().prefault("10s"),
-    maxInFlight: positiveInt.default(512),
+    deadline: duration(MINIMUMS_MS.deadline).prefault("10s"),
+    maxInFlight: positiveInt.max(LIMITS.maxInFlight).default(512),
     /** Arrival jitter: "none" for a fixed interval, "poisson" for exponential gaps (seeded). */
     arrivals: z.enum(["constant", "poisson"]).default("constant"),
     driver: z.enum(["builtin", "k6"]).default("builtin").meta({
@@ -207,10 +262,17 @@ export const loadSchema = z
 const httpCheck = z.strictObject({
   kind: z.literal("http"),
   name: z.string().optional(),
-  /** Path on the target (e.g. /health/ready) or an absolute URL. */
-  url: z.string().min(1),
+  /** Path on the target (e.g. /health/ready) or an absolute http(s) URL. */
+  url: z
+    .string()
+    .min(1)
+    .max(LIMITS.textChars)
+    .refine(isPathOrHttpUrl, {
+      error: (iss) =>
+        `expected a path starting with / or an http:// or https:// URL, found ${describeText(iss.input)}`,
+    }),
   status: z.number().int().min(100).max(599).default(200),
-  timeout: duration().prefault("2s"),
+  timeout: duration(MINIMUMS_MS.checkTimeout).prefault("2s"),
   /** Keep polling for this long before declaring the check failed (services warming up). */
   within: duration().prefault("0s"),
 });
@@ -219,8 +281,8 @@ const availabilityCheck = z.strictObject({
   kind: z.literal("availability"),
   name: z.string().optional(),
   /** Probe with the load's first template at `rate` for `over`; good/all must be >= min. */
-  over: duration(),
-  rate: z.number().positive().default(10),
+  over: duration(MINIMUMS_MS.interval),
+  rate: z.number().positive().max(LIMITS.probeRate).default(10),
   min: ratio.default(1),
   degradedCountsAsGood: z.boolean().default(false),
 });
@@ -241,14 +303,20 @@ export const steadyStateCheckSchema = z.discriminatedUnion("kind", [
 ]);
 
 export const steadyStateSchema = z.strictObject({
-  before: z.array(steadyStateCheckSchema).default([]),
-  after: z.array(steadyStateCheckSchema).default([]),
+  before: list(steadyStateCheckSchema, 100).default([]),
+  after: list(steadyStateCheckSchema, 100).default([]),
 });
 
 const repeatSchema = z.strictObject({
-  every: duration(),
+  every: duration(MINIMUMS_MS.repeatEvery),
   /** Total occurrences including the first. */
-  times: z.number().int().min(2),
+  times: z
+    .number()
+    .int()
+    .min(2)
+    .max(LIMITS.repeatTimes, {
+      error: `expected at most ${LIMITS.repeatTimes} occurrences (the limit for one fault)`,
+    }),
 });
 
 export const faultSchema = z.strictObject({
@@ -296,7 +364,7 @@ const uptimeSlo = z.strictObject({
   ...sloBase,
   kind: z.literal("uptime"),
   min: ratio,
-  window: duration().prefault("1s"),
+  window: duration(MINIMUMS_MS.interval).prefault("1s"),
   /** A window is up when its good ratio is at least this. */
   threshold: ratio.default(0.99),
   degradedCountsAsGood: z.boolean().default(true),
@@ -371,7 +439,7 @@ export const abortSchema = z.discriminatedUnion("kind", [budgetAbort, availabili
 
 export const analysisSchema = z.strictObject({
   /** Window for the per-window series, recovery and downtime. */
-  window: duration().prefault("1s"),
+  window: duration(MINIMUMS_MS.interval).prefault("1s"),
   /** A window is healthy when its good ratio is at least this. */
   threshold: ratio.default(0.99),
   /** Recovered = healthy from the recovery point for this long (DESIGN: the stability period). */
@@ -383,6 +451,7 @@ export const reportingSchema = z.strictObject({
   dir: z.string().default("runs"),
   formats: z
     .array(z.enum(["html", "junit", "markdown", "json"]))
+    .max(4)
     .default(["html", "junit", "markdown", "json"]),
   /** Write the compact per-request file beside the record. */
   requests: z.boolean().default(true),
@@ -417,17 +486,36 @@ export const scenarioSchema = z
     target: targetSchema,
     load: loadSchema,
     steadyState: steadyStateSchema.prefault({}),
-    faults: z.array(faultSchema).default([]),
-    slos: z.array(sloSchema),
-    abort: z.array(abortSchema).default([]),
+    faults: list(faultSchema, LIMITS.faults).default([]),
+    slos: list(sloSchema, 100),
+    abort: list(abortSchema, 100).default([]),
     analysis: analysisSchema.prefault({}),
     /** How often the target's /metrics is scraped during the run. */
-    scrapeInterval: duration().prefault("1s"),
+    scrapeInterval: duration(MINIMUMS_MS.interval).prefault("1s"),
     reporting: reportingSchema.prefault({}),
     /** Write-up claims this scenario checks (one or a few closely tied ones). */
     claim: z.union([claimSchema, z.array(claimSchema).min(1)]).optional(),
   })
   .meta({ title: "faultline scenario", description: "A chaos/SLA scenario run by `faultline run`." });
+
+/** C0 controls and DEL: never meaningful in a path, argument, variable or header. */
+function hasControlChars(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+function isPathOrHttpUrl(text: string): boolean {
+  if (text.startsWith("/")) return /^\/\S*$/.test(text) && !hasControlChars(text);
+  try {
+    const u = new URL(text);
+    return u.protocol === "http:" || u.protocol === "https:";
+  } catch {
+    return false;
+  }
+}
 
 export type Scenario = z.output<typeof scenarioSchema>;
 export type ScenarioInput = z.input<typeof scenarioSchema>;

@@ -1,10 +1,10 @@
-import { isInvalidInputError } from "../../common/errors.js";
-import { resolveConfig } from "../../reference-service/config.js";
+import { checkReferenceOptions } from "../targets/reference.js";
 import { roleOf, type FaultCatalog } from "./catalog.js";
 import { formatDuration } from "./duration.js";
-import { expandFaults, runDurationMs, type PlannedFault } from "./plan.js";
-import type { Scenario, SloSpec, TargetSpec } from "./schema.js";
 import { issuesFromZod } from "./issues.js";
+import { LIMITS } from "./limits.js";
+import { expandFaults, planStages, plannedRequestCount, runDurationMs, type PlannedFault } from "./plan.js";
+import type { RequestTemplate, Scenario, SloSpec, TargetSpec } from "./schema.js";
 
 /** A semantic problem, located like a schema problem. */
 export interface RawIssue {
@@ -45,8 +45,12 @@ export function targetNamesFor(target: TargetSpec): readonly string[] {
  * targets and params known to the registry, SLOs referring to faults that exist.
  */
 export function checkSemantics(s: Scenario, catalog: FaultCatalog): RawIssue[] {
+  // The size of the work first, computed arithmetically: the checks below expand occurrences.
+  const size = checkSize(s);
+  if (size.length > 0) return size;
   return [
     ...checkTarget(s),
+    ...checkModels(s),
     ...checkLoad(s),
     ...checkFaultKinds(s, catalog),
     ...checkTimeline(s),
@@ -54,6 +58,95 @@ export function checkSemantics(s: Scenario, catalog: FaultCatalog): RawIssue[] {
     ...checkAborts(s),
     ...checkK6Driver(s),
   ];
+}
+
+/**
+ * Fault occurrences and planned requests, counted without expanding anything: a small file
+ * can ask for millions of either.
+ */
+function checkSize(s: Scenario): RawIssue[] {
+  const issues: RawIssue[] = [];
+  const occurrences = s.faults.reduce((sum, f) => sum + (f.repeat?.times ?? 1), 0);
+  if (occurrences > LIMITS.occurrences)
+    issues.push({
+      path: ["faults"],
+      message: `${occurrences} fault occurrences (repeats included), more than ${LIMITS.occurrences} (the limit for fault occurrences)`,
+      hint: "lower repeat.times or split the scenario",
+    });
+  const total = runDurationMs(s.load);
+  if (total > LIMITS.durationMs)
+    issues.push({
+      path: ["load", s.load.duration !== undefined ? "duration" : "stages"],
+      message: `run of ${formatDuration(total)}, longer than ${formatDuration(LIMITS.durationMs)} (the limit for a run)`,
+      hint: "shorten load.duration or the stages",
+    });
+  else {
+    const base = plannedRequestCount(planStages(s.load));
+    const peak = Math.max(s.load.rate, ...(s.load.stages ?? []).map((st) => st.rate));
+    // A load burst multiplies the rate for its duration: count its extra requests at the peak rate.
+    const burst = s.faults.reduce((sum, f) => {
+      const m = f.kind === "load-burst" ? (f.params as { multiplier?: unknown }).multiplier : undefined;
+      if (typeof m !== "number" || !(m > 1)) return sum;
+      return sum + (((m - 1) * peak * (f.duration ?? 0)) / 1000) * (f.repeat?.times ?? 1);
+    }, 0);
+    const planned = base + burst;
+    if (!(planned <= LIMITS.plannedRequests))
+      issues.push({
+        path: ["load", "rate"],
+        message: `about ${Math.round(planned)} requests planned (rate x duration${burst > 0 ? ", load bursts included" : ""}), more than ${LIMITS.plannedRequests} (the limit for planned requests)`,
+        hint: "lower load.rate or shorten the run",
+      });
+  }
+  return issues;
+}
+
+/**
+ * The reference service options whose catalogue gives a template's default model, or null
+ * when the target does not tell which models it serves. A docker target in mode: start runs
+ * faultline's own image, the reference service with its built-in catalogue.
+ */
+function referenceOptionsOf(target: Scenario["target"]): Record<string, unknown> | null {
+  if (target.kind === "reference") return target.options;
+  if (target.kind === "docker" && target.mode === "start") return {};
+  return null;
+}
+
+/**
+ * A request template without `model` gets the target's default model where the target tells
+ * which it serves (the reference service: its preloaded model); elsewhere it must name one,
+ * since there is no model name every server accepts.
+ */
+function checkModels(s: Scenario): RawIssue[] {
+  if (referenceOptionsOf(s.target) !== null) return [];
+  return s.load.mix.flatMap((t, i) =>
+    t.kind !== "http" && t.model === undefined
+      ? [
+          {
+            path: ["load", "mix", i, "model"],
+            message: `missing required field for a ${s.target.kind} target (the model to ask for)`,
+            hint: "add model: <a model the service serves> (`GET /v1/models` lists them)",
+          },
+        ]
+      : [],
+  );
+}
+
+/** The scenario with every template's model filled in (after checkSemantics found no problem). */
+export function withDefaultModels(s: Scenario): Scenario {
+  const options = referenceOptionsOf(s.target);
+  if (options === null) return s;
+  const { models, preload } = checkReferenceOptions(options);
+  const modelFor = (t: RequestTemplate): string | undefined => {
+    const task = t.kind === "embedding" ? "embed" : "generate";
+    const preloaded = models.find((m) => m.name === preload && m.task === task);
+    return (preloaded ?? models.find((m) => m.task === task))?.name;
+  };
+  const mix = s.load.mix.map((t) => {
+    if (t.kind === "http" || t.model !== undefined) return t;
+    const model = modelFor(t);
+    return model === undefined ? t : { ...t, model };
+  });
+  return { ...s, load: { ...s.load, mix } };
 }
 
 /** What the built-in generator does and k6 cannot: refused rather than silently dropped. */
@@ -116,7 +209,7 @@ function dockerServices(target: Extract<TargetSpec, { kind: "docker" }>): readon
 }
 
 function checkTarget(s: Scenario): RawIssue[] {
-  if (s.target.kind === "reference") return checkReferenceOptions(s.target.options);
+  if (s.target.kind === "reference") return checkReferenceTarget(s.target.options);
   if (s.target.kind !== "docker") return [];
   const t = s.target;
   const issues: RawIssue[] = [];
@@ -184,7 +277,7 @@ function checkFaultKinds(s: Scenario, catalog: FaultCatalog): RawIssue[] {
         hint: "give each fault a unique id",
       });
     seen.add(f.id);
-    const info = catalog[f.kind];
+    const info = Object.hasOwn(catalog, f.kind) ? catalog[f.kind] : undefined;
     if (!info) {
       issues.push({
         path: ["faults", i, "kind"],
@@ -391,25 +484,11 @@ function checkRetryUse(s: Scenario, slo: SloSpec, i: number): RawIssue[] {
   return [];
 }
 
-/** The reference service validates its own config; its field paths are prefixed with target.options. */
-function checkReferenceOptions(options: Record<string, unknown>): RawIssue[] {
-  try {
-    resolveConfig(options);
-    return [];
-  } catch (e) {
-    if (!isInvalidInputError(e)) throw e;
-    return e.issues.map((i) => ({
-      path: [
-        "target",
-        "options",
-        ...i.path
-          .split(".")
-          .filter(Boolean)
-          .map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
-      ],
-      message: i.message,
-      hint:
-        i.hint ?? "see reference-service/config.ts (or `faultline serve-reference --help`) for every setting",
-    }));
-  }
+/** The reference target adapter validates the options as the service will; paths under target.options. */
+function checkReferenceTarget(options: Record<string, unknown>): RawIssue[] {
+  return checkReferenceOptions(options).issues.map((i) => ({
+    path: ["target", "options", ...i.path],
+    message: i.message,
+    ...(i.hint === undefined ? {} : { hint: i.hint }),
+  }));
 }

@@ -1,4 +1,4 @@
-import { mulberry32, poisson } from "../load/random.js";
+import { mulberry32, poisson } from "../../common/random.js";
 import { nearestRank } from "./percentiles.js";
 
 /** A 30-day month, the unit in which availability promises are usually written. */

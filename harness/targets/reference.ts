@@ -1,9 +1,13 @@
+import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RunNotPossibleError } from "../../common/errors.js";
+import { isInvalidInputError, RunNotPossibleError } from "../../common/errors.js";
+import { killPid } from "../../common/safe-kill.js";
 import { spawnModule } from "../../common/spawn-module.js";
-import { ROUTES, STATE_FILES } from "../../reference-service/contract.js";
+import { DEFAULT_CONFIG, resolveConfig } from "../../reference-service/config.js";
+import { ADMIN_TOKEN_ENV, ROUTES, STATE_FILES } from "../../reference-service/contract.js";
+import { workerConfigSchema, type WorkerConfig } from "../../reference-service/ipc/protocol.js";
 import type { TargetHandles } from "../faults/injector.js";
 import type { TargetSpec } from "../scenario/schema.js";
 import { openLog, pipeToLog, waitForLine, waitHttpOk } from "./process-io.js";
@@ -12,6 +16,99 @@ import { SupervisedProcess } from "./supervised-process.js";
 import type { RunningTarget, TargetContext } from "./target.js";
 
 type ReferenceSpec = Extract<TargetSpec, { kind: "reference" }>;
+
+/** A problem with `target.options`, its path relative to the options. */
+export interface ReferenceOptionIssue {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+  readonly hint?: string;
+}
+
+export interface ReferenceOptionsCheck {
+  readonly issues: readonly ReferenceOptionIssue[];
+  /** The models the service will serve with these options (empty when the options are invalid). */
+  readonly models: readonly { readonly name: string; readonly task: "generate" | "embed" }[];
+  /** The model the worker preloads, if any. */
+  readonly preload: string | null;
+}
+
+const OPTIONS_HINT =
+  "see reference-service/config.ts (or `faultline serve-reference --help`) for every setting";
+
+/**
+ * Validates reference target options exactly as the service will at start (its own config
+ * schema, then the worker's), so `validate` names a misspelled option instead of `run`
+ * reporting a process that exited before it was ready. Unknown keys list the known ones.
+ */
+export function checkReferenceOptions(options: Record<string, unknown>): ReferenceOptionsCheck {
+  const fail = (issues: ReferenceOptionIssue[]): ReferenceOptionsCheck => ({
+    issues,
+    models: [],
+    preload: null,
+  });
+  let worker: unknown;
+  try {
+    const config = resolveConfig(options);
+    if (config.upstream !== null && !/^https?:\/\//i.test(config.upstream))
+      return fail([
+        {
+          path: ["upstream"],
+          message: `expected an http:// or https:// URL, found ${JSON.stringify(config.upstream)}`,
+        },
+      ]);
+    worker = config.worker;
+  } catch (e) {
+    if (!isInvalidInputError(e)) throw e;
+    return fail(
+      e.issues.map((i) => {
+        const path = splitPath(i.path);
+        const unknown = i.message === "unknown setting";
+        return {
+          path,
+          message: unknown ? `unknown setting "${String(path[path.length - 1])}"` : i.message,
+          hint: unknown ? knownKeysHint(DEFAULT_CONFIG, path.slice(0, -1)) : (i.hint ?? OPTIONS_HINT),
+        };
+      }),
+    );
+  }
+  const parsed = workerConfigSchema.safeParse(worker);
+  if (!parsed.success)
+    return fail(
+      parsed.error.issues.flatMap((i) => {
+        const path = ["worker", ...i.path.map((p) => (typeof p === "number" ? p : String(p)))];
+        if (i.code === "unrecognized_keys")
+          return i.keys.map((k) => ({
+            path: [...path, k],
+            message: `unknown setting "${k}"`,
+            hint: knownKeysHint({ worker: workerConfigSchema.parse({}) }, path),
+          }));
+        return [{ path, message: i.message, hint: OPTIONS_HINT }];
+      }),
+    );
+  const config: WorkerConfig = parsed.data;
+  return {
+    issues: [],
+    models: config.models.map((m) => ({ name: m.name, task: m.task })),
+    preload: config.preload,
+  };
+}
+
+function splitPath(path: string): (string | number)[] {
+  return path
+    .split(".")
+    .filter(Boolean)
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+}
+
+function knownKeysHint(defaults: unknown, path: readonly (string | number)[]): string {
+  let node: unknown = defaults;
+  for (const part of path) {
+    if (node === null || typeof node !== "object" || !Object.hasOwn(node, part)) return OPTIONS_HINT;
+    node = (node as Record<string | number, unknown>)[part];
+  }
+  if (node === null || typeof node !== "object" || Array.isArray(node)) return OPTIONS_HINT;
+  return `known settings here: ${Object.keys(node).sort().join(", ")}`;
+}
 
 const LISTENING = /listening on (http:\/\/\S+)/;
 const START_TIMEOUT_MS = 30_000;
@@ -41,12 +138,20 @@ async function startInstance(
   await writeFile(configFile, JSON.stringify(options));
   let port = 0;
   let url = "";
+  // Load/unload and breaker reset are locked for the run: nothing in a run calls them, and a
+  // target on a shared CI machine should not be steerable by its neighbours. The env, not a
+  // flag, so it does not show in `ps`; a token in the scenario's options wins.
+  const adminToken = randomBytes(32).toString("hex");
   const proc = new SupervisedProcess({
     spawn: () => {
       const child = spawnModule(
         new URL("../../reference-service/main.js", import.meta.url),
         ["--port", String(port), "--state-dir", stateDir, "--config", configFile],
-        { stdio: ["ignore", "pipe", "pipe"], detached: true, env: { ...process.env, ...ctx.env } },
+        {
+          stdio: ["ignore", "pipe", "pipe"],
+          detached: true,
+          env: { ...process.env, ...ctx.env, [ADMIN_TOKEN_ENV]: adminToken },
+        },
       );
       pipeToLog(child, log);
       return child;
@@ -171,9 +276,6 @@ function referenceHandles(
 async function restartWorker(stateDir: string): Promise<void> {
   const pid = await readPidFile(join(stateDir, STATE_FILES.workerPid));
   if (pid === null) return;
-  try {
-    process.kill(pid, "SIGTERM");
-  } catch {
-    // already gone: the supervisor is restarting it anyway
-  }
+  // Already gone is fine: the supervisor is restarting it anyway.
+  killPid(pid, "SIGTERM");
 }

@@ -1,5 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import type { Clock, TimerHandle } from "../../common/clock.js";
+import { isSignalablePid, killChild } from "../../common/safe-kill.js";
 import { nextConsecutive, restartDelayMs, type RestartPolicy } from "./restart-policy.js";
 
 export interface SupervisedOptions {
@@ -107,18 +108,23 @@ export class SupervisedProcess {
 }
 
 function killHard(child: ChildProcess): void {
-  if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  killChild(child, "SIGKILL");
 }
 
-/** SIGTERM, wait up to timeoutMs for the exit, then SIGKILL. Uses real time: it bounds a real process. */
+/**
+ * SIGTERM, wait up to timeoutMs for the exit, then SIGKILL. Uses real time: it bounds a real
+ * process. A child that never got a pid (its spawn failed) has nothing to stop: signalling it
+ * would reach pid 0, the harness's own process group.
+ */
 export function terminate(child: ChildProcess, timeoutMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  if (!isSignalablePid(child.pid)) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    const timer = setTimeout(() => killChild(child, "SIGKILL"), timeoutMs);
     child.once("exit", () => {
       clearTimeout(timer);
       resolve();
     });
-    child.kill("SIGTERM");
+    killChild(child, "SIGTERM");
   });
 }

@@ -145,6 +145,11 @@ function pathSegments(url: string): string[] | undefined {
   }
 }
 
+function allowedMethods(route: Route): string[] {
+  const methods = Object.keys(route.methods);
+  return methods.includes("GET") ? [...methods, "HEAD"] : methods;
+}
+
 /** A request id in the shape of the real server's (a 20-character xid). */
 function requestId(): string {
   const alphabet = "0123456789abcdefghijklmnopqrstuv";
@@ -209,9 +214,13 @@ async function handle(
     plainError(response, 404, "404 page not found");
     return;
   }
-  const handler = matched.route.methods[request.method ?? ""] ?? matched.route.methods["*"];
+  // HEAD is answered as GET (node:http sends no body for it); real 2.12 answers HEAD 405.
+  const method = request.method === "HEAD" ? "GET" : (request.method ?? "");
+  const handler = matched.route.methods[method] ?? matched.route.methods["*"];
   if (!handler) {
     request.resume();
+    // Real 2.12 sends no Allow; RFC 9110 requires it, and it costs a client nothing.
+    response.setHeader("Allow", allowedMethods(matched.route).join(", "));
     send(response, { status: 405 });
     return;
   }

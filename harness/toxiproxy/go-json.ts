@@ -4,12 +4,23 @@
  * wording, case-insensitive field names, null leaving a field alone, unknown fields ignored,
  * and only the first JSON value read (trailing bytes are ignored, as json.Decoder does).
  */
+import { excessNesting } from "../../common/json-depth.js";
+
+/**
+ * Nesting refused with Go's "exceeded max depth" message. Go's own limit is 10000, but this
+ * recursive scanner overflows Node's stack before that, so the embedded server stops at 1000
+ * (a documented difference; no Toxiproxy request nests more than 3 levels).
+ */
+export const MAX_NESTING_DEPTH = 1000;
 
 /** A decoding failure; `message` is Go's error text (without the "bad request body: " prefix). */
 export class GoJsonError extends Error {}
 
 /** Parses the first JSON value of `text`, or throws GoJsonError with Go's message. */
 export function parseFirstValue(text: string): unknown {
+  // Checked before the recursive scan so that a deep body is Go's 400, not a stack overflow.
+  const excess = excessNesting(text, MAX_NESTING_DEPTH);
+  if (excess >= 0) throw new GoJsonError(`invalid character ${quoteChar(text[excess])} exceeded max depth`);
   const scanner = new Scanner(text);
   scanner.skipSpace();
   if (scanner.atEnd()) throw new GoJsonError("EOF");

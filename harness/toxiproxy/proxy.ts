@@ -1,6 +1,6 @@
 import { createServer, connect, type Server, type Socket } from "node:net";
 import type { Clock } from "../../common/clock.js";
-import { deriveRandom } from "../load/random.js";
+import { deriveRandom } from "../../common/random.js";
 import {
   AddressError,
   formatHostPort,

@@ -3,6 +3,7 @@
  * not read, the connection is closed after the answer), not JSON = 400; never a 500.
  */
 import type { IncomingMessage } from "node:http";
+import { MAX_JSON_DEPTH, excessNesting } from "../../common/json-depth.js";
 import { ApiError, invalidRequest } from "./errors.js";
 
 export const payloadTooLarge = (limit: number): ApiError =>
@@ -25,8 +26,14 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
 export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const body = await readBody(req, limit);
   if (body.length === 0) throw invalidRequest("the request body is empty; send a JSON object");
+  const text = body.toString("utf8");
+  // Counted before parsing, so a deep body is refused cheaply instead of exhausting the stack.
+  if (excessNesting(text, MAX_JSON_DEPTH) >= 0)
+    throw invalidRequest(
+      `the request body nests deeper than ${MAX_JSON_DEPTH} levels of arrays/objects; flatten it`,
+    );
   try {
-    return JSON.parse(body.toString("utf8")) as unknown;
+    return JSON.parse(text) as unknown;
   } catch (e) {
     throw invalidRequest(`the request body is not valid JSON: ${(e as Error).message}`);
   }

@@ -27,6 +27,8 @@ export interface ApiContext {
   readonly models: readonly ModelInfo[];
   /** Levels the fallback chain can serve at, best first (empty = no fallback). */
   readonly fallbackLevels: readonly ServiceLevel[];
+  /** The fallback chain in the order it is tried: each level and the backend serving it. */
+  readonly fallbackChain: readonly { readonly level: ServiceLevel; readonly backend: string }[];
   /** The supervised worker, or null when there is none (upstream mode). */
   workerStatus(): SupervisorStatus | null;
   /** Model lifecycle states as the worker last reported them. */

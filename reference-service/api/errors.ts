@@ -34,6 +34,8 @@ export class ApiError extends Error {
     readonly param: string | null = null,
     /** Set on 429/503: when a retry will get in. */
     readonly retryAfterMs?: number,
+    /** Extra headers the answer needs (Allow on a 405, WWW-Authenticate on a 401). */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
     this.name = "ApiError";
@@ -75,7 +77,10 @@ export function retryAfterHeaders(ms: number): Record<string, string> {
 
 function make(e: ApiError, permanent: boolean, defaultRetryMs: number): ErrorResponse {
   const shed = e.status === 429 || e.status === 503;
-  const headers: Record<string, string> = shed ? retryAfterHeaders(e.retryAfterMs ?? defaultRetryMs) : {};
+  const headers: Record<string, string> = {
+    ...e.headers,
+    ...(shed ? retryAfterHeaders(e.retryAfterMs ?? defaultRetryMs) : {}),
+  };
   if (permanent) headers["x-should-retry"] = "false";
   return {
     status: e.status,
@@ -106,7 +111,7 @@ function fromBackendError(e: unknown, defaultRetryMs: number): ErrorResponse | u
  */
 export function toErrorResponse(e: unknown, defaultRetryMs = 1000): ErrorResponse {
   if (isStreamCommittedError(e)) return toErrorResponse(e.cause, defaultRetryMs);
-  if (isApiError(e)) return make(e, e.status === 404 || e.status === 400 || e.status === 413, defaultRetryMs);
+  if (isApiError(e)) return make(e, [400, 401, 403, 404, 413].includes(e.status), defaultRetryMs);
   const backend = fromBackendError(e, defaultRetryMs);
   if (backend) return backend;
   if (e instanceof BrokenCircuitError)

@@ -8,10 +8,12 @@ import type { RequestKind } from "../backend.js";
 import { ROUTES } from "../contract.js";
 import type { RequestOutcome } from "../metrics/registry.js";
 import type { ApiContext } from "./context.js";
-import { ApiError, toErrorResponse } from "./errors.js";
+import { ApiError, invalidRequest, toErrorResponse } from "./errors.js";
 import { StreamFailedError, clientGone, handleGeneration, type GenerationResult } from "./generate.js";
 import { HealthHistory } from "./health.js";
 import { healthBody, liveBody, readiness, readyBody } from "./probes.js";
+import { requireAdmin } from "./admin-auth.js";
+import { reliabilityBody, resetBreakers } from "./reliability.js";
 
 type Handler = (
   ctx: ApiContext,
@@ -27,6 +29,8 @@ interface Route {
   readonly handler: Handler;
   /** Refused while draining (work); probes and metrics keep answering. */
   readonly work: boolean;
+  /** Changes the service's state: needs the admin token (admin-auth.ts). */
+  readonly admin?: boolean;
 }
 
 const gen =
@@ -81,21 +85,33 @@ function routes(api: () => ApiServer): Route[] {
     post(ROUTES.embeddings, "embedding"),
     get(/^\/v1\/models$/, ROUTES.models, (ctx, _req, res) => Promise.resolve(listModels(ctx, res))),
     get(/^\/v1\/models\/(.+)$/, `${ROUTES.models}/{id}`, (ctx, _req, res, m) =>
-      Promise.resolve(oneModel(ctx, res, decodeURIComponent(m[1] ?? ""))),
+      Promise.resolve(oneModel(ctx, res, pathParam(m))),
     ),
     get(/^\/(health\/live|live|v2\/health\/live)$/, ROUTES.live, live),
     get(/^\/(health\/ready|ready|v2\/health\/ready)$/, ROUTES.ready, ready),
     get(/^\/(health|ping)$/, ROUTES.health, health),
     get(/^\/v2\/models\/([^/]+)\/ready$/, "/v2/models/{m}/ready", (ctx, _req, res, m) =>
-      Promise.resolve(modelReady(ctx, res, decodeURIComponent(m[1] ?? ""), api().draining)),
+      Promise.resolve(modelReady(ctx, res, pathParam(m), api().draining)),
     ),
     {
       method: "POST",
       pattern: /^\/v2\/repository\/models\/([^/]+)\/(load|unload)$/,
       label: "/v2/repository/models/{m}/{op}",
-      handler: (ctx, _req, res, m) =>
-        modelOp(ctx, res, decodeURIComponent(m[1] ?? ""), m[2] === "load" ? "load" : "unload"),
+      handler: (ctx, _req, res, m) => modelOp(ctx, res, pathParam(m), m[2] === "load" ? "load" : "unload"),
       work: true,
+      admin: true,
+    },
+    get(/^\/v1\/reliability$/, ROUTES.reliability, (ctx, _req, res) =>
+      Promise.resolve(reliabilityBody(ctx, res, api().draining, api().history)),
+    ),
+    {
+      method: "POST",
+      pattern: /^\/v1\/reliability\/breakers\/(?:([^/]+)\/)?reset$/,
+      label: ROUTES.breakersReset,
+      handler: (ctx, _req, res, m) =>
+        Promise.resolve(resetBreakers(ctx, res, m[1] === undefined ? null : pathParam(m))),
+      work: false,
+      admin: true,
     },
     {
       method: "POST",
@@ -110,6 +126,21 @@ function routes(api: () => ApiServer): Route[] {
       res.end(text);
     }),
   ];
+}
+
+/**
+ * The one decode of a path parameter: bad percent-encoding (`%zz`, a cut UTF-8 sequence) is the
+ * client's mistake, a 400, never an uncaught URIError.
+ */
+function pathParam(m: RegExpExecArray, index = 1): string {
+  const raw = m[index] ?? "";
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw invalidRequest(
+      `the path segment '${raw}' is not valid percent-encoding (UTF-8 bytes as %XX); encode it with encodeURIComponent`,
+    );
+  }
 }
 
 function modelObject(ctx: ApiContext, id: string) {
@@ -229,12 +260,15 @@ export function createApiServer(ctx: ApiContext): ApiServer {
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const startedMs = ctx.clock.monotonic();
     const path = (req.url ?? "/").split("?")[0] ?? "/";
-    const route = table.find((r) => r.pattern.test(path) && r.method === req.method);
+    // HEAD is GET without a body (node:http drops the body of a HEAD answer itself).
+    const method = req.method === "HEAD" ? "GET" : req.method;
+    const route = table.find((r) => r.pattern.test(path) && r.method === method);
     const label = route?.label ?? "other";
     active++;
     let result: GenerationResult | void = undefined;
     try {
       if (!route) throw notFound(table, path, req.method ?? "GET");
+      if (route.admin) requireAdmin(ctx.config, req.headers);
       if (draining && route.work) ctx.admission.beginDrain();
       result = await route.handler(ctx, req, res, route.pattern.exec(path) as RegExpExecArray);
     } catch (e) {
@@ -245,20 +279,28 @@ export function createApiServer(ctx: ApiContext): ApiServer {
         recordRequest(ctx, label, res.statusCode, startedMs, result, clientGone.has(res));
     }
   }
-  api.server.on("clientError", (_err, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+  api.server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return;
+    // Headers past node's limit are 431 (RFC 6585), anything else the parser refused is 400.
+    const status =
+      err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
   });
   return api;
 }
 
 function notFound(table: readonly Route[], path: string, method: string): ApiError {
-  const other = table.find((r) => r.pattern.test(path));
-  if (other)
+  const allowed: string[] = [...new Set(table.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+  if (allowed.includes("GET")) allowed.push("HEAD");
+  if (allowed.length > 0)
     return new ApiError(
       405,
       "invalid_request_error",
       "method_not_allowed",
-      `${method} is not allowed on ${path}; use ${other.method}`,
+      `${method} is not allowed on ${path}; use ${allowed.join(" or ")}`,
+      null,
+      undefined,
+      { allow: allowed.join(", ") },
     );
   return new ApiError(404, "not_found_error", "route_not_found", `no route ${method} ${path}`);
 }

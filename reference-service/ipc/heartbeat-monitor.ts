@@ -21,6 +21,8 @@ export interface HeartbeatMonitorOptions {
 }
 
 export function isPidAlive(pid: number): boolean {
+  // pid 0 or a negative pid would ask about a whole group, not one worker.
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;

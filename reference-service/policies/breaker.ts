@@ -76,26 +76,32 @@ export class BackendBreaker {
   private openedAt = 0;
   private period: OpenPeriod | undefined;
   private recovering = false;
+  /** Kept to read and clear its count of consecutive failures (status and reset). */
+  private readonly counter: ConsecutiveBreaker;
+  private resetting = false;
 
   constructor(
     readonly backend: string,
     private readonly options: BreakerOptions,
     private readonly clock: Clock,
-    onTransition: BreakerTransition = () => undefined,
+    private readonly onTransition: BreakerTransition = () => undefined,
   ) {
+    this.counter = new ConsecutiveBreaker(options.failureThreshold);
     this.policy = circuitBreaker(handleWhen(countsForBreaker), {
       halfOpenAfter: {
         next: () => this.newPeriod(),
       },
-      breaker: new ConsecutiveBreaker(options.failureThreshold),
+      breaker: this.counter,
     });
     this.policy.onStateChange((s) => {
+      // reset() passes through cockatiel's "isolated" on its way to closed: not a real opening.
+      if (this.resetting) return;
       const next = breakerStateName(s);
       if (next === "open") this.openedAt = this.clock.now();
       if (next === "closed") this.recovering = false;
       const prev = this.current;
       this.current = next;
-      if (prev !== next) onTransition(backend, prev, next);
+      if (prev !== next) this.onTransition(backend, prev, next);
     });
   }
 
@@ -125,5 +131,42 @@ export class BackendBreaker {
     if (this.current !== "open" || !this.period) return;
     this.recovering = true;
     this.period.cutShort = true;
+  }
+
+  /** Counted failures in a row (the breaker opens when this reaches the threshold). */
+  get consecutiveFailures(): number {
+    return this.counter.state;
+  }
+
+  /** While open: the wall-clock time (ms since the epoch) a probe will be let through; else null. */
+  halfOpenAt(): number | null {
+    if (this.current !== "open" || !this.period) return null;
+    return this.period.cutShort ? this.clock.now() : this.openedAt + this.period.duration;
+  }
+
+  /** When it last opened (ms since the epoch), null if it never has. */
+  get lastOpenedAt(): number | null {
+    return this.openedAt === 0 ? null : this.openedAt;
+  }
+
+  /**
+   * An operator's reset: close now and forget the failure count, whatever the state. Returns the
+   * state it was in. cockatiel has no reset; isolating and releasing at once is its way back to
+   * closed. A half-open probe still in flight may open it again if it fails: it is news.
+   */
+  reset(): BreakerStateName {
+    const before = this.current;
+    this.resetting = true;
+    try {
+      this.policy.isolate().dispose();
+    } finally {
+      this.resetting = false;
+    }
+    this.counter.success();
+    this.recovering = false;
+    this.period = undefined;
+    this.current = "closed";
+    if (before !== "closed") this.onTransition(this.backend, before, "closed");
+    return before;
   }
 }

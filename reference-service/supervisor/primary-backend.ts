@@ -1,5 +1,5 @@
 /**
- * The spool-IPC client (A1's SpoolBackend) to the supervised worker: the primary ModelBackend
+ * The spool-IPC client (SpoolBackend, ipc/spool-client.ts) to the supervised worker: the primary ModelBackend
  * unless `--upstream` forwards to a real server (upstream-backend.ts).
  */
 import type { Clock } from "../../common/clock.js";

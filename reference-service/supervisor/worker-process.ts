@@ -1,10 +1,11 @@
 /**
  * The worker as an OS process, behind a small handle so the supervisor's timing can be tested
- * with a fake one. The real one follows A1's spawn contract (ipc/protocol.ts) and puts the
+ * with a fake one. The real one follows the worker's spawn contract (ipc/protocol.ts) and puts the
  * worker in its own process group, so the harness can SIGKILL/SIGSTOP it alone and a kill
  * reaches anything it started.
  */
 import type { ChildProcess } from "node:child_process";
+import { isSignalablePid, killChild, killGroup } from "../../common/safe-kill.js";
 import { spawnModule } from "../../common/spawn-module.js";
 import { WORKER_ENTRY, workerArgs, type WorkerConfigInput } from "../ipc/protocol.js";
 
@@ -39,13 +40,14 @@ class ChildWorker implements WorkerHandle {
   }
 
   kill(signal: NodeJS.Signals): void {
-    if (this.done || this.pid < 0) return;
+    if (this.done || !isSignalablePid(this.child.pid)) return;
     try {
-      process.kill(-this.pid, signal);
+      if (killGroup(this.child.pid, signal)) return;
     } catch {
-      // The group may be gone already (race with exit); signal the process itself.
-      this.child.kill(signal);
+      // fall through: signal the process itself
     }
+    // The group may be gone already (race with exit): signal the process itself.
+    killChild(this.child, signal);
   }
 
   onExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void {

@@ -177,4 +177,28 @@ slos: [{ kind: availability, min: 0.5 }]
     ]);
     expect(await readdir(join(dir, "journal"))).toEqual([]);
   });
+
+  it("reporting.formats decides what is written: [json] leaves run.json alone, [markdown] adds summary.md", async () => {
+    const files = async (formats: string): Promise<string[]> => {
+      const runs = `runs-${formats.replace(/\W/g, "")}`;
+      await writeFile(
+        join(dir, "s.yaml"),
+        header(
+          "formats",
+          "rate: 10\n  duration: 1s",
+          `slos: [{ kind: availability, min: 0.5 }]\nreporting: { formats: [${formats}], requests: false }\n`,
+        ),
+      );
+      const r = await spawnCli(["run", "s.yaml", "--runs-dir", runs], {
+        cwd: dir,
+        env: { FAULTLINE_JOURNAL_DIR: join(dir, "journal") },
+        timeoutMs: 60_000,
+      });
+      expect(r.code).toBe(0);
+      const [runId] = await readdir(join(dir, runs));
+      return (await readdir(join(dir, runs, runId ?? ""))).sort();
+    };
+    expect(await files("json")).toEqual(["run.json"]);
+    expect(await files("json, markdown")).toEqual(["run.json", "summary.md"]);
+  });
 });

@@ -9,7 +9,7 @@ import { captureRuntime } from "../cli/helpers.js";
 
 /**
  * `faultline gameday` in-process: every refusal happens before a target starts, so these runs
- * touch nothing but the scenario file; the whole session in a terminal is gameday-pty.test.ts.
+ * touch nothing but the scenario file; the whole session in a terminal is cli-pty.test.ts.
  */
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const FILE = "test/dashboard/fixtures/gameday.yaml";

@@ -43,6 +43,13 @@ describe("scenarios/docker", () => {
 });
 
 describe("docker target in the scenario loader", () => {
+  it("a docker stack faultline starts asks the reference service's preloaded model by default", () => {
+    const r = parseScenario(scenario("{ kind: docker }"), "s.yaml", FAULT_KINDS);
+    expect(r.ok ? r.value.scenario.load.mix.map((t) => t.kind !== "http" && t.model) : r.issues).toEqual([
+      "sim-utility",
+    ]);
+  });
+
   it("fills the defaults startDockerTarget needs", () => {
     const r = parseScenario(scenario("{ kind: docker }"), "s.yaml", FAULT_KINDS);
     expect(r.ok && r.value.scenario.target).toEqual({
@@ -106,6 +113,8 @@ describe("docker target in the scenario loader", () => {
       "s.yaml:2: target.project: missing required field (the compose project to attach to) (add project: <name> (`docker compose ls` lists them))",
       "s.yaml:2: target.proxy: only applies when faultline starts the containers (mode: start) (remove proxy, or use mode: start)",
       "s.yaml:2: target.keep: only applies when faultline starts the containers (mode: start) (remove keep, or use mode: start)",
+      // Someone else's stack: faultline cannot know which models it serves.
+      "s.yaml:3: load.mix[0].model: missing required field for a docker target (the model to ask for) (add model: <a model the service serves> (`GET /v1/models` lists them))",
     ]);
   });
 

@@ -22,6 +22,7 @@ describe("stack container specs", () => {
         "8080",
         "--state-dir",
         "/var/lib/faultline/reference",
+        "--allow-non-loopback",
         "--breaker.failure-threshold",
         "3",
       ],
@@ -57,7 +58,15 @@ describe("stack container specs", () => {
 
   it("with a model service: the API forwards to it by its alias; the model publishes nothing", () => {
     const withModel = { ...opts, apiArgs: [], model: true };
-    const serve = ["--host", "0.0.0.0", "--port", "8080", "--state-dir", "/var/lib/faultline/reference"];
+    const serve = [
+      "--host",
+      "0.0.0.0",
+      "--port",
+      "8080",
+      "--state-dir",
+      "/var/lib/faultline/reference",
+      "--allow-non-loopback",
+    ];
     const model = containerSpec(withModel, "model", {});
     expect([
       containerSpec(withModel, "api", { 8080: 41000 }).Cmd,

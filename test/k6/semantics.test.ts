@@ -9,6 +9,7 @@ load:
   driver: k6
   rate: 10
   duration: 5s
+  mix: [{ kind: chat, model: m }]
 ${load}
 slos: [{ kind: availability, min: 0.9 }]
 ${extra}`;

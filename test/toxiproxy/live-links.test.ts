@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deriveRandom } from "../../harness/load/random.js";
+import { deriveRandom } from "../../common/random.js";
 import { startToxiproxyServer } from "../../harness/toxiproxy/server.js";
 import {
   api,

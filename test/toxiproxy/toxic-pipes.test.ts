@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../common/clock.js";
-import { deriveRandom } from "../../harness/load/random.js";
+import { deriveRandom } from "../../common/random.js";
 import { Chan } from "../../harness/toxiproxy/chan.js";
 import { ToxicStub } from "../../harness/toxiproxy/stub.js";
 import type { ToxicInstance } from "../../harness/toxiproxy/toxic-instance.js";

@@ -32,7 +32,9 @@ export function registerDelegated(program: Command, ctx: CommandContext): void {
     .addHelpText(
       "after",
       "\nService flags: --port N (0 = any), --state-dir DIR, --config FILE (JSON/YAML), and one\n" +
-        "flag per config leaf, e.g. --breaker.failure-threshold 3 (see reference-service/config.ts).\n",
+        "flag per config leaf, e.g. --breaker.failure-threshold 3 (see reference-service/config.ts).\n" +
+        "Load/unload and breaker reset need 'Authorization: Bearer <token>' when FAULTLINE_ADMIN_TOKEN\n" +
+        "(or --admin-token) is set; a non-loopback --host needs a token or --allow-non-loopback.\n",
     )
     .action(async (_opts: unknown, cmd: Command) => {
       ctx.setExit(clamp(await ctx.deps.serveReference(cmd.args, ctx.rt)));
@@ -42,15 +44,26 @@ export function registerDelegated(program: Command, ctx: CommandContext): void {
     .command("toxiproxy")
     .description("run the embedded Toxiproxy-compatible server (a drop-in for toxiproxy-server)")
     .option("--host <host>", "API host (loopback only unless --allow-non-loopback)", "127.0.0.1")
-    .option("--port <port>", "API port (0 picks a free one)", port, 8474)
-    .option("--seed <n>", "seed for toxicity and jitter draws", port)
+    .option("--port <port>", "API port (0 picks a free one)", integer, 8474)
+    .option("--seed <n>", "seed for toxicity and jitter draws", integer)
+    .option("--config <file>", "a JSON populate array applied at start (toxiproxy-server -config)")
+    .option("--proxy-metrics", "serve /metrics with per-link byte counters (toxiproxy-server -proxy-metrics)")
     .option("--allow-non-loopback", "allow binding a non-loopback address")
-    .action(async (opts: { host: string; port: number; seed?: number; allowNonLoopback?: boolean }) => {
-      ctx.setExit(clamp(await ctx.deps.toxiproxy(opts, ctx.rt)));
-    });
+    .action(
+      async (opts: {
+        host: string;
+        port: number;
+        seed?: number;
+        config?: string;
+        proxyMetrics?: boolean;
+        allowNonLoopback?: boolean;
+      }) => {
+        ctx.setExit(clamp(await ctx.deps.toxiproxy(opts, ctx.rt)));
+      },
+    );
 }
 
-function port(value: string): number {
+function integer(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected an integer, found "${value}"`);
   return n;

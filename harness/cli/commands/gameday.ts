@@ -5,6 +5,7 @@ import type { Runtime } from "../../../common/runtime.js";
 import { dashboardWanted } from "../../dashboard/wanted.js";
 import { formatDuration, parseDuration } from "../../scenario/duration.js";
 import { loadScenarios, type LoadedScenario } from "../../scenario/load.js";
+import { writeScenarioReports } from "../../runner/scenario-reports.js";
 import { runDurationMs } from "../../scenario/plan.js";
 import type { CommandContext } from "../context.js";
 import type { ExitCode } from "../exit-codes.js";
@@ -147,8 +148,7 @@ export async function runGameday(file: string, flags: GamedayFlags, ctx: Command
       },
       openEnded: { maxDurationMs: flags.maxDuration ?? DEFAULT_MAX_DURATION_MS, aborted: () => aborted },
     });
-    if (flags.reports && loaded.scenario.reporting.formats.length > 0)
-      await (await import("../../../reports/index.js")).writeReports(runDir, record);
+    if (flags.reports) await writeScenarioReports(runDir, record, loaded.scenario.reporting.formats);
     const shown = relative(rt.cwd, runDir) || runDir;
     ctx.out.err(`\n${formatSummary([{ name: loaded.scenario.name, record, runDir: shown }])}`);
     return exitCodeOf(record);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { FaultError } from "../../../common/errors.js";
+import { killPid } from "../../../common/safe-kill.js";
 import type { Injector } from "../../faults/injector.js";
 import {
   containerSelector,
@@ -34,7 +35,7 @@ type State = ContainerRef & { signal: string; mode: string; pid: number };
 
 function signalHostPid(ref: ContainerRef, pid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(pid, signal);
+    if (!killPid(pid, signal)) throw Object.assign(new Error("no such process"), { code: "ESRCH" });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new FaultError(

@@ -96,6 +96,47 @@ describe("faultline cleanup after a SIGKILLed harness", () => {
     expect(await runCleanup({ journalDir })).toEqual({ journalDir, items: [] });
   }, 30_000);
 
+  it("counts a fault whose carrier died with the harness as reverted, clears it and says so", async () => {
+    const dir = await sandbox.tempDir();
+    const journalDir = join(dir, "journal");
+    const stateDir = join(dir, "state");
+    await mkdir(join(stateDir, STATE_FILES.spoolRequests), { recursive: true });
+    // A Toxiproxy of this run only: it dies below, as the embedded one dies with the harness.
+    const ownToxi = await startToxiproxyServer({ host: "127.0.0.1", port: 0, seed: 1 });
+    await new Toxiproxy(ownToxi.url).createProxy({
+      name: "api",
+      listen: "127.0.0.1:0",
+      upstream: `127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+    });
+    const worker = await sandbox.spawnLoop();
+    const workerPid = worker.pid ?? -1;
+    const harness = spawnModule(
+      new URL("./fixtures/crash-harness.js", import.meta.url),
+      [journalDir, stateDir, ownToxi.url, String(workerPid)],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    spawned.push(harness);
+    const line = await new Promise<string>((resolve) =>
+      harness.stdout?.once("data", (d: Buffer) => resolve(d.toString().trim())),
+    );
+    expect(line).toBe("injected");
+    harness.kill("SIGKILL");
+    await exitOf(harness);
+    await ownToxi.close();
+    worker.kill("SIGKILL");
+    await exitOf(worker);
+
+    const report = await runCleanup({ journalDir });
+    const byKind = Object.fromEntries(report.items.map((i) => [i.kind, i]));
+    expect(byKind["net-latency"]).toMatchObject({ action: "carrier-gone" });
+    expect(byKind["net-latency"]?.error).toBe(
+      `the Toxiproxy at ${ownToxi.url} is not running, so its toxic went with it`,
+    );
+    expect(report.items.filter((i) => i.action === "failed")).toEqual([]);
+    expect(await readdir(journalDir)).toEqual([]);
+    expect(await runCleanup({ journalDir })).toEqual({ journalDir, items: [] });
+  }, 30_000);
+
   it("a pending entry (crashed inside inject) is undone conservatively", async () => {
     const dir = await sandbox.tempDir();
     const journal = new FaultJournal(join(dir, "journal"));

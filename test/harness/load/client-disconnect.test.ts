@@ -3,7 +3,7 @@ import { OUTCOME_CODE } from "../../../common/outcome.js";
 import { FaultError } from "../../../common/errors.js";
 import { clientDisconnect } from "../../../harness/faults/client-disconnect.js";
 import type { FaultContext } from "../../../harness/faults/injector.js";
-import { deriveRandom } from "../../../harness/load/random.js";
+import { deriveRandom } from "../../../common/random.js";
 import { compileLoadPlan, startLoad, type RequestTemplate } from "../../../harness/load/index.js";
 import { systemClock } from "../../../common/clock.js";
 import { sse, startServer, type TestServer } from "./servers.js";

@@ -7,6 +7,7 @@ target: { kind: url, baseUrl: "http://127.0.0.1:9" }
 load:
   rate: 10
   duration: 5s
+  mix: [{ kind: chat, model: m }]
 ${load}
 slos:
 ${slos}`;

@@ -40,7 +40,7 @@ export function slowWorkerConfig(msPerToken: number) {
 export async function startService(
   args: readonly string[] = [],
   config?: unknown,
-  options: { fromDist?: boolean } = {},
+  options: { fromDist?: boolean; env?: Readonly<Record<string, string>> } = {},
 ): Promise<ServiceProcess> {
   const dir = await mkdtemp(join(tmpdir(), "fl-e2e-"));
   const stateDir = join(dir, "state");
@@ -57,6 +57,7 @@ export async function startService(
     ["--port", "0", "--state-dir", stateDir, ...configArgs, ...args],
     {
       stdio: ["ignore", "pipe", "pipe"],
+      ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
     },
   );
   let err = "";

@@ -2,7 +2,7 @@
  * SpoolBackend against a real worker process in a temp state dir: real files, real signals.
  */
 import type { ChildProcess } from "node:child_process";
-import { mkdir, mkdtemp, readdir, rm, unlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rename, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -283,10 +283,11 @@ describe("SpoolBackend with a real worker process", () => {
     const vIt = victim[Symbol.asyncIterator]();
     expect((await vIt.next()).done).toBe(false); // wire ids are "<id>~<n>": victim~1
     const bystanderDone = collect(bystander);
-    await writeFile(
-      join(w.dir, STATE_FILES.spoolResponses, "9999999999-victim~1.frame"),
-      "not a frame at all",
-    );
+    // Placed atomically like any frame: the reader reads at once, and would otherwise catch
+    // writeFile's empty first state (a different kind, "empty").
+    const staged = join(w.dir, "corrupt-staging");
+    await writeFile(staged, "not a frame at all");
+    await rename(staged, join(w.dir, STATE_FILES.spoolResponses, "9999999999-victim~1.frame"));
     const err = await failureOf(rest(vIt));
     expect(err).toBeInstanceOf(CorruptFrameError);
     expect((err as CorruptFrameError).reason).toBe("bad-magic");

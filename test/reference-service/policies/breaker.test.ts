@@ -91,4 +91,53 @@ describe("BackendBreaker", () => {
     for (let i = 0; i < 3; i++) await outcome(b, fail);
     expect(b.msUntilHalfOpen()).toEqual(60_000);
   });
+
+  it("reports its failure count, when it opened and when it will half-open, exactly", async () => {
+    const { b } = setup();
+    expect([b.consecutiveFailures, b.lastOpenedAt, b.halfOpenAt()]).toEqual([0, null, null]);
+    await outcome(b, fail);
+    await outcome(b, fail);
+    expect([b.state, b.consecutiveFailures]).toEqual(["closed", 2]);
+    advance(250);
+    await outcome(b, fail);
+    expect([b.state, b.consecutiveFailures, b.lastOpenedAt, b.halfOpenAt()]).toEqual([
+      "open",
+      3,
+      START + 250,
+      START + 250 + 60_000,
+    ]);
+    b.backendRecovered(); // the period is cut short: a probe may go now
+    advance(10);
+    expect(b.halfOpenAt()).toEqual(START + 260);
+  });
+
+  it("reset closes an open breaker at once and forgets the failures: the next failure does not reopen it", async () => {
+    const { b, transitions } = setup();
+    for (let i = 0; i < 3; i++) await outcome(b, fail);
+    advance(1000);
+    expect(b.reset()).toEqual("open");
+    expect([b.state, b.consecutiveFailures, b.halfOpenAt(), b.msUntilHalfOpen()]).toEqual([
+      "closed",
+      0,
+      null,
+      0,
+    ]);
+    // Tried, not fast-failed, 59 s before the period would end; one failure is one, not four.
+    expect(await outcome(b, fail)).toEqual("WorkerUnavailableError");
+    expect([b.state, b.consecutiveFailures]).toEqual(["closed", 1]);
+    await outcome(b, fail);
+    expect(b.state).toEqual("closed");
+    await outcome(b, fail);
+    expect([b.state, b.msUntilHalfOpen()]).toEqual(["open", 60_000]); // a full period again
+    expect(transitions).toEqual(["closed->open", "open->closed", "closed->open"]);
+  });
+
+  it("reset of a closed breaker clears its count and reports no transition", async () => {
+    const { b, transitions } = setup();
+    await outcome(b, fail);
+    await outcome(b, fail);
+    expect(b.reset()).toEqual("closed");
+    expect([b.state, b.consecutiveFailures, b.lastOpenedAt]).toEqual(["closed", 0, null]);
+    expect(transitions).toEqual([]);
+  });
 });

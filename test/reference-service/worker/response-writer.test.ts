@@ -34,28 +34,30 @@ const done: ResponseEvent = {
 };
 
 describe("ResponseWriter", () => {
-  it("writes the first event at once and coalesces what comes during the write, parts in order", async () => {
+  it("coalesces a request's events of one event-loop turn into one frame, later ones into the next part", async () => {
     const w = new ResponseWriter(new SpoolWriter(dir), new ManualClock(7), () => undefined);
     w.send("a~1", { type: "accepted", workerPid: 1 });
     w.send("a~1", tok(0));
     w.send("a~1", tok(1));
     w.send("b~1", tok(0));
+    await new Promise((r) => setImmediate(r)); // the first frames are being written now
+    w.send("a~1", tok(2));
     w.send("a~1", done);
     await w.idle();
     expect(await frames()).toEqual([
-      ["a~1", 0, ["accepted"]],
+      ["a~1", 0, ["accepted", "token", "token"]],
       ["b~1", 0, ["token"]],
-      ["a~1", 1, ["token", "token", "done"]],
+      ["a~1", 1, ["token", "done"]],
     ]);
   });
 
   it("forget drops a cancelled request's pending events so idle() resolves", async () => {
     const w = new ResponseWriter(new SpoolWriter(dir), new ManualClock(0), () => undefined);
     w.send("c~1", tok(0));
-    w.send("c~1", tok(1)); // queued behind the first write
+    w.send("c~1", tok(1)); // not written yet: the write starts on the next turn
     w.forget("c~1");
     await w.idle();
-    expect(await frames()).toEqual([["c~1", 0, ["token"]]]);
+    expect(await frames()).toEqual([]);
   });
 
   it("reports a failed write to its callback instead of throwing", async () => {

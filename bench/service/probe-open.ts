@@ -1,0 +1,38 @@
+// Ad-hoc probe (not part of npm run bench): sequential chats, breaker open (argv[2] "open") or full answers.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { processRuntime } from "../../common/runtime.js";
+import { serveReference } from "../../reference-service/serve.js";
+import { FailingBackend, ZeroLatencyBackend } from "./backends.js";
+import { Client, percentile } from "./measure.js";
+
+const open = process.argv[2] === "open";
+const dir = await mkdtemp(join(tmpdir(), "probe-"));
+const svc = await serveReference(
+  {
+    config: {
+      port: 0,
+      stateDir: join(dir, "w"),
+      fallback: { cache: false, ...(open ? { cpuModel: false, static: false } : {}) },
+      ...(open
+        ? { retry: { maxRetries: 0 }, breaker: { failureThreshold: 1, halfOpenAfterMs: 3_600_000 } }
+        : {}),
+    },
+    workerStderr: "ignore",
+    backend: open ? new FailingBackend() : new ZeroLatencyBackend(),
+  },
+  { ...processRuntime(), cwd: dir },
+);
+const c = new Client(svc.url);
+await c.chat();
+const n = Number(process.argv[3] ?? 3000);
+const t: number[] = [];
+for (let i = 0; i < n; i++) t.push((await c.chat())[0]);
+t.sort((a, b) => a - b);
+console.log(
+  `${open ? "open" : "full"} p50 ${percentile(t, 50).toFixed(0)} µs p90 ${percentile(t, 90).toFixed(0)}`,
+);
+await c.close();
+await svc.forceClose();
+await rm(dir, { recursive: true, force: true });

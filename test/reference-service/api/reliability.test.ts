@@ -1,0 +1,170 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { WorkerUnavailableError } from "../../../reference-service/backend-errors.js";
+import { SERVICE_LEVEL_HEADER } from "../../../reference-service/contract.js";
+import { chatBody, post, startWithScriptedBackend, type TestService } from "./harness.js";
+import { parseExposition } from "./prom-text.js";
+
+const TOKEN = "reliability-test-token-0123456789";
+const auth = { authorization: `Bearer ${TOKEN}` };
+const down = () => new WorkerUnavailableError("worker down");
+
+let t: TestService | undefined;
+afterEach(async () => {
+  await t?.stop();
+  t = undefined;
+});
+
+const status = async (url: string) => {
+  const r = await fetch(`${url}/v1/reliability`);
+  expect([r.status, r.headers.get("content-type"), r.headers.get("cache-control")]).toEqual([
+    200,
+    "application/json",
+    "no-store",
+  ]);
+  return (await r.json()) as {
+    breakers: {
+      state: string;
+      openedAt: string | null;
+      halfOpenAt: string | null;
+      msUntilHalfOpen: number;
+    }[];
+  } & Record<string, unknown>;
+};
+
+const transitions = async (url: string) =>
+  parseExposition(await (await fetch(`${url}/metrics`)).text())
+    .samples.filter((s) => s.name === "faultline_breaker_transitions_total")
+    .map((s) => `${s.labels.from}->${s.labels.to}=${s.value}`)
+    .sort();
+
+async function openBreaker(): Promise<TestService> {
+  const svc = await startWithScriptedBackend({
+    adminToken: TOKEN,
+    retry: { maxRetries: 0 },
+    breaker: { failureThreshold: 2, halfOpenAfterMs: 60_000 },
+  });
+  svc.backend.fallbackStep = { kind: "fail", error: down };
+  // Each failure is answered by the fallback chain (200, degraded); the breaker counts it.
+  for (let i = 0; i < 2; i++)
+    expect((await post(`${svc.url}/v1/chat/completions`, chatBody())).status).toEqual(200);
+  return svc;
+}
+
+describe("GET /v1/reliability", () => {
+  it("reports each breaker with its failure count and half-open time, retries, worker, admission and the fallback chain", async () => {
+    t = await openBreaker();
+    const body = await status(t.url);
+    expect(body).toEqual({
+      object: "reliability.status",
+      time: expect.any(String),
+      status: "degraded",
+      ready: true,
+      reason: "circuit breaker open; fallbacks answer",
+      serviceLevel: "degraded",
+      breakers: [
+        {
+          name: "worker",
+          state: "open",
+          consecutiveFailures: 2,
+          ...t.svc.config.breaker,
+          openedAt: expect.any(String),
+          halfOpenAt: expect.any(String),
+          msUntilHalfOpen: expect.any(Number),
+        },
+      ],
+      retry: { maxRetries: 0, initialDelayMs: 1, maxDelayMs: 2, requestTimeoutMs: 30_000 },
+      worker: null, // the scripted backend replaces the supervised worker
+      admission: {
+        draining: false,
+        running: 0,
+        queued: 0,
+        maxConcurrent: 32,
+        maxQueue: 128,
+        queueTimeoutMs: 10_000,
+        estimatedWaitMs: expect.any(Number),
+      },
+      fallback: {
+        chain: [
+          { level: "degraded", backend: "cache" },
+          { level: "degraded", backend: "cpu-model" },
+          { level: "minimal", backend: "static" },
+        ],
+      },
+      health: { since: expect.any(String), history: [] },
+    });
+    const [b] = body.breakers;
+    // The probe is let through exactly one open period after the opening.
+    expect(Date.parse(b?.halfOpenAt ?? "") - Date.parse(b?.openedAt ?? "")).toEqual(60_000);
+    expect(b?.msUntilHalfOpen).toBeGreaterThan(0);
+    expect(b?.msUntilHalfOpen).toBeLessThanOrEqual(60_000);
+  });
+
+  it("answers with the breaker closed before any failure, and HEAD like GET", async () => {
+    t = await startWithScriptedBackend();
+    const [b] = (await status(t.url)).breakers;
+    expect(b).toMatchObject({
+      state: "closed",
+      consecutiveFailures: 0,
+      openedAt: null,
+      halfOpenAt: null,
+      msUntilHalfOpen: 0,
+    });
+    const head = await fetch(`${t.url}/v1/reliability`, { method: "HEAD" });
+    expect([head.status, await head.text()]).toEqual([200, ""]);
+    const put = await fetch(`${t.url}/v1/reliability`, { method: "PUT" });
+    expect([put.status, put.headers.get("allow")]).toEqual([405, "GET, HEAD"]);
+  });
+});
+
+describe("POST /v1/reliability/breakers/reset", () => {
+  it("closes an open breaker at once: the next request reaches the primary model, not a fallback", async () => {
+    t = await openBreaker();
+    const callsWhileOpen = t.backend.calls;
+    expect(
+      (await post(`${t.url}/v1/chat/completions`, chatBody())).headers.get(SERVICE_LEVEL_HEADER),
+    ).toEqual("degraded");
+    expect(t.backend.calls).toEqual(callsWhileOpen); // open: the primary is not tried
+    expect((await post(`${t.url}/v1/reliability/breakers/reset`, {}, {})).status).toEqual(401);
+
+    const reset = await post(`${t.url}/v1/reliability/breakers/reset`, {}, auth);
+    expect([reset.status, await reset.json()]).toEqual([
+      200,
+      { object: "reliability.breakers.reset", breakers: [{ name: "worker", was: "open", state: "closed" }] },
+    ]);
+    const [b] = (await status(t.url)).breakers;
+    expect(b).toMatchObject({
+      state: "closed",
+      consecutiveFailures: 0,
+      halfOpenAt: null,
+      msUntilHalfOpen: 0,
+    });
+    expect(b?.openedAt).toEqual(expect.any(String)); // when it last opened stays on record
+
+    t.backend.fallbackStep = { kind: "ok" };
+    const served = await post(`${t.url}/v1/chat/completions`, chatBody("after reset"));
+    expect([served.status, served.headers.get(SERVICE_LEVEL_HEADER)]).toEqual([200, null]);
+    expect(t.backend.calls).toEqual(callsWhileOpen + 1);
+    expect(await transitions(t.url)).toEqual(["closed->open=1", "open->closed=1"]);
+  });
+
+  it("resets one breaker by name; an unknown name is 404 naming the known ones", async () => {
+    t = await openBreaker();
+    const one = await post(`${t.url}/v1/reliability/breakers/worker/reset`, {}, auth);
+    expect([one.status, await one.json()]).toEqual([
+      200,
+      { object: "reliability.breakers.reset", breakers: [{ name: "worker", was: "open", state: "closed" }] },
+    ]);
+    const unknown = await post(`${t.url}/v1/reliability/breakers/gpu%2Dpool/reset`, {}, auth);
+    expect([unknown.status, await unknown.json()]).toEqual([
+      404,
+      {
+        error: {
+          message: "no breaker named 'gpu-pool'; known: worker",
+          type: "invalid_request_error",
+          param: null,
+          code: "breaker_not_found",
+        },
+      },
+    ]);
+  });
+});
