@@ -5,6 +5,7 @@ import { registerExportCommand } from "../k6/command.js";
 import { registerDelegated } from "./commands/delegated.js";
 import { registerGamedayCommand } from "./commands/gameday.js";
 import { registerImagesCommand } from "./commands/images.js";
+import { registerModelsCommand } from "./commands/models.js";
 import { registerRunCommand } from "./commands/run.js";
 import { registerScenarioCommands } from "./commands/scenario-commands.js";
 import type { CliDeps, CommandContext } from "./context.js";
@@ -33,6 +34,7 @@ function buildProgram(ctx: CommandContext): Command {
   registerExportCommand(program, ctx);
   registerImagesCommand(program, ctx);
   registerClaimsCommand(program, ctx);
+  registerModelsCommand(program, ctx);
   return program;
 }
 

@@ -6,8 +6,12 @@ import type { FaultJournal } from "./journal.js";
 import { errorText, injectStep, revertStep } from "./occurrence-steps.js";
 import { FAULT_KINDS } from "./registry.js";
 import { occurrenceRandom } from "./seeded.js";
+import { expandTimeline } from "./expand-timeline.js";
 import { Timeline } from "./timeline.js";
 import { validateFault, type TimelineFault } from "./validate.js";
+
+// Re-exported: the scheduler and `faultline plan` share this one expansion.
+export { expandTimeline } from "./expand-timeline.js";
 
 export type OccurrenceStatus =
   "planned" | "injecting" | "active" | "done" | "reverted" | "failed" | "skipped";
@@ -66,19 +70,6 @@ interface Slot {
   busy: Promise<void>;
   /** A revert in progress: a second caller joins it instead of reverting twice. */
   reverting: Promise<void> | null;
-}
-
-/** Expands `repeat` into occurrences: `times` in all, `everyMs` apart. */
-export function expandTimeline(faults: readonly TimelineFault[]): TimelineFault[] {
-  const out: TimelineFault[] = [];
-  for (const f of faults) {
-    const times = f.repeat?.times ?? 1;
-    for (let i = 0; i < times; i++) {
-      const id = times === 1 ? f.id : `${f.id}#${i + 1}`;
-      out.push({ ...f, id, startMs: f.startMs + i * (f.repeat?.everyMs ?? 0), repeat: undefined });
-    }
-  }
-  return out.sort((a, b) => a.startMs - b.startMs);
 }
 
 /**

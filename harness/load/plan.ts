@@ -54,7 +54,7 @@ export interface LoadPlan {
 export function compileLoadPlan(input: LoadPlanInput): LoadPlan {
   const issues = validate(input);
   if (issues.length > 0) throw new InvalidInputError(issues);
-  const segments = buildSegments(input);
+  const segments = rateSegments(input);
   const durationMs = segments.length === 0 ? 0 : segments[segments.length - 1].endMs;
   let expected = 0;
   let peak = 0;
@@ -102,7 +102,11 @@ function validate(input: LoadPlanInput): InputIssue[] {
   return issues;
 }
 
-function buildSegments(input: LoadPlanInput): RateSegment[] {
+/**
+ * The rate curve of a load block: the one place stages, ramps and a duration shorter or
+ * longer than the stages become segments (`faultline plan` prints these, the generator runs them).
+ */
+export function rateSegments(input: Pick<LoadPlanInput, "rate" | "duration" | "stages">): RateSegment[] {
   const segments: RateSegment[] = [];
   let t = 0;
   let rate = input.rate;

@@ -8,7 +8,6 @@ import {
   type RevertAllReport,
   type SchedulerEvent,
 } from "../faults/scheduler.js";
-import type { TimelineFault } from "../faults/validate.js";
 import {
   compileLoadPlan,
   startLoad,
@@ -17,6 +16,7 @@ import {
   type LoadResult,
 } from "../load/index.js";
 import type { RunEvent } from "../record/schema.js";
+import { buildPlan, plannedTimeline } from "../scenario/plan.js";
 import type { Scenario } from "../scenario/schema.js";
 import { AbortMonitor } from "./abort.js";
 import { MetricsScraper, type MetricSnapshot } from "./scraper.js";
@@ -56,18 +56,6 @@ export interface ExecuteResult {
   readonly stoppedAtMs: number | null;
 }
 
-export function timelineOf(s: Scenario): TimelineFault[] {
-  return s.faults.map((f) => ({
-    id: f.id,
-    kind: f.kind,
-    target: f.target,
-    params: f.params,
-    startMs: f.at,
-    durationMs: f.duration ?? null,
-    ...(f.repeat ? { repeat: { everyMs: f.repeat.every, times: f.repeat.times } } : {}),
-  }));
-}
-
 /**
  * The run proper: load and fault timeline on one clock and one time origin (the load's), the
  * metrics scraper and the abort monitor on their own periods. Every exit path (end of load,
@@ -93,7 +81,8 @@ class Execution {
   constructor(private readonly input: ExecuteInput) {
     const { scenario: s, clock } = input;
     this.plan = compileLoadPlan({ ...s.load, seed: s.seed });
-    this.scheduler = new FaultScheduler(timelineOf(s), {
+    // The plan `faultline plan` prints is the timeline that runs (one expansion, no second one).
+    this.scheduler = new FaultScheduler(plannedTimeline(buildPlan(s)), {
       clock,
       journal: new FaultJournal(input.journalDir),
       targets: input.targets,

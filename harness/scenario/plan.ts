@@ -1,3 +1,6 @@
+import { expandTimeline } from "../faults/expand-timeline.js";
+import type { TimelineFault } from "../faults/validate.js";
+import { rateSegments } from "../load/plan.js";
 import type { Scenario } from "./schema.js";
 
 /**
@@ -40,49 +43,53 @@ export function runDurationMs(load: Scenario["load"]): number {
   return (load.stages ?? []).reduce((sum, s) => sum + s.duration, 0);
 }
 
+/** The load's rate curve as stages: the same segments the load generator runs. */
 export function planStages(load: Scenario["load"]): PlannedStage[] {
-  if (!load.stages) {
-    const d = runDurationMs(load);
-    return [{ startMs: 0, endMs: d, fromRate: load.rate, toRate: load.rate, ramp: false }];
-  }
-  const out: PlannedStage[] = [];
-  let t = 0;
-  let prev = load.rate;
-  for (const s of load.stages) {
-    out.push({
-      startMs: t,
-      endMs: t + s.duration,
-      fromRate: s.ramp ? prev : s.rate,
-      toRate: s.rate,
-      ramp: s.ramp,
-    });
-    t += s.duration;
-    prev = s.rate;
-  }
-  const total = runDurationMs(load);
-  if (total > t) out.push({ startMs: t, endMs: total, fromRate: prev, toRate: prev, ramp: false });
-  return out;
+  return rateSegments(load).map((seg) => ({
+    startMs: seg.startMs,
+    endMs: seg.endMs,
+    fromRate: seg.r0,
+    toRate: seg.r1,
+    ramp: seg.r0 !== seg.r1,
+  }));
+}
+
+/** The scenario's faults as the scheduler's timeline (times in ms, repeats not yet expanded). */
+export function timelineOf(faults: Scenario["faults"]): TimelineFault[] {
+  return faults.map((f) => ({
+    id: f.id,
+    kind: f.kind,
+    target: f.target,
+    params: f.params,
+    startMs: f.at,
+    durationMs: f.duration ?? null,
+    ...(f.repeat ? { repeat: { everyMs: f.repeat.every, times: f.repeat.times } } : {}),
+  }));
 }
 
 export function expandFaults(faults: Scenario["faults"]): PlannedFault[] {
-  const out: PlannedFault[] = [];
-  for (const f of faults) {
-    const times = f.repeat?.times ?? 1;
-    for (let i = 0; i < times; i++) {
-      const startMs = f.at + i * (f.repeat?.every ?? 0);
-      out.push({
-        id: times === 1 ? f.id : `${f.id}#${i + 1}`,
-        specId: f.id,
-        occurrence: i + 1,
-        kind: f.kind,
-        target: f.target,
-        startMs,
-        endMs: f.duration === undefined ? null : startMs + f.duration,
-        params: f.params,
-      });
-    }
-  }
-  return out.sort((a, b) => a.startMs - b.startMs || a.id.localeCompare(b.id));
+  return expandTimeline(timelineOf(faults)).map((f) => ({
+    id: f.id,
+    specId: f.specId,
+    occurrence: f.occurrence,
+    kind: f.kind,
+    target: f.target,
+    startMs: f.startMs,
+    endMs: f.durationMs === null ? null : f.startMs + f.durationMs,
+    params: f.params,
+  }));
+}
+
+/** The planned occurrences as the timeline the scheduler runs (already expanded: no repeats left). */
+export function plannedTimeline(plan: Plan): TimelineFault[] {
+  return plan.faults.map((f) => ({
+    id: f.id,
+    kind: f.kind,
+    target: f.target,
+    params: f.params,
+    startMs: f.startMs,
+    durationMs: f.endMs === null ? null : f.endMs - f.startMs,
+  }));
 }
 
 /** Expected request count: the integral of the rate over the stages (exact for steps and linear ramps). */

@@ -247,6 +247,13 @@ export const catalogModelSchema = z.object({
   msPerToken: z.number().nonnegative(),
   embeddingDim: z.number().int().positive().default(16),
   contextTokens: z.number().int().positive().default(4096),
+  /** engine: llama: the GGUF file llama.cpp loads for this model (faultline models generate writes one). */
+  ggufPath: z.string().min(1).optional(),
+  /** engine: llama: the file's SHA-256, checked before each load (GGUF itself has no checksum). */
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 export type CatalogModel = z.infer<typeof catalogModelSchema>;
 
@@ -342,6 +349,18 @@ export const workerConfigSchema = z
     shutdownTimeoutMs: z.number().int().nonnegative().default(30_000),
     maxPayloadBytes: z.number().int().positive().default(DEFAULT_MAX_PAYLOAD_BYTES),
     gpu: gpuConfigSchema.prefault({}),
+    /** sim: the deterministic simulation; llama: real inference through node-llama-cpp (optional dependency). */
+    engine: z.enum(["sim", "llama"]).default("sim"),
+    llama: z
+      .object({
+        threads: z.number().int().positive().default(1),
+        /** Requests run in parallel in one llama.cpp context (each holds a sequence of its KV cache). */
+        sequences: z.number().int().positive().max(64).default(2),
+        /** A real load that takes longer is hung: the worker exits and the supervisor restarts it. */
+        loadTimeoutMs: z.number().int().positive().default(30_000),
+      })
+      .strict()
+      .prefault({}),
     models: z
       .array(catalogModelSchema)
       .min(1)

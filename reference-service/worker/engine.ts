@@ -12,6 +12,7 @@ import type { Lease, ModelManager } from "../gpu/models.js";
 import { countTokens, embed, interTokenMs, naturalLength, prefillMs, tokenText } from "../gpu/synth.js";
 import { errorCodeOf } from "../ipc/error-codes.js";
 import type { CatalogModel, ResponseEvent } from "../ipc/protocol.js";
+import type { RealGenerator } from "../llama/runtime.js";
 
 export interface EngineOptions {
   readonly clock: Clock;
@@ -23,6 +24,8 @@ export interface EngineOptions {
   readonly pressureThreshold: number;
   readonly onKvExhausted?: "preempt" | "fail";
   readonly emit: (wireId: string, event: ResponseEvent) => void;
+  /** engine: llama: generation runs here (tokens, usage, KV, context) instead of the simulation. */
+  readonly real?: RealGenerator;
 }
 
 interface Job {
@@ -190,6 +193,7 @@ export class Engine {
   }
 
   private async generateJob(job: Job, lease: Lease): Promise<void> {
+    if (this.o.real) return this.generateReal(job, lease, this.o.real);
     const { request, wireId } = job;
     const spec = lease.model;
     const promptTokens = countTokens(request.prompt);
@@ -211,6 +215,26 @@ export class Engine {
       finishReason: n < natural ? "length" : "stop",
       usage: { promptTokens, completionTokens: n },
     });
+  }
+
+  private async generateReal(job: Job, lease: Lease, real: RealGenerator): Promise<void> {
+    const { request, wireId } = job;
+    const deadline = AbortSignal.timeout(Math.max(0, request.deadlineAtMs - this.o.clock.now()));
+    const signal = AbortSignal.any([job.controller.signal, deadline]);
+    let i = 0;
+    try {
+      const { finishReason, usage } = await real.generate(lease.model, request, signal, (text) => {
+        this.o.emit(wireId, { type: "token", index: i++, text });
+        this.counters.generationTokens++;
+        this.lastTokenAtMs = this.o.clock.now();
+      });
+      this.counters.promptTokens += usage.promptTokens;
+      this.o.emit(wireId, { type: "done", finishReason, usage });
+    } catch (err) {
+      if (deadline.aborted && !job.controller.signal.aborted)
+        throw new BackendTimeoutError(`deadline passed in the worker (request ${request.id})`);
+      throw err;
+    }
   }
 
   private async embedJob(job: Job, lease: Lease): Promise<void> {

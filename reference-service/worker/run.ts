@@ -14,6 +14,7 @@ import { errorCodeOf } from "../ipc/error-codes.js";
 import {
   FRAME_DECODE_REASONS,
   requestPayloadSchema,
+  type CatalogModel,
   type RequestPayload,
   type WorkerConfig,
   type WorkerPhase,
@@ -26,6 +27,7 @@ import {
   type SpoolFrame,
   type SpoolRejection,
 } from "../ipc/spool.js";
+import type { RealGenerator } from "../llama/runtime.js";
 import { Engine } from "./engine.js";
 import { HeartbeatLoop } from "./heartbeat.js";
 import { ResponseWriter } from "./response-writer.js";
@@ -40,6 +42,7 @@ export interface WorkerHandle {
 
 const NAK_KINDS = new Set<string>([...FRAME_DECODE_REASONS, "unreadable", "stale"]);
 
+// eslint-disable-next-line max-lines-per-function -- one place wires the worker; the engine choice added the lines over 80
 export async function startWorker(
   stateDir: string,
   config: WorkerConfig,
@@ -48,7 +51,11 @@ export async function startWorker(
   const dir = (p: string): string => join(stateDir, p);
   await prepareStateDir(stateDir);
 
-  const { ledger, models, refreshCotenants } = buildDevice(dir(STATE_FILES.gpuCotenants), config, clock);
+  const { ledger, models, refreshCotenants, real } = buildDevice(
+    dir(STATE_FILES.gpuCotenants),
+    config,
+    clock,
+  );
   const responses = new ResponseWriter(new SpoolWriter(dir(STATE_FILES.spoolResponses)), clock, (id, err) =>
     process.stderr.write(`worker: could not write response for ${id}: ${String(err)}\n`),
   );
@@ -62,6 +69,7 @@ export async function startWorker(
     pressureThreshold: config.gpu.pressureThreshold,
     onKvExhausted: config.gpu.onKvExhausted,
     emit: (id, ev) => responses.send(id, ev),
+    ...(real ? { real } : {}),
   });
   let phase: WorkerPhase = "starting";
   const framesRejected: Record<string, number> = {};
@@ -143,6 +151,7 @@ async function prepareStateDir(stateDir: string): Promise<void> {
 
 /** The simulated device: VRAM ledger fed by the co-tenant files, and the model manager on it. */
 export function buildDevice(cotenantDir: string, config: WorkerConfig, clock: Clock) {
+  const real = config.engine === "llama" ? startLlama(config) : undefined;
   const ledger = new VramLedger({
     totalBytes: config.gpu.totalBytes,
     reservedBytes: config.gpu.reservedBytes,
@@ -159,8 +168,42 @@ export function buildDevice(cotenantDir: string, config: WorkerConfig, clock: Cl
     temporaryKeepAliveMs: config.temporaryKeepAliveMs,
     primary: config.preload,
     refreshCotenants,
+    // engine: llama: the real load is the last step of the service's load, so a file llama.cpp
+    // refuses leaves the model failed(reason) and the service's policies take over.
+    ...(real ? { verify: (spec: CatalogModel) => real.load(spec) } : {}),
   });
-  return { ledger, models, refreshCotenants };
+  return { ledger, models, refreshCotenants, real };
+}
+
+/**
+ * The real engine, opened in the background: node-llama-cpp tests its binary in a child process
+ * first (seconds on a busy machine), and the heartbeat must not wait for that. Loads wait for it;
+ * a missing package or binary is fatal with one line naming the install command.
+ */
+function startLlama(config: WorkerConfig): RealGenerator {
+  const opened = import("../llama/runtime.js").then(({ LlamaRuntime }) =>
+    LlamaRuntime.create({
+      ...config.llama,
+      onLoadHung: (model, ms) => {
+        process.stderr.write(
+          `worker: load watchdog: ${model} did not load within ${ms} ms; exiting so the supervisor restarts the worker\n`,
+        );
+        process.exit(1);
+      },
+    }),
+  );
+  opened.catch((e: unknown) => {
+    process.stderr.write(`worker: ${(e as Error).message}\n`);
+    process.exit(1);
+  });
+  let runtime: RealGenerator | undefined;
+  void opened.then((r) => (runtime = r));
+  return {
+    load: async (spec) => (await opened).load(spec),
+    generate: async (spec, request, signal, onToken) =>
+      (await opened).generate(spec, request, signal, onToken),
+    stats: () => runtime?.stats() ?? { modelLoadSeconds: null, kvCacheUsage: 0, contextTokens: 0 },
+  };
 }
 
 async function preload(models: ModelManager, name: string | null): Promise<void> {

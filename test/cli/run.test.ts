@@ -201,4 +201,36 @@ slos: [{ kind: availability, min: 0.5 }]
     expect(await files("json")).toEqual(["run.json"]);
     expect(await files("json, markdown")).toEqual(["run.json", "summary.md"]);
   });
+
+  it("the timeline faultline plan prints is the one the run executes: ids, occurrences, planned times, order", async () => {
+    // Two faults starting together (ties keep the file's order) and a repeated one.
+    const yaml = header(
+      "plan-is-run",
+      "rate: 10\n  duration: 3s",
+      `faults:
+  - { id: slow, kind: net-latency, target: "link:client-api", at: 1s, duration: 1s, params: { latency: 5 } }
+  - { id: burst, kind: load-burst, target: load, at: 500ms, duration: 300ms, params: { multiplier: 2 }, repeat: { every: 500ms, times: 3 } }
+slos: [{ kind: availability, min: 0.5 }]
+`,
+    );
+    await writeFile(join(dir, "s.yaml"), yaml);
+    const planned = await spawnCli(["plan", "s.yaml", "--json"], { cwd: dir });
+    expect(planned.code).toBe(0);
+    const plan = JSON.parse(planned.stdout) as {
+      durationMs: number;
+      faults: { id: string; startMs: number; endMs: number | null }[];
+    };
+    const r = await runScenario(yaml);
+    expect(r.code).toBe(0);
+    const ran = r.record.faults.map((f) => [f.id, f.startMs, f.endMs]);
+    expect(ran).toEqual(plan.faults.map((f) => [f.id, f.startMs, f.endMs]));
+    expect(ran).toEqual([
+      ["burst#1", 500, 800],
+      ["slow", 1000, 2000],
+      ["burst#2", 1000, 1300],
+      ["burst#3", 1500, 1800],
+    ]);
+    // Every planned occurrence was injected (none skipped, none added).
+    expect(r.record.faults.every((f) => f.injectedAtMs !== null)).toBe(true);
+  });
 });

@@ -86,9 +86,15 @@ describe("client-disconnect: streams cut by the client", () => {
     const r = await run("story", { afterEvents: 1, fraction: 0.5 }, 50); // 10 requests
     const draw = deriveRandom(7, "client-disconnect");
     const cut = Array.from({ length: 10 }, () => draw() < 0.5);
-    expect(r.columns.length).toBe(10);
-    // Requests are sent in order, so the server saw them in the same order as the draws.
-    expect(seen.map((s) => s !== "complete")).toEqual(cut);
+    const c = r.columns;
+    expect(c.length).toBe(10);
+    // Request i is the i-th draw. Which ones were cut is read on the client side, in send
+    // order (a cut stream ends after its first event, a whole one takes EVENTS * GAP_MS): the
+    // server's arrival order can differ from the send order on a busy machine.
+    const endedEarly = Array.from({ length: 10 }, (_, i) => c.end[i] - c.sent[i] < (EVENTS * GAP_MS) / 2);
+    expect(endedEarly).toEqual(cut);
+    // And the server saw exactly that many streams closed before their end.
+    expect(seen.filter((s) => s !== "complete").length).toBe(cut.filter(Boolean).length);
     expect(cut.filter(Boolean).length).toBeGreaterThan(0);
     expect(cut.filter(Boolean).length).toBeLessThan(10);
   });
