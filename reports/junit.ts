@@ -1,3 +1,4 @@
+import { answerAgainOf, fullServiceOf, recordLevels } from "../harness/record/levels.js";
 import type { FaultTiming, RunRecord, SloResult } from "../harness/record/schema.js";
 import { escapeXml as x } from "./escape.js";
 import { describeSloOutcome, formatValue } from "./format.js";
@@ -126,6 +127,24 @@ function retryProperties(record: RunRecord): [string, string][] {
   ];
 }
 
+/** Both service levels side by side, and each fault's three times ("" when not measured). */
+function levelProperties(record: RunRecord): [string, string][] {
+  const l = recordLevels(record);
+  const v = (n: number | null | undefined): string => (n === null || n === undefined ? "" : String(n));
+  return [
+    ["availability.answered", v(l.answered.availability)],
+    ["availability.full", v(l.full.availability)],
+    ["uptime.answered", v(l.answered.uptime)],
+    ["uptime.full", v(l.full.uptime)],
+    ...record.faults.flatMap((f): [string, string][] => [
+      [`fault.${f.id}.timeToDetectMs`, v(f.timeToDetectMs)],
+      ...(f.detectNote ? [[`fault.${f.id}.detectNote`, f.detectNote] as [string, string]] : []),
+      [`fault.${f.id}.timeToAnswerAgainMs`, v(answerAgainOf(record, f))],
+      [`fault.${f.id}.timeToFullServiceMs`, v(fullServiceOf(record, f))],
+    ]),
+  ];
+}
+
 function properties(record: RunRecord): string {
   const props: [string, string][] = [
     ["run.id", record.id],
@@ -134,6 +153,7 @@ function properties(record: RunRecord): string {
     ["scenario.file", record.scenario.file ?? ""],
     ["scenario.seed", String(record.scenario.seed)],
     ["target", `${record.target.kind} ${record.target.url}`],
+    ...levelProperties(record),
     ...retryProperties(record),
   ];
   return props.map(([k, v]) => `      <property name="${x(k)}" value="${x(v)}"/>`).join("\n");

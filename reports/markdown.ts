@@ -1,4 +1,5 @@
 import type { RunRecord, SloResult } from "../harness/record/schema.js";
+import { answerAgainOf, fullServiceOf, recordLevels, worstOf } from "../harness/record/levels.js";
 import { escapeMarkdown as md } from "./escape.js";
 import { formatMargin, formatMs, formatRatio, formatValue } from "./format.js";
 import { availabilityBasisText, retriesText } from "./retries.js";
@@ -35,6 +36,16 @@ export function worstRecovery(record: RunRecord): string {
   return formatMs(Math.max(...record.faults.map((f) => f.timeToRecoverMs ?? 0)));
 }
 
+/**
+ * The worst per-fault time at one level: "–" without faults, "never" if one never got there,
+ * "n/a" when an older record does not say (as the availability columns do).
+ */
+export function worstAt(record: RunRecord, pick: typeof answerAgainOf): string {
+  const w = worstOf(record, pick);
+  if (w === "not recorded") return "n/a";
+  return w === "none" ? "\u2013" : w === "never" ? "never" : formatMs(w);
+}
+
 /** Inside a table even a code span needs its pipes escaped (GFM); a backtick would end it. */
 function codeSpan(text: string): string {
   return `\`${text
@@ -49,9 +60,11 @@ function row(record: RunRecord): string {
     md(record.scenario.name),
     verdictEmoji(record.verdict),
     `${met}/${record.slos.length}`,
-    formatRatio(record.availability.value),
+    formatRatio(recordLevels(record).answered.availability),
+    formatRatio(recordLevels(record).full.availability),
     formatMs(record.latency.intended.p99),
-    worstRecovery(record),
+    worstAt(record, answerAgainOf),
+    worstAt(record, fullServiceOf),
     codeSpan(record.id),
   ];
   return `| ${cells.join(" | ")} |`;
@@ -92,8 +105,8 @@ export function renderMarkdown(records: readonly RunRecord[]): string {
   const passed = records.filter((r) => r.verdict === "pass").length;
   const head = `### faultline: ${passed} of ${records.length} ${records.length === 1 ? "run" : "runs"} passed`;
   const table = [
-    "| Scenario | Verdict | SLOs met | Availability | P99 | Worst recovery | Run |",
-    "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+    "| Scenario | Verdict | SLOs met | Answered | Full service | P99 | Worst time to answer again | Worst time to full service | Run |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ...records.map(row),
   ].join("\n");
   const notes = records.map(runNotes).filter((n): n is string => n !== null);

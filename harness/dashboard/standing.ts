@@ -1,6 +1,6 @@
 import { isGood, OUTCOMES, type OutcomeCounts } from "../../common/outcome.js";
 import type { LiveLatency, SecondCounts } from "../load/index.js";
-import type { SloSpec } from "../sla/index.js";
+import { degradedGoodAt, sloLevel, type SloSpec } from "../sla/index.js";
 import { latency, percent } from "./format.js";
 import type { BudgetView, SloStanding } from "./types.js";
 
@@ -31,7 +31,7 @@ export function budgetOf(specs: readonly SloSpec[], totals: OutcomeCounts): Budg
   const first = specs.find((s) => s.kind === "availability");
   const slo = first?.min ?? DEFAULT_SLO;
   const requests = total(totals);
-  const ok = good(totals, first?.degradedCountsAsGood ?? true);
+  const ok = good(totals, first?.kind === "availability" ? degradedGoodAt(sloLevel(first)) : true);
   return { requests, good: ok, slo, budget: (1 - slo) * requests, bad: requests - ok };
 }
 
@@ -64,7 +64,7 @@ export function sloStanding(spec: SloSpec, index: number, f: LiveFacts): SloStan
       // The live counters do not link a retry to the shed answer it repeats.
       if (spec.attempts === "final")
         return pending(id, "judged at end (retried requests count by their retry)");
-      const r = good(f.totals, spec.degradedCountsAsGood ?? true) / all;
+      const r = good(f.totals, degradedGoodAt(sloLevel(spec))) / all;
       return judged(id, r >= spec.min, `${percent(r)} >= ${percent(spec.min)}`);
     }
     case "uptime":
@@ -107,12 +107,7 @@ function uptimeStanding(
   id: string,
   seconds: readonly SecondCounts[],
 ): SloStanding {
-  const r = liveUptime(
-    seconds,
-    spec.window ?? 1000,
-    spec.threshold ?? 0.99,
-    spec.degradedCountsAsGood ?? true,
-  );
+  const r = liveUptime(seconds, spec.window ?? 1000, spec.threshold ?? 0.99, degradedGoodAt(sloLevel(spec)));
   if (r === null) return pending(id, "no whole window yet");
   return judged(id, r >= spec.min, `${percent(r)} of windows up >= ${percent(spec.min)}`);
 }

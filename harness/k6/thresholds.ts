@@ -1,4 +1,5 @@
 import type { SloSpec } from "../scenario/schema.js";
+import { sloLevel } from "../sla/levels.js";
 
 /**
  * SLOs as k6 thresholds. k6 evaluates thresholds over the whole test on its own metrics, so
@@ -39,9 +40,10 @@ type Entry = { readonly metric: string; readonly expression: string } | { readon
 function mapOne(slo: SloSpec, name: string): readonly Entry[] {
   switch (slo.kind) {
     case "availability": {
-      const entry = slo.degradedCountsAsGood
-        ? { metric: "http_req_failed", expression: `rate<=${formatRatio(1 - slo.min)}` }
-        : { metric: FULL_RATE_METRIC, expression: `rate>=${formatRatio(slo.min)}` };
+      const entry =
+        sloLevel(slo) === "answered"
+          ? { metric: "http_req_failed", expression: `rate<=${formatRatio(1 - slo.min)}` }
+          : { metric: FULL_RATE_METRIC, expression: `rate>=${formatRatio(slo.min)}` };
       return slo.attempts === "final"
         ? [entry, { note: `${name}: counts every attempt in k6, not each request by its final attempt` }]
         : [entry];

@@ -1,7 +1,7 @@
 import type { Dispatcher } from "undici";
 import type { Outcome } from "../../common/outcome.js";
-import { SERVICE_LEVEL_HEADER } from "../../reference-service/contract.js";
 import { classifyFailure, classifyResponse } from "./classify.js";
+import { jsonLevel, REFERENCE_MARKING, type LevelMarking } from "./levels.js";
 import { SseChecker } from "./sse.js";
 import type { PreparedRequest } from "./templates.js";
 
@@ -11,6 +11,9 @@ export interface AttemptSink {
   firstByte(row: number, t: number): void;
   settle(attempt: Attempt, end: number, outcome: Outcome): void;
 }
+
+/** Largest non-stream body read for a level field (answers are small; a huge one is not parsed). */
+const MAX_LEVEL_BODY_BYTES = 1024 * 1024;
 
 class DeadlineExceeded extends Error {
   constructor() {
@@ -42,6 +45,8 @@ export class Attempt implements Dispatcher.DispatchHandler {
   retryAfter: string | undefined;
   private sse: SseChecker | null = null;
   private sawData = false;
+  /** A non-stream 2xx body kept for its level field (only when the marking reads the body). */
+  private body: Buffer[] | null = null;
 
   constructor(
     readonly row: number,
@@ -50,6 +55,8 @@ export class Attempt implements Dispatcher.DispatchHandler {
     private readonly sink: AttemptSink,
     /** Hang up after this many server-sent events (client-disconnect fault); undefined reads all. */
     private readonly cutAfterEvents?: number,
+    /** How the target marks an answer's service level (scenario target.levels). */
+    private readonly marking: LevelMarking = REFERENCE_MARKING,
   ) {}
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -64,12 +71,14 @@ export class Attempt implements Dispatcher.DispatchHandler {
   ): void {
     if (this.done) return;
     this.status = statusCode;
-    const level = headers[SERVICE_LEVEL_HEADER];
+    const level = this.marking.header === null ? undefined : headers[this.marking.header];
     this.serviceLevel = Array.isArray(level) ? level[0] : level;
     const retryAfter = headers["retry-after"];
     this.retryAfter = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter;
     if (!this.req.stream) this.sink.firstByte(this.row, this.sink.now());
-    if (this.req.stream && statusCode >= 200 && statusCode < 300) this.sse = new SseChecker();
+    const ok2xx = statusCode >= 200 && statusCode < 300;
+    if (this.req.stream && ok2xx) this.sse = new SseChecker(this.marking);
+    if (!this.req.stream && ok2xx && this.marking.readsBody) this.body = [];
   }
 
   onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -79,6 +88,11 @@ export class Attempt implements Dispatcher.DispatchHandler {
     this.sawData = true;
     this.bytes += chunk.length;
     this.sse?.feed(chunk);
+    // Bounded: a body past the cap is not inspected (no marker read: counted as full).
+    if (this.body !== null) {
+      if (this.bytes > MAX_LEVEL_BODY_BYTES) this.body = null;
+      else this.body.push(chunk);
+    }
     if (this.sse && this.cutAfterEvents !== undefined && this.sse.events >= this.cutAfterEvents)
       this.hangUp(this.sse);
   }
@@ -119,7 +133,18 @@ export class Attempt implements Dispatcher.DispatchHandler {
       expectStatus: this.req.expectStatus,
       streamComplete,
       streamServiceLevel: this.sse?.serviceLevel,
+      bodyServiceLevel: this.bodyLevel(),
+      belowFull: this.marking.belowFull,
     });
+  }
+
+  private bodyLevel(): string | undefined {
+    if (this.body === null || this.marking.jsonPath === null) return undefined;
+    try {
+      return jsonLevel(JSON.parse(Buffer.concat(this.body).toString("utf8")), this.marking.jsonPath);
+    } catch {
+      return undefined; // not JSON: no marker in the body
+    }
   }
 
   private settle(end: number, outcome: Outcome): void {

@@ -2,8 +2,9 @@ import { OUTCOME_CODE, type Outcome } from "../../common/outcome.js";
 
 /**
  * One place where a response or failure becomes an outcome class (DESIGN.md definitions):
- * 2xx = ok, or degraded when the service marks it (service-level header present and not
- * "full", or, for a stream, a chunk marks it in-band); 429/503 = shed; any other status = error; client deadline = timeout;
+ * 2xx = ok, or degraded when the target marks it below full service (its level marking,
+ * harness/load/levels.ts: by default the reference service's header present and not "full",
+ * or, for a stream, a chunk marks it in-band); 429/503 = shed; any other status = error; client deadline = timeout;
  * refused/reset/closed connection = conn. A 2xx stream that is incomplete is an error.
  *
  * 429/503 count as shed with or without Retry-After: a shed without the header is still a
@@ -22,14 +23,21 @@ export interface ResponseFacts {
    * stream continued on a fallback after its headers can only say so there.
    */
   readonly streamServiceLevel?: string | undefined;
+  /** The level field of a non-stream JSON body, when the target marks its level there. */
+  readonly bodyServiceLevel?: string | undefined;
+  /** Whether a marker value means below full service; default: any value but "full". */
+  readonly belowFull?: (value: string) => boolean;
 }
 
 export function classifyResponse(f: ResponseFacts): Outcome {
   const expected = f.expectStatus ? f.expectStatus.has(f.status) : f.status >= 200 && f.status < 300;
   if (expected) {
     if (f.streamComplete === false) return "error";
-    const marked = (l: string | undefined): boolean => l !== undefined && l !== "full";
-    return marked(f.serviceLevel) || marked(f.streamServiceLevel) ? "degraded" : "ok";
+    const below = f.belowFull ?? ((l: string): boolean => l !== "full");
+    const marked = (l: string | undefined): boolean => l !== undefined && below(l);
+    return marked(f.serviceLevel) || marked(f.streamServiceLevel) || marked(f.bodyServiceLevel)
+      ? "degraded"
+      : "ok";
   }
   if (f.status === 429 || f.status === 503) return "shed";
   return "error";

@@ -32,4 +32,11 @@ export {
   type RetryLog,
 } from "./runner.js";
 export { SseChecker } from "./sse.js";
+export {
+  jsonLevel,
+  levelMarking,
+  REFERENCE_MARKING,
+  type LevelMarking,
+  type LevelMarkingSpec,
+} from "./levels.js";
 export { DEFAULT_MODEL, prepareRequest, type PreparedRequest, type RequestTemplate } from "./templates.js";

@@ -7,6 +7,7 @@ import type { RequestColumns } from "../sla/columns.js";
 import { nearestRank } from "../sla/percentiles.js";
 import type { RetryLog } from "../sla/retries.js";
 import { Attempt, DeadlineQueue, type AttemptSink } from "./attempt.js";
+import type { LevelMarking } from "./levels.js";
 import { LiveStats, type LiveLatency, type SecondCounts } from "./live-stats.js";
 import { ArrivalSchedule, templatePicker, type LoadPlan } from "./plan.js";
 import { deriveRandom, type Random } from "../../common/random.js";
@@ -29,6 +30,8 @@ export interface LoadOptions {
   readonly signal?: AbortSignal;
   /** Model name for templates that name none. */
   readonly model?: string;
+  /** How the target marks an answer's service level; default the reference service's. */
+  readonly levels?: LevelMarking;
   /**
    * Connection pool size; default maxInFlight (opened lazily, only as concurrency needs), so
    * the target sees the full open-model concurrency. A smaller pool makes undici queue
@@ -360,7 +363,7 @@ class LoadRun {
     this.log.setSent(row, now);
     const req = (this.retries?.isRetry(row) ? this.preparedRetry : this.prepared)[this.log.template(row)];
     const deadlineAt = this.log.intended(row) + this.opts.deadlineMs;
-    const attempt = new Attempt(row, deadlineAt, req, this.sink, this.cutAfter(req));
+    const attempt = new Attempt(row, deadlineAt, req, this.sink, this.cutAfter(req), this.opts.levels);
     this.deadlines.push(attempt);
     if (this.deadlineTimer === undefined) this.armDeadlines(attempt.deadlineAt);
     this.pool.dispatch(

@@ -1,19 +1,18 @@
 import { StringDecoder } from "node:string_decoder";
-import { SERVICE_LEVEL_BODY_FIELD } from "../../reference-service/contract.js";
-
-/** Worse levels rank higher: a stream is as degraded as its worst chunk. */
-const LEVEL_RANK: Readonly<Record<string, number>> = { full: 0, degraded: 1, minimal: 2 };
+import { jsonLevel, levelRank, REFERENCE_MARKING, type LevelMarking } from "./levels.js";
 
 /**
  * Checks an OpenAI-style server-sent-event stream for completeness while it arrives. A stream
  * is complete only if it carried a finish_reason and ended with `data: [DONE]`, and had no
  * error event in band (`data: {"error": ...}` or `event: error`) and no undecodable event.
  * Common clients treat any 200 stream as success; a stream cut by a crashed worker must count
- * as an error instead. It also notes the service level chunks declare in-band (the `faultline`
- * field, contract.ts SERVICE_LEVEL_BODY_FIELD): a stream the service continued on a fallback
- * after its headers were sent says so only there.
+ * as an error instead. It also notes the service level chunks declare in-band (the target's
+ * JSON level field, by default the reference service's `faultline.service_level`): a stream
+ * the service continued on a fallback after its headers were sent says so only there.
  */
 export class SseChecker {
+  constructor(private readonly marking: LevelMarking = REFERENCE_MARKING) {}
+
   private readonly decoder = new StringDecoder("utf8");
   private buffer = "";
   private eventName = "";
@@ -109,7 +108,7 @@ export class SseChecker {
     }
     const obj = parsed as { error?: unknown; choices?: unknown };
     if (obj.error !== undefined && obj.error !== null) this.sawError = true;
-    this.noteLevel((parsed as Record<string, unknown>)[SERVICE_LEVEL_BODY_FIELD]);
+    this.noteLevel(parsed);
     if (Array.isArray(obj.choices)) {
       for (const c of obj.choices as unknown[]) {
         const reason = (c as { finish_reason?: unknown } | null)?.finish_reason;
@@ -118,10 +117,10 @@ export class SseChecker {
     }
   }
 
-  private noteLevel(marker: unknown): void {
-    const level = (marker as { service_level?: unknown } | null | undefined)?.service_level;
-    if (typeof level !== "string" || level === "full") return;
-    const rank = (l: string | undefined): number => (l === undefined ? 0 : (LEVEL_RANK[l] ?? 1));
-    if (rank(level) > rank(this.serviceLevel)) this.serviceLevel = level;
+  private noteLevel(chunk: unknown): void {
+    if (this.marking.jsonPath === null) return;
+    const level = jsonLevel(chunk, this.marking.jsonPath);
+    if (level === undefined || !this.marking.belowFull(level)) return;
+    if (levelRank(level) > levelRank(this.serviceLevel)) this.serviceLevel = level;
   }
 }

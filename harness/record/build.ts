@@ -81,6 +81,7 @@ export function buildRunRecord(inputs: RunRecordInputs): RunRecord {
     totals: sla.totals,
     availability: availabilityOf(sla.availability),
     uptime: sla.uptime,
+    levels: { answered: { ...sla.levels.answered }, full: { ...sla.levels.full } },
     latency: sla.latency,
     windows: sla.windows.map((w) => ({ ...w })),
     faults: inputs.faults.map((f) => faultTiming(f, sla)),
@@ -138,6 +139,16 @@ function verdictOf(
   }
 }
 
+/** Both levels' recovery times and, when detect is null, why (optional record fields). */
+function levelTimes(a: SlaReport["faults"][number] | undefined) {
+  if (a === undefined) return { timeToAnswerAgainMs: null, timeToFullServiceMs: null };
+  return {
+    ...(a.detectNote ? { detectNote: a.detectNote } : {}),
+    timeToAnswerAgainMs: a.timeToAnswerAgainMs,
+    timeToFullServiceMs: a.timeToFullServiceMs,
+  };
+}
+
 function faultTiming(f: FaultRecordInput, sla: SlaReport): RunRecord["faults"][number] {
   const a = sla.faults.find((x) => x.id === f.id);
   return {
@@ -152,6 +163,7 @@ function faultTiming(f: FaultRecordInput, sla: SlaReport): RunRecord["faults"][n
     revertedAtMs: f.revertedAtMs,
     timeToDetectMs: a?.timeToDetectMs ?? null,
     timeToRecoverMs: a?.timeToRecoverMs ?? null,
+    ...levelTimes(a),
     recovered: a?.recoveryPointMs !== null && a?.recoveryPointMs !== undefined,
     requests: a ? { ...a.requests } : { total: 0, failed: 0, degraded: 0 },
     ...(f.error === undefined ? {} : { error: f.error }),

@@ -52,7 +52,13 @@ export const faultTimingSchema = z.strictObject({
   injectedAtMs: ms.nullable(),
   revertedAtMs: ms.nullable(),
   timeToDetectMs: nonNeg.nullable(),
+  /** Why time to detect is null (no signal, or none before the service was back). Optional: added later. */
+  detectNote: z.string().optional(),
   timeToRecoverMs: nonNeg.nullable(),
+  /** Recovery at the answered level: any good answer, fallbacks included. Optional: added later. */
+  timeToAnswerAgainMs: nonNeg.nullable().optional(),
+  /** Recovery at full service: the primary model's answers only. Optional: added later. */
+  timeToFullServiceMs: nonNeg.nullable().optional(),
   recovered: z.boolean(),
   /** Requests whose intended send fell between fault start and recovery. */
   requests: z.strictObject({
@@ -178,6 +184,17 @@ export const runRecordSchema = z.strictObject({
     attempts: z.enum(["each", "final"]).optional(),
   }),
   uptime: z.strictObject({ value: ratio.nullable(), windowMs: z.number().positive(), threshold: ratio }),
+  /**
+   * Availability and uptime at both service levels (answered = any good answer, full = the
+   * primary model's answers only), same windows and attempts rule as the headline. Optional:
+   * added after version 1 shipped; reports fall back to the headline for older records.
+   */
+  levels: z
+    .strictObject({
+      answered: z.strictObject({ availability: ratio.nullable(), uptime: ratio.nullable() }),
+      full: z.strictObject({ availability: ratio.nullable(), uptime: ratio.nullable() }),
+    })
+    .optional(),
   latency: z.strictObject({
     intended: percentilesSchema,
     service: percentilesSchema,

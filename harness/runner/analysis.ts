@@ -1,4 +1,4 @@
-import { analyzeRun, type SlaReport } from "../sla/index.js";
+import { analyzeRun, degradedGoodAt, sloLevel, type SlaReport } from "../sla/index.js";
 import type { RequestColumns } from "../sla/columns.js";
 import type { RetryLog } from "../sla/retries.js";
 import type { FaultWindow, MetricSample } from "../sla/faults.js";
@@ -45,7 +45,10 @@ export function analyze(
     slos: s.slos,
     windowMs: s.analysis.window,
     threshold: s.analysis.threshold,
-    degradedCountsAsGood: availability?.degradedCountsAsGood ?? true,
+    // The headline level is the first availability SLO's (default full); both levels are
+    // reported side by side regardless (SlaReport.levels, per-fault answer-again/full times).
+    degradedCountsAsGood:
+      availability?.kind === "availability" ? degradedGoodAt(sloLevel(availability)) : true,
     ...(availability?.kind === "availability" && availability.attempts
       ? { availabilityAttempts: availability.attempts }
       : {}),

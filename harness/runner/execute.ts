@@ -10,6 +10,7 @@ import {
 } from "../faults/scheduler.js";
 import {
   compileLoadPlan,
+  levelMarking,
   startLoad,
   type LoadHandle,
   type LoadPlan,
@@ -139,6 +140,7 @@ class Execution {
         deadlineMs: input.scenario.load.deadline,
         maxInFlight: input.scenario.load.maxInFlight,
         honourRetryAfter: input.scenario.load.honourRetryAfter,
+        levels: levelMarking(input.scenario.target.levels),
         clock: input.clock,
         warmup: 5,
         signal: input.interrupt,

@@ -1,4 +1,5 @@
 import type { RunRecord, SloResult } from "../record/schema.js";
+import { answerAgainOf, fullServiceOf, recordLevels, worstOf } from "../record/levels.js";
 import { EXIT, type ExitCode } from "../cli/exit-codes.js";
 
 export function exitCodeOf(record: RunRecord): ExitCode {
@@ -48,27 +49,38 @@ export function marginText(s: SloResult, m: number): string {
   return valueText(s, m);
 }
 
-function maxRecover(r: RunRecord): number | null {
-  const v = r.faults.map((f) => f.timeToRecoverMs).filter((x): x is number => x !== null);
-  return v.length === 0 ? null : Math.max(...v);
-}
+const worstText = (w: ReturnType<typeof worstOf>): string =>
+  w === "none" ? "-" : w === "never" ? "never" : w === "not recorded" ? "n/a" : msText(w);
 
 /** The final table on stderr: one row per scenario, then every missed SLO by how much. */
 export function formatSummary(
   rows: readonly { name: string; record: RunRecord | null; runDir: string | null; error?: string }[],
 ): string {
-  const header = ["scenario", "verdict", "availability", "p99", "max recover", "run"];
+  // Both levels side by side (DESIGN.md "Two levels of truth"): answered counts fallback
+  // answers, full counts only the primary model's; the worst times per scenario likewise.
+  const header = [
+    "scenario",
+    "verdict",
+    "answered",
+    "full service",
+    "p99",
+    "worst answer again",
+    "worst full service",
+    "run",
+  ];
   const body = rows.map((r) =>
     r.record
       ? [
           r.name,
           r.record.verdict.toUpperCase(),
-          pct(r.record.availability.value),
+          pct(recordLevels(r.record).answered.availability),
+          pct(recordLevels(r.record).full.availability),
           msText(r.record.latency.intended.p99),
-          msText(maxRecover(r.record)),
+          worstText(worstOf(r.record, answerAgainOf)),
+          worstText(worstOf(r.record, fullServiceOf)),
           r.runDir ?? "-",
         ]
-      : [r.name, "ERROR", "-", "-", "-", r.error ?? "-"],
+      : [r.name, "ERROR", "-", "-", "-", "-", "-", r.error ?? "-"],
   );
   const all = [header, ...body];
   const widths = header.map((_, c) => Math.max(...all.map((row) => (row[c] ?? "").length)));

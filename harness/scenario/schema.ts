@@ -68,9 +68,55 @@ const headersSchema = z.record(z.string(), z.string()).superRefine((headers, ctx
   }
 });
 
+/**
+ * How the target marks the level it served an answer at (harness/load/levels.ts). Part of the
+ * scenario so a user's own service is judged the way the reference service is.
+ */
+/** A header name, field path or marker value: short by nature (the input helper owns LIMITS). */
+const MARKER_CHARS = 256;
+const headerName = z
+  .string()
+  .min(1)
+  .max(MARKER_CHARS)
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: "expected an HTTP header name (letters, digits, '-')" });
+const markerValues = z.array(z.string().min(1).max(MARKER_CHARS)).min(1).max(32);
+const levelsSchema = z
+  .strictObject({
+    header: headerName.optional().meta({
+      description:
+        "Response header carrying the level (e.g. x-served-by). Default, with jsonField unset too: the reference service's x-faultline-service-level header and, in a stream, its faultline.service_level chunk field.",
+    }),
+    jsonField: z
+      .string()
+      .regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, {
+        error: "expected a dotted field path such as meta.level",
+      })
+      .max(MARKER_CHARS)
+      .optional()
+      .meta({ description: "Dotted path of a JSON body field carrying the level (each chunk of a stream)." }),
+    full: markerValues.optional().meta({
+      description:
+        "Marker values that mean full service; any other value is below full (degraded). Default [full]. An answer without a marker is full.",
+    }),
+    degraded: markerValues.optional().meta({
+      description:
+        "Instead of full: the marker values that mean below full (degraded or minimal); any other value, or none, is full.",
+    }),
+  })
+  .refine((v) => v.full === undefined || v.degraded === undefined, {
+    error: "levels.full and levels.degraded are two ways to say the same thing; set one of them",
+    path: ["degraded"],
+  })
+  .meta({
+    description:
+      "How the target marks an answer's service level: a header, a JSON field, and which values mean below full service. Default: the reference service's marking.",
+  });
+const levels = { levels: levelsSchema.optional() };
+
 const referenceTarget = z
   .strictObject({
     kind: z.literal("reference"),
+    ...levels,
     /** Reference service configuration (reference-service/config.ts), merged over its defaults. */
     options: z.record(z.string(), z.unknown()).default({}),
     /** Keep the API process under a restart policy (as a container runtime would). */
@@ -86,6 +132,7 @@ const referenceTarget = z
 const commandTarget = z
   .strictObject({
     kind: z.literal("command"),
+    ...levels,
     cmd: plainText("a command").min(1),
     args: list(plainText("an argument")).default([]),
     /** Polled until it answers 2xx; also the base URL load is sent to. */
@@ -99,6 +146,7 @@ const commandTarget = z
 const urlTarget = z
   .strictObject({
     kind: z.literal("url"),
+    ...levels,
     baseUrl: httpUrl(),
   })
   .meta({ description: "An already running service; only network and load faults apply." });
@@ -111,6 +159,7 @@ const composeName = z
 const dockerTarget = z
   .strictObject({
     kind: z.literal("docker"),
+    ...levels,
     mode: z.enum(["start", "attach"]).default("start").meta({
       description:
         "start: run the reference system as containers from faultline's images (removed after the run); attach: use a running compose project, found by its labels",
@@ -334,16 +383,46 @@ export const faultSchema = z.strictObject({
 const sloBase = { id: z.string().min(1).optional() };
 const faultScope = z.string().optional().meta({ description: "Fault id; omit to apply to every fault." });
 
-const availabilitySlo = z.strictObject({
-  ...sloBase,
-  kind: z.literal("availability"),
-  min: ratio,
-  degradedCountsAsGood: z.boolean().default(true),
-  attempts: z.enum(["each", "final"]).optional().meta({
-    description:
-      "each (the default): every attempt counts, a shed answer is bad. final: a shed request that was retried at its Retry-After counts by its retry, as the client saw it (needs load.honourRetryAfter).",
-  }),
+/**
+ * Service level an SLO judges (harness/sla/levels.ts): answered = any good answer (ok,
+ * degraded, minimal); full = served by the primary model (ok only). Default full: a fallback
+ * answer is not full service. `degradedCountsAsGood` stays accepted as the older synonym.
+ */
+const level = z.enum(["answered", "full"]).optional().meta({
+  description:
+    "answered: any good answer counts (ok, degraded, minimal); full: only answers served by the primary model count. Default full (a fallback answer is not full service). Synonym: degradedCountsAsGood (true = answered, false = full).",
+  default: "full",
 });
+const degradedSynonym = z
+  .boolean()
+  .optional()
+  .meta({ description: "Older synonym of level: true = answered, false = full. Prefer level." });
+const levelsAgree = (v: {
+  level?: "answered" | "full" | undefined;
+  degradedCountsAsGood?: boolean | undefined;
+}): boolean =>
+  v.level === undefined ||
+  v.degradedCountsAsGood === undefined ||
+  (v.level === "answered") === v.degradedCountsAsGood;
+const levelConflict = {
+  error:
+    "level and degradedCountsAsGood disagree: level: answered means degradedCountsAsGood: true, level: full means false; set only level",
+  path: ["level"],
+};
+
+const availabilitySlo = z
+  .strictObject({
+    ...sloBase,
+    kind: z.literal("availability"),
+    min: ratio,
+    level,
+    degradedCountsAsGood: degradedSynonym,
+    attempts: z.enum(["each", "final"]).optional().meta({
+      description:
+        "each (the default): every attempt counts, a shed answer is bad. final: a shed request that was retried at its Retry-After counts by its retry, as the client saw it (needs load.honourRetryAfter).",
+    }),
+  })
+  .refine(levelsAgree, levelConflict);
 
 const retryAfterSlo = z
   .strictObject({
@@ -360,15 +439,18 @@ const retryAfterSlo = z
       "Retry-After is accurate: of the shed answers, the share whose retry at the named time got a good answer (a shed answer without a usable Retry-After counts as a failed retry). Needs load.honourRetryAfter.",
   });
 
-const uptimeSlo = z.strictObject({
-  ...sloBase,
-  kind: z.literal("uptime"),
-  min: ratio,
-  window: duration(MINIMUMS_MS.interval).prefault("1s"),
-  /** A window is up when its good ratio is at least this. */
-  threshold: ratio.default(0.99),
-  degradedCountsAsGood: z.boolean().default(true),
-});
+const uptimeSlo = z
+  .strictObject({
+    ...sloBase,
+    kind: z.literal("uptime"),
+    min: ratio,
+    window: duration(MINIMUMS_MS.interval).prefault("1s"),
+    /** A window is up when its good ratio is at least this. */
+    threshold: ratio.default(0.99),
+    level,
+    degradedCountsAsGood: degradedSynonym,
+  })
+  .refine(levelsAgree, levelConflict);
 
 const latencySlo = z.strictObject({
   ...sloBase,
@@ -386,12 +468,17 @@ const detectSlo = z.strictObject({
   max: duration(),
   fault: faultScope,
 });
-const recoverSlo = z.strictObject({
-  ...sloBase,
-  kind: z.literal("time-to-recover"),
-  max: duration(),
-  fault: faultScope,
-});
+const recoverSlo = z
+  .strictObject({
+    ...sloBase,
+    kind: z.literal("time-to-recover"),
+    max: duration(),
+    fault: faultScope,
+    /** answered: time to answer again (fallbacks count); full (default): time to full service. */
+    level,
+    degradedCountsAsGood: degradedSynonym,
+  })
+  .refine(levelsAgree, levelConflict);
 
 const burnSlo = z.strictObject({
   ...sloBase,

@@ -172,6 +172,16 @@ function checkK6Driver(s: Scenario): RawIssue[] {
           },
         ]
       : []),
+    ...(s.target.levels !== undefined
+      ? [
+          {
+            path: ["target", "levels"],
+            message:
+              "a target's own level marking is read by the built-in generator only (the k6 script reads the reference service's header)",
+            hint: `remove target.levels, ${builtin}`,
+          },
+        ]
+      : []),
     ...(s.abort.length > 0
       ? [
           {

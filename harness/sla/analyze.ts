@@ -8,6 +8,7 @@ import type { PercentileSummary } from "./percentiles.js";
 import { latencyOf, phaseBounds, phaseRows, type PhaseBounds } from "./phases.js";
 import type { MonthlyProjection } from "./projection.js";
 import { finalAttemptCounts, summarizeRetries, type RetryLog, type RetrySummary } from "./retries.js";
+import { degradedGoodAt, type JudgedLevel } from "./levels.js";
 import { evaluateSlos, type SloSpec } from "./slo.js";
 import type { SloVerdict } from "./verdict.js";
 import { uptime, windowStats, type Window } from "./windows.js";
@@ -23,7 +24,12 @@ export interface SlaInput {
   readonly windowMs?: number;
   /** Good ratio a window needs to be up / healthy. Default 0.99. */
   readonly threshold?: number;
-  /** Default true (DESIGN: degraded is good unless the SLO says otherwise). */
+  /**
+   * Level of the headline availability, uptime and recovery. The runner always passes the
+   * first availability SLO's level (harness/runner/analysis.ts, default full); the engine's own
+   * default stays true for direct callers. Both levels are in `levels` and the per-fault times
+   * regardless.
+   */
   readonly degradedCountsAsGood?: boolean;
   /** Healthy also requires window P95 (intended) <= this, for recovery and downtime. */
   readonly latencySloMs?: number;
@@ -47,6 +53,12 @@ export interface SlaReport {
     readonly attempts: "each" | "final";
   };
   readonly uptime: { readonly value: number | null; readonly windowMs: number; readonly threshold: number };
+  /**
+   * Availability and uptime at both levels, always side by side (DESIGN.md "Two levels of
+   * truth"): answered = any good answer, full = the primary model's answers only. Same
+   * attempts rule, windows and threshold as the headline.
+   */
+  readonly levels: Readonly<Record<JudgedLevel, LevelFigures>>;
   readonly latency: {
     readonly intended: PercentileSummary;
     readonly service: PercentileSummary;
@@ -65,6 +77,11 @@ export interface SlaReport {
   readonly slos: readonly SloVerdict[];
   /** Null unless the load honoured Retry-After. */
   readonly retries: RetrySummary | null;
+}
+
+export interface LevelFigures {
+  readonly availability: number | null;
+  readonly uptime: number | null;
 }
 
 /** Everything the run record needs from the per-request columns. Pure: no I/O, no clock. */
@@ -110,10 +127,21 @@ export function analyzeRun(input: SlaInput): SlaReport {
   });
   const attempts = input.availabilityAttempts ?? "each";
   const counted = attempts === "final" ? finalAttemptCounts(c, input.retries ?? null) : totals;
+  const atLevel = (level: JudgedLevel): LevelFigures => {
+    const good = degradedGoodAt(level);
+    const w = windowStats(c, {
+      durationMs: input.durationMs,
+      windowMs,
+      threshold,
+      degradedCountsAsGood: good,
+    });
+    return { availability: availability(counted, good), uptime: uptime(w) };
+  };
   return {
     totals,
     availability: { value: availability(counted, dg), degradedCountsAsGood: dg, attempts },
     uptime: { value: uptime(windows), windowMs, threshold },
+    levels: { answered: atLevel("answered"), full: atLevel("full") },
     latency: {
       intended: latencyOf(c, 0, c.length, "intended"),
       service: latencyOf(c, 0, c.length, "service"),

@@ -2,6 +2,7 @@ import { BREAKER_STATE_VALUE, METRICS } from "../../reference-service/contract.j
 import { OUTCOME_CODE } from "../../common/outcome.js";
 import type { RequestColumns } from "./columns.js";
 import {
+  HealthIndex as Health,
   downtimeIntervals,
   overlapMs,
   recoveryPoint,
@@ -29,11 +30,24 @@ export interface MetricSample {
 export interface FaultAnalysis {
   readonly id: string;
   readonly kind: string;
+  /**
+   * Null when nothing signalled, or when the first signal came only after the service was back
+   * (answering again and at full service): `detectNote` then says which.
+   */
   readonly timeToDetectMs: number | null;
   /** How the fault was first noticed: a degraded/shed answer or the breaker metric. */
   readonly detectedBy: "answer" | "breaker" | null;
+  /** Why time to detect is null; null when it was measured. */
+  readonly detectNote: string | null;
+  /** Recovery at the run's headline level (the first availability SLO's). */
   readonly recoveryPointMs: number | null;
   readonly timeToRecoverMs: number | null;
+  /** Recovery at the answered level (any good answer, fallbacks included): time to answer again. */
+  readonly answerAgainPointMs: number | null;
+  readonly timeToAnswerAgainMs: number | null;
+  /** Recovery at the full level (only the primary model's answers): time to full service. */
+  readonly fullServicePointMs: number | null;
+  readonly timeToFullServiceMs: number | null;
   /** Requests intended from fault start until recovery (or run end when never recovered). */
   readonly requests: { readonly total: number; readonly failed: number; readonly degraded: number };
   /** Downtime inside [start, recovery point or run end): the measured cost of one occurrence. */
@@ -89,12 +103,16 @@ export function analyzeFaults(
 ): { faults: FaultAnalysis[]; downtime: Interval[] } {
   const c = h.columns;
   const downtime = downtimeIntervals(h, o.durationMs);
+  const answered = new Health(c, { ...h.options, degradedCountsAsGood: true });
+  const full = new Health(c, { ...h.options, degradedCountsAsGood: false });
   const good = goodCodes(o.degradedCountsAsGood);
   const out = faults.map((f): FaultAnalysis => {
     const from = f.endMs ?? f.startMs;
     const point = recoveryPoint(h, from, o);
     const until = point ?? o.durationMs;
-    const detect = timeToDetect(c, samples, f.startMs);
+    const answerPoint = recoveryPoint(answered, from, o);
+    const fullPoint = recoveryPoint(full, from, o);
+    const detect = honestDetect(c, timeToDetect(c, samples, f.startMs), f.startMs, answerPoint, fullPoint);
     const lo = lowerBound(c, f.startMs);
     const hi = Math.max(lo, lowerBound(c, until));
     let failed = 0;
@@ -109,11 +127,46 @@ export function analyzeFaults(
       kind: f.kind,
       timeToDetectMs: detect.ms,
       detectedBy: detect.by,
+      detectNote: detect.note,
       recoveryPointMs: point,
       timeToRecoverMs: point === null ? null : Math.max(0, point - from),
+      answerAgainPointMs: answerPoint,
+      timeToAnswerAgainMs: answerPoint === null ? null : Math.max(0, answerPoint - from),
+      fullServicePointMs: fullPoint,
+      timeToFullServiceMs: fullPoint === null ? null : Math.max(0, fullPoint - from),
       requests: { total: hi - lo, failed, degraded },
       downtimeMs: overlapMs(downtime, f.startMs, until),
     };
   });
   return { faults: out, downtime };
+}
+
+/**
+ * A signal counts as detection only if it came before the service was back: by the time the
+ * answers that ended the outage arrived (the end of the row at the answer-again point and at
+ * the full-service point, whichever is later). A signal after that is not detection of this
+ * fault (api-crash: refused connections, then full answers, then a breaker scrape), so the
+ * record says "no signal before recovery" instead of a detect time later than the recovery.
+ */
+export function honestDetect(
+  c: RequestColumns,
+  d: { ms: number | null; by: "answer" | "breaker" | null },
+  startMs: number,
+  answerPoint: number | null,
+  fullPoint: number | null,
+): { ms: number | null; by: "answer" | "breaker" | null; note: string | null } {
+  if (d.ms === null)
+    return { ...d, note: "the service gave no signal (no degraded or shed answer, no open breaker)" };
+  if (answerPoint === null || fullPoint === null) return { ...d, note: null };
+  const answeredAt = (point: number): number => {
+    const i = lowerBound(c, point);
+    return i < c.length ? c.end[i] : point;
+  };
+  const back = Math.max(answeredAt(answerPoint), answeredAt(fullPoint));
+  if (startMs + d.ms <= back) return { ...d, note: null };
+  return {
+    ms: null,
+    by: null,
+    note: `no signal before the service was back (answering at full service ${Math.round(back - startMs)} ms after the fault); its first signal (${d.by ?? "none"}) came at ${Math.round(d.ms)} ms`,
+  };
 }

@@ -31,3 +31,5 @@ export {
 export { evaluateSlos, type SloContext, type SloEvaluation, type SloSpec } from "./slo.js";
 export { judge, type Comparator, type SloUnit, type SloVerdict, type VerdictSpec } from "./verdict.js";
 export { uptime, windowStats, type Window, type WindowOptions } from "./windows.js";
+export { DEFAULT_LEVEL, degradedGoodAt, sloLevel, type JudgedLevel } from "./levels.js";
+export type { LevelFigures } from "./analyze.js";

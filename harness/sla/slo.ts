@@ -5,6 +5,7 @@ import { availability, countRows } from "./outcomes.js";
 import { finalAttemptCounts, retrySuccess, summarizeRetries, type RetryLog } from "./retries.js";
 import { latencyOf, phaseRows, type PhaseBounds } from "./phases.js";
 import { downtimeByKind, projectMonthly, type MonthlyProjection } from "./projection.js";
+import { degradedGoodAt, sloLevel, type JudgedLevel } from "./levels.js";
 import { judge, type SloVerdict } from "./verdict.js";
 import { uptime, windowStats } from "./windows.js";
 
@@ -17,6 +18,8 @@ export type SloSpec =
       readonly kind: "availability";
       readonly id?: string;
       readonly min: number;
+      readonly level?: JudgedLevel;
+      /** Older synonym of `level` (true = answered, false = full). */
       readonly degradedCountsAsGood?: boolean;
       /** "final": a shed request retried at its Retry-After counts by its retry. Default "each". */
       readonly attempts?: "each" | "final";
@@ -27,6 +30,7 @@ export type SloSpec =
       readonly min: number;
       readonly window?: number;
       readonly threshold?: number;
+      readonly level?: JudgedLevel;
       readonly degradedCountsAsGood?: boolean;
     }
   | {
@@ -38,7 +42,14 @@ export type SloSpec =
       readonly phase?: "all" | "before" | "during" | "after";
     }
   | { readonly kind: "time-to-detect"; readonly id?: string; readonly max: number; readonly fault?: string }
-  | { readonly kind: "time-to-recover"; readonly id?: string; readonly max: number; readonly fault?: string }
+  | {
+      readonly kind: "time-to-recover";
+      readonly id?: string;
+      readonly max: number;
+      readonly fault?: string;
+      /** answered: time to answer again; full (default): time to full service. */
+      readonly level?: JudgedLevel;
+    }
   | {
       readonly kind: "error-budget-burn";
       readonly id?: string;
@@ -75,6 +86,8 @@ export interface SloEvaluation {
   /** Projections computed for projected-monthly-availability SLOs, in SLO order. */
   readonly projections: MonthlyProjection[];
 }
+
+const levelName = (l: JudgedLevel): string => (l === "full" ? "full service" : "answered");
 
 const pct = (r: number): string => `${+(r * 100).toFixed(4)}%`;
 
@@ -125,9 +138,9 @@ function simpleVerdict(spec: SimpleSpec, id: string, ctx: SloContext): SloVerdic
         durationMs: ctx.durationMs,
         windowMs,
         threshold,
-        degradedCountsAsGood: spec.degradedCountsAsGood ?? true,
+        degradedCountsAsGood: degradedGoodAt(sloLevel(spec)),
       });
-      const d = `uptime >= ${pct(spec.min)} (${windowMs} ms windows, up when good ratio >= ${pct(threshold)})`;
+      const d = `uptime (${levelName(sloLevel(spec))}) >= ${pct(spec.min)} (${windowMs} ms windows, up when good ratio >= ${pct(threshold)})`;
       return judge(
         { id, description: d, metric: "uptime", comparator: ">=", bound: spec.min, unit: "ratio" },
         uptime(w),
@@ -157,9 +170,10 @@ function availabilityVerdict(
   id: string,
   ctx: SloContext,
 ): SloVerdict {
-  const dg = spec.degradedCountsAsGood ?? true;
+  const level = sloLevel(spec);
+  const dg = degradedGoodAt(level);
   const final = spec.attempts === "final";
-  const d = `availability >= ${pct(spec.min)}${dg ? "" : " (degraded counts as down)"}${final ? " (each request by its final attempt)" : ""}`;
+  const d = `availability (${levelName(level)}) >= ${pct(spec.min)}${final ? " (each request by its final attempt)" : ""}`;
   const counts = final ? finalAttemptCounts(ctx.columns, ctx.retries ?? null) : countRows(ctx.columns);
   return judge(
     { id, description: d, metric: "availability", comparator: ">=", bound: spec.min, unit: "ratio" },
@@ -214,14 +228,27 @@ function faultVerdicts(
 ): SloVerdict[] {
   const chosen = spec.fault === undefined ? faults : faults.filter((f) => f.id === spec.fault);
   const detect = spec.kind === "time-to-detect";
+  const level = spec.kind === "time-to-recover" ? sloLevel(spec) : null;
+  const what = detect
+    ? "time to detect"
+    : level === "answered"
+      ? "time to answer again"
+      : "time to full service";
+  const metric = detect
+    ? "timeToDetectMs"
+    : level === "answered"
+      ? "timeToAnswerAgainMs"
+      : "timeToFullServiceMs";
+  const measured = (f: FaultAnalysis): number | null =>
+    detect ? f.timeToDetectMs : level === "answered" ? f.timeToAnswerAgainMs : f.timeToFullServiceMs;
   if (chosen.length === 0) {
-    const d = `${detect ? "time to detect" : "time to recover"} <= ${spec.max} ms: no such fault ${spec.fault ?? "in this run"}`;
+    const d = `${what} <= ${spec.max} ms: no such fault ${spec.fault ?? "in this run"}`;
     return [
       judge(
         {
           id,
           description: d,
-          metric: detect ? "timeToDetectMs" : "timeToRecoverMs",
+          metric,
           comparator: "<=",
           bound: spec.max,
           unit: "ms",
@@ -234,14 +261,14 @@ function faultVerdicts(
     judge(
       {
         id: chosen.length > 1 ? `${id}/${f.id}` : id,
-        description: `${detect ? "time to detect" : "time to recover"} ${f.id} <= ${spec.max} ms`,
-        metric: detect ? "timeToDetectMs" : "timeToRecoverMs",
+        description: `${what} ${f.id} <= ${spec.max} ms${detect && f.detectNote ? ` (${f.detectNote})` : ""}`,
+        metric,
         comparator: "<=",
         bound: spec.max,
         unit: "ms",
         faultId: f.id,
       },
-      detect ? f.timeToDetectMs : f.timeToRecoverMs,
+      measured(f),
     ),
   );
 }

@@ -76,8 +76,9 @@ export const options: Options = {
     },
   },
   thresholds: {
-    http_req_failed: ["rate<=0.005", "rate<=0.002"],
+    faultline_full: ["rate>=0.995"],
     http_req_duration: ["p(95)<=1500", "p(99)<=2000"],
+    http_req_failed: ["rate<=0.002"],
   },
   summaryTrendStats: ["avg", "min", "med", "max", "p(90)", "p(95)", "p(99)", "count"],
 };

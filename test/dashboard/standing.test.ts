@@ -16,10 +16,16 @@ const facts = (over: Partial<LiveFacts> = {}): LiveFacts => ({
 describe("sloStanding (live, one case per kind and edge)", () => {
   const cases: [string, SloSpec, LiveFacts, ReturnType<typeof sloStanding>][] = [
     [
-      "availability met: 995/1000 with degraded good",
-      { kind: "availability", min: 0.99 },
+      "availability met: 995/1000 with degraded good (level answered)",
+      { kind: "availability", min: 0.99, level: "answered" },
       facts(),
       { id: "availability-1", state: "meeting", detail: "99.500% >= 99.000%" },
+    ],
+    [
+      "availability at the default level (full): the 5 degraded are down, 990/1000",
+      { kind: "availability", min: 0.995 },
+      facts(),
+      { id: "availability-1", state: "breaching", detail: "99.000% >= 99.500%" },
     ],
     [
       "availability breached when degraded counts as down: 990/1000",

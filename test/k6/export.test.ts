@@ -86,7 +86,10 @@ describe("exportK6Script", () => {
       },
     });
     expect(k6Options(s).thresholds).toEqual({
-      http_req_failed: ["rate<=0.005", "rate<=0.002"],
+      // The availability SLO states no level, so it judges full service (the default since
+      // #15): the share of primary-model answers, not http_req_failed.
+      faultline_full: ["rate>=0.995"],
+      http_req_failed: ["rate<=0.002"],
       http_req_duration: ["p(95)<=1500", "p(99)<=2000"],
     });
     expect(k6Templates(s).map((t) => [t.name, t.weight, t.method, t.path, t.stream, t.expect])).toEqual([

@@ -7,11 +7,12 @@ describe("Markdown summary", () => {
     expect(renderMarkdown([failKill, pass, aborted]).split("\n")).toEqual([
       "### faultline: 1 of 3 runs passed",
       "",
-      "| Scenario | Verdict | SLOs met | Availability | P99 | Worst recovery | Run |",
-      "| --- | --- | ---: | ---: | ---: | ---: | --- |",
-      "| worker-kill | \u274c fail | 2/4 | 96.667% | 480 ms | 6.00 s | `20261123T120000Z-worker-kill` |",
-      "| baseline | \u2705 pass | 2/2 | 100.000% | 95 ms | \u2013 | `20261123T110000Z-baseline` |",
-      "| stall | \u26a0\ufe0f aborted | 2/2 | 100.000% | 95 ms | \u2013 | `20261123T130000Z-stall` |",
+      "| Scenario | Verdict | SLOs met | Answered | Full service | P99 | Worst time to answer again | Worst time to full service | Run |",
+      "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+      "| worker-kill | \u274c fail | 2/4 | 96.667% | 90.667% | 480 ms | 6.00 s | 8.00 s | `20261123T120000Z-worker-kill` |",
+      // baseline and stall are records from before levels: full service reads as not recorded.
+      "| baseline | \u2705 pass | 2/2 | 100.000% | n/a | 95 ms | \u2013 | \u2013 | `20261123T110000Z-baseline` |",
+      "| stall | \u26a0\ufe0f aborted | 2/2 | 100.000% | n/a | 95 ms | \u2013 | \u2013 | `20261123T130000Z-stall` |",
       "",
       "**worker-kill** (\u274c fail):",
       "- availability \\>= 99.9%: measured 96.667%, bound \\>= 99.900%, missed by 3.233 pp",
@@ -23,18 +24,29 @@ describe("Markdown summary", () => {
     ]);
   });
 
-  it("says 'never' for the worst recovery when a fault did not recover", () => {
+  it("says 'never' for the worst time at a level a fault did not reach, per level", () => {
     const [kill, slow] = failKill.faults;
-    const stuck = { ...failKill, faults: [kill, { ...slow, recovered: false, timeToRecoverMs: null }] };
+    if (!kill || !slow) throw new Error("fixture has two faults");
+    // Answering again with fallbacks, but never back at full service before the run ended.
+    const stuck = { ...failKill, faults: [kill, { ...slow, timeToFullServiceMs: null }] };
     expect(renderMarkdown([stuck]).split("\n")[4]).toBe(
-      "| worker-kill | \u274c fail | 2/4 | 96.667% | 480 ms | never | `20261123T120000Z-worker-kill` |",
+      "| worker-kill | \u274c fail | 2/4 | 96.667% | 90.667% | 480 ms | 6.00 s | never | `20261123T120000Z-worker-kill` |",
+    );
+  });
+
+  it("says 'n/a', not 'never', when an older record does not say a level's time", () => {
+    const { levels: _levels, ...old } = failKill;
+    const faults = old.faults.map(({ timeToAnswerAgainMs: _a, timeToFullServiceMs: _f, ...f }) => f);
+    // Counted with fallbacks: its time to recover is the time to answer again; full is unknown.
+    expect(renderMarkdown([{ ...old, faults }]).split("\n")[4]).toBe(
+      "| worker-kill | \u274c fail | 2/4 | 96.667% | n/a | 480 ms | 6.00 s | n/a | `20261123T120000Z-worker-kill` |",
     );
   });
 
   it("escapes names so a hostile scenario cannot add cells, rows or markup", () => {
     const row = renderMarkdown([hostile]).split("\n")[4] ?? "";
-    // Unescaped pipes delimit cells: a table row of 7 cells has exactly 8.
-    expect(row.match(/(?<!\\)\|/g)?.length).toBe(8);
+    // Unescaped pipes delimit cells: a table row of 9 cells has exactly 10.
+    expect(row.match(/(?<!\\)\|/g)?.length).toBe(10);
     expect(row.startsWith("| \\<img src=x onerror=\"alert(1)\"\\> &amp; 'q' \\| \\*x\\* ")).toBe(true);
     expect(row.endsWith('| `hostile-</script><script>fetch("http://evil.invalid/")</script>` |')).toBe(true);
   });

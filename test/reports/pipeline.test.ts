@@ -10,8 +10,10 @@ import { byId, elements, findAll, parseMarkup, textOf } from "./markup.js";
 /**
  * The real producer end to end: synthetic requests through the harness's SLA engine and
  * record builder, then every renderer. 10 req/s for 30 s; the worker is killed at t=10 s,
- * requests fail (conn) for 2 s, come back degraded for 2 s, then ok: 20 bad of 300, so
- * availability 280/300 = 93.333%, P99 80 ms (the degraded answers), recovery after 2 s.
+ * requests fail (conn) for 2 s, come back degraded for 2 s, then ok. Answered: 20 bad of 300
+ * (280/300 = 93.333%), answering again after 2 s. Full service (the default level, as the
+ * runner judges an availability SLO without one): the 20 degraded answers are down too,
+ * 260/300 = 86.667%, full service after 4 s. P99 80 ms (the degraded answers).
  */
 function rows(): RequestRow[] {
   return Array.from({ length: 300 }, (_, i): RequestRow => {
@@ -32,6 +34,8 @@ const sla = analyzeRun({
     { kind: "latency", percentile: 99, max: 500 },
     { kind: "time-to-recover", max: 5000, fault: "kill-worker" },
   ],
+  // What harness/runner/analysis.ts passes for an availability SLO without a level (full).
+  degradedCountsAsGood: false,
   seed: 1,
 });
 const record = buildRunRecord({
@@ -65,9 +69,14 @@ const record = buildRunRecord({
 describe("harness record -> reports", () => {
   const doc = parseMarkup(renderHtml(record), true);
 
-  it("shows the engine's availability, which is 280/300 by hand", () => {
-    expect(record.availability.value).toBe(280 / 300);
-    expect(textOf(byId(doc, "stat-availability"))).toBe("Availability 93.333%");
+  it("shows the engine's availability at both levels, 280/300 and 260/300 by hand", () => {
+    expect(record.availability.value).toBe(260 / 300);
+    expect(record.levels).toEqual({
+      answered: { availability: 280 / 300, uptime: 28 / 30 },
+      full: { availability: 260 / 300, uptime: 26 / 30 },
+    });
+    expect(record.faults.map((f) => [f.timeToAnswerAgainMs, f.timeToFullServiceMs])).toEqual([[2000, 4000]]);
+    expect(textOf(byId(doc, "stat-availability"))).toBe("Availability 86.667%");
     expect(byId(doc, "verdict").attrs["data-verdict"]).toBe("fail");
   });
 
@@ -86,16 +95,17 @@ describe("harness record -> reports", () => {
         formatValue(s.measured, s.unit),
       ]),
     );
-    // By hand: healthy again from t=12 s (degraded counts as good), so recovery took 2 s.
-    expect(shown.map((r) => r[3])).toEqual(["93.333%", "80 ms", "2.00 s"]);
+    // By hand: full answers again from t=14 s, so full service took 4 s (the SLOs' level).
+    expect(shown.map((r) => r[3])).toEqual(["86.667%", "80 ms", "4.00 s"]);
     const fault = findAll(byId(doc, "faults"), (n) => n.attrs["data-fault-id"] === "kill-worker")[0];
-    expect(textOf(findAll(fault, (n) => n.attrs.class === "num ttr")[0])).toBe("2.00 s");
+    expect(textOf(findAll(fault, (n) => n.attrs.class === "num ttr")[0])).toBe("4.00 s");
   });
 
-  it("states the downtime the engine found: the 2 s of refused connections", () => {
+  it("states the downtime the engine found: refused connections, then fallback answers", () => {
+    // At full service the 2 s of degraded answers after the 2 s of refused connections are down.
     const d = byId(doc, "downtime");
-    expect([d.attrs["data-total-ms"], d.attrs["data-intervals"]]).toEqual(["2000", "1"]);
-    expect(textOf(d)).toBe("Downtime at request resolution: 2.00 s in 1 interval (t+10.00 s to t+12.00 s)");
+    expect([d.attrs["data-total-ms"], d.attrs["data-intervals"]]).toEqual(["4000", "1"]);
+    expect(textOf(d)).toBe("Downtime at request resolution: 4.00 s in 1 interval (t+10.00 s to t+14.00 s)");
   });
 
   it("draws one window per second and the fault on every chart", () => {
@@ -109,7 +119,7 @@ describe("harness record -> reports", () => {
 
   it("agrees across JUnit and Markdown on what failed", () => {
     const failedIds = record.slos.filter((s) => !s.passed).map((s) => s.description);
-    expect(failedIds).toEqual(["availability >= 99.9%"]);
+    expect(failedIds).toEqual(["availability (full service) >= 99.9%"]);
     const junit = parseMarkup(renderJunit([record]));
     const failures = findAll(junit, (n) => n.name === "failure").map((n) => n.attrs.message?.split(":")[0]);
     expect(failures).toEqual(failedIds);

@@ -130,7 +130,7 @@ describe("retries at Retry-After: text", () => {
 describe("retries at Retry-After: Markdown summary", () => {
   it("adds one line on the retries and the availability basis under the run", () => {
     expect(renderMarkdown([retried]).split("\n").slice(4)).toEqual([
-      "| overload-retry | \u274c fail | 1/2 | 97.500% | 270 ms | \u2013 | `20261123T150000Z-overload-retry` |",
+      "| overload-retry | \u274c fail | 1/2 | 97.500% | n/a | 270 ms | \u2013 | \u2013 | `20261123T150000Z-overload-retry` |",
       "",
       "**overload-retry** (\u274c fail):",
       `- ${RETRIES_TEXT}. Availability counts each request by its final attempt; every attempt: 93.301%.`,
@@ -163,7 +163,12 @@ describe("retries at Retry-After: JUnit properties", () => {
   };
 
   it("adds the retry counts and the availability basis after the run's properties", () => {
+    // After the two levels side by side (full not recorded in this older record: "").
     expect(props(retried).slice(6)).toEqual([
+      ["availability.answered", "0.975"],
+      ["availability.full", ""],
+      ["uptime.answered", "0.75"],
+      ["uptime.full", ""],
       ["availability.attempts", "final"],
       ["retries.sent", "9"],
       ["retries.ok", "6"],
@@ -177,6 +182,7 @@ describe("retries at Retry-After: JUnit properties", () => {
   });
 
   it("adds none for a record without the fields", () => {
+    // The level properties are on every run (both levels side by side); no retry ones.
     expect(props(pass).map(([name]) => name)).toEqual([
       "run.id",
       "run.verdict",
@@ -184,6 +190,10 @@ describe("retries at Retry-After: JUnit properties", () => {
       "scenario.file",
       "scenario.seed",
       "target",
+      "availability.answered",
+      "availability.full",
+      "uptime.answered",
+      "uptime.full",
     ]);
   });
 });

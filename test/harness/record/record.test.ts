@@ -50,12 +50,17 @@ const rows: RequestRow[] = [
 ];
 const columns = columnsFromRows(rows);
 
-function inputs(over: Partial<RunRecordInputs> = {}): RunRecordInputs {
+function inputs(
+  over: Partial<RunRecordInputs> = {},
+  level: "answered" | "full" | "unset" = "answered",
+): RunRecordInputs {
   const sla = analyzeRun({
     columns,
     durationMs: 2000,
     faults: [{ id: "kill-1", kind: "process-kill", startMs: 1000, endMs: null }],
-    slos: [{ kind: "availability", min: 0.5 }],
+    // The headline follows the availability SLO's level, as harness/runner/analysis.ts does.
+    slos: [{ kind: "availability", min: 0.5, ...(level === "unset" ? {} : { level }) }],
+    degradedCountsAsGood: level === "answered",
     stabilityMs: 1000,
     seed: 7,
   });
@@ -125,6 +130,13 @@ describe("buildRunRecord", () => {
     expect(r.verdict).toBe("pass");
     expect(r.totals).toEqual({ ok: 1, degraded: 1, shed: 1, error: 0, timeout: 1, conn: 0 });
     expect(r.availability).toEqual({ value: 0.5, degradedCountsAsGood: true });
+    // Both levels side by side: the degraded answer is good only at the answered level.
+    expect(r.levels).toEqual({
+      answered: { availability: 0.5, uptime: 0.5 },
+      // Windows of 1 s: [0,1000) holds ok+degraded, [1000,2000) shed+timeout; at full service
+      // neither reaches the 0.99 good ratio.
+      full: { availability: 0.25, uptime: 0 },
+    });
     expect(r.faults).toEqual([
       {
         id: "kill-1",
@@ -138,14 +150,26 @@ describe("buildRunRecord", () => {
         revertedAtMs: null,
         // The shed answer ended at 1100: detected 100 ms after the kill.
         timeToDetectMs: 100,
-        // Nothing healthy after the kill within the 2 s run: never recovered.
+        // Nothing healthy after the kill within the 2 s run: never recovered, at either level.
         timeToRecoverMs: null,
+        timeToAnswerAgainMs: null,
+        timeToFullServiceMs: null,
         recovered: false,
         requests: { total: 2, failed: 2, degraded: 0 },
       },
     ]);
     expect(r.downtime).toEqual([{ startMs: 1000, endMs: 2000 }]);
     expect(r.requestTemplates).toEqual(["chat", "embedding"]);
+  });
+
+  it("judges an availability SLO without a level at full service: the degraded answer is down", () => {
+    // The behaviour #15 changed: the same run passed when a fallback answer counted as service.
+    const r = buildRunRecord(inputs({}, "unset"));
+    expect(r.availability).toEqual({ value: 0.25, degradedCountsAsGood: false });
+    expect(r.slos.map((s) => [s.description, s.measured, s.passed])).toEqual([
+      ["availability (full service) >= 50%", 0.25, false],
+    ]);
+    expect(r.verdict).toBe("fail");
   });
 
   it.each([

@@ -51,7 +51,9 @@ describe("SLOs on retries need a load that retries", () => {
     );
     expect(r.ok && r.value.scenario.slos).toEqual([
       { kind: "retry-after", min: 0.99, degradedCountsAsGood: true, minRetries: 1 },
-      { kind: "availability", min: 0.999, degradedCountsAsGood: true, attempts: "final" },
+      // No level default is filled in any more: sloLevel() resolves an absent level to full
+      // (degradedCountsAsGood is only the older synonym, no longer defaulted to true).
+      { kind: "availability", min: 0.999, attempts: "final" },
     ]);
     expect(r.ok && r.value.scenario.load.honourRetryAfter).toBe(true);
   });

@@ -371,8 +371,13 @@ describe("analyzeRun", () => {
       ],
     });
     expect(r.totals).toEqual({ ok: 80, degraded: 0, shed: 0, error: 20, timeout: 0, conn: 0 });
+    // No degraded rows, so both levels agree.
     expect(r.availability).toEqual({ value: 0.8, degradedCountsAsGood: true, attempts: "each" });
     expect(r.uptime).toEqual({ value: 0.8, windowMs: 1000, threshold: 0.99 });
+    expect(r.levels).toEqual({
+      answered: { availability: 0.8, uptime: 0.8 },
+      full: { availability: 0.8, uptime: 0.8 },
+    });
     expect(r.phases).toEqual({ duringStartMs: 2000, duringEndMs: 4000 });
     expect(r.latency.byPhase.before.count).toBe(20);
     expect(r.latency.byPhase.during.count).toBe(20);
@@ -384,8 +389,15 @@ describe("analyzeRun", () => {
         kind: "error-burst",
         timeToDetectMs: null,
         detectedBy: null,
+        // Errors are not a signal of the fault (no degraded/shed answer, no open breaker).
+        detectNote: "the service gave no signal (no degraded or shed answer, no open breaker)",
         recoveryPointMs: 4000,
         timeToRecoverMs: 0,
+        // Both levels recover together: no fallback answers in this run.
+        answerAgainPointMs: 4000,
+        timeToAnswerAgainMs: 0,
+        fullServicePointMs: 4000,
+        timeToFullServiceMs: 0,
         requests: { total: 20, failed: 20, degraded: 0 },
         downtimeMs: 2000,
       },
