@@ -343,6 +343,10 @@ const metricCheck = z.strictObject({
   series: z.string().min(1),
   op: z.enum(["==", "<=", ">=", "<", ">"]).default("=="),
   value: z.number(),
+  change: z.boolean().optional().meta({
+    description:
+      "Compare the series' change over the run instead of its value: its value at this check minus its value read just before the load started (after checks only; e.g. memory growth, process_resident_memory_bytes change <= 52428800).",
+  }),
 });
 
 export const steadyStateCheckSchema = z.discriminatedUnion("kind", [
@@ -351,10 +355,22 @@ export const steadyStateCheckSchema = z.discriminatedUnion("kind", [
   metricCheck,
 ]);
 
-export const steadyStateSchema = z.strictObject({
-  before: list(steadyStateCheckSchema, 100).default([]),
-  after: list(steadyStateCheckSchema, 100).default([]),
-});
+export const steadyStateSchema = z
+  .strictObject({
+    before: list(steadyStateCheckSchema, 100).default([]),
+    after: list(steadyStateCheckSchema, 100).default([]),
+  })
+  .superRefine((v, ctx) =>
+    v.before.forEach((c, i) => {
+      if (c.kind === "metric" && c.change)
+        ctx.addIssue({
+          code: "custom",
+          path: ["before", i, "change"],
+          message:
+            "a change over the run can only be checked after the load (remove change, or move the check to steadyState.after)",
+        });
+    }),
+  );
 
 const repeatSchema = z.strictObject({
   every: duration(MINIMUMS_MS.repeatEvery),

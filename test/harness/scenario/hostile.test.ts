@@ -151,7 +151,7 @@ describe("hostile scenario input: refused by name, fast, before any expansion", 
       /^target\.options\.worker\.modles: unknown setting "modles" \(fix: known settings here: .*models/,
     );
     expect(problems(edit("halfOpenAfterMs", "halfOpenAfter"))[0]).toMatch(
-      /^target\.options\.breaker\.halfOpenAfter: unknown setting "halfOpenAfter" \(fix: known settings here: failureThreshold, halfOpenAfterMs\)/,
+      /^target\.options\.breaker\.halfOpenAfter: unknown setting "halfOpenAfter" \(fix: known settings here: closeOnFreshWorker, failureThreshold, halfOpenAfterMs\)/,
     );
   });
 
