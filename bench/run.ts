@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
+import { runLlamaBenchmarks } from "./llama/index.js";
 import { runLoadBenchmarks } from "./load/index.js";
 import { runProxyBenchmarks } from "./proxy/index.js";
 import { runReportBenchmarks } from "./reports/index.js";
@@ -54,6 +55,7 @@ const MODULES: readonly BenchModule[] = [
   { name: "reports", run: (q) => runReportBenchmarks(q ? { seconds: 720, loads: 1 } : {}) },
   { name: "dashboard", run: runDashboard },
   { name: "service", run: (q) => runServiceBenchmarks(q ? { samples: 300, crashes: 1 } : {}) },
+  { name: "llama", run: (q) => runLlamaBenchmarks(q ? { requests: 10, crashes: 1 } : {}) },
 ];
 
 async function runAll(

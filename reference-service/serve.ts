@@ -38,6 +38,7 @@ import { WorkerSupervisor } from "./supervisor/supervisor.js";
 import { spawnWorkerProcess } from "./supervisor/worker-process.js";
 import { openPrimaryBackend } from "./supervisor/primary-backend.js";
 import { UpstreamBackend } from "./supervisor/upstream-backend.js";
+import { checkLlamaInstalled, resolveGeneratedModels } from "./llama/generated-models.js";
 import type { SpoolBackend } from "./ipc/spool-client.js";
 
 export interface ServeOptions {
@@ -71,6 +72,17 @@ function parseWorkerConfig(config: ServiceConfig): WorkerConfig {
   return parsed.data;
 }
 
+/** The worker's config with generated models filled in; engine llama checked installed when a worker will run. */
+async function prepareWorkerConfig(
+  config: ServiceConfig,
+  stateDir: string,
+  spawnsWorker: boolean,
+): Promise<WorkerConfig> {
+  const parsed = parseWorkerConfig(config);
+  if (spawnsWorker) checkLlamaInstalled(parsed);
+  return resolveGeneratedModels(parsed, stateDir);
+}
+
 function buildFallbacks(
   config: ServiceConfig,
   clock: Runtime["clock"],
@@ -92,6 +104,8 @@ function heartbeatToMetrics(metrics: ServiceMetrics): (hb: Heartbeat) => void {
   return (hb) => {
     metrics.vramUsed.set(hb.vram.usedBytes);
     metrics.vramTotal.set(hb.vram.totalBytes);
+    metrics.kvCacheUsage.set(hb.kvUsage);
+    for (const [model, s] of Object.entries(hb.loadSeconds)) metrics.modelLoadSeconds.set({ model }, s);
     metrics.modelState.reset();
     for (const m of hb.models) metrics.modelState.set({ model: m.name, state: m.state }, 1);
     if (hb.pid !== seenPid) {
@@ -178,9 +192,9 @@ function buildPipeline(
 
 export async function serveReference(options: ServeOptions, runtime: Runtime): Promise<RunningService> {
   const config = resolveConfig(options.config ?? {});
-  const workerConfig = parseWorkerConfig(config);
   const { clock } = runtime;
   const stateDir = resolve(runtime.cwd, config.stateDir);
+  const workerConfig = await prepareWorkerConfig(config, stateDir, options.backend === undefined);
   await mkdir(join(stateDir, STATE_FILES.spoolRequests), { recursive: true });
   await mkdir(join(stateDir, STATE_FILES.spoolResponses), { recursive: true });
   await mkdir(join(stateDir, STATE_FILES.spoolQuarantine), { recursive: true });

@@ -1,10 +1,12 @@
 import type { RunRecord } from "../harness/record/schema.js";
+import { answerAgainOf, fullServiceOf, recordLevels, type LevelTime } from "../harness/record/levels.js";
 import { formatMargin, formatValue, type Unit } from "./format.js";
 
 /**
- * What changed between a baseline run and a new one: availability, uptime, latency
- * percentiles, each fault's time to detect and recover (faults matched by id) and each SLO's
- * verdict (matched by id). A change is a regression only past its threshold, so that run-to-
+ * What changed between a baseline run and a new one: availability and uptime (as judged, and
+ * at both service levels, answered and full service, side by side), latency percentiles, each
+ * fault's time to detect, recover, answer again and reach full service (faults matched by id;
+ * the last two judged like recovery) and each SLO's verdict (matched by id). A change is a regression only past its threshold, so that run-to-
  * run noise does not flag; the thresholds and why they are what they are:
  *
  * - availability: a drop of more than 0.05 percentage points. A 99.9% SLO allows 0.1 pp of
@@ -117,11 +119,42 @@ function availabilityDelta(base: RunRecord, next: RunRecord): Delta {
   return { ...d, label: `Availability (baseline counts ${b}, new run ${n})`, status: "not-comparable" };
 }
 
+/** Availability and uptime at both levels; a level an older record lacks is not comparable. */
+function levelDeltas(base: RunRecord, next: RunRecord): Delta[] {
+  const T = COMPARE_THRESHOLDS;
+  const [b, n] = [recordLevels(base), recordLevels(next)];
+  const sameBasis = attemptsOf(base) === attemptsOf(next);
+  const out: Delta[] = [];
+  for (const [level, name] of [
+    ["answered", "answered"],
+    ["full", "full service"],
+  ] as const) {
+    const a = numeric(
+      `availability.${level}`,
+      `Availability (${name})`,
+      "ratio",
+      b[level].availability,
+      n[level].availability,
+      T.availability,
+    );
+    out.push(sameBasis ? a : { ...a, status: "not-comparable" });
+  }
+  for (const [level, name] of [
+    ["answered", "answered"],
+    ["full", "full service"],
+  ] as const)
+    out.push(
+      numeric(`uptime.${level}`, `Uptime (${name})`, "ratio", b[level].uptime, n[level].uptime, T.uptime),
+    );
+  return out;
+}
+
 function headline(base: RunRecord, next: RunRecord): Delta[] {
   const T = COMPARE_THRESHOLDS;
   const out = [
     availabilityDelta(base, next),
     numeric("uptime", "Uptime", "ratio", base.uptime.value, next.uptime.value, T.uptime),
+    ...levelDeltas(base, next),
   ];
   for (const k of ["p50", "p95", "p99"] as const) {
     const b = base.latency.intended[k];
@@ -181,8 +214,24 @@ function faultDeltas(base: RunRecord, next: RunRecord): Delta[] {
         T.timeToRecover,
       ),
     );
+    out.push(
+      levelTimeDelta(`fault.${b.id}.timeToAnswerAgain`, `${label}: time to answer again`, [
+        answerAgainOf(base, b),
+        answerAgainOf(next, n),
+      ]),
+      levelTimeDelta(`fault.${b.id}.timeToFullService`, `${label}: time to full service`, [
+        fullServiceOf(base, b),
+        fullServiceOf(next, n),
+      ]),
+    );
   }
   return [...out, ...unmatched("fault", base.faults, next.faults, (f) => `${f.id} (${f.kind})`)];
+}
+
+/** A per-fault time at one level, judged like recovery; not comparable when a record does not say. */
+function levelTimeDelta(id: string, label: string, [b, n]: [LevelTime, LevelTime]): Delta {
+  const d = numeric(id, label, "ms", b ?? null, n ?? null, COMPARE_THRESHOLDS.timeToRecover);
+  return b === undefined || n === undefined ? { ...d, status: "not-comparable" } : d;
 }
 
 function passFail(id: string, label: string, base: boolean, next: boolean, texts: [string, string]): Delta {

@@ -1,6 +1,7 @@
 import { Box, Text } from "ink";
 import { OUTCOMES } from "../../common/outcome.js";
 import { clockTime, fit, gib, latency, percent, rate, sparkline } from "./format.js";
+import type { LiveFaultTimes, UptimeView } from "./levels.js";
 import type { BudgetView, DashboardFrame, HealthView, SloStanding } from "./types.js";
 
 /**
@@ -69,20 +70,47 @@ export function Traffic(props: { readonly frame: DashboardFrame }) {
   );
 }
 
+const LEVEL_WORD = { answered: "answered", full: "full service" } as const;
+
+/** Availability at both levels side by side, then the error budget at the SLO's level. */
 export function Budget(props: { readonly budget: BudgetView }) {
   const b = props.budget;
-  const avail = b.requests === 0 ? null : b.good / b.requests;
+  const at = (good: number): number | null => (b.requests === 0 ? null : good / b.requests);
   const left = b.budget - b.bad;
   const share = b.budget > 0 ? ` (${Math.max(0, Math.round((left / b.budget) * 100))}%)` : "";
   const budget =
     left >= 0
-      ? `budget left ${left.toFixed(1)} of ${b.budget.toFixed(1)} bad${share}`
-      : `budget SPENT: ${b.bad} bad > ${b.budget.toFixed(1)}`;
+      ? `left ${left.toFixed(1)} of ${b.budget.toFixed(1)} bad${share}`
+      : `SPENT: ${b.bad} bad > ${b.budget.toFixed(1)}`;
   return (
-    <Row label="Avail">
-      {percent(avail)} of {b.requests} (SLO {percent(b.slo)}){"  "}
-      <Text color={left >= 0 ? undefined : "red"}>{budget}</Text>
-    </Row>
+    <>
+      <Row label="Avail">{`answered ${percent(at(b.answered))}  full ${percent(at(b.full))}  of ${b.requests}`}</Row>
+      <Row label="Budget">
+        {`SLO ${percent(b.slo)} at ${LEVEL_WORD[b.level]}: `}
+        <Text color={left >= 0 ? undefined : "red"}>{budget}</Text>
+      </Row>
+    </>
+  );
+}
+
+/** Uptime at both levels, and the latest finished fault's three times (one-second steps). */
+export function Levels(props: { readonly uptime: UptimeView; readonly lastFault: LiveFaultTimes | null }) {
+  const u = props.uptime;
+  const f = props.lastFault;
+  const upTo = (ms: number | null): string => (ms === null ? "not yet" : `<=${(ms / 1000).toFixed(0)}s`);
+  return (
+    <>
+      <Row label="Uptime">
+        {`answered ${percent(u.answered)}  full ${percent(u.full)}  (${(u.windowMs / 1000).toFixed(0)}s windows up at >= ${percent(u.threshold, 1)})`}
+      </Row>
+      <Row label="Recovery">
+        <Text wrap="truncate">
+          {f === null
+            ? "no fault finished yet"
+            : `${fit(f.id, 16)}: signal ${f.signalMs === null ? "none seen" : upTo(f.signalMs)}, answered ${upTo(f.answeredMs)}, full ${upTo(f.fullMs)}`}
+        </Text>
+      </Row>
+    </>
   );
 }
 

@@ -1,5 +1,5 @@
 import { Box } from "ink";
-import { Budget, Header, Health, Keys, Message, Slos, Traffic, type Phase } from "./components.js";
+import { Budget, Header, Health, Keys, Levels, Message, Slos, Traffic, type Phase } from "./components.js";
 import { Faults } from "./fault-rows.js";
 import type { PickerContext, PickerState } from "./keys.js";
 import { Picker } from "./picker.js";
@@ -13,7 +13,7 @@ export interface FrameProps {
   readonly message: string | null;
 }
 
-/** One whole screen (at most 19 lines of 80 columns): a pure function of its props. */
+/** One whole screen (at most 22 lines of 80 columns): a pure function of its props. */
 export function Frame(props: FrameProps) {
   const { frame, picker } = props;
   const picking = picker.step !== "closed";
@@ -22,6 +22,7 @@ export function Frame(props: FrameProps) {
       <Header frame={frame} phase={props.phase} />
       <Traffic frame={frame} />
       <Budget budget={frame.budget} />
+      <Levels uptime={frame.uptime} lastFault={frame.lastFault} />
       {picking ? (
         <Picker state={picker} ctx={props.pickerContext} />
       ) : (

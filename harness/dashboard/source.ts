@@ -3,6 +3,7 @@ import type { FaultOccurrence } from "../faults/scheduler.js";
 import type { LoadHandle, LoadPlan } from "../load/index.js";
 import type { SloSpec } from "../sla/index.js";
 import { UNKNOWN_HEALTH } from "./health.js";
+import { liveFaultTimes, uptimeView, type LiveFaultTimes } from "./levels.js";
 import { LiveTracker } from "./live-tracker.js";
 import { budgetOf, sloStanding } from "./standing.js";
 import type { DashboardFrame, DashboardSource, FaultRow, HealthView } from "./types.js";
@@ -47,6 +48,33 @@ export function faultRow(o: FaultOccurrence): FaultRow {
   };
 }
 
+/** The latest fault that finished (done or reverted), with its times from whole seconds. */
+function lastFinished(
+  occurrences: readonly FaultOccurrence[],
+  seconds: Parameters<typeof liveFaultTimes>[0],
+): LiveFaultTimes | null {
+  const past = occurrences.filter((o) => o.status === "done" || o.status === "reverted");
+  const last = past[past.length - 1];
+  if (last === undefined) return null;
+  return liveFaultTimes(seconds, {
+    id: last.faultId,
+    startMs: last.plannedStartMs,
+    endMs: last.plannedEndMs,
+  });
+}
+
+/** Uptime at both levels and the latest finished fault's times, from whole seconds. */
+function levelsOf(
+  parts: SourceParts,
+  uptimeSpec: { readonly window?: number; readonly threshold?: number } | undefined,
+  seconds: Parameters<typeof liveFaultTimes>[0],
+): Pick<DashboardFrame, "uptime" | "lastFault"> {
+  return {
+    uptime: uptimeView(seconds, uptimeSpec?.window ?? 1000, uptimeSpec?.threshold ?? 0.99),
+    lastFault: lastFinished(parts.scheduler?.occurrences() ?? [], seconds),
+  };
+}
+
 /**
  * Builds the dashboard's source from the live run objects: the load handle's snapshot, the
  * fault scheduler's occurrences and the latest health. Each read() is synchronous and cheap
@@ -54,6 +82,8 @@ export function faultRow(o: FaultOccurrence): FaultRow {
  */
 export function dashboardSourceFrom(parts: SourceParts): DashboardSource {
   const tracker = new LiveTracker();
+  const found = parts.slos.find((s) => s.kind === "uptime");
+  const uptimeSpec = found?.kind === "uptime" ? found : undefined;
   return {
     read(): DashboardFrame {
       const snap = parts.load.snapshot();
@@ -73,6 +103,7 @@ export function dashboardSourceFrom(parts: SourceParts): DashboardSource {
         perSecond: tracker.lastWhole()?.counts ?? emptyCounts(),
         latency: { p50: lat.p50, p95: lat.p95, p99: lat.p99, history: [...tracker.p99History()] },
         budget: budgetOf(parts.slos, snap.totals),
+        ...levelsOf(parts, uptimeSpec, tracker.seconds),
         slos: parts.slos.map((s, i) => sloStanding(s, i, facts)),
         timeline: {
           paused: parts.scheduler?.paused ?? false,

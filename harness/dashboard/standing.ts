@@ -1,6 +1,6 @@
 import { isGood, OUTCOMES, type OutcomeCounts } from "../../common/outcome.js";
 import type { LiveLatency, SecondCounts } from "../load/index.js";
-import { degradedGoodAt, sloLevel, type SloSpec } from "../sla/index.js";
+import { DEFAULT_LEVEL, degradedGoodAt, sloLevel, type SloSpec } from "../sla/index.js";
 import { latency, percent } from "./format.js";
 import type { BudgetView, SloStanding } from "./types.js";
 
@@ -31,8 +31,19 @@ export function budgetOf(specs: readonly SloSpec[], totals: OutcomeCounts): Budg
   const first = specs.find((s) => s.kind === "availability");
   const slo = first?.min ?? DEFAULT_SLO;
   const requests = total(totals);
-  const ok = good(totals, first?.kind === "availability" ? degradedGoodAt(sloLevel(first)) : true);
-  return { requests, good: ok, slo, budget: (1 - slo) * requests, bad: requests - ok };
+  // The budget's level is the first availability SLO's (default full); both levels are shown.
+  const level = first?.kind === "availability" ? sloLevel(first) : DEFAULT_LEVEL;
+  const ok = good(totals, degradedGoodAt(level));
+  return {
+    requests,
+    good: ok,
+    answered: good(totals, true),
+    full: good(totals, false),
+    level,
+    slo,
+    budget: (1 - slo) * requests,
+    bad: requests - ok,
+  };
 }
 
 /** Share of `windowMs` windows (built from whole seconds) whose good ratio meets the threshold. */

@@ -1,3 +1,5 @@
+import type { JudgedLevel } from "../sla/index.js";
+import type { LiveFaultTimes, UptimeView } from "./levels.js";
 import type { OutcomeCounts } from "../../common/outcome.js";
 import type { OccurrenceStatus } from "../faults/scheduler.js";
 
@@ -26,7 +28,12 @@ export interface LatencyView {
 
 export interface BudgetView {
   readonly requests: number;
+  /** Good at the budget's level (the first availability SLO's, default full). */
   readonly good: number;
+  /** Good at each level, side by side: any good answer / the primary model's only. */
+  readonly answered: number;
+  readonly full: number;
+  readonly level: JudgedLevel;
   /** SLO the budget is counted against (first availability SLO, else 99.9%). */
   readonly slo: number;
   /** (1 - slo) x requests so far. */
@@ -84,6 +91,10 @@ export interface DashboardFrame {
   readonly perSecond: OutcomeCounts;
   readonly latency: LatencyView;
   readonly budget: BudgetView;
+  /** Live uptime at both levels (the first uptime SLO's windows and threshold, else 1 s / 99%). */
+  readonly uptime: UptimeView;
+  /** The latest finished fault's times at one-second resolution; null before one finished. */
+  readonly lastFault: LiveFaultTimes | null;
   readonly slos: readonly SloStanding[];
   readonly timeline: TimelineView;
   readonly health: HealthView;

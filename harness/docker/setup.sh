@@ -28,6 +28,9 @@ ping_daemon() {
 missing=""
 command -v dockerd >/dev/null 2>&1 || missing="docker.io"
 command -v docker-compose >/dev/null 2>&1 || missing="$missing docker-compose"
+# HAProxy balances the reference target's API replicas (target.replicas above 1); Debian's
+# package, as on the CI host.
+command -v haproxy >/dev/null 2>&1 || missing="$missing haproxy"
 if [ -n "$missing" ]; then
   echo "docker-setup: installing Debian's$missing"
   export DEBIAN_FRONTEND=noninteractive

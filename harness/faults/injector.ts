@@ -50,22 +50,32 @@ export interface PendingContext {
 }
 
 export type TargetRole =
-  "api" | "worker" | "command" | "spool" | "gpu" | "host" | "link" | "container" | "load";
+  "api" | "worker" | "command" | "spool" | "gpu" | "host" | "link" | "container" | "load" | "lb";
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /** What a target adapter exposes to injectors; fields are absent when the target has no such part. */
 export interface TargetHandles {
-  /** Pid lookup by role, re-read each time (the worker's pid changes on restart). */
-  pidOf?(role: "api" | "worker" | "command"): Promise<number | null>;
+  /**
+   * Pid lookup by role, re-read each time (the worker's pid changes on restart). `replica`
+   * (1-based) names one of several API replicas (`api#2`); absent: the first.
+   */
+  pidOf?(role: "api" | "worker" | "command", replica?: number): Promise<number | null>;
+  /** How many API replicas run behind the load balancer (absent: one, no balancer). */
+  readonly replicas?: number;
+  /** The load balancer's pid (the `lb` target), when the target runs one. */
+  lbPid?(): Promise<number | null>;
   /** Reference service state directory (spool, gpu co-tenant files). */
   stateDir?: string;
   /** Simulated GPU capacity in bytes, for faults sized as a fraction of it. */
   gpuTotalBytes?(): Promise<number | null>;
   /** Toxiproxy API base URL and the proxies (links) set up for this target, by link name. */
   toxiproxy?: { url: string; links: Readonly<Record<string, string>> };
-  /** Restart the named process role (process-mode adapters that own the process). */
-  restart?(role: "api" | "worker" | "command"): Promise<void>;
+  /**
+   * Restart the named process role (process-mode adapters that own the process). With
+   * replicas: `replica` restarts that one; absent, every replica in turn (a rolling restart).
+   */
+  restart?(role: "api" | "worker" | "command", replica?: number): Promise<void>;
 }
 
 export interface FaultContext {

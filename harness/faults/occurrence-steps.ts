@@ -9,7 +9,7 @@ import type {
   TargetHandles,
 } from "./injector.js";
 import type { FaultJournal, JournalEntry } from "./journal.js";
-import { PROCESS_ROLES } from "./process-target.js";
+import { PROCESS_ROLES, replicaOf } from "./process-target.js";
 import { roleOfTarget } from "./validate.js";
 
 /**
@@ -40,7 +40,7 @@ export async function pendingContext(req: InjectRequest): Promise<PendingContext
   const pids: Partial<Record<(typeof PROCESS_ROLES)[number], number>> = {};
   const role = PROCESS_ROLES.find((r) => r === roleOfTarget(req.target));
   if (role && req.handles.pidOf) {
-    const pid = await req.handles.pidOf(role).catch(() => null);
+    const pid = await req.handles.pidOf(role, replicaOf(req.target)).catch(() => null);
     if (pid !== null) pids[role] = pid;
   }
   return {

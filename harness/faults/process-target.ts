@@ -19,18 +19,46 @@ export type Scope = z.infer<typeof scopeSchema>;
 export type Victim = { pid: number; startTime: number; group: boolean };
 
 export function roleOf(targetName: string): ProcessRole {
-  const role = targetName.split(":")[0];
+  const role = targetName.split(/[:#]/)[0];
   const found = PROCESS_ROLES.find((r) => r === role);
   if (!found) throw new FaultError(`target "${targetName}" is not a process role (api, worker, command)`);
   return found;
 }
 
-export async function resolveVictim(ctx: FaultContext, scope: Scope): Promise<Victim> {
+/** The replica a target name addresses: "api#2" -> 2; "api" -> undefined (all, or the only one). */
+export function replicaOf(targetName: string): number | undefined {
+  const m = /#(\d+)$/.exec(targetName);
+  return m ? Number(m[1]) : undefined;
+}
+
+export async function resolveVictim(
+  ctx: FaultContext,
+  scope: Scope,
+  replica = replicaOf(ctx.targetName),
+): Promise<Victim> {
   const role = roleOf(ctx.targetName);
   if (!ctx.target.pidOf) throw new FaultError(`target "${ctx.targetName}" exposes no processes`);
-  const pid = await ctx.target.pidOf(role);
-  if (pid === null) throw new FaultError(`no ${role} process is running`, "start the target first");
+  const pid = await ctx.target.pidOf(role, replica);
+  const which = replica === undefined ? role : `${role}#${replica}`;
+  if (pid === null) throw new FaultError(`no ${which} process is running`, "start the target first");
   return victimFromPid(pid, scope);
+}
+
+/**
+ * Every process a target name addresses: `api#2` is one replica; `api` is all replicas when
+ * several run behind the balancer (the only one otherwise).
+ */
+export async function resolveVictims(ctx: FaultContext, scope: Scope): Promise<Victim[]> {
+  const one = replicaOf(ctx.targetName);
+  const n = ctx.target.replicas ?? 1;
+  if (one !== undefined || n <= 1) return [await resolveVictim(ctx, scope, one)];
+  const out: Victim[] = [];
+  for (let r = 1; r <= n; r++) {
+    const v = await resolveVictim(ctx, scope, r);
+    // With upstreamLink every replica's `worker` is the one model server's: signal it once.
+    if (!out.some((o) => o.pid === v.pid)) out.push(v);
+  }
+  return out;
 }
 
 export async function victimFromPid(pid: number, scope: Scope): Promise<Victim> {

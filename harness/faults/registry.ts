@@ -9,7 +9,9 @@ import { gpuOom } from "./gpu-oom.js";
 import type { AnyInjector } from "./injector.js";
 import { hostOom } from "./host-oom.js";
 import { ipcCorruption } from "./ipc-corruption.js";
+import { lbOutage } from "./lb-outage.js";
 import { loadBurst } from "./load-burst.js";
+import { modelFileCorruption } from "./model-file-corruption.js";
 import { netBandwidth } from "./net-bandwidth.js";
 import { netDown } from "./net-down.js";
 import { netLatency } from "./net-latency.js";
@@ -22,6 +24,7 @@ import { processFreeze } from "./process-freeze.js";
 import { processKill } from "./process-kill.js";
 import { processRestart } from "./process-restart.js";
 import { processTerm } from "./process-term.js";
+import { replicasKill } from "./replicas-kill.js";
 
 /**
  * Every fault kind, in one explicit table (no registration by import side effect). Adding a
@@ -32,8 +35,11 @@ export const FAULT_KINDS = {
   "process-term": processTerm,
   "process-freeze": processFreeze,
   "process-restart": processRestart,
+  "replicas-kill": replicasKill,
+  "lb-outage": lbOutage,
   "ipc-corruption": ipcCorruption,
   "gpu-oom": gpuOom,
+  "model-file-corruption": modelFileCorruption,
   "host-oom": hostOom,
   "net-latency": netLatency,
   "net-bandwidth": netBandwidth,

@@ -15,7 +15,8 @@ export interface TimelineFault {
   readonly repeat?: { readonly everyMs: number; readonly times: number };
 }
 
-export const roleOfTarget = (target: string): string => target.split(":")[0] ?? target;
+/** "link:client-api" -> "link", "api#2" -> "api". */
+export const roleOfTarget = (target: string): string => target.split(/[:#]/)[0] ?? target;
 
 const join = (prefix: string, path: string): string => (prefix ? `${prefix}.${path}` : path);
 

@@ -1,3 +1,4 @@
+import { levelMarking } from "../load/levels.js";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -261,6 +262,7 @@ async function checks(
     },
     deadlineMs: s.load.deadline,
     baseline,
+    levels: levelMarking(s.target.levels),
   });
   const passed = results.filter((r) => r.passed).length;
   p.emit({ tMs: 0, kind: "steady-state", message: `${when}: ${passed}/${results.length} checks passed` });

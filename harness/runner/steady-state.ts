@@ -1,3 +1,4 @@
+import type { LevelMarking } from "../load/levels.js";
 import { request } from "undici";
 import type { Clock } from "../../common/clock.js";
 import { isGood, OUTCOMES, type Outcome } from "../../common/outcome.js";
@@ -23,6 +24,8 @@ export interface CheckContext {
   readonly seed: number;
   readonly template: RequestTemplate;
   readonly deadlineMs: number;
+  /** How the target marks its level (scenario target.levels); default the reference service's. */
+  readonly levels?: LevelMarking;
   /** Metric series read just before the load started, for `change` checks; null if not read. */
   readonly baseline?: Readonly<Record<string, number>> | null;
 }
@@ -116,6 +119,7 @@ async function availabilityCheck(
     deadlineMs: ctx.deadlineMs,
     maxInFlight: 64,
     clock: ctx.clock,
+    ...(ctx.levels ? { levels: ctx.levels } : {}),
   });
   const counts = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
   for (let i = 0; i < result.columns.length; i++)

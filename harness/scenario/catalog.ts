@@ -15,8 +15,8 @@ export interface FaultKindInfo {
 
 export type FaultCatalog = Readonly<Record<string, FaultKindInfo>>;
 
-/** The role a scenario target name stands for: "link:client-api" -> "link". */
+/** The role a scenario target name stands for: "link:client-api" -> "link", "api#2" -> "api". */
 export function roleOf(targetName: string): string {
-  const colon = targetName.indexOf(":");
-  return colon === -1 ? targetName : targetName.slice(0, colon);
+  const cut = targetName.search(/[:#]/);
+  return cut === -1 ? targetName : targetName.slice(0, cut);
 }

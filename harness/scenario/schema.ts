@@ -126,6 +126,12 @@ const referenceTarget = z
      * the Toxiproxy link "api-upstream", so network faults can sit between API and model server.
      */
     upstreamLink: z.boolean().default(false),
+    /**
+     * API replicas, each with its own supervised worker. Above 1 the harness runs them behind
+     * HAProxy (health checks, retries, redispatch) and clients talk to HAProxy; faults can aim
+     * at one replica (`api#2`, `worker#2`) or all (`api`, `worker`), and at `lb` (HAProxy).
+     */
+    replicas: z.number().int().min(1).max(8).default(1),
   })
   .meta({ description: "The built-in reference model service, started by the harness." });
 

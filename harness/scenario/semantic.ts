@@ -26,6 +26,7 @@ export function targetNamesFor(target: TargetSpec): readonly string[] {
         "load",
         "link:client-api",
         ...(target.upstreamLink ? ["link:api-upstream"] : []),
+        ...replicaTargetNames(target.replicas),
       ];
     case "command":
       return ["command", "host", "load", "link:client-api"];
@@ -38,6 +39,13 @@ export function targetNamesFor(target: TargetSpec): readonly string[] {
       return never;
     }
   }
+}
+
+/** With replicas: each one by number (`api#1`, `worker#1`, ...) and the balancer (`lb`). */
+function replicaTargetNames(replicas: number): string[] {
+  if (replicas <= 1) return [];
+  const n = Array.from({ length: replicas }, (_, i) => i + 1);
+  return [...n.map((i) => `api#${i}`), ...n.map((i) => `worker#${i}`), "lb"];
 }
 
 /**

@@ -48,7 +48,11 @@ export interface FaultAnalysis {
   /** Recovery at the full level (only the primary model's answers): time to full service. */
   readonly fullServicePointMs: number | null;
   readonly timeToFullServiceMs: number | null;
-  /** Requests intended from fault start until recovery (or run end when never recovered). */
+  /**
+   * Requests intended from fault start until the later of the headline recovery and full
+   * service (or run end when either never came): the fallback answers a fault caused count
+   * here even when the run's headline level is answered.
+   */
   readonly requests: { readonly total: number; readonly failed: number; readonly degraded: number };
   /** Downtime inside [start, recovery point or run end): the measured cost of one occurrence. */
   readonly downtimeMs: number;
@@ -114,7 +118,8 @@ export function analyzeFaults(
     const fullPoint = recoveryPoint(full, from, o);
     const detect = honestDetect(c, timeToDetect(c, samples, f.startMs), f.startMs, answerPoint, fullPoint);
     const lo = lowerBound(c, f.startMs);
-    const hi = Math.max(lo, lowerBound(c, until));
+    const countUntil = point === null || fullPoint === null ? o.durationMs : Math.max(point, fullPoint);
+    const hi = Math.max(lo, lowerBound(c, countUntil));
     let failed = 0;
     let degraded = 0;
     for (let i = lo; i < hi; i++) {

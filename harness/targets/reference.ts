@@ -11,6 +11,8 @@ import { workerConfigSchema, type WorkerConfig } from "../../reference-service/i
 import type { TargetHandles } from "../faults/injector.js";
 import type { TargetSpec } from "../scenario/schema.js";
 import { openLog, pipeToLog, waitForLine, waitHttpOk } from "./process-io.js";
+import { SLOWSTART_MS } from "./haproxy-config.js";
+import { startHaproxy, type Haproxy } from "./haproxy.js";
 import { CONTAINER_LIKE_POLICY } from "./restart-policy.js";
 import { SupervisedProcess } from "./supervised-process.js";
 import type { RunningTarget, TargetContext } from "./target.js";
@@ -196,34 +198,132 @@ export async function startReference(spec: ReferenceSpec, ctx: TargetContext): P
   const home = await mkdtemp(join(tmpdir(), "faultline-ref-"));
   const log = openLog(join(ctx.runDir, "target.log"));
   const started: Instance[] = [];
+  let lb: Haproxy | null = null;
   const stopAll = async (): Promise<void> => {
+    await lb?.stop();
     for (const i of [...started].reverse()) await i.proc.stop(STOP_TIMEOUT_MS);
     log.end();
     await rm(home, { recursive: true, force: true });
   };
   try {
     let options = spec.options;
+    let model: Instance | null = null;
     if (spec.upstreamLink) {
-      const model = await startInstance("model", home, spec.options, spec, ctx, log);
+      model = await startInstance("model", home, spec.options, spec, ctx, log);
       started.push(model);
       options = { ...spec.options, upstream: await ctx.link("api-upstream", model.url) };
     }
-    const api = await startInstance("api", home, options, spec, ctx, log);
-    started.push(api);
-    const modelSide = started[0] ?? api;
+    const apis: Instance[] = [];
+    for (let n = 1; n <= spec.replicas; n++) {
+      // Every replica gets the same options (admin token included): they are copies of one service.
+      const api = await startInstance(
+        spec.replicas === 1 ? "api" : `api#${n}`,
+        home,
+        options,
+        spec,
+        ctx,
+        log,
+      );
+      started.push(api);
+      apis.push(api);
+    }
+    const first = apis[0];
+    if (first === undefined) throw new RunNotPossibleError("target.replicas must be at least 1");
+    if (spec.replicas === 1) {
+      const modelSide = model ?? first;
+      return {
+        kind: "reference",
+        description: spec.upstreamLink
+          ? "reference service, model served by a second instance over link api-upstream"
+          : "reference service",
+        url: first.url,
+        handles: referenceHandles(modelSide.stateDir, first.proc, modelSide.proc),
+        stop: stopAll,
+      };
+    }
+    lb = await startHaproxy(
+      home,
+      apis.map((a) => Number(new URL(a.url).port)),
+      spec.restart === "always",
+      ctx,
+      () => eventTime(ctx),
+    );
     return {
       kind: "reference",
-      description: spec.upstreamLink
-        ? "reference service, model served by a second instance over link api-upstream"
-        : "reference service",
-      url: api.url,
-      handles: referenceHandles(modelSide.stateDir, api.proc, modelSide.proc),
+      description: `reference service, ${spec.replicas} API replicas (each with its own worker) behind HAProxy`,
+      url: lb.url,
+      handles: replicaHandles(apis, model, lb, ctx),
       stop: stopAll,
     };
   } catch (e) {
     await stopAll();
     throw e;
   }
+}
+
+/** Bounds on one step of a rolling restart. */
+const DRAIN_WAIT_MS = 10_000;
+const BACK_UP_WAIT_MS = 15_000;
+
+function replicaHandles(
+  apis: readonly Instance[],
+  model: Instance | null,
+  lb: Haproxy,
+  ctx: TargetContext,
+): TargetHandles {
+  const pick = (replica: number | undefined): Instance => {
+    const i = apis[(replica ?? 1) - 1];
+    if (i === undefined)
+      throw new RunNotPossibleError(`there is no replica #${replica ?? 1} (${apis.length} run)`);
+    return i;
+  };
+  const event = (message: string): void => ctx.onEvent({ tMs: eventTime(ctx), kind: "target", message });
+  // One replica at a time: take it out of HAProxy's rotation, let its sessions finish, restart
+  // it gracefully (it drains too), put it back and wait until HAProxy's own checks see it UP.
+  const rollOne = async (n: number): Promise<void> => {
+    await lb.drain(n);
+    const held = await lb.waitIdle(n, DRAIN_WAIT_MS);
+    event(
+      `api#${n}: drained in HAProxy${held > 0 ? ` (${held} sessions still open after ${DRAIN_WAIT_MS} ms)` : ""}; restarting`,
+    );
+    await pick(n).proc.restartNow(STOP_TIMEOUT_MS);
+    await lb.ready(n);
+    await lb.waitStatus(n, "UP", BACK_UP_WAIT_MS).catch(() => {
+      throw new RunNotPossibleError(
+        `HAProxy did not see api#${n} UP within ${BACK_UP_WAIT_MS} ms after its restart`,
+      );
+    });
+    event(`api#${n}: back UP in HAProxy`);
+    // Let it reach its full share (slowstart) before the next replica's load moves onto it.
+    await new Promise((r) => setTimeout(r, SLOWSTART_MS));
+  };
+  const stateDirOf = (replica: number | undefined): string => (model ?? pick(replica)).stateDir;
+  return {
+    stateDir: stateDirOf(1),
+    replicas: apis.length,
+    lbPid: () => Promise.resolve(lb.proc.pid()),
+    pidOf: async (role, replica) => {
+      switch (role) {
+        case "api":
+          return pick(replica).proc.pid();
+        case "worker":
+          return readPidFile(join(stateDirOf(replica), STATE_FILES.workerPid));
+        case "command":
+          return null;
+        default: {
+          const never: never = role;
+          return never;
+        }
+      }
+    },
+    gpuTotalBytes: () => gpuTotalBytes(stateDirOf(1)),
+    restart: async (role, replica) => {
+      if (role === "worker") return restartWorker(stateDirOf(replica));
+      if (role !== "api") throw new RunNotPossibleError(`the reference service has no "${role}" process`);
+      if (replica !== undefined) return rollOne(replica);
+      for (let n = 1; n <= apis.length; n++) await rollOne(n);
+    },
+  };
 }
 
 function eventTime(ctx: TargetContext): number {
@@ -258,18 +358,20 @@ function referenceHandles(
         }
       }
     },
-    gpuTotalBytes: async () => {
-      const text = await readFile(join(stateDir, STATE_FILES.heartbeat), "utf8").catch(() => null);
-      if (text === null) return null;
-      const hb = JSON.parse(text) as { vram?: { totalBytes?: unknown } };
-      return typeof hb.vram?.totalBytes === "number" ? hb.vram.totalBytes : null;
-    },
+    gpuTotalBytes: () => gpuTotalBytes(stateDir),
     restart: async (role) => {
       if (role === "api") return proc.restartNow(STOP_TIMEOUT_MS);
       if (role === "worker") return restartWorker(stateDir);
       throw new RunNotPossibleError(`the reference service has no "${role}" process`);
     },
   };
+}
+
+async function gpuTotalBytes(stateDir: string): Promise<number | null> {
+  const text = await readFile(join(stateDir, STATE_FILES.heartbeat), "utf8").catch(() => null);
+  if (text === null) return null;
+  const hb = JSON.parse(text) as { vram?: { totalBytes?: unknown } };
+  return typeof hb.vram?.totalBytes === "number" ? hb.vram.totalBytes : null;
 }
 
 /** Graceful worker restart: SIGTERM it and let the service's own supervisor start a new one. */

@@ -4,6 +4,7 @@
  * wording, case-insensitive field names, null leaving a field alone, unknown fields ignored,
  * and only the first JSON value read (trailing bytes are ignored, as json.Decoder does).
  */
+import { randomBytes } from "node:crypto";
 import { excessNesting } from "../../common/json-depth.js";
 
 /**
@@ -26,7 +27,56 @@ export function parseFirstValue(text: string): unknown {
   if (scanner.atEnd()) throw new GoJsonError("EOF");
   const start = scanner.pos;
   scanner.value();
-  return JSON.parse(text.slice(start, scanner.pos)) as unknown;
+  return parseKeepingLiterals(text.slice(start, scanner.pos), scanner.fractionalLiterals, start);
+}
+
+/**
+ * A number written with a fraction or an exponent (`1.0`, `1e2`). Go decodes the literal, not
+ * its value: such a number is refused for an integer field ("cannot unmarshal number 1e2"),
+ * which JSON.parse alone cannot tell from `100`.
+ */
+export class GoNumberLiteral {
+  constructor(
+    readonly value: number,
+    readonly text: string,
+  ) {}
+}
+
+/**
+ * Go's decoder replaces a lone UTF-16 surrogate escape (`"\ud800"`) with U+FFFD; JSON.parse
+ * keeps it, and a name holding one cannot be written back as valid UTF-8. Done as Go does.
+ * (String.prototype.toWellFormed is in Node 20; the ES2023 lib does not declare it yet.)
+ */
+function wellFormed(v: unknown): unknown {
+  return typeof v === "string" ? (v as string & { toWellFormed(): string }).toWellFormed() : v;
+}
+
+/**
+ * JSON.parse, with each fractional/exponent literal (found by the scanner) kept as a
+ * GoNumberLiteral: the literal is swapped for a string carrying a per-call random tag, and the
+ * reviver turns those strings back. The tag cannot collide with a string in the body.
+ */
+function parseKeepingLiterals(
+  json: string,
+  literals: readonly { start: number; end: number }[],
+  offset: number,
+): unknown {
+  if (literals.length === 0) return JSON.parse(json, (_key, v: unknown) => wellFormed(v)) as unknown;
+  // The tag as written inside a JSON string (an escaped NUL, which JSON text cannot hold raw).
+  const tag = `\\u0000${randomBytes(8).toString("hex")}:`;
+  let rewritten = "";
+  let at = 0;
+  for (const { start, end } of literals) {
+    rewritten += `${json.slice(at, start - offset)}"${tag}${json.slice(start - offset, end - offset)}"`;
+    at = end - offset;
+  }
+  rewritten += json.slice(at);
+  const marker = JSON.parse(`"${tag}"`) as string;
+  return JSON.parse(rewritten, (_key, v: unknown) =>
+    typeof v === "string" && v.startsWith(marker)
+      ? new GoNumberLiteral(Number(v.slice(marker.length)), v.slice(marker.length))
+      : wellFormed(v),
+  ) as unknown;
 }
 
 function quoteChar(c: string): string {
@@ -37,6 +87,8 @@ function quoteChar(c: string): string {
 
 class Scanner {
   pos = 0;
+  /** Number literals with a fraction or an exponent, as [start, end) offsets in the text. */
+  readonly fractionalLiterals: { start: number; end: number }[] = [];
   constructor(private readonly text: string) {}
 
   atEnd(): boolean {
@@ -145,18 +197,23 @@ class Scanner {
   }
 
   private number(): void {
+    const start = this.pos;
+    let fractional = false;
     if (this.peek() === "-") this.pos++;
     if (this.peek() === "0") this.pos++;
     else this.digits("in numeric literal");
     if (!this.atEnd() && this.text[this.pos] === ".") {
+      fractional = true;
       this.pos++;
       this.digits("after decimal point in numeric literal");
     }
     if (!this.atEnd() && (this.text[this.pos] === "e" || this.text[this.pos] === "E")) {
+      fractional = true;
       this.pos++;
       if (this.peek() === "+" || this.peek() === "-") this.pos++;
       this.digits("in exponent of numeric literal");
     }
+    if (fractional) this.fractionalLiterals.push({ start, end: this.pos });
   }
 
   private digits(context: string): void {
@@ -170,6 +227,7 @@ export type GoKind = "string" | "bool" | "int64" | "int" | "float32" | `struct:$
 
 /** Go's name for the JSON kind of a value, as in "cannot unmarshal <kind>". */
 export function jsonKind(value: unknown): string {
+  if (value instanceof GoNumberLiteral) return "number";
   if (Array.isArray(value)) return "array";
   if (typeof value === "boolean") return "bool";
   return typeof value === "object" ? "object" : typeof value;
@@ -183,17 +241,29 @@ function fits(value: unknown, kind: GoKind): boolean {
       return typeof value === "boolean";
     case "int64":
     case "int":
+      // A GoNumberLiteral (1.0, 1e2) is refused here, as Go refuses it.
       return typeof value === "number" && Number.isSafeInteger(value);
-    case "float32":
-      return typeof value === "number";
+    case "float32": {
+      const n = value instanceof GoNumberLiteral ? value.value : value;
+      return typeof n === "number" && Math.abs(n) <= FLOAT32_MAX;
+    }
     default:
-      return typeof value === "object" && !Array.isArray(value);
+      return (
+        typeof value === "object" &&
+        value !== null &&
+        !Array.isArray(value) &&
+        !(value instanceof GoNumberLiteral)
+      );
   }
 }
 
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 function typeError(value: unknown, kind: GoKind, where: string): GoJsonError {
-  const what = typeof value === "number" ? `number ${String(value)}` : jsonKind(value);
-  const shown = typeof value === "number" && (kind === "int" || kind === "int64") ? what : jsonKind(value);
+  const literal =
+    value instanceof GoNumberLiteral ? value.text : typeof value === "number" ? String(value) : null;
+  const numeric = kind === "int" || kind === "int64" || kind === "float32";
+  const shown = literal !== null && numeric ? `number ${literal}` : jsonKind(value);
   const type = kind.startsWith("struct:") ? kind.slice("struct:".length) : kind;
   return new GoJsonError(`json: cannot unmarshal ${shown} into Go struct field ${where} of type ${type}`);
 }
@@ -219,7 +289,7 @@ export function decodeStruct<F extends Record<string, GoKind>>(
     if (field === undefined || item === null) continue;
     const kind = fields[field];
     if (!fits(item, kind)) throw typeError(item, kind, `${path}.${field}`);
-    out[field as keyof F] = item;
+    out[field as keyof F] = item instanceof GoNumberLiteral ? item.value : item;
   }
   return out;
 }

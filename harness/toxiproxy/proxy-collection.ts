@@ -42,6 +42,16 @@ export class ProxyCollection {
     return Object.fromEntries(names.map((name) => [name, this.get(name).json()]));
   }
 
+  /**
+   * An omitted listen address: the real server binds a random port on every interface (Go's
+   * net.Listen with ""); this one does the same only when non-loopback listening was allowed,
+   * and a random loopback port otherwise (it never opens a port beyond loopback unasked).
+   */
+  private listenOrDefault(listen: string): string {
+    if (listen !== "") return listen;
+    return this.context.allowNonLoopback ? ":0" : "127.0.0.1:0";
+  }
+
   get(name: string): Proxy {
     const proxy = this.proxies.get(name);
     if (!proxy) throw proxyNotFound();
@@ -59,7 +69,7 @@ export class ProxyCollection {
     if (input.upstream === "") throw missingField("upstream");
     return this.mutex.run(async () => {
       if (this.proxies.has(input.name)) throw proxyAlreadyExists();
-      const proxy = new Proxy(input.name, input.listen, input.upstream, this.context);
+      const proxy = new Proxy(input.name, this.listenOrDefault(input.listen), input.upstream, this.context);
       if (input.enabled) await proxy.start();
       this.proxies.set(proxy.name, proxy);
       return proxy.json();
@@ -127,7 +137,7 @@ export class ProxyCollection {
       if (!(await existing.differs(input))) return existing;
       await existing.stop();
     }
-    const proxy = new Proxy(input.name, input.listen, input.upstream, this.context);
+    const proxy = new Proxy(input.name, this.listenOrDefault(input.listen), input.upstream, this.context);
     if (input.enabled) await proxy.start();
     this.proxies.set(proxy.name, proxy);
     return proxy;

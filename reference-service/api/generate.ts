@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { GenerationRequest, RequestKind } from "../backend.js";
+import type { FinishReason, GenerationRequest, RequestKind, Usage } from "../backend.js";
 import { RETRY_COUNT_HEADER } from "../contract.js";
 import type { Served } from "../policies/pipeline.js";
 import { readJson } from "./body.js";
@@ -36,6 +36,31 @@ export interface Parsed {
 export interface GenerationResult {
   readonly served?: Served;
   readonly ttftMs?: number;
+  /** For the engine's vllm:* metrics: the model, how the answer ended, its usage and duration. */
+  readonly model?: string;
+  readonly kind?: RequestKind;
+  readonly finish?: FinishReason;
+  readonly usage?: Usage;
+  readonly e2eMs?: number;
+}
+
+function resultOf(
+  ctx: ApiContext,
+  kind: RequestKind,
+  parsed: Parsed,
+  started: number,
+  served: Served,
+  sink: { firstTokenAt: number | undefined; usage: Usage | undefined; finish: FinishReason | undefined },
+): GenerationResult {
+  return {
+    served,
+    model: parsed.request.model,
+    kind,
+    e2eMs: ctx.clock.now() - started,
+    ...(sink.firstTokenAt !== undefined ? { ttftMs: sink.firstTokenAt - started } : {}),
+    ...(sink.usage !== undefined ? { usage: sink.usage } : {}),
+    ...(sink.finish !== undefined ? { finish: sink.finish } : {}),
+  };
 }
 
 function base(ctx: ApiContext, kind: RequestKind, model: string, prompt: string, maxTokens: number) {
@@ -172,7 +197,7 @@ async function serveBuffered(
         : embeddingList(meta, sink.vectors ?? [], usage, parsed.encoding);
   res.writeHead(200, { "content-type": "application/json", ...levelHeaders(served) });
   res.end(JSON.stringify(body));
-  return { served, ...(sink.firstTokenAt !== undefined ? { ttftMs: sink.firstTokenAt - started } : {}) };
+  return resultOf(ctx, kind, parsed, started, served, sink);
 }
 
 async function serveStream(
@@ -194,7 +219,7 @@ async function serveStream(
   );
   const served = await streamWithResume(ctx, parsed.request, sink, signal);
   sink.end();
-  return { served, ...(sink.firstTokenAt !== undefined ? { ttftMs: sink.firstTokenAt - started } : {}) };
+  return resultOf(ctx, kind, parsed, started, served, sink);
 }
 
 async function streamWithResume(

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { RequestKind } from "../backend.js";
 import { ROUTES } from "../contract.js";
-import type { RequestOutcome } from "../metrics/registry.js";
+import { recordGeneration, type RequestOutcome } from "../metrics/registry.js";
 import type { ApiContext } from "./context.js";
 import { ApiError, invalidRequest, toErrorResponse } from "./errors.js";
 import { StreamFailedError, clientGone, handleGeneration, type GenerationResult } from "./generate.js";
@@ -228,6 +228,9 @@ function recordRequest(
   const outcome = outcomeOf(status, result, closed);
   ctx.metrics.requests.inc({ route: label, outcome, status: String(status) });
   ctx.metrics.latency.observe({ route: label, outcome }, (ctx.clock.monotonic() - startedMs) / 1000);
+  // "ok" = a full-service answer, sent whole: what the engine itself produced.
+  if (outcome === "ok" && result && result.kind !== "embedding" && result.model !== undefined)
+    recordGeneration(ctx.metrics, { ...result, model: result.model, e2eMs: result.e2eMs ?? 0 });
 }
 
 /** Answers any failure: an HTTP error if nothing was sent yet (a stream failure was sent in-band). */

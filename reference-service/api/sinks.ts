@@ -64,6 +64,7 @@ export class SseSink implements AnswerSink {
   private meta: AnswerMeta | undefined;
   finished = false;
   usage: Usage | undefined;
+  finish: FinishReason | undefined;
   firstTokenAt: number | undefined;
   /** Content tokens and their text written so far, for a continuation to carry on from. */
   tokensSent = 0;
@@ -102,6 +103,7 @@ export class SseSink implements AnswerSink {
         return;
       case "done":
         this.usage = event.usage;
+        this.finish = event.finishReason;
         await this.write(streamChunk(this.kind, meta, this.kind === "chat" ? {} : "", event.finishReason));
         if (this.includeUsage) await this.write(usageChunk(this.kind, meta, event.usage));
         this.finished = true;

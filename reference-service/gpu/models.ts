@@ -25,6 +25,8 @@ export interface ModelManagerOptions {
   readonly refreshCotenants?: () => Promise<void>;
   /** Checks that a freshly loaded model is usable; returns a failure reason, or undefined. */
   readonly verify?: (model: CatalogModel) => Promise<string | undefined>;
+  /** Frees what `verify` loaded (engine: llama), so the next load of the model reads its file again. */
+  readonly release?: (model: CatalogModel) => Promise<void>;
 }
 
 export interface Lease {
@@ -269,6 +271,7 @@ export class ModelManager {
       if (e.refCount > 0) await new Promise<void>((resolve) => e.idleWaiters.push(resolve));
       e.state = "unloading";
       this.o.ledger.freeWeights(e.spec.name);
+      await this.o.release?.(e.spec).catch(() => undefined);
       e.state = "unloaded";
     })();
     e.busy = run;

@@ -181,8 +181,10 @@ export const heartbeatSchema = z.object({
     weightsBytes: z.number().nonnegative(),
     kvBytes: z.number().nonnegative(),
   }),
-  /** Fraction 0..1 of the KV budget in use (vllm:kv_cache_usage_perc). */
+  /** Fraction 0..1 of the KV budget in use (vllm:kv_cache_usage_perc); engine llama: of its KV sequences. */
   kvUsage: z.number().nonnegative(),
+  /** engine llama: seconds the last real load of each model took (hash check + llama.cpp load + context). */
+  loadSeconds: z.record(z.string(), z.number().nonnegative()).default({}),
   models: z.array(modelStatusSchema),
   /** Wire ids of the requests the worker holds (running or waiting), so the client can tell a
    * request whose last frame was lost from one still in progress. Capped at 512. */
@@ -253,6 +255,16 @@ export const catalogModelSchema = z.object({
   sha256: z
     .string()
     .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  /**
+   * engine: llama: generate this model at service start (seeded GGUF under <stateDir>/models,
+   * cached by content hash) and fill ggufPath and sha256 from it. Models are never committed.
+   */
+  generate: z
+    .strictObject({
+      size: z.enum(["tiny", "small", "medium"]),
+      seed: z.number().int().min(0).max(0xffffffff).default(1),
+    })
     .optional(),
 });
 export type CatalogModel = z.infer<typeof catalogModelSchema>;
@@ -358,6 +370,11 @@ export const workerConfigSchema = z
         sequences: z.number().int().positive().max(64).default(2),
         /** A real load that takes longer is hung: the worker exits and the supervisor restarts it. */
         loadTimeoutMs: z.number().int().positive().default(30_000),
+        /**
+         * cuda: node-llama-cpp's prebuilt CUDA binary, every layer on the GPU. Never run by this
+         * project (no GPU here); without a usable CUDA device the worker exits with the reason.
+         */
+        gpu: z.enum(["off", "cuda"]).default("off"),
       })
       .strict()
       .prefault({}),

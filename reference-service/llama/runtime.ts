@@ -19,6 +19,8 @@ export interface LlamaOptions {
   readonly sequences: number;
   /** A load that takes longer is treated as hung: `onLoadHung` is called (the worker exits). */
   readonly loadTimeoutMs: number;
+  /** cuda: the CUDA build with every layer offloaded (never run here: no GPU on this project's machines). */
+  readonly gpu?: "off" | "cuda";
   readonly onLoadHung: (model: string, ms: number) => void;
 }
 
@@ -32,11 +34,15 @@ export interface RealGenerator {
     signal: AbortSignal,
     onToken: (text: string) => void,
   ): Promise<{ finishReason: FinishReason; usage: Usage }>;
+  /** Frees the model if it is the resident one. */
+  release(spec: CatalogModel): Promise<void>;
   stats(): LlamaStats;
 }
 
 export interface LlamaStats {
-  modelLoadSeconds: number | null;
+  /** Seconds the last load of each model took (hash check, llama.cpp load, context). */
+  loadSeconds: Readonly<Record<string, number>>;
+  /** Share of the context's sequences (each a slice of the KV cache) held by requests. */
   kvCacheUsage: number;
   contextTokens: number;
 }
@@ -49,7 +55,7 @@ type LlamaContext = Awaited<ReturnType<LlamaModel["createContext"]>>;
 type LlamaSequence = ReturnType<LlamaContext["getSequence"]>;
 
 /** Imports the package and its prebuilt CPU binary; never builds and never downloads. */
-export async function openLlama(threads: number): Promise<Llama> {
+export async function openLlama(threads: number, gpu: "off" | "cuda" = "off"): Promise<Llama> {
   let mod: NodeLlamaCpp;
   try {
     mod = await import("node-llama-cpp");
@@ -60,7 +66,7 @@ export async function openLlama(threads: number): Promise<Llama> {
   }
   try {
     return await mod.getLlama({
-      gpu: false,
+      gpu: gpu === "cuda" ? "cuda" : false,
       build: "never",
       skipDownload: true,
       usePrebuiltBinaries: true,
@@ -69,8 +75,11 @@ export async function openLlama(threads: number): Promise<Llama> {
       logger: (_level, message) => process.stderr.write(`worker: llama.cpp: ${message.trimEnd()}\n`),
     });
   } catch (e) {
+    // Without a usable CUDA device the CUDA build refuses to load: reinstalling would not help.
+    const fix =
+      gpu === "cuda" ? "it needs a CUDA device and driver; set worker.llama.gpu: off" : `run ${INSTALL_HINT}`;
     throw new Error(
-      `engine llama: node-llama-cpp's prebuilt binary did not load (${(e as Error).message.split("\n")[0]}): run ${INSTALL_HINT}`,
+      `engine llama: node-llama-cpp's prebuilt ${gpu === "cuda" ? "CUDA " : ""}binary did not load (${(e as Error).message.split("\n")[0]}): ${fix}`,
       { cause: e },
     );
   }
@@ -85,7 +94,7 @@ interface Resident {
 
 export class LlamaRuntime implements RealGenerator {
   private resident: Resident | null = null;
-  private loadSeconds: number | null = null;
+  private readonly loadSeconds: Record<string, number> = {};
   private readonly waiters: (() => void)[] = [];
   private inUse = 0;
 
@@ -95,13 +104,13 @@ export class LlamaRuntime implements RealGenerator {
   ) {}
 
   static async create(o: LlamaOptions): Promise<LlamaRuntime> {
-    return new LlamaRuntime(await openLlama(o.threads), o);
+    return new LlamaRuntime(await openLlama(o.threads, o.gpu), o);
   }
 
   stats(): LlamaStats {
     const ctx = this.resident?.context;
     return {
-      modelLoadSeconds: this.loadSeconds,
+      loadSeconds: this.loadSeconds,
       kvCacheUsage: ctx ? this.inUse / Math.max(1, this.o.sequences) : 0,
       contextTokens: ctx?.contextSize ?? 0,
     };
@@ -123,7 +132,10 @@ export class LlamaRuntime implements RealGenerator {
         if (actual !== spec.sha256)
           return `file ${path} does not match its SHA-256 (found ${actual.slice(0, 16)}…)`;
       }
-      const model = await this.llama.loadModel({ modelPath: path });
+      const model = await this.llama.loadModel({
+        modelPath: path,
+        ...(this.o.gpu === "cuda" ? { gpuLayers: "max" as const } : {}),
+      });
       const context = await model.createContext({
         contextSize: Math.min(spec.contextTokens, model.trainContextSize),
         sequences: this.o.sequences,
@@ -132,13 +144,17 @@ export class LlamaRuntime implements RealGenerator {
       const free: LlamaSequence[] = [];
       for (let i = 0; i < this.o.sequences; i++) free.push(context.getSequence());
       this.resident = { name: spec.name, model, context, free };
-      this.loadSeconds = (performance.now() - started) / 1000;
+      this.loadSeconds[spec.name] = (performance.now() - started) / 1000;
       return undefined;
     } catch (e) {
       return `llama.cpp could not load ${path}: ${(e as Error).message}`;
     } finally {
       clearTimeout(watchdog);
     }
+  }
+
+  async release(spec: CatalogModel): Promise<void> {
+    if (this.resident?.name === spec.name) await this.unload();
   }
 
   async unload(): Promise<void> {

@@ -17,6 +17,8 @@ export interface LiveGauges {
 }
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** Inter-token times: a tiny model on one CPU thread decodes in ~1 ms, a large one in 100s of ms. */
+const TOKEN_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 
 /* eslint-disable max-lines-per-function -- one declaration per metric, read top to bottom */
 export function createMetrics(live: LiveGauges) {
@@ -62,6 +64,24 @@ export function createMetrics(live: LiveGauges) {
       name: "vllm:generation_tokens_total",
       help: "Generation tokens produced",
       labelNames: ["model_name"] as const,
+      registers: r,
+    }),
+    timePerOutputToken: new Histogram({
+      name: "vllm:time_per_output_token_seconds",
+      help: "Time per output token after the first (decode speed; tokens/s is its inverse)",
+      labelNames: ["model_name"] as const,
+      buckets: TOKEN_BUCKETS,
+      registers: r,
+    }),
+    kvCacheUsage: new Gauge({
+      name: "vllm:kv_cache_usage_perc",
+      help: "KV cache usage, 0 to 1 (engine llama: share of its context sequences held by requests)",
+      registers: r,
+    }),
+    modelLoadSeconds: new Gauge({
+      name: "faultline_model_load_seconds",
+      help: "Duration of the last real load of each model in the worker (engine llama; vLLM has no such metric)",
+      labelNames: ["model"] as const,
       registers: r,
     }),
     requestSuccess: new Counter({
@@ -187,4 +207,32 @@ export function recordBreakerTransition(
 ): void {
   metrics.breakerTransitions.inc({ backend, from, to });
   setBreakerState(metrics, backend, to);
+}
+
+/** What a finished generation answer tells the engine metrics (GenerationResult's fields). */
+export interface GenerationRecord {
+  readonly model: string;
+  readonly e2eMs: number;
+  readonly ttftMs?: number;
+  readonly finish?: string;
+  readonly usage?: { readonly promptTokens: number; readonly completionTokens: number };
+}
+
+/**
+ * The vllm:* request metrics, for answers the primary (the engine) produced: fallback answers
+ * say nothing about the engine, so they are left out, as vLLM never sees them.
+ */
+export function recordGeneration(metrics: ServiceMetrics, g: GenerationRecord): void {
+  const labels = { model_name: g.model };
+  metrics.e2eLatency.observe(labels, g.e2eMs / 1000);
+  if (g.ttftMs !== undefined) metrics.ttft.observe(labels, g.ttftMs / 1000);
+  if (g.usage) {
+    metrics.promptTokens.inc(labels, g.usage.promptTokens);
+    metrics.generationTokens.inc(labels, g.usage.completionTokens);
+    if (g.ttftMs !== undefined && g.usage.completionTokens > 1) {
+      const decodeS = Math.max(0, g.e2eMs - g.ttftMs) / 1000;
+      metrics.timePerOutputToken.observe(labels, decodeS / (g.usage.completionTokens - 1));
+    }
+  }
+  if (g.finish !== undefined) metrics.requestSuccess.inc({ ...labels, finished_reason: g.finish });
 }

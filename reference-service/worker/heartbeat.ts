@@ -10,6 +10,7 @@ import type { Heartbeat, WorkerPhase } from "../ipc/protocol.js";
 import { writeFileAtomic } from "../ipc/spool.js";
 import type { VramLedger } from "../gpu/ledger.js";
 import type { ModelManager } from "../gpu/models.js";
+import type { RealGenerator } from "../llama/runtime.js";
 import type { Engine } from "./engine.js";
 
 export interface HeartbeatSources {
@@ -21,6 +22,8 @@ export interface HeartbeatSources {
   readonly models: ModelManager;
   readonly kvBudgetBytes: () => number;
   readonly framesRejected: Readonly<Record<string, number>>;
+  /** engine llama: the real engine's KV use and load times replace the simulated ones. */
+  readonly real?: RealGenerator;
   phase(): WorkerPhase;
 }
 
@@ -30,6 +33,7 @@ export function buildHeartbeat(src: HeartbeatSources, seq: number, atMs: number)
   const snap = src.ledger.snapshot();
   const budget = src.kvBudgetBytes();
   const c = src.engine.counters;
+  const real = src.real?.stats();
   return {
     seq,
     pid: src.pid,
@@ -48,7 +52,8 @@ export function buildHeartbeat(src: HeartbeatSources, seq: number, atMs: number)
       weightsBytes: snap.weightsBytes,
       kvBytes: snap.kvBytes,
     },
-    kvUsage: budget > 0 ? Math.min(1, snap.kvBytes / budget) : 0,
+    kvUsage: real ? real.kvCacheUsage : budget > 0 ? Math.min(1, snap.kvBytes / budget) : 0,
+    loadSeconds: real ? { ...real.loadSeconds } : {},
     models: src.models.status(),
     requestIds: src.engine.requestIds.slice(0, MAX_IDS),
     counters: {

@@ -103,6 +103,7 @@ export async function startWorker(
       models,
       kvBudgetBytes: () => Math.max(0, ledger.totalBytes - ledger.usedBytes + ledger.kvBytes),
       framesRejected,
+      ...(real ? { real } : {}),
       phase: () => phase,
     },
     async () => {
@@ -170,7 +171,12 @@ export function buildDevice(cotenantDir: string, config: WorkerConfig, clock: Cl
     refreshCotenants,
     // engine: llama: the real load is the last step of the service's load, so a file llama.cpp
     // refuses leaves the model failed(reason) and the service's policies take over.
-    ...(real ? { verify: (spec: CatalogModel) => real.load(spec) } : {}),
+    ...(real
+      ? {
+          verify: (spec: CatalogModel) => real.load(spec),
+          release: (spec: CatalogModel) => real.release(spec),
+        }
+      : {}),
   });
   return { ledger, models, refreshCotenants, real };
 }
@@ -202,7 +208,8 @@ function startLlama(config: WorkerConfig): RealGenerator {
     load: async (spec) => (await opened).load(spec),
     generate: async (spec, request, signal, onToken) =>
       (await opened).generate(spec, request, signal, onToken),
-    stats: () => runtime?.stats() ?? { modelLoadSeconds: null, kvCacheUsage: 0, contextTokens: 0 },
+    release: async (spec) => (await opened).release(spec),
+    stats: () => runtime?.stats() ?? { loadSeconds: {}, kvCacheUsage: 0, contextTokens: 0 },
   };
 }
 

@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import type { FaultTiming, RunRecord } from "../../harness/record/schema.js";
+import { answerAgainOf, fullServiceOf, type LevelTime } from "../../harness/record/levels.js";
 import { escapeHtml as h } from "../escape.js";
 import { formatCount, formatMs, formatOffset, formatTimestamp } from "../format.js";
 
@@ -7,16 +8,28 @@ import { formatCount, formatMs, formatOffset, formatTimestamp } from "../format.
 
 const num = (v: number | null): string => (v === null ? "" : String(v));
 
-function faultRow(f: FaultTiming): string {
+/** A per-fault time at one level: ms, "never" (not before the run ended), "not recorded" (older record). */
+const levelTime = (v: LevelTime): string =>
+  v === undefined ? "not recorded" : v === null ? "never" : formatMs(v);
+const raw = (v: LevelTime): string => (v === null || v === undefined ? "" : String(v));
+
+function detectCell(f: FaultTiming): string {
+  if (f.timeToDetectMs !== null) return formatMs(f.timeToDetectMs);
+  // The note says why there is no number (no signal, or none before the service was back).
+  const note = f.detectNote === undefined ? "" : `<div class="muted detect-note">${h(f.detectNote)}</div>`;
+  return `not detected${note}`;
+}
+
+function faultRow(record: RunRecord, f: FaultTiming): string {
   const duration = f.endMs === null ? "instant" : formatMs(f.endMs - f.startMs);
-  const detect = f.timeToDetectMs === null ? "not detected" : formatMs(f.timeToDetectMs);
-  const recover = f.recovered && f.timeToRecoverMs !== null ? formatMs(f.timeToRecoverMs) : "not recovered";
+  const answer = answerAgainOf(record, f);
+  const full = fullServiceOf(record, f);
   const error = f.error === undefined ? "" : `<div class="error">${h(f.error)}</div>`;
-  return `<tr data-fault-id="${h(f.id)}" data-ttd="${num(f.timeToDetectMs)}" data-ttr="${num(f.timeToRecoverMs)}" data-recovered="${String(f.recovered)}" data-failed="${f.requests.failed}" data-degraded="${f.requests.degraded}">
+  return `<tr data-fault-id="${h(f.id)}" data-ttd="${num(f.timeToDetectMs)}" data-ttr="${num(f.timeToRecoverMs)}" data-tta="${raw(answer)}" data-ttf="${raw(full)}" data-recovered="${String(f.recovered)}" data-failed="${f.requests.failed}" data-degraded="${f.requests.degraded}">
 <td><code>${h(f.id)}</code><div class="muted">${h(f.description)}</div>${error}</td>
 <td>${h(f.kind)}</td><td>${h(f.target)}</td>
 <td class="num">${formatOffset(f.startMs)}</td><td class="num">${duration}</td>
-<td class="num ttd">${detect}</td><td class="num ttr">${recover}</td>
+<td class="num ttd">${detectCell(f)}</td><td class="num tta">${levelTime(answer)}</td><td class="num ttf">${levelTime(full)}</td>
 <td class="num">${formatCount(f.requests.failed)} / ${formatCount(f.requests.degraded)} <span class="muted">of ${formatCount(f.requests.total)}</span></td>
 </tr>`;
 }
@@ -24,9 +37,9 @@ function faultRow(f: FaultTiming): string {
 export function faultTable(record: RunRecord): string {
   if (record.faults.length === 0) return `<p id="faults" class="muted">No faults were injected.</p>`;
   return `<table id="faults">
-<thead><tr><th>Fault</th><th>Kind</th><th>Target</th><th class="num">Start</th><th class="num">Duration</th><th class="num">Time to detect</th><th class="num">Time to recover</th><th class="num">Failed / degraded</th></tr></thead>
+<thead><tr><th>Fault</th><th>Kind</th><th>Target</th><th class="num">Start</th><th class="num">Duration</th><th class="num">Time to detect</th><th class="num">Time to answer again</th><th class="num">Time to full service</th><th class="num">Failed / degraded</th></tr></thead>
 <tbody>
-${record.faults.map(faultRow).join("\n")}
+${record.faults.map((f) => faultRow(record, f)).join("\n")}
 </tbody></table>`;
 }
 

@@ -35,6 +35,8 @@ tr[data-passed="false"] td.margin { color: var(--fail); font-weight: 700; }
 .stat { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; }
 .stat .label { color: var(--muted); font-size: 0.8rem; }
 .stat .value { font-size: 1.25rem; font-weight: 700; font-variant-numeric: tabular-nums; }
+.stat .level { display: block; }
+.stat .level .muted { font-size: 0.8rem; font-weight: 400; }
 figure.chart { margin: 16px 0; border: 1px solid var(--line); border-radius: 6px; padding: 8px; }
 figure.chart figcaption { font-weight: 600; margin-bottom: 4px; }
 figure.chart svg { display: block; width: 100%; height: auto; }

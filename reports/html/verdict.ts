@@ -9,6 +9,7 @@ import {
   formatTimestamp,
   formatValue,
 } from "../format.js";
+import { recordLevels } from "../../harness/record/levels.js";
 import { availabilityBasisText, everyAttemptAvailability, failedRetries, retriesText } from "../retries.js";
 
 /**
@@ -75,12 +76,38 @@ function stat(id: string, label: string, text: string, raw: number | null): stri
   return `<div class="stat" id="stat-${id}" data-value="${num(raw)}"><div class="label">${label}</div><div class="value">${h(text)}</div></div>`;
 }
 
-/** The headline availability; when it counts each request by its final attempt, says so with the every-attempt figure beside it. */
+/**
+ * A headline figure at both service levels side by side (DESIGN.md "Two levels of truth"):
+ * answered (any good answer, fallbacks included) and full service (the primary model's
+ * answers only). A level an older record does not carry reads n/a, never a copy of the other.
+ */
+function levelsStat(
+  id: string,
+  label: string,
+  pair: { answered: number | null; full: number | null },
+  extra = "",
+  note = "",
+): string {
+  const value = (level: "answered" | "full", name: string, v: number | null): string =>
+    `<span class="level ${level}" data-level="${level}" data-value="${num(v)}"><span class="muted">${name}</span> ${h(formatRatio(v))}</span>`;
+  return `<div class="stat" id="stat-${id}" data-answered="${num(pair.answered)}" data-full="${num(pair.full)}"${extra}><div class="label">${label}</div><div class="value">${value("answered", "answered", pair.answered)} ${value("full", "full service", pair.full)}</div>${note}</div>`;
+}
+
+/** Availability at both levels; when it counts each request by its final attempt, says so with the every-attempt figure beside it. */
 function availabilityStat(record: RunRecord): string {
-  const a = record.availability;
+  const l = recordLevels(record);
+  const pair = { answered: l.answered.availability, full: l.full.availability };
   const basis = availabilityBasisText(record);
-  if (basis === null) return stat("availability", "Availability", formatRatio(a.value), a.value);
-  return `<div class="stat" id="stat-availability" data-value="${num(a.value)}" data-attempts="final" data-every-attempt="${num(everyAttemptAvailability(record))}"><div class="label">Availability</div><div class="value">${h(formatRatio(a.value))}</div><div class="label note">${h(basis)}</div></div>`;
+  // data-value: the figure at the level the run's first availability SLO judged.
+  const headline = ` data-value="${num(record.availability.value)}"`;
+  if (basis === null) return levelsStat("availability", "Availability", pair, headline);
+  return levelsStat(
+    "availability",
+    "Availability",
+    pair,
+    `${headline} data-attempts="final" data-every-attempt="${num(everyAttemptAvailability(record))}"`,
+    `<div class="label note">${h(basis)}</div>`,
+  );
 }
 
 export function headlineStats(record: RunRecord): string {
@@ -89,7 +116,7 @@ export function headlineStats(record: RunRecord): string {
   const budget = record.errorBudget;
   return `<section id="summary" class="stats">
 ${availabilityStat(record)}
-${stat("uptime", `Uptime (${formatMs(record.uptime.windowMs)} windows)`, formatRatio(record.uptime.value), record.uptime.value)}
+${levelsStat("uptime", `Uptime (${formatMs(record.uptime.windowMs)} windows)`, { answered: recordLevels(record).answered.uptime, full: recordLevels(record).full.uptime })}
 ${stat("p50", "P50", formatMs(lat.p50), lat.p50)}
 ${stat("p95", "P95", formatMs(lat.p95), lat.p95)}
 ${stat("p99", "P99", formatMs(lat.p99), lat.p99)}

@@ -66,6 +66,34 @@ test("the failed run's report loads offline and makes no network request", async
   await expectVerdict(page, failKill, "FAIL \u2717");
 });
 
+test("the headline shows availability and uptime at both levels, and each fault its three times", async ({
+  page,
+}) => {
+  await openReport(page, "fail.html");
+  // Both levels visible side by side in the rendered page, never one alone (#15).
+  for (const [id, answered, full] of [
+    ["availability", "96.667%", "90.667%"],
+    ["uptime", "86.667%", "80.000%"],
+  ] as const) {
+    const answeredEl = page.locator(`#stat-${id} .level.answered`);
+    const fullEl = page.locator(`#stat-${id} .level.full`);
+    await expect(answeredEl).toHaveText(`answered ${answered}`);
+    await expect(fullEl).toHaveText(`full service ${full}`);
+    await expect(answeredEl).toBeVisible();
+    await expect(fullEl).toBeVisible();
+  }
+  const kill = page.locator('#faults tr[data-fault-id="kill-worker"]');
+  await expect(kill.locator(".ttd")).toHaveText("400 ms");
+  await expect(kill.locator(".tta")).toHaveText("6.00 s");
+  await expect(kill.locator(".ttf")).toHaveText("8.00 s");
+  await expect(page.locator("#faults thead")).toContainText("Time to answer again");
+  await expect(page.locator("#faults thead")).toContainText("Time to full service");
+  // A fault without a detect time says why, beside the times.
+  const slow = page.locator('#faults tr[data-fault-id="slow-api"] .detect-note');
+  await expect(slow).toHaveText("the service gave no signal (no degraded or shed answer, no open breaker)");
+  await expect(slow).toBeVisible();
+});
+
 test("every chart renders a non-empty SVG with its series in the legend", async ({ page }) => {
   await openReport(page, "fail.html");
   const expected: [string, string[]][] = [

@@ -19,15 +19,18 @@ let server: Server;
 let dir: string;
 let hits: Record<string, number>;
 let handler: Handler;
+/** Headers every answer carries (a target marking its service level its own way). */
+let extraHeaders: Record<string, string>;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "faultline-run-"));
   hits = {};
   handler = () => 200;
+  extraHeaders = {};
   server = createServer((req, res) => {
     const path = req.url ?? "/";
     hits[path] = (hits[path] ?? 0) + 1;
-    res.writeHead(handler(path, hits[path]), { "content-type": "text/plain" }).end("x");
+    res.writeHead(handler(path, hits[path]), { "content-type": "text/plain", ...extraHeaders }).end("x");
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
 });
@@ -111,11 +114,34 @@ slos: [{ kind: availability, min: 0.99 }]
       ["avail", false, 0, -0.999],
     ]);
     expect(r.stderr).toContain(
-      "always-500: missed availability >= 99.9%: measured 0.000%, missed by 99.9 pp\n",
+      "always-500: missed availability (full service) >= 99.9%: measured 0.000%, missed by 99.9 pp\n",
     );
     // GitHub Actions: the reports' Markdown summary was appended to the step summary file.
     const summary = await readFile(join(dir, "step-summary.md"), "utf8");
     expect(summary).toBe(`${renderMarkdown([r.record])}\n`);
+  });
+
+  it("judges a target by its own level marking (target.levels): fallback answers are answered, not full", async () => {
+    extraHeaders = { "x-served-by": "cache" };
+    const yaml = header(
+      "own-marking",
+      "rate: 10\n  duration: 2s",
+      "slos:\n  - { id: answered, kind: availability, min: 0.999, level: answered }\n  - { id: full, kind: availability, min: 0.5 }\n",
+    ).replace(
+      /target: \{ kind: url, baseUrl: "([^"]+)" \}/,
+      'target: { kind: url, baseUrl: "$1", levels: { header: x-served-by, full: [primary] } }',
+    );
+    const r = await runScenario(yaml);
+    expect(r.code).toBe(1);
+    expect(r.record.totals).toEqual({ ok: 0, degraded: 20, shed: 0, error: 0, timeout: 0, conn: 0 });
+    expect(r.record.levels).toEqual({
+      answered: { availability: 1, uptime: 1 },
+      full: { availability: 0, uptime: 0 },
+    });
+    expect(r.record.slos.map((s) => [s.id, s.passed, s.measured])).toEqual([
+      ["answered", true, 1],
+      ["full", false, 0],
+    ]);
   });
 
   it("an abort condition met mid-run: the fault is rolled back at once and the run is marked aborted", async () => {

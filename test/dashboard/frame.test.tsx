@@ -42,7 +42,11 @@ describe("dashboard frame (exact text, ANSI stripped)", () => {
       "Rate      198/s sent of 200/s target (x2), in flight 3",
       "Last 1s   ok 190  degraded 5  shed 2  error 1  timeout 0  conn 0",
       "Latency   p50 12ms  p95 40ms  p99 1.23s  p99/s ▂▃ ▅█",
-      "Avail     99.900% of 4000 (SLO 99.900%)  budget left 0.0 of 4.0 bad (0%)",
+      // Both levels side by side, the budget at the SLO's level, the last fault's three times.
+      "Avail     answered 99.900%  full 99.400%  of 4000",
+      "Budget    SLO 99.900% at answered: left 0.0 of 4.0 bad (0%)",
+      "Uptime    answered 100.000%  full 90.000%  (1s windows up at >= 99.0%)",
+      "Recovery  kill: signal <=1s, answered <=1s, full <=3s",
       "SLOs",
       "  OK      availability-1            99.900% >= 99.900%",
       "  BREACH  p99                       p99 1.23s <= 500ms (recent)",
@@ -72,7 +76,18 @@ describe("dashboard frame (exact text, ANSI stripped)", () => {
     const frame = knownFrame({
       plannedMs: null,
       elapsedMs: 3_723_000,
-      budget: { requests: 1000, good: 990, slo: 0.999, budget: 1, bad: 10 },
+      budget: {
+        requests: 1000,
+        good: 990,
+        answered: 995,
+        full: 990,
+        level: "full",
+        slo: 0.999,
+        budget: 1,
+        bad: 10,
+      },
+      uptime: { answered: null, full: null, windowMs: 2000, threshold: 0.95 },
+      lastFault: null,
       timeline: { paused: true, nowMs: 3_700_000, faults: [] },
       health: {
         ready: false,
@@ -93,7 +108,10 @@ describe("dashboard frame (exact text, ANSI stripped)", () => {
       "Rate      198/s sent of 200/s target (x2), in flight 3",
       "Last 1s   ok 190  degraded 5  shed 2  error 1  timeout 0  conn 0",
       "Latency   p50 12ms  p95 40ms  p99 1.23s  p99/s ▂▃ ▅█",
-      "Avail     99.000% of 1000 (SLO 99.900%)  budget SPENT: 10 bad > 1.0",
+      "Avail     answered 99.500%  full 99.000%  of 1000",
+      "Budget    SLO 99.900% at full service: SPENT: 10 bad > 1.0",
+      "Uptime    answered -  full -  (2s windows up at >= 95.0%)",
+      "Recovery  no fault finished yet",
       "SLOs      none declared",
       "Faults    timeline t=1:01:40 PAUSED  (none yet)",
       "Target    ready NO  worker ?  restarts ?  VRAM ?",
@@ -133,7 +151,7 @@ describe("dashboard frame (exact text, ANSI stripped)", () => {
         ],
       },
     });
-    expect(lines(frame).slice(5, 13)).toEqual([
+    expect(lines(frame).slice(8, 16)).toEqual([
       "SLOs      2 more not shown",
       "  OK      a                         ok",
       "  OK      b                         ok",
@@ -147,7 +165,7 @@ describe("dashboard frame (exact text, ANSI stripped)", () => {
 
   it("renders the picker's kind list around the selection, then target, params and duration steps", () => {
     const kinds = lines(knownFrame(), { picker: { step: "kind", index: 9 } });
-    expect(kinds.slice(5, 15)).toEqual([
+    expect(kinds.slice(8, 18)).toEqual([
       "Inject a fault: kind (10/10)",
       "  kind-2           summary of kind 2",
       "  kind-3           summary of kind 3",
@@ -160,7 +178,7 @@ describe("dashboard frame (exact text, ANSI stripped)", () => {
       "Target    ready yes  worker up  restarts 1  VRAM 3.0/8.0 GiB",
     ]);
     const target = lines(knownFrame(), { picker: { step: "target", kind: "process-kill", index: 1 } });
-    expect(target.slice(5, 9)).toEqual([
+    expect(target.slice(8, 12)).toEqual([
       "Inject process-kill: target",
       "  worker",
       "> api",
@@ -175,7 +193,7 @@ describe("dashboard frame (exact text, ANSI stripped)", () => {
         error: "params.multiplier: bad",
       },
     });
-    expect(params.slice(5, 9)).toEqual([
+    expect(params.slice(8, 12)).toEqual([
       "Inject load-burst on load",
       "params: {multiplier: x}_",
       "a YAML mapping, e.g. {multiplier: 2}; Enter next, Esc back",
@@ -191,7 +209,7 @@ describe("dashboard frame (exact text, ANSI stripped)", () => {
         error: null,
       },
     });
-    expect(hold.slice(5, 8)).toEqual([
+    expect(hold.slice(8, 11)).toEqual([
       "Inject load-burst on load",
       "hold for: 30s_",
       'e.g. "30s"; empty holds it until the run stops; Enter injects, Esc back',

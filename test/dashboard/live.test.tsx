@@ -87,7 +87,7 @@ describe("LiveDashboard keys", () => {
     expect(screen()[0]).toBe(
       "faultline · burst-demo                      elapsed 0:12 remaining 0:47 STOPPING",
     );
-    expect(screen()[15]).toBe("stopping: rolling faults back and writing the record");
+    expect(screen()[18]).toBe("stopping: rolling faults back and writing the record");
   });
 
   it("Ctrl-C stops gracefully (ink's own exit on Ctrl-C is not used)", async () => {
@@ -112,9 +112,9 @@ describe("LiveDashboard keys", () => {
     const { press, screen } = mount(recordingControls(calls));
     await settle();
     await press("p");
-    expect(screen()[15]).toBe("fault timeline paused");
+    expect(screen()[18]).toBe("fault timeline paused");
     await press("p");
-    expect(screen()[15]).toBe("fault timeline resumed");
+    expect(screen()[18]).toBe("fault timeline resumed");
     expect(calls).toEqual([["pause"], ["pause"]]);
   });
 
@@ -123,17 +123,17 @@ describe("LiveDashboard keys", () => {
     const { press, screen } = mount(recordingControls(calls));
     await settle();
     await press("f", UP);
-    expect(screen()[5]).toBe("Inject a fault: kind (10/10)");
+    expect(screen()[8]).toBe("Inject a fault: kind (10/10)");
     await press(ENTER);
-    expect(screen().slice(5, 7)).toEqual(["Inject load-burst: target", "> load"]);
+    expect(screen().slice(8, 10)).toEqual(["Inject load-burst: target", "> load"]);
     await press(ENTER);
-    expect(screen().slice(5, 7)).toEqual(["Inject load-burst on load", "params: {multiplier: 2}_"]);
+    expect(screen().slice(8, 10)).toEqual(["Inject load-burst on load", "params: {multiplier: 2}_"]);
     await press(ENTER);
-    expect(screen()[6]).toBe("hold for: 30s_");
+    expect(screen()[9]).toBe("hold for: 30s_");
     await press(BACKSPACE, BACKSPACE, BACKSPACE, "5", "s", ENTER);
     expect(calls).toEqual([["inject", "load-burst", "load", { multiplier: 2 }, 5000]]);
-    expect(screen()[15]).toBe("injected load-burst on load");
-    expect(screen()[5]).toBe("SLOs");
+    expect(screen()[18]).toBe("injected load-burst on load");
+    expect(screen()[8]).toBe("SLOs");
   });
 
   it("f picker: an instant kind injects after params; a bad param is named and nothing is injected", async () => {
@@ -142,9 +142,11 @@ describe("LiveDashboard keys", () => {
     await settle();
     // process-kill is the 9th kind (index 8): down 8 times from the first.
     await press("f", ...Array<string>(8).fill(DOWN), ENTER, DOWN, ENTER);
-    expect(screen().slice(5, 7)).toEqual(["Inject process-kill on api", "params: {}_"]);
+    expect(screen().slice(8, 10)).toEqual(["Inject process-kill on api", "params: {}_"]);
     await press(BACKSPACE, BACKSPACE, ..."{scope: nope}", ENTER);
-    expect(screen()[8]).toBe('error: params.scope: Invalid option: expected one of "auto"|"process"|"group"');
+    expect(screen()[11]).toBe(
+      'error: params.scope: Invalid option: expected one of "auto"|"process"|"group"',
+    );
     expect(calls).toEqual([]);
     for (let i = 0; i < "nope}".length; i++) await press(BACKSPACE);
     await press(..."group}", ENTER);
@@ -158,11 +160,11 @@ describe("LiveDashboard keys", () => {
     );
     await settle();
     await press("f", ENTER, ESC, ESC);
-    expect(screen()[5]).toBe("SLOs");
+    expect(screen()[8]).toBe("SLOs");
     expect(calls).toEqual([]);
     await press("f", UP, ENTER, ENTER, ENTER, ENTER);
     expect(calls).toEqual([["inject", "load-burst", "load", { multiplier: 2 }, 30_000]]);
-    expect(screen()[15]).toBe("inject failed: no such target");
+    expect(screen()[18]).toBe("inject failed: no such target");
   });
 
   it("re-reads the source every period on the injected clock, not on its own", async () => {
@@ -224,7 +226,7 @@ describe("LiveDashboard at the end of the run", () => {
     expect(screen[0]).toBe(
       "faultline · burst-demo                         elapsed 0:20 remaining 0:40 ENDED",
     );
-    expect(screen.slice(9, 13)).toEqual([
+    expect(screen.slice(12, 16)).toEqual([
       "Faults    timeline t=0:20 running  0 active, 1 planned, 2 past",
       "  planned lat            +500ms latency on link:api       starts in 0:10",
       "  undone  burst          load x2 on load                  at 0:10",

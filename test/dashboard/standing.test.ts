@@ -118,13 +118,19 @@ describe("budgetOf", () => {
     ).toEqual({
       requests: 1000,
       good: 990,
+      // Both levels side by side; the budget counts at the SLO's level (full here).
+      answered: 995,
+      full: 990,
+      level: "full",
       slo: 0.999,
       budget: 1.0000000000000009,
       bad: 10,
     });
   });
-  it("defaults to 99.9% with degraded as good when no availability SLO is declared", () => {
+  it("defaults to 99.9% at the default level (full) when no availability SLO is declared", () => {
+    // Since #15 the default level is full service: the 3 degraded answers are bad for the budget.
     const b = budgetOf([], counts({ ok: 1995, degraded: 3, timeout: 2 }));
-    expect([b.slo, b.requests, b.good, b.bad]).toEqual([0.999, 2000, 1998, 2]);
+    expect([b.slo, b.requests, b.good, b.bad, b.level]).toEqual([0.999, 2000, 1995, 5, "full"]);
+    expect([b.answered, b.full]).toEqual([1998, 1995]);
   });
 });

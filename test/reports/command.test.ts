@@ -91,23 +91,26 @@ describe("writeReports / reportCommand on real files", () => {
     await writeReports(join(dir, "next"), failKill);
     const rt = fakeRuntime(dir);
     const result = await reportCommand("next", { compare: "base" }, rt);
-    // pass -> failKill: verdict, availability, uptime, p95, p99 and SLO availability regress;
+    // pass -> failKill: verdict, availability, uptime, their answered-level rows, p95, p99 and
+    // SLO availability regress (pass predates levels: its full service is not comparable);
     // p50 and the p99 SLO hold; the runs share no faults.
-    expect(result.comparison?.regressions).toBe(6);
-    expect(rt.out().split("\n")[0]).toBe("### faultline compare: 6 regressions, 0 improvements");
-    // What only the new run has is listed, not judged.
+    expect(result.comparison?.regressions).toBe(8);
+    expect(rt.out().split("\n")[0]).toBe("### faultline compare: 8 regressions, 0 improvements");
+    // What only the new run has is listed, not judged (the full-service level included).
     expect(
       result.comparison?.deltas
         .filter((d) => d.status === "not-comparable")
         .map((d) => [d.id, d.base, d.next]),
     ).toEqual([
+      ["availability.full", null, 272 / 300],
+      ["uptime.full", null, 24 / 30],
       ["fault.kill-worker", "absent", "present"],
       ["fault.slow-api", "absent", "present"],
       ["slo.recover-kill-worker", "absent", "present"],
       ["slo.uptime", "absent", "present"],
     ]);
     expect(await readFile(join(dir, "next", "compare.md"), "utf8")).toBe(rt.out());
-    expect((await readFile(join(dir, "next", "compare.html"), "utf8")).includes('data-regressions="6"')).toBe(
+    expect((await readFile(join(dir, "next", "compare.html"), "utf8")).includes('data-regressions="8"')).toBe(
       true,
     );
   });

@@ -42,9 +42,21 @@ const baseline: RunRecord = {
   verdict: "pass",
   availability: { ...failKill.availability, value: 0.9995 },
   uptime: { ...failKill.uptime, value: 26 / 30 },
+  levels: {
+    answered: { availability: 0.9995, uptime: 26 / 30 },
+    full: { availability: 0.99, uptime: 24 / 30 },
+  },
   latency: { ...failKill.latency, intended: { count: 300, p50: 40, p95: 250, p99: 400, max: 420 } },
   faults: failKill.faults.map((f) =>
-    f.id === "kill-worker" ? { ...f, timeToDetectMs: 300, timeToRecoverMs: 4000 } : f,
+    f.id === "kill-worker"
+      ? {
+          ...f,
+          timeToDetectMs: 300,
+          timeToRecoverMs: 4000,
+          timeToAnswerAgainMs: 4000,
+          timeToFullServiceMs: 5000,
+        }
+      : f,
   ),
   slos: failKill.slos.map((s) => ({ ...s, passed: true })),
 };
@@ -80,39 +92,54 @@ describe("compareRuns", () => {
       ["verdict", "regression"],
       ["availability", "regression"], // 99.95% -> 96.667%
       ["uptime", "unchanged"],
+      // Both levels side by side (#15).
+      ["availability.answered", "regression"], // 99.95% -> 96.667%
+      ["availability.full", "regression"], // 99% -> 90.667%
+      ["uptime.answered", "unchanged"],
+      ["uptime.full", "unchanged"],
       ["latency.p50", "unchanged"],
       ["latency.p95", "regression"], // 250 -> 300 ms: +20%, +50 ms
       ["latency.p99", "regression"], // 400 -> 480 ms
       ["fault.kill-worker.timeToDetect", "unchanged"], // 300 -> 400 ms: +100 ms
       ["fault.kill-worker.timeToRecover", "regression"], // 4 s -> 6 s
+      ["fault.kill-worker.timeToAnswerAgain", "regression"], // 4 s -> 6 s
+      ["fault.kill-worker.timeToFullService", "regression"], // 5 s -> 8 s
       ["fault.slow-api.timeToDetect", "not-comparable"],
       ["fault.slow-api.timeToRecover", "unchanged"],
+      ["fault.slow-api.timeToAnswerAgain", "unchanged"],
+      ["fault.slow-api.timeToFullService", "unchanged"],
       ["slo.availability", "regression"],
       ["slo.latency-p99", "unchanged"],
       ["slo.recover-kill-worker", "regression"],
       ["slo.uptime", "unchanged"],
     ]);
-    expect([c.regressions, c.improvements]).toEqual([7, 0]);
+    expect([c.regressions, c.improvements]).toEqual([11, 0]);
   });
 
   it("is symmetric: swapping the runs turns regressions into improvements", () => {
     const back = compareRuns(failKill, baseline);
-    expect([back.regressions, back.improvements]).toEqual([0, 7]);
+    expect([back.regressions, back.improvements]).toEqual([0, 11]);
   });
 
   it("renders a Markdown table with values, change and status", () => {
     const lines = renderCompareMarkdown(c).split("\n");
-    expect(lines[0]).toBe("### faultline compare: 7 regressions, 0 improvements");
+    expect(lines[0]).toBe("### faultline compare: 11 regressions, 0 improvements");
     expect(lines).toContain(
       "| kill-worker (process-kill): time to recover | 4.00 s | 6.00 s | +2.00 s | \u25b2 regression |",
     );
     expect(lines).toContain("| Availability | 99.950% | 96.667% | -3.283 pp | \u25b2 regression |");
+    expect(lines).toContain(
+      "| Availability (full service) | 99.000% | 90.667% | -8.333 pp | \u25b2 regression |",
+    );
+    expect(lines).toContain(
+      "| kill-worker (process-kill): time to full service | 5.00 s | 8.00 s | +3.00 s | \u25b2 regression |",
+    );
     expect(lines).toContain("| Verdict | pass | fail |  | \u25b2 regression |");
   });
 
   it("renders an HTML page with one row per delta and its status", () => {
     const doc = parseMarkup(renderCompareHtml(c), true);
-    expect(byId(doc, "verdict").attrs["data-regressions"]).toBe("7");
+    expect(byId(doc, "verdict").attrs["data-regressions"]).toBe("11");
     const rows = findAll(byId(doc, "compare"), (n) => n.attrs["data-metric-id"] !== undefined);
     expect(rows.map((r) => [r.attrs["data-metric-id"], r.attrs["data-status"]])).toEqual(c.deltas.map(row));
   });

@@ -46,8 +46,15 @@ describe("HTML report: verdict and SLOs", () => {
 
   it("shows the headline numbers and the error budget burn", () => {
     const stat = (id: string): string => textOf(byId(failDoc, `stat-${id}`));
-    expect(stat("availability")).toBe("Availability 96.667%");
-    expect(stat("uptime")).toBe("Uptime (1.00 s windows) 86.667%");
+    // Both service levels side by side, never one alone (#15): answered counts the 18 fallback
+    // answers, full service does not (fixture: 290/300 and 272/300; windows 26/30 and 24/30).
+    expect(stat("availability")).toBe("Availability answered 96.667% full service 90.667%");
+    expect(stat("uptime")).toBe("Uptime (1.00 s windows) answered 86.667% full service 80.000%");
+    const avail = byId(failDoc, "stat-availability");
+    expect([avail.attrs["data-answered"], avail.attrs["data-full"]]).toEqual([
+      String(290 / 300),
+      String(272 / 300),
+    ]);
     expect([stat("p50"), stat("p95"), stat("p99")]).toEqual(["P50 40 ms", "P95 300 ms", "P99 480 ms"]);
     expect(stat("requests")).toBe("Requests 300");
     // 10 bad requests against a budget of 0.001 x 300 = 0.3 requests.
@@ -143,7 +150,7 @@ describe("HTML report: charts", () => {
 });
 
 describe("HTML report: faults, scenario, environment", () => {
-  it("tabulates each fault with detect, recover and affected requests", () => {
+  it("tabulates each fault with detect (or why not), answer again, full service and affected requests", () => {
     const rows = findAll(byId(failDoc, "faults"), (n) => n.attrs["data-fault-id"] !== undefined);
     expect(rows.map(cells)).toEqual([
       [
@@ -154,6 +161,7 @@ describe("HTML report: faults, scenario, environment", () => {
         "instant",
         "400 ms",
         "6.00 s",
+        "8.00 s",
         "9 / 18 of 60",
       ],
       [
@@ -162,10 +170,29 @@ describe("HTML report: faults, scenario, environment", () => {
         "api",
         "t+18.00 s",
         "6.00 s",
-        "not detected",
+        "not detected the service gave no signal (no degraded or shed answer, no open breaker)",
+        "1.00 s",
         "1.00 s",
         "1 / 0 of 70",
       ],
+    ]);
+    expect(rows.map((r) => [r.attrs["data-tta"], r.attrs["data-ttf"]])).toEqual([
+      ["6000", "8000"],
+      ["1000", "1000"],
+    ]);
+  });
+
+  it("says 'not recorded' for a level an older record does not carry, and 'never' for one not reached", () => {
+    const { levels: _levels, ...old } = failKill;
+    const faults = old.faults.map(({ timeToAnswerAgainMs: _a, timeToFullServiceMs: _f, ...f }, i) =>
+      i === 0 ? { ...f, timeToRecoverMs: null, recovered: false } : f,
+    );
+    const doc = parseMarkup(renderHtml({ ...old, faults }), true);
+    expect(textOf(byId(doc, "stat-availability"))).toBe("Availability answered 96.667% full service n/a");
+    const rows = findAll(byId(doc, "faults"), (n) => n.attrs["data-fault-id"] !== undefined);
+    expect(rows.map((r) => cells(r).slice(6, 8))).toEqual([
+      ["never", "not recorded"],
+      ["1.00 s", "not recorded"],
     ]);
   });
 

@@ -76,7 +76,7 @@ describe("harness record -> reports", () => {
       full: { availability: 260 / 300, uptime: 26 / 30 },
     });
     expect(record.faults.map((f) => [f.timeToAnswerAgainMs, f.timeToFullServiceMs])).toEqual([[2000, 4000]]);
-    expect(textOf(byId(doc, "stat-availability"))).toBe("Availability 86.667%");
+    expect(textOf(byId(doc, "stat-availability"))).toBe("Availability answered 93.333% full service 86.667%");
     expect(byId(doc, "verdict").attrs["data-verdict"]).toBe("fail");
   });
 
@@ -98,7 +98,9 @@ describe("harness record -> reports", () => {
     // By hand: full answers again from t=14 s, so full service took 4 s (the SLOs' level).
     expect(shown.map((r) => r[3])).toEqual(["86.667%", "80 ms", "4.00 s"]);
     const fault = findAll(byId(doc, "faults"), (n) => n.attrs["data-fault-id"] === "kill-worker")[0];
-    expect(textOf(findAll(fault, (n) => n.attrs.class === "num ttr")[0])).toBe("4.00 s");
+    // Per fault, both: fallbacks answered 2 s after the kill, the model 4 s after.
+    expect(textOf(findAll(fault, (n) => n.attrs.class === "num tta")[0])).toBe("2.00 s");
+    expect(textOf(findAll(fault, (n) => n.attrs.class === "num ttf")[0])).toBe("4.00 s");
   });
 
   it("states the downtime the engine found: refused connections, then fallback answers", () => {

@@ -51,7 +51,8 @@ describe("retries at Retry-After: HTML report", () => {
     const stat = byId(doc, "stat-availability");
     expect(elements(stat).map(textOf)).toEqual([
       "Availability",
-      "97.500%",
+      // Both levels; this record predates them (counted with fallbacks), so full is n/a.
+      "answered 97.500% full service n/a",
       "each request by its final attempt; every attempt: 93.301%",
     ]);
     // 195 good of 200 final attempts; 195 good of all 209 rows.
@@ -85,7 +86,7 @@ describe("retries at Retry-After: HTML report", () => {
 
   it("keeps the headline as before when retries counted as every attempt", () => {
     const d = page(variant(retried.retries));
-    expect(textOf(byId(d, "stat-availability"))).toBe("Availability 93.301%");
+    expect(textOf(byId(d, "stat-availability"))).toBe("Availability answered 93.301% full service n/a");
     expect(textOf(byId(d, "retries"))).toBe(
       `${RETRIES_TEXT}. Each retry is a request of its own in the totals and charts.`,
     );

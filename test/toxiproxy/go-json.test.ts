@@ -36,6 +36,29 @@ describe("Go-compatible JSON decoding", () => {
     expect(parseFirstValue('{"a":1} trailing garbage')).toEqual({ a: 1 });
   });
 
+  it("keeps how a number was written: 1e2 and 1.0 are refused for int64, taken for float32", () => {
+    const v = parseFirstValue('{"latency": 1e2, "jitter": 1.0, "toxicity": 5E-1, "rate": 7}');
+    expect(() => decodeStruct(v, { latency: "int64" }, "LatencyToxic.attributes", "x")).toThrow(
+      "json: cannot unmarshal number 1e2 into Go struct field LatencyToxic.attributes.latency of type int64",
+    );
+    expect(() => decodeStruct(v, { jitter: "int64" }, "LatencyToxic.attributes", "x")).toThrow(
+      "json: cannot unmarshal number 1.0 into Go struct field LatencyToxic.attributes.jitter of type int64",
+    );
+    expect(decodeStruct(v, { toxicity: "float32", rate: "int64" }, "T", "x")).toEqual({
+      toxicity: 0.5,
+      rate: 7,
+    });
+    expect(() =>
+      decodeStruct(parseFirstValue('{"toxicity": 1e39}'), { toxicity: "float32" }, "T", "x"),
+    ).toThrow("json: cannot unmarshal number 1e39 into Go struct field T.toxicity of type float32");
+    // A string that looks like the internal tag stays a string.
+    expect(parseFirstValue('{"s": "\\u0000abc:1e2", "n": 2.5}')).toMatchObject({ s: "\u0000abc:1e2" });
+  });
+
+  it("a lone surrogate escape becomes U+FFFD, as Go's decoder does", () => {
+    expect(parseFirstValue('{"name": "a\\ud800b"}')).toEqual({ name: "a\ufffdb" });
+  });
+
   const fields = { name: "string", enabled: "bool", latency: "int64" } as const;
 
   it("matches field names case-insensitively, ignores unknown fields and nulls", () => {

@@ -84,7 +84,7 @@ describe("hostile scenario input: refused by name, fast, before any expansion", 
     );
     const deep = `${BASE}deep: ${"[".repeat(5000)}${"]".repeat(5000)}\n`;
     expect(problems(deep)[0]).toMatch(/nested deeper than 32 levels \(the limit for nesting\)/);
-    const deepMap = `${BASE.replace("options: { breaker: { halfOpenAfterMs: 2000 } }", `options: ${"{ a: ".repeat(40)}1${" }".repeat(40)}`)}`;
+    const deepMap = `${BASE.replace("kind: reference\n", `kind: reference\n  options: ${"{ a: ".repeat(40)}1${" }".repeat(40)}\n`)}`;
     expect(problems(deepMap)[0]).toMatch(/nested deeper than 32 levels/);
   });
 
@@ -114,9 +114,7 @@ describe("hostile scenario input: refused by name, fast, before any expansion", 
       /^steadyState\.before\[0\]\.url: expected a path starting with \/ or an http:\/\/ or https:\/\/ URL/,
     );
     expect(
-      problems(
-        edit("options: { breaker: { halfOpenAfterMs: 2000 } }", 'options: { upstream: "gopher://x/" }'),
-      ),
+      problems(edit("kind: reference\n", 'kind: reference\n  options: { upstream: "gopher://x/" }\n')),
     ).toEqual(['target.options.upstream: expected an http:// or https:// URL, found "gopher://x/"']);
   });
 
@@ -136,21 +134,23 @@ describe("hostile scenario input: refused by name, fast, before any expansion", 
 
   it("prototype keys are refused by name, not silently dropped", () => {
     expect(
-      problems(edit("options: { breaker: { halfOpenAfterMs: 2000 } }", "options: { __proto__: { x: 1 } }")),
+      problems(edit("kind: reference\n", "kind: reference\n  options: { __proto__: { x: 1 } }\n")),
     ).toEqual([
       'target.options.__proto__: key "__proto__" is not allowed (it names a JavaScript prototype, not a setting) (fix: remove it)',
     ]);
   });
 
   it("reference options are checked strictly, the worker's included, with the known keys", () => {
-    const p = problems(
-      edit("options: { breaker: { halfOpenAfterMs: 2000 } }", "options: { worker: { modles: [] } }"),
-    );
+    const p = problems(edit("kind: reference\n", "kind: reference\n  options: { worker: { modles: [] } }\n"));
     expect(p).toHaveLength(1);
     expect(p[0]).toMatch(
       /^target\.options\.worker\.modles: unknown setting "modles" \(fix: known settings here: .*models/,
     );
-    expect(problems(edit("halfOpenAfterMs", "halfOpenAfter"))[0]).toMatch(
+    expect(
+      problems(
+        edit("kind: reference\n", "kind: reference\n  options: { breaker: { halfOpenAfter: 2000 } }\n"),
+      )[0],
+    ).toMatch(
       /^target\.options\.breaker\.halfOpenAfter: unknown setting "halfOpenAfter" \(fix: known settings here: closeOnFreshWorker, failureThreshold, halfOpenAfterMs\)/,
     );
   });

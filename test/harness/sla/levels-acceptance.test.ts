@@ -38,7 +38,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function scriptedRun() {
+async function scriptedRun(headline: "answered" | "full" = "full") {
   const clock = new ManualClock(1_000_000);
   const origin = clock.now();
   const s = await startServer((_req, _body, res) => {
@@ -87,8 +87,8 @@ async function scriptedRun() {
     windowMs: 1000,
     threshold: 0.99,
     stabilityMs: 2000,
-    // What the runner passes for an availability SLO's default level (full).
-    degradedCountsAsGood: false,
+    // What the runner passes for the first availability SLO's level (default full).
+    degradedCountsAsGood: headline === "answered",
     seed: 1,
   });
 }
@@ -126,12 +126,28 @@ describe("two levels against a scripted target (issue 15 acceptance)", () => {
         fullService: 500,
       },
     ]);
+    // Requests from each fault's start until it was back at full service: the kill's 10 errors
+    // and 20 fallback answers, the blip's 5 errors.
+    expect(r.faults.map((f) => f.requests)).toEqual([
+      { total: 30, failed: 10, degraded: 20 },
+      { total: 5, failed: 5, degraded: 0 },
+    ]);
     expect(r.slos.map((s) => [s.id, s.description, s.measured, s.passed])).toEqual([
       ["answered", "availability (answered) >= 92.5%", 0.925, true],
       ["full", "availability (full service) >= 90%", 0.825, false],
       ["answer-again", "time to answer again kill <= 1000 ms", 1000, true],
       ["full-service", "time to full service kill <= 2999 ms", 3000, false],
     ]);
+  });
+
+  it("counts a fault's fallback answers in its requests even when the headline is answered", async () => {
+    const r = await scriptedRun("answered");
+    // The headline recovery is at 6 s (answering again), full service at 8 s: counted to 8 s.
+    expect(r.faults.map((f) => [f.timeToRecoverMs, f.timeToFullServiceMs, f.requests])).toEqual([
+      [1000, 3000, { total: 30, failed: 10, degraded: 20 }],
+      [500, 500, { total: 5, failed: 5, degraded: 0 }],
+    ]);
+    expect(r.availability).toEqual({ value: 0.925, degradedCountsAsGood: true, attempts: "each" });
   });
 
   it("reads the reference service's marking when the scenario names none", async () => {

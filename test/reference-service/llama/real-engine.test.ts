@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateModel, type GeneratedModel } from "../../../reference-service/llama/model-cache.js";
 import { openLlama } from "../../../reference-service/llama/runtime.js";
+import { parseExposition, sampleValue } from "../api/prom-text.js";
 import { startService, waitReady, type ServiceProcess } from "../e2e/service-process.js";
 
 /** A worker on the real engine with one generated tiny model as its only generation model. */
@@ -99,5 +100,31 @@ describe("engine: llama serves a generated GGUF through the reference API", () =
     expect(text).toEqual(plain.choices[0]?.message.content);
     expect(usage?.completion_tokens).toEqual(8);
     expect(tokens).toBeLessThanOrEqual(8);
+  }, 60_000);
+
+  it("metrics: real tokens, TTFT and load time under vLLM names, valid exposition", async () => {
+    const scrape = async () => parseExposition(await (await fetch(`${s.url}/metrics`)).text());
+    const tiny = { model_name: "tiny" };
+    const before = (await scrape()).samples;
+    for (const content of ["one", "two"])
+      await client.chat.completions.create({
+        model: "tiny",
+        messages: [{ role: "user", content }],
+        max_tokens: 5,
+      });
+    // The heartbeat carries the worker's load time and KV use; wait one beat past the answers.
+    await new Promise((r) => setTimeout(r, 600));
+    const { samples, types } = await scrape();
+    const delta = (name: string) =>
+      (sampleValue(samples, name, tiny) ?? 0) - (sampleValue(before, name, tiny) ?? 0);
+    expect(delta("vllm:generation_tokens_total")).toBe(10);
+    expect(delta("vllm:time_to_first_token_seconds_count")).toBe(2);
+    expect(delta("vllm:time_per_output_token_seconds_count")).toBe(2);
+    const load = sampleValue(samples, "faultline_model_load_seconds", { model: "tiny" });
+    expect(load).toBeGreaterThan(0);
+    expect(load).toBeLessThan(30); // the worker's load watchdog default
+    expect(types.get("vllm:kv_cache_usage_perc")).toBe("gauge");
+    // Idle between requests: no sequence is held.
+    expect(sampleValue(samples, "vllm:kv_cache_usage_perc")).toBe(0);
   }, 60_000);
 });

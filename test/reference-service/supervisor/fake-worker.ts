@@ -39,6 +39,7 @@ export function heartbeat(pid: number, atMs: number): Heartbeat {
     lastTokenAtMs: null,
     vram: { usedBytes: 1, totalBytes: 2, cotenantBytes: 0, reservedBytes: 0, weightsBytes: 1, kvBytes: 0 },
     kvUsage: 0,
+    loadSeconds: {},
     models: [],
     requestIds: [],
     counters: {

@@ -1,0 +1,174 @@
+import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { modelFileCorruption } from "../../../harness/faults/model-file-corruption.js";
+import { FALLBACK_HEADER, SERVICE_LEVEL_HEADER } from "../../../reference-service/contract.js";
+import { readHeartbeat } from "../../../reference-service/ipc/protocol.js";
+import { generateModel } from "../../../reference-service/llama/model-cache.js";
+import { LlamaRuntime, openLlama } from "../../../reference-service/llama/runtime.js";
+import { faultContext } from "../../harness/faults/helpers.js";
+import { startService, waitReady, type ServiceProcess } from "../e2e/service-process.js";
+
+/** The real engine on a tiny model the service generates itself at start (catalog `generate`). */
+const config = {
+  // The worker is local and supervised: probe it again after 500 ms, not the 60 s default.
+  breaker: { failureThreshold: 2, halfOpenAfterMs: 500 },
+  worker: {
+    engine: "llama",
+    preload: "tiny",
+    llama: { threads: 1, sequences: 1 },
+    models: [
+      {
+        name: "tiny",
+        device: "cpu",
+        task: "generate",
+        sizeBytes: 0,
+        loadMs: 0,
+        prefillMs: 0,
+        prefillMsPerToken: 0,
+        msPerToken: 0,
+        contextTokens: 256,
+        generate: { size: "tiny", seed: 3 },
+      },
+    ],
+  },
+};
+
+let s: ServiceProcess;
+beforeAll(async () => {
+  s = await startService([], config);
+  await waitReady(s.url, 90_000); // node-llama-cpp tests its binary in a child process first
+}, 120_000);
+afterAll(() => s?.cleanup());
+
+async function ask(): Promise<{ status: number; level: string | null; fallback: string | null; ms: number }> {
+  const t0 = performance.now();
+  const r = await fetch(`${s.url}/v1/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "tiny", prompt: "hello", max_tokens: 4 }),
+  });
+  await r.text();
+  return {
+    status: r.status,
+    // A full-service answer carries no level header; fallbacks name their level and backend.
+    level: r.headers.get(SERVICE_LEVEL_HEADER) ?? "full",
+    fallback: r.headers.get(FALLBACK_HEADER),
+    ms: performance.now() - t0,
+  };
+}
+
+/** Polls `probe` every 100 ms until it returns a value, at most `ms`. */
+async function until<T>(ms: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const end = performance.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (performance.now() > end) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const tinyState = async () => {
+  const hb = await readHeartbeat(s.stateDir);
+  return hb.ok ? { pid: hb.heartbeat.pid, ageMs: hb.ageMs, tiny: hb.heartbeat.models[0] } : undefined;
+};
+
+describe("model-file-corruption on the real engine", () => {
+  it("fallbacks answer while the file is bad, the worker stays live, full service returns after restore", async () => {
+    expect(await ask()).toMatchObject({ status: 200, level: "full" });
+    const ctx = faultContext({ stateDir: s.stateDir }, "worker", "corrupt-1");
+    const state = await modelFileCorruption.inject(
+      modelFileCorruption.params.parse({ mode: "tensor-data", bytes: 4096 }),
+      ctx,
+    );
+    try {
+      // The resident model keeps serving from memory; a reload is what reads the file. Kill
+      // the worker, as a crash would: the supervisor's fresh worker must load from disk.
+      const oldPid = await s.workerPid();
+      process.kill(oldPid, "SIGKILL");
+      const failed = await until(30_000, async () => {
+        const st = await tinyState();
+        return st && st.pid !== oldPid && st.tiny?.state === "failed" ? st : undefined;
+      });
+      // tensor-data damage loads silently in llama.cpp (GGUF has no checksum): the hash catches it.
+      expect(failed.tiny?.reason).toMatch(/does not match its SHA-256/);
+
+      const during = [await ask(), await ask(), await ask()];
+      for (const r of during) {
+        expect(r.status).toBe(200);
+        expect(r.level).not.toBe("full");
+        expect(r.fallback).not.toBeNull();
+      }
+      // Not hung: the same worker keeps beating (fresh heartbeat) and every load attempt
+      // ends in "failed", not "loading".
+      const after = await tinyState();
+      expect(after?.pid).toBe(failed.pid);
+      expect(after?.ageMs).toBeLessThan(1000);
+      expect(after?.tiny?.state).toBe("failed");
+    } finally {
+      await modelFileCorruption.revert(state, { clock: ctx.clock });
+    }
+    // Restored: a later request's load passes the hash and the primary answers again.
+    const full = await until(15_000, async () => {
+      const r = await ask();
+      return r.level === "full" ? r : undefined;
+    });
+    expect(full.status).toBe(200);
+    expect((await tinyState())?.tiny?.state).toBe("ready");
+  }, 90_000);
+});
+
+describe("llama.cpp itself on corrupted files (no hash in the catalog)", () => {
+  let dir: string;
+  let runtime: LlamaRuntime;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "fl-corrupt-"));
+    runtime = await LlamaRuntime.create({
+      threads: 1,
+      sequences: 1,
+      loadTimeoutMs: 30_000,
+      onLoadHung: () => undefined,
+    });
+  }, 60_000);
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it("refuses header damage and truncation with a reason; tensor-data damage loads", async () => {
+    const m = await generateModel({ size: "tiny", seed: 3, dir });
+    const spec = (name: string, ggufPath: string) => ({
+      ...config.worker.models[0],
+      name,
+      sizeBytes: m.bytes,
+      embeddingDim: 16,
+      device: "cpu" as const,
+      task: "generate" as const,
+      ggufPath,
+      generate: undefined,
+    });
+    const outcomes: Record<string, string | undefined> = {};
+    for (const mode of ["header", "truncate", "tensor-data"] as const) {
+      const file = join(dir, `${mode}.gguf`);
+      await copyFile(m.path, file);
+      const state = await modelFileCorruption.inject(
+        modelFileCorruption.params.parse({ mode, file }),
+        faultContext({ stateDir: dir }, "worker", `c-${mode}`),
+      );
+      outcomes[mode] = await runtime.load(spec(mode, file));
+      await modelFileCorruption.revert(state, { clock: faultContext({}, "worker").clock });
+      expect((await readFile(file)).equals(await readFile(m.path))).toBe(true);
+    }
+    expect(outcomes.header).toMatch(/llama\.cpp could not load/);
+    expect(outcomes.truncate).toMatch(/llama\.cpp could not load/);
+    expect(outcomes["tensor-data"]).toBeUndefined();
+    await runtime.unload();
+  }, 60_000);
+});
+
+describe("the CUDA path on a machine without a GPU", () => {
+  it("fails with the reason and the setting to change, not a crash or a silent CPU fallback", async () => {
+    await expect(openLlama(1, "cuda")).rejects.toThrow(
+      /prebuilt CUDA binary did not load \(NoBinaryFoundError.*\): it needs a CUDA device and driver; set worker\.llama\.gpu: off/,
+    );
+  }, 60_000);
+});

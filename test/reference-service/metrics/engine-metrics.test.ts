@@ -1,0 +1,76 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { GpuOutOfMemoryError } from "../../../reference-service/backend-errors.js";
+import { createMetrics, recordGeneration } from "../../../reference-service/metrics/registry.js";
+import { chatBody, post, startWithScriptedBackend, type TestService } from "../api/harness.js";
+import { parseExposition, sampleValue } from "../api/prom-text.js";
+
+const live = { running: () => 0, waiting: () => 0, inflight: () => 0 };
+const exposition = async (m: ReturnType<typeof createMetrics>) => parseExposition(await m.registry.metrics());
+
+describe("engine metrics under vLLM names", () => {
+  it("one answer: e2e, TTFT, tokens, finish reason, and time per output token = decode time / (tokens - 1)", async () => {
+    const m = createMetrics(live);
+    recordGeneration(m, {
+      model: "tiny",
+      e2eMs: 1000,
+      ttftMs: 100,
+      finish: "length",
+      usage: { promptTokens: 7, completionTokens: 10 },
+    });
+    const { samples, types } = await exposition(m);
+    const v = (name: string, labels: Record<string, string> = {}) =>
+      sampleValue(samples, name, { model_name: "tiny", ...labels });
+    expect(v("vllm:e2e_request_latency_seconds_sum")).toBe(1);
+    expect(v("vllm:time_to_first_token_seconds_sum")).toBe(0.1);
+    expect(v("vllm:time_to_first_token_seconds_bucket", { le: "0.1" })).toBe(1);
+    expect(v("vllm:time_to_first_token_seconds_bucket", { le: "0.05" })).toBe(0);
+    expect(v("vllm:prompt_tokens_total")).toBe(7);
+    expect(v("vllm:generation_tokens_total")).toBe(10);
+    expect(v("vllm:request_success_total", { finished_reason: "length" })).toBe(1);
+    expect(v("vllm:time_per_output_token_seconds_sum")).toBe(0.1);
+    expect(v("vllm:time_per_output_token_seconds_count")).toBe(1);
+    expect(types.get("vllm:kv_cache_usage_perc")).toBe("gauge");
+    expect(types.get("faultline_model_load_seconds")).toBe("gauge");
+  });
+
+  it("a one-token answer has no inter-token time; an answer without a first token no TTFT", async () => {
+    const m = createMetrics(live);
+    recordGeneration(m, {
+      model: "a",
+      e2eMs: 50,
+      ttftMs: 40,
+      usage: { promptTokens: 1, completionTokens: 1 },
+    });
+    recordGeneration(m, { model: "a", e2eMs: 30, usage: { promptTokens: 1, completionTokens: 0 } });
+    const { samples } = await exposition(m);
+    // No observation, no series for the label set.
+    expect(
+      sampleValue(samples, "vllm:time_per_output_token_seconds_count", { model_name: "a" }),
+    ).toBeUndefined();
+    expect(sampleValue(samples, "vllm:time_to_first_token_seconds_count", { model_name: "a" })).toBe(1);
+    expect(sampleValue(samples, "vllm:e2e_request_latency_seconds_count", { model_name: "a" })).toBe(2);
+  });
+});
+
+describe("engine metrics over HTTP", () => {
+  let t: TestService | undefined;
+  afterEach(async () => {
+    await t?.stop();
+    t = undefined;
+  });
+
+  it("count the primary's answers only: a fallback answer is not the engine's", async () => {
+    t = await startWithScriptedBackend({ retry: { maxRetries: 0 } });
+    t.backend.script = [
+      { kind: "ok", tokens: ["a", "b", "c"] },
+      { kind: "fail", error: () => new GpuOutOfMemoryError("CUDA out of memory") },
+    ];
+    expect((await post(`${t.url}/v1/chat/completions`, chatBody("one"))).status).toBe(200);
+    expect((await post(`${t.url}/v1/chat/completions`, chatBody("two", { max_tokens: 5 }))).status).toBe(200);
+    const { samples } = parseExposition(await (await fetch(`${t.url}/metrics`)).text());
+    const model = chatBody().model;
+    expect(sampleValue(samples, "vllm:generation_tokens_total", { model_name: model })).toBe(3);
+    expect(sampleValue(samples, "vllm:time_to_first_token_seconds_count", { model_name: model })).toBe(1);
+    expect(sampleValue(samples, "vllm:e2e_request_latency_seconds_count", { model_name: model })).toBe(1);
+  });
+});
