@@ -45,6 +45,12 @@ export const serviceConfigSchema = z.strictObject({
   breaker: z.strictObject({
     failureThreshold: positiveInt,
     halfOpenAfterMs: positiveInt,
+    /**
+     * End the open period early when the supervisor reports a fresh worker serving (its first
+     * heartbeat after a restart), as active health checks do in Envoy; false waits out the
+     * whole halfOpenAfterMs, as the write-ups' breakers do (policies/breaker.ts).
+     */
+    closeOnFreshWorker: z.boolean(),
   }),
   admission: z.strictObject({
     maxConcurrent: positiveInt,
@@ -112,7 +118,7 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   requestTimeoutMs: 30_000,
   defaultMaxTokens: 16,
   retry: { maxRetries: 2, initialDelayMs: 50, maxDelayMs: 1000 },
-  breaker: { failureThreshold: 5, halfOpenAfterMs: 60_000 },
+  breaker: { failureThreshold: 5, halfOpenAfterMs: 60_000, closeOnFreshWorker: true },
   admission: {
     maxConcurrent: 32,
     maxQueue: 128,

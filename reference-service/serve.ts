@@ -230,7 +230,8 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
         metrics,
         options.workerStderr ?? "inherit",
         spool,
-        () => live.breaker?.backendRecovered(),
+        // breaker.closeOnFreshWorker: false waits out the open period, as a plain breaker does.
+        () => config.breaker.closeOnFreshWorker && live.breaker?.backendRecovered(),
       )
     : null;
   const primary: ModelBackend | null = options.backend ?? upstream ?? spool;

@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import type { Runtime } from "../../common/runtime.js";
+import { registerClaimsCommand } from "../claims/command.js";
 import { registerExportCommand } from "../k6/command.js";
 import { registerDelegated } from "./commands/delegated.js";
 import { registerGamedayCommand } from "./commands/gameday.js";
@@ -32,6 +33,7 @@ function buildProgram(ctx: CommandContext): Command {
   registerDelegated(program, ctx);
   registerExportCommand(program, ctx);
   registerImagesCommand(program, ctx);
+  registerClaimsCommand(program, ctx);
   registerModelsCommand(program, ctx);
   return program;
 }

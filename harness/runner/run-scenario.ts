@@ -23,7 +23,7 @@ import { executeRun, type ExecuteInput, type ExecuteResult } from "./execute.js"
 import { Links } from "./network.js";
 import type { Progress } from "./progress.js";
 import { assembleRecord } from "./record-builder.js";
-import { runChecks, type CheckResult } from "./steady-state.js";
+import { readMetricSeries, runChecks, type CheckResult } from "./steady-state.js";
 
 export interface ScenarioRunOptions {
   readonly rt: Runtime;
@@ -143,9 +143,11 @@ async function steadyThenRun(p: Parts): Promise<ScenarioRun> {
     return write(p, record, null);
   }
   const k6 = s.load.driver === "k6" ? k6LoadDriver(s, { dir: p.runDir, env: p.opts.rt.env }) : null;
+  const baseline = await baselineFor(p);
   const ran = await execute(p, k6?.start);
   const { exec, measuredMs, note } = judgedSpan(p, ran, buildPlan(s).durationMs);
-  const after = exec.interrupted || exec.aborted ? [] : await checks(p, s.steadyState.after, "after");
+  const after =
+    exec.interrupted || exec.aborted ? [] : await checks(p, s.steadyState.after, "after", baseline);
   const origin = exec.load.startedAtMs;
   const failedFault = exec.occurrences.find((o) => o.status === "failed" && o.error !== undefined);
   const status = statusOf(exec, failedFault?.error);
@@ -231,10 +233,18 @@ function common(p: Parts, startedAtMs: number, endedAtMs: number) {
   };
 }
 
+/** Metric series just before the load, when an after check judges a change over the run. */
+async function baselineFor(p: Parts): Promise<Record<string, number> | null> {
+  const wanted = p.loaded.scenario.steadyState.after.some((c) => c.kind === "metric" && c.change);
+  // A failed read leaves no baseline: the change check then fails and says so.
+  return wanted ? await readMetricSeries(p.target.url).catch(() => null) : null;
+}
+
 async function checks(
   p: Parts,
   list: Scenario["steadyState"]["before"],
   when: "before" | "after",
+  baseline: Record<string, number> | null = null,
 ): Promise<CheckResult[]> {
   if (list.length === 0) return [];
   const s = p.loaded.scenario;
@@ -251,6 +261,7 @@ async function checks(
       maxTokens: 16,
     },
     deadlineMs: s.load.deadline,
+    baseline,
     levels: levelMarking(s.target.levels),
   });
   const passed = results.filter((r) => r.passed).length;

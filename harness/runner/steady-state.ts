@@ -26,6 +26,13 @@ export interface CheckContext {
   readonly deadlineMs: number;
   /** How the target marks its level (scenario target.levels); default the reference service's. */
   readonly levels?: LevelMarking;
+  /** Metric series read just before the load started, for `change` checks; null if not read. */
+  readonly baseline?: Readonly<Record<string, number>> | null;
+}
+
+/** Every metric series the target exposes now (the baseline for `change` checks). */
+export async function readMetricSeries(targetUrl: string): Promise<Record<string, number>> {
+  return toSeries(parseExposition(await fetchText(`${targetUrl}${ROUTES.metrics}`, 2000)));
 }
 
 /**
@@ -49,7 +56,7 @@ export function checkName(check: SteadyStateCheck): string {
     case "availability":
       return `availability >= ${check.min * 100}% over ${formatDuration(check.over)}`;
     case "metric":
-      return `${check.series} ${check.op} ${check.value}`;
+      return `${check.series}${check.change ? " change" : ""} ${check.op} ${check.value}`;
     default: {
       const never: never = check;
       return never;
@@ -130,13 +137,22 @@ async function metricCheck(
 ): Promise<Omit<CheckResult, "name">> {
   let series: Record<string, number>;
   try {
-    series = toSeries(parseExposition(await fetchText(`${ctx.targetUrl}${ROUTES.metrics}`, 2000)));
+    series = await readMetricSeries(ctx.targetUrl);
   } catch (e) {
     return { passed: false, detail: `could not read ${ROUTES.metrics}: ${(e as Error).message}` };
   }
   const value = series[check.series];
   if (value === undefined) return { passed: false, detail: `series ${check.series} not exposed` };
-  return { passed: compare(value, check.op, check.value), detail: `${check.series} = ${value}` };
+  if (!check.change)
+    return { passed: compare(value, check.op, check.value), detail: `${check.series} = ${value}` };
+  const start = ctx.baseline?.[check.series];
+  if (start === undefined)
+    return { passed: false, detail: `series ${check.series} was not read before the load started` };
+  const delta = value - start;
+  return {
+    passed: compare(delta, check.op, check.value),
+    detail: `${check.series} changed by ${delta} (${start} before the load, ${value} now)`,
+  };
 }
 
 function compare(a: number, op: "==" | "<=" | ">=" | "<" | ">", b: number): boolean {

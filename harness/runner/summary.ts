@@ -29,7 +29,7 @@ export function describeMiss(s: SloResult): string {
   return `${s.description}: measured ${valueText(s, s.measured)}${by}`;
 }
 
-function valueText(s: SloResult, v: number): string {
+export function valueText(s: SloResult, v: number): string {
   switch (s.unit) {
     case "ratio":
       return s.metric.startsWith("errorBudget") ? v.toFixed(3) : pct(v);
@@ -44,7 +44,7 @@ function valueText(s: SloResult, v: number): string {
   }
 }
 
-function marginText(s: SloResult, m: number): string {
+export function marginText(s: SloResult, m: number): string {
   if (s.unit === "ratio" && !s.metric.startsWith("errorBudget")) return `${+(m * 100).toFixed(4)} pp`;
   return valueText(s, m);
 }

@@ -349,6 +349,10 @@ const metricCheck = z.strictObject({
   series: z.string().min(1),
   op: z.enum(["==", "<=", ">=", "<", ">"]).default("=="),
   value: z.number(),
+  change: z.boolean().optional().meta({
+    description:
+      "Compare the series' change over the run instead of its value: its value at this check minus its value read just before the load started (after checks only; e.g. memory growth, process_resident_memory_bytes change <= 52428800).",
+  }),
 });
 
 export const steadyStateCheckSchema = z.discriminatedUnion("kind", [
@@ -357,10 +361,22 @@ export const steadyStateCheckSchema = z.discriminatedUnion("kind", [
   metricCheck,
 ]);
 
-export const steadyStateSchema = z.strictObject({
-  before: list(steadyStateCheckSchema, 100).default([]),
-  after: list(steadyStateCheckSchema, 100).default([]),
-});
+export const steadyStateSchema = z
+  .strictObject({
+    before: list(steadyStateCheckSchema, 100).default([]),
+    after: list(steadyStateCheckSchema, 100).default([]),
+  })
+  .superRefine((v, ctx) =>
+    v.before.forEach((c, i) => {
+      if (c.kind === "metric" && c.change)
+        ctx.addIssue({
+          code: "custom",
+          path: ["before", i, "change"],
+          message:
+            "a change over the run can only be checked after the load (remove change, or move the check to steadyState.after)",
+        });
+    }),
+  );
 
 const repeatSchema = z.strictObject({
   every: duration(MINIMUMS_MS.repeatEvery),
@@ -550,6 +566,23 @@ export const reportingSchema = z.strictObject({
   requests: z.boolean().default(true),
 });
 
+/**
+ * A claim of a reliability write-up that a scenario checks (scenarios/claims, `faultline claims`).
+ * The claim's verdict: every SLO id or steady-state check name in `judgedBy` (all of the file's
+ * SLOs when omitted) must be met. `expect: fail` marks a claim the reference service is known not to
+ * meet as stated: its failure is a finding and does not fail `faultline claims`.
+ */
+export const claimSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: "expected an id of letters, digits, '.', '_' or '-'" }),
+  /** The write-up's file name, e.g. 001_995416ad3b9b8662.txt. */
+  source: z.string().min(1),
+  /** The claim in the write-up's own words. */
+  quote: z.string().min(1),
+  expect: z.enum(["pass", "fail"]).default("pass"),
+  /** SLO ids and steady-state check names that judge this claim; default: every SLO of the file. */
+  judgedBy: z.array(z.string().min(1)).min(1).optional(),
+});
+
 export const scenarioSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -569,6 +602,8 @@ export const scenarioSchema = z
     /** How often the target's /metrics is scraped during the run. */
     scrapeInterval: duration(MINIMUMS_MS.interval).prefault("1s"),
     reporting: reportingSchema.prefault({}),
+    /** Write-up claims this scenario checks (one or a few closely tied ones). */
+    claim: z.union([claimSchema, z.array(claimSchema).min(1)]).optional(),
   })
   .meta({ title: "faultline scenario", description: "A chaos/SLA scenario run by `faultline run`." });
 
@@ -600,6 +635,7 @@ export type SteadyStateCheck = z.output<typeof steadyStateCheckSchema>;
 export type FaultSpec = z.output<typeof faultSchema>;
 export type SloSpec = z.output<typeof sloSchema>;
 export type AbortSpec = z.output<typeof abortSchema>;
+export type ClaimSpec = z.output<typeof claimSchema>;
 export type ReportingSpec = z.output<typeof reportingSchema>;
 
 /** The JSON Schema of the input form (what a user writes), for editors. */

@@ -151,7 +151,7 @@ describe("hostile scenario input: refused by name, fast, before any expansion", 
         edit("kind: reference\n", "kind: reference\n  options: { breaker: { halfOpenAfter: 2000 } }\n"),
       )[0],
     ).toMatch(
-      /^target\.options\.breaker\.halfOpenAfter: unknown setting "halfOpenAfter" \(fix: known settings here: failureThreshold, halfOpenAfterMs\)/,
+      /^target\.options\.breaker\.halfOpenAfter: unknown setting "halfOpenAfter" \(fix: known settings here: closeOnFreshWorker, failureThreshold, halfOpenAfterMs\)/,
     );
   });
 

@@ -46,10 +46,12 @@ describe("config", () => {
       "--port",
       "0",
       "--breaker.half-open-after-ms=500",
+      "--breaker.close-on-fresh-worker",
+      "false",
       "--fallback.static",
       "false",
     ]);
-    expect(c.breaker).toEqual({ failureThreshold: 3, halfOpenAfterMs: 500 });
+    expect(c.breaker).toEqual({ failureThreshold: 3, halfOpenAfterMs: 500, closeOnFreshWorker: false });
     expect([c.port, c.fallback.static, c.admission]).toEqual([0, false, DEFAULT_CONFIG.admission]);
   });
 
