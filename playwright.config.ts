@@ -1,11 +1,14 @@
 import { defineConfig } from "@playwright/test";
+import { chromiumPath } from "./test/system-tools.js";
 
 /**
- * Browser tests of the HTML report, in Debian's Chromium (apt-get install chromium); no
- * Playwright browser download. FAULTLINE_CHROMIUM overrides the path.
+ * Browser tests of the HTML report, in Debian's Chromium (apt-get install chromium), or
+ * Playwright's own when Debian's is absent and `npx playwright install chromium` put one there;
+ * nothing is downloaded by the tests. FAULTLINE_CHROMIUM overrides the path.
  */
+const executablePath = chromiumPath();
 export const CHROMIUM_LAUNCH = {
-  executablePath: process.env.FAULTLINE_CHROMIUM ?? "/usr/bin/chromium",
+  ...(executablePath ? { executablePath } : {}),
   args: [
     "--headless",
     "--no-sandbox",

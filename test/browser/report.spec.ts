@@ -2,7 +2,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { expect, test, type Page } from "@playwright/test";
+import { existsSync } from "node:fs";
+import { chromium, expect, test, type Page } from "@playwright/test";
+import { chromiumPath, gateTool } from "../system-tools.js";
 import type { RunRecord } from "../../harness/record/schema.js";
 import { renderHtml } from "../../reports/index.js";
 import { failKill, hostile, HOSTILE_NAME, pass } from "../fixtures/records/index.js";
@@ -14,6 +16,15 @@ import { failKill, hostile, HOSTILE_NAME, pass } from "../fixtures/records/index
 
 let dir = "";
 const reportUrl = (name: string): string => pathToFileURL(join(dir, name)).href;
+
+// Debian's Chromium, or Playwright's own if one was installed; neither: skipped (failed under CI).
+const noBrowser = gateTool(
+  chromiumPath() !== undefined || existsSync(chromium.executablePath())
+    ? null
+    : "chromium not found; install Debian's chromium package: apt-get install chromium",
+  "browser report tests",
+);
+test.skip(noBrowser, "no Chromium (see the line above)");
 
 test.beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "faultline-browser-"));

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { gateTool, missingTool } from "../system-tools.js";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -91,119 +92,127 @@ const atRate = (screen: string): boolean =>
     return m !== null && Number(m[1]) >= 18 && Number(m[1]) <= 22;
   });
 
-describe("faultline run in a real pty (reference service, 20 req/s, worker frozen at 3 s)", () => {
-  it("shows the rate and the fault's activation; q reverts the fault and writes the record", async () => {
-    const p = startCli("run", "run test/dashboard/fixtures/run-freeze.yaml");
-    const first = await p.waitFor(
-      "the dashboard",
-      (s) => s.includes("faultline · dashboard-run-e2e"),
-      90_000,
-    );
-    expect(lines(first).every((l) => l.length <= 80)).toBe(true);
-    expect(lines(first)[0]).toMatch(
-      /^faultline · dashboard-run-e2e +elapsed \d:\d\d remaining 0:\d\d RUNNING$/,
-    );
-    await p.waitFor("the achieved rate", atRate, 30_000);
-    const active = await p.waitFor(
-      "the freeze to be active",
-      (s) => /^> ACTIVE {2}freeze-worker {2}freeze worker \(SIGSTOP.* ends in \d/m.test(s),
-      30_000,
-    );
-    expect(lines(active).find((l) => l.startsWith("Faults"))).toMatch(
-      /^Faults {4}timeline t=0:\d\d running {2}1 active, 0 planned, 0 past$/,
-    );
-    p.keys("q");
-    const end = await p.waitFor("the CLI to exit", (s) => s.includes("EXIT="), 60_000);
-    // An interrupted `faultline run` is an aborted run: exit 1 (exit-codes.ts).
-    expect(exitCodeOn(end)).toBe(1);
-    // The last frame, drawn after the rollback, shows the freeze undone.
-    expect(end).toMatch(/^ {2}undone {2}freeze-worker {2}freeze worker .* at 0:03$/m);
+const noTmux = gateTool(missingTool("tmux", ["-V"], "tmux"), "pseudo-terminal CLI tests");
 
-    const record = await onlyRecord();
-    expect([record.status, record.verdict, record.statusReason]).toEqual([
-      "aborted",
-      "aborted",
-      "stopped from the dashboard (q); faults rolled back",
-    ]);
-    expect(
-      record.faults.map((f) => [f.id, f.kind, f.injectedAtMs !== null, f.revertedAtMs !== null]),
-    ).toEqual([["freeze-worker", "process-freeze", true, true]]);
-    // Reverted by q, before the 23 s its timeline gave it.
-    expect(record.faults[0]?.revertedAtMs).toBeLessThan(23_000);
-    expect(await readdir(journal())).toEqual([]);
-    expect(cleanup()).toEqual({ status: 0, stderr: `cleanup: nothing to revert (${journal()})\n` });
-  }, 240_000);
-});
+describe.skipIf(noTmux)(
+  "faultline run in a real pty (reference service, 20 req/s, worker frozen at 3 s)",
+  () => {
+    it("shows the rate and the fault's activation; q reverts the fault and writes the record", async () => {
+      const p = startCli("run", "run test/dashboard/fixtures/run-freeze.yaml");
+      const first = await p.waitFor(
+        "the dashboard",
+        (s) => s.includes("faultline · dashboard-run-e2e"),
+        90_000,
+      );
+      expect(lines(first).every((l) => l.length <= 80)).toBe(true);
+      expect(lines(first)[0]).toMatch(
+        /^faultline · dashboard-run-e2e +elapsed \d:\d\d remaining 0:\d\d RUNNING$/,
+      );
+      await p.waitFor("the achieved rate", atRate, 30_000);
+      const active = await p.waitFor(
+        "the freeze to be active",
+        (s) => /^> ACTIVE {2}freeze-worker {2}freeze worker \(SIGSTOP.* ends in \d/m.test(s),
+        30_000,
+      );
+      expect(lines(active).find((l) => l.startsWith("Faults"))).toMatch(
+        /^Faults {4}timeline t=0:\d\d running {2}1 active, 0 planned, 0 past$/,
+      );
+      p.keys("q");
+      const end = await p.waitFor("the CLI to exit", (s) => s.includes("EXIT="), 60_000);
+      // An interrupted `faultline run` is an aborted run: exit 1 (exit-codes.ts).
+      expect(exitCodeOn(end)).toBe(1);
+      // The last frame, drawn after the rollback, shows the freeze undone.
+      expect(end).toMatch(/^ {2}undone {2}freeze-worker {2}freeze worker .* at 0:03$/m);
 
-describe("faultline gameday in a real pty (no planned end; timeline kill at 2 s, freeze from the picker)", () => {
-  it("runs past the file's 5 s, injects a picked fault, and q ends the session judged and rolled back", async () => {
-    const p = startCli("gameday", "gameday test/dashboard/fixtures/gameday.yaml");
-    await p.waitFor("the dashboard", (s) => s.includes("faultline · dashboard-gameday-e2e"), 90_000);
-    await p.waitFor(
-      "the timeline's kill",
-      (s) => /^ {2}done {4}kill-worker +SIGKILL worker/m.test(s),
-      30_000,
-    );
-    // Past the file's own 5 s of load, still running, and no remaining time anywhere.
-    const past = await p.waitFor(
-      "elapsed past the file's load",
-      (s) => /elapsed 0:(0[6-9]|[1-5]\d) no planned end RUNNING$/m.test(s),
-      30_000,
-    );
-    expect(past).not.toMatch(/remaining/);
-    await p.waitFor("the achieved rate", atRate, 20_000);
+      const record = await onlyRecord();
+      expect([record.status, record.verdict, record.statusReason]).toEqual([
+        "aborted",
+        "aborted",
+        "stopped from the dashboard (q); faults rolled back",
+      ]);
+      expect(
+        record.faults.map((f) => [f.id, f.kind, f.injectedAtMs !== null, f.revertedAtMs !== null]),
+      ).toEqual([["freeze-worker", "process-freeze", true, true]]);
+      // Reverted by q, before the 23 s its timeline gave it.
+      expect(record.faults[0]?.revertedAtMs).toBeLessThan(23_000);
+      expect(await readdir(journal())).toEqual([]);
+      expect(cleanup()).toEqual({ status: 0, stderr: `cleanup: nothing to revert (${journal()})\n` });
+    }, 240_000);
+  },
+);
 
-    p.keys("f");
-    await p.waitFor("the kind list", (s) => s.includes("Inject a fault: kind (1/"), 10_000);
-    p.keys("Down", "Down");
-    await p.waitFor("process-freeze selected", (s) => /^> process-freeze /m.test(s), 10_000);
-    p.keys("Enter");
-    await p.waitFor("the target list", (s) => s.includes("Inject process-freeze: target"), 10_000);
-    p.keys("Down");
-    await p.waitFor("worker selected", (s) => /^> worker$/m.test(s), 10_000);
-    p.keys("Enter");
-    await p.waitFor("the params line", (s) => s.includes("params: {}_"), 10_000);
-    p.keys("Enter");
-    await p.waitFor("the hold time", (s) => s.includes("hold for: 30s_"), 10_000);
-    p.keys("Enter");
-    const active = await p.waitFor(
-      "the picked freeze to be active",
-      (s) => /^> ACTIVE {2}manual-1 +freeze worker .* ends in \d/m.test(s),
-      30_000,
-    );
-    expect(lines(active)).toContain("injected process-freeze on worker");
+describe.skipIf(noTmux)(
+  "faultline gameday in a real pty (no planned end; timeline kill at 2 s, freeze from the picker)",
+  () => {
+    it("runs past the file's 5 s, injects a picked fault, and q ends the session judged and rolled back", async () => {
+      const p = startCli("gameday", "gameday test/dashboard/fixtures/gameday.yaml");
+      await p.waitFor("the dashboard", (s) => s.includes("faultline · dashboard-gameday-e2e"), 90_000);
+      await p.waitFor(
+        "the timeline's kill",
+        (s) => /^ {2}done {4}kill-worker +SIGKILL worker/m.test(s),
+        30_000,
+      );
+      // Past the file's own 5 s of load, still running, and no remaining time anywhere.
+      const past = await p.waitFor(
+        "elapsed past the file's load",
+        (s) => /elapsed 0:(0[6-9]|[1-5]\d) no planned end RUNNING$/m.test(s),
+        30_000,
+      );
+      expect(past).not.toMatch(/remaining/);
+      await p.waitFor("the achieved rate", atRate, 20_000);
 
-    p.keys("q");
-    const end = await p.waitFor("the CLI to exit", (s) => s.includes("EXIT="), 90_000);
-    // q is a game day's planned end: judged, not aborted (the fixture's SLO is availability >= 50%).
-    expect(exitCodeOn(end)).toBe(0);
-    // The last frame, drawn after the rollback, shows the picked fault undone.
-    expect(end).toMatch(/^ {2}undone {2}manual-1 +freeze worker .* at 0:\d\d$/m);
-    // The summary printed after the last frame can push its header off the 24-line screen.
-    expect(p.scrollback()).toMatch(
-      /^faultline · dashboard-gameday-e2e +elapsed 0:\d\d no planned end ENDED$/m,
-    );
+      p.keys("f");
+      await p.waitFor("the kind list", (s) => s.includes("Inject a fault: kind (1/"), 10_000);
+      p.keys("Down", "Down");
+      await p.waitFor("process-freeze selected", (s) => /^> process-freeze /m.test(s), 10_000);
+      p.keys("Enter");
+      await p.waitFor("the target list", (s) => s.includes("Inject process-freeze: target"), 10_000);
+      p.keys("Down");
+      await p.waitFor("worker selected", (s) => /^> worker$/m.test(s), 10_000);
+      p.keys("Enter");
+      await p.waitFor("the params line", (s) => s.includes("params: {}_"), 10_000);
+      p.keys("Enter");
+      await p.waitFor("the hold time", (s) => s.includes("hold for: 30s_"), 10_000);
+      p.keys("Enter");
+      const active = await p.waitFor(
+        "the picked freeze to be active",
+        (s) => /^> ACTIVE {2}manual-1 +freeze worker .* ends in \d/m.test(s),
+        30_000,
+      );
+      expect(lines(active)).toContain("injected process-freeze on worker");
 
-    const record = await onlyRecord();
-    expect([record.status, record.verdict]).toEqual(["completed", "pass"]);
-    const ran = /^game day \(no planned end\): ran (\d+(?:\.\d+)?)s$/.exec(record.statusReason ?? "");
-    expect(ran).not.toBeNull();
-    // Judged over the time that ran: one 1 s window per second of it, not 4 h of windows.
-    expect(record.windows).toHaveLength(Math.ceil(Number(ran?.[1])));
-    expect((record.scenario.source as { load: { duration: number } }).load.duration).toBe(4 * 3_600_000);
-    expect(
-      record.faults.map((f) => [f.id, f.kind, f.injectedAtMs !== null, f.revertedAtMs !== null]),
-    ).toEqual([
-      ["kill-worker", "process-kill", true, false],
-      ["manual-1", "process-freeze", true, true],
-    ]);
-    expect(record.steadyState.after.map((c) => c.passed)).toEqual([true]);
-    expect(await readdir(journal())).toEqual([]);
-    expect(cleanup()).toEqual({ status: 0, stderr: `cleanup: nothing to revert (${journal()})\n` });
-  }, 240_000);
-});
+      p.keys("q");
+      const end = await p.waitFor("the CLI to exit", (s) => s.includes("EXIT="), 90_000);
+      // q is a game day's planned end: judged, not aborted (the fixture's SLO is availability >= 50%).
+      expect(exitCodeOn(end)).toBe(0);
+      // The last frame, drawn after the rollback, shows the picked fault undone.
+      expect(end).toMatch(/^ {2}undone {2}manual-1 +freeze worker .* at 0:\d\d$/m);
+      // The summary printed after the last frame can push its header off the 24-line screen.
+      expect(p.scrollback()).toMatch(
+        /^faultline · dashboard-gameday-e2e +elapsed 0:\d\d no planned end ENDED$/m,
+      );
 
-describe("faultline gameday ended by SIGTERM (as a facilitator's tooling would)", () => {
+      const record = await onlyRecord();
+      expect([record.status, record.verdict]).toEqual(["completed", "pass"]);
+      const ran = /^game day \(no planned end\): ran (\d+(?:\.\d+)?)s$/.exec(record.statusReason ?? "");
+      expect(ran).not.toBeNull();
+      // Judged over the time that ran: one 1 s window per second of it, not 4 h of windows.
+      expect(record.windows).toHaveLength(Math.ceil(Number(ran?.[1])));
+      expect((record.scenario.source as { load: { duration: number } }).load.duration).toBe(4 * 3_600_000);
+      expect(
+        record.faults.map((f) => [f.id, f.kind, f.injectedAtMs !== null, f.revertedAtMs !== null]),
+      ).toEqual([
+        ["kill-worker", "process-kill", true, false],
+        ["manual-1", "process-freeze", true, true],
+      ]);
+      expect(record.steadyState.after.map((c) => c.passed)).toEqual([true]);
+      expect(await readdir(journal())).toEqual([]);
+      expect(cleanup()).toEqual({ status: 0, stderr: `cleanup: nothing to revert (${journal()})\n` });
+    }, 240_000);
+  },
+);
+
+describe.skipIf(noTmux)("faultline gameday ended by SIGTERM (as a facilitator's tooling would)", () => {
   it("SIGTERM is the session's normal end: exit by verdict, record completed, nothing left to clean up", async () => {
     const p = startCli("gameday-term", "gameday test/dashboard/fixtures/gameday.yaml");
     await p.waitFor(

@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { gateTool, missingTool } from "../system-tools.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,7 +23,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe("dashboard in a real pty", () => {
+const noTmux = gateTool(missingTool("tmux", ["-V"], "tmux"), "pseudo-terminal tests");
+
+describe.skipIf(noTmux)("dashboard in a real pty", () => {
   it.each([
     ["q", "q"],
     ["Ctrl-C", "C-c"],
