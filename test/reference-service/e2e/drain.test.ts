@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { SERVICE_LEVEL_HEADER, STATE_FILES } from "../../../reference-service/contract.js";
 import { parseExposition, sampleValue } from "../api/prom-text.js";
-import { slowWorkerConfig, startService, waitReady, type ServiceProcess } from "./service-process.js";
+import { alive, slowWorkerConfig, startService, waitReady, type ServiceProcess } from "./service-process.js";
 
 let s: ServiceProcess | undefined;
 afterEach(async () => {
@@ -25,15 +25,6 @@ async function accepted(url: string): Promise<number> {
     (sampleValue(samples, "vllm:num_requests_waiting") ?? 0)
   );
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe("graceful drain", () => {
   it("SIGTERM with 50 requests in flight: all 50 complete, new work is refused with 503, exit 0", async () => {

@@ -5,17 +5,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { EXIT_WITH_PARENT_ENV, STATE_FILES } from "../../../reference-service/contract.js";
+import { alive } from "./service-process.js";
 
 const DIST_MAIN = fileURLToPath(new URL("../../../dist/reference-service/main.js", import.meta.url));
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function until(cond: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;

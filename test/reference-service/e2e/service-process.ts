@@ -110,3 +110,13 @@ export async function waitReady(url: string, timeoutMs: number): Promise<number>
     await new Promise((res) => setTimeout(res, 20));
   }
 }
+
+/** Whether a process with this pid exists (signal 0 checks without signalling). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
