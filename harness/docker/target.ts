@@ -80,10 +80,16 @@ export async function startDockerTarget(
   const created = o.mode === "start";
   let stopWatch: () => void = () => {};
   let recovery: ReturnType<typeof recoveryWatcher> | null = null;
+  // Journaled before anything is created, so a killed harness's containers are found by
+  // `faultline cleanup` (by the run label every one of them carries).
+  const mark = created
+    ? await ctx.started?.record(`containers of run ${o.runId}`, { type: "docker-run", runId: o.runId })
+    : undefined;
   const teardown = async (): Promise<void> => {
     stopWatch();
     recovery?.stop();
     if (created && !o.keep) await removeRunResources(docker, o.runId);
+    await mark?.forget();
   };
   const onEvent = (message: string, atMs: number, e: EngineEvent): void => {
     ctx.onEvent({ tMs: eventTime(atMs), kind: "target", message });

@@ -5,6 +5,7 @@ import { fsyncDir, writeFileAtomic } from "./atomic-file.js";
 import type { JsonValue, PendingContext } from "./injector.js";
 import { OCCURRENCE_ID_PATTERN } from "./occurrence.js";
 import { readProcStat } from "./proc.js";
+import { STARTED_PREFIX } from "./started.js";
 
 /**
  * The rollback journal: one JSON file per active fault occurrence, `<occurrenceId>.json`.
@@ -113,7 +114,7 @@ export class FaultJournal {
     }
     const reads = await Promise.all(
       names
-        .filter((n) => n.endsWith(".json") && !n.startsWith(".tmp-"))
+        .filter((n) => n.endsWith(".json") && !n.startsWith(".tmp-") && !n.startsWith(STARTED_PREFIX))
         .map((n) => this.read(join(this.dir, n))),
     );
     const at = (r: JournalRead): number => (r.ok ? r.entry.createdAtMs : 0);

@@ -17,6 +17,7 @@ import { buildPlan, runDurationMs } from "../scenario/plan.js";
 import type { LoadedScenario } from "../scenario/load.js";
 import { targetNamesFor } from "../scenario/semantic.js";
 import type { Scenario } from "../scenario/schema.js";
+import { StartedJournal } from "../faults/started.js";
 import { startTarget, type RunningTarget } from "../targets/index.js";
 import { analyze, faultWindows } from "./analysis.js";
 import { executeRun, type ExecuteInput, type ExecuteResult } from "./execute.js";
@@ -86,6 +87,7 @@ export async function runScenario(given: LoadedScenario, opts: ScenarioRunOption
       originMs: () => origin,
       onEvent: emit,
       link: (name, url) => links.add(name, url),
+      started: new StartedJournal(opts.journalDir),
     });
     const clientUrl = needsClientLink(s) ? await links.add("client-api", target.url) : target.url;
     const network = { clientUrl, toxiproxy: links.toxiproxy };

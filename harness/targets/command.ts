@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { RunNotPossibleError } from "../../common/errors.js";
 import type { TargetSpec } from "../scenario/schema.js";
+import { recordChild } from "../faults/started.js";
+import { withParentDeathSignal } from "./parent-death.js";
 import { openLog, pipeToLog, waitHttpOk } from "./process-io.js";
 import { terminate } from "./supervised-process.js";
 import type { RunningTarget, TargetContext } from "./target.js";
@@ -15,11 +17,20 @@ export async function startCommand(spec: CommandSpec, ctx: TargetContext): Promi
   const log = openLog(join(ctx.runDir, "target.log"));
   let child = launch();
   await assertSpawned(child, spec);
+  let mark = await recordChild(ctx.started, `command target ${spec.cmd}`, child, true);
+  // Stops the child and clears its journal entry (faults/started.ts).
+  const stopChild = async (): Promise<void> => {
+    await terminate(child, STOP_TIMEOUT_MS);
+    await mark?.forget();
+    mark = null;
+  };
   function launch(): ReturnType<typeof spawn> {
-    const c = spawn(spec.cmd, spec.args, {
+    const env = { ...process.env, ...spec.env };
+    const [file, args] = withParentDeathSignal(spec.cmd, spec.args, env["PATH"]);
+    const c = spawn(file, args, {
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
-      env: { ...process.env, ...spec.env },
+      env,
     });
     c.on("error", (e) => log.write(`spawn error: ${e.message}\n`));
     pipeToLog(c, log);
@@ -29,7 +40,7 @@ export async function startCommand(spec: CommandSpec, ctx: TargetContext): Promi
     child.exitCode === null && child.signalCode === null && child.pid !== undefined;
   const failure = await waitHttpOk(spec.readyUrl, spec.startTimeout, alive);
   if (failure !== null) {
-    await terminate(child, STOP_TIMEOUT_MS);
+    await stopChild();
     log.end();
     throw new RunNotPossibleError(
       `the command target "${spec.cmd}" did not become ready at ${spec.readyUrl}: ${failure}`,
@@ -45,16 +56,17 @@ export async function startCommand(spec: CommandSpec, ctx: TargetContext): Promi
       pidOf: (role) => Promise.resolve(role === "command" && alive() ? (child.pid ?? null) : null),
       restart: async (role) => {
         if (role !== "command") throw new RunNotPossibleError(`a command target has no "${role}" process`);
-        await terminate(child, STOP_TIMEOUT_MS);
+        await stopChild();
         child = launch();
         await assertSpawned(child, spec);
+        mark = await recordChild(ctx.started, `command target ${spec.cmd}`, child, true);
         const why = await waitHttpOk(spec.readyUrl, spec.startTimeout, alive);
         if (why !== null)
           throw new RunNotPossibleError(`the command did not come back after a restart: ${why}`);
       },
     },
     async stop() {
-      await terminate(child, STOP_TIMEOUT_MS);
+      await stopChild();
       log.end();
     },
   };

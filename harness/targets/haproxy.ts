@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { request } from "undici";
 import { RunNotPossibleError } from "../../common/errors.js";
 import { BACKEND, haproxyConfig, parseShowStat, serverName, type ServerStat } from "./haproxy-config.js";
+import { recordChild } from "../faults/started.js";
+import { withParentDeathSignal } from "./parent-death.js";
 import { openLog, pipeToLog } from "./process-io.js";
 import { CONTAINER_LIKE_POLICY } from "./restart-policy.js";
 import { SupervisedProcess } from "./supervised-process.js";
@@ -158,7 +160,8 @@ function supervisedHaproxy(
   return new SupervisedProcess({
     spawn: () => {
       spawnError = null;
-      const child = spawn(bin, ["-db", "-f", configFile], {
+      const [file, args] = withParentDeathSignal(bin, ["-db", "-f", configFile]);
+      const child = spawn(file, args, {
         stdio: ["ignore", "pipe", "pipe"],
         detached: true,
       });
@@ -192,6 +195,7 @@ function supervisedHaproxy(
     },
     policy: CONTAINER_LIKE_POLICY,
     restart,
+    track: (child) => recordChild(ctx.started, "haproxy (load balancer)", child, true),
     clock: ctx.clock,
     onEvent: (message) => event(`lb: ${message}`),
   });

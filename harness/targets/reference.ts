@@ -19,6 +19,7 @@ import { openLog, pipeToLog, waitForLine, waitHttpOk } from "./process-io.js";
 import { SLOWSTART_MS } from "./haproxy-config.js";
 import { startHaproxy, type Haproxy } from "./haproxy.js";
 import { CONTAINER_LIKE_POLICY } from "./restart-policy.js";
+import { recordChild } from "../faults/started.js";
 import { SupervisedProcess } from "./supervised-process.js";
 import type { RunningTarget, TargetContext } from "./target.js";
 
@@ -175,6 +176,7 @@ async function startInstance(
     },
     policy: CONTAINER_LIKE_POLICY,
     restart: spec.restart === "always",
+    track: (child) => recordChild(ctx.started, `reference service ${role} (API and its worker)`, child, true),
     clock: ctx.clock,
     onEvent: (message) =>
       ctx.onEvent({ tMs: eventTime(ctx), kind: "target", message: `${role}: ${message}` }),

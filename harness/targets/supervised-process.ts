@@ -1,6 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import type { Clock, TimerHandle } from "../../common/clock.js";
 import { isSignalablePid, killChild } from "../../common/safe-kill.js";
+import type { StartedMark } from "../faults/started.js";
 import { nextConsecutive, restartDelayMs, type RestartPolicy } from "./restart-policy.js";
 
 export interface SupervisedOptions {
@@ -13,6 +14,11 @@ export interface SupervisedOptions {
   readonly restart: boolean;
   readonly clock: Clock;
   readonly onEvent: (message: string) => void;
+  /**
+   * Journals every fresh process as it starts (see faults/started.ts); its mark is forgotten
+   * when that process exits, and `stop` waits for that, so a stopped target leaves no entry.
+   */
+  readonly track?: (child: ChildProcess) => Promise<StartedMark | null>;
 }
 
 /**
@@ -28,6 +34,8 @@ export class SupervisedProcess {
   private pendingRestart: TimerHandle | undefined;
   private intentional = new WeakSet<ChildProcess>();
   private restarting: Promise<void> | null = null;
+  /** Journal entries being cleared for processes that exited. */
+  private forgetting = new Set<Promise<void>>();
 
   constructor(private readonly opts: SupervisedOptions) {}
 
@@ -43,9 +51,18 @@ export class SupervisedProcess {
   private async launch(): Promise<void> {
     const child = this.opts.spawn();
     this.child = child;
-    child.once("exit", (code, signal) => this.onExit(child, code, signal));
+    // Not awaited first: waitReady may read the child's first output line, which must not be
+    // emitted before it listens.
+    const tracked = this.opts.track?.(child) ?? Promise.resolve(null);
+    child.once("exit", (code, signal) => {
+      const forgot = tracked.then((mark) => mark?.forget()).catch(() => undefined);
+      this.forgetting.add(forgot);
+      void forgot.finally(() => this.forgetting.delete(forgot));
+      this.onExit(child, code, signal);
+    });
     try {
       await this.opts.waitReady(child);
+      await tracked;
     } catch (e) {
       this.intentional.add(child);
       killHard(child);
@@ -104,6 +121,7 @@ export class SupervisedProcess {
     await this.restarting?.catch(() => undefined);
     const child = this.child;
     if (child) await terminate(child, timeoutMs);
+    await Promise.all([...this.forgetting]);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Clock } from "../../common/clock.js";
 import type { TargetHandles } from "../faults/injector.js";
+import type { StartedJournal } from "../faults/started.js";
 import type { RunEvent } from "../record/schema.js";
 
 /**
@@ -27,4 +28,9 @@ export interface TargetContext {
   readonly onEvent: (e: RunEvent) => void;
   /** Puts a Toxiproxy link named `name` in front of `upstreamUrl`; returns the URL to use instead. */
   readonly link: (name: string, upstreamUrl: string) => Promise<string>;
+  /**
+   * Where the target records what it starts (processes, containers), so `faultline cleanup`
+   * can stop them after the harness was killed; absent: nothing is recorded (tests, embedding).
+   */
+  readonly started?: StartedJournal;
 }

@@ -74,7 +74,12 @@ function clamp(code: number): ExitCode {
 }
 
 async function cleanup(ctx: CommandContext, force: boolean): Promise<ExitCode> {
-  const report = await ctx.deps.cleanup({ journalDir: journalDir(ctx.rt), force, clock: ctx.rt.clock });
+  const report = await ctx.deps.cleanup({
+    journalDir: journalDir(ctx.rt),
+    force,
+    clock: ctx.rt.clock,
+    env: ctx.rt.env,
+  });
   if (report.items.length === 0) ctx.out.err(`cleanup: nothing to revert (${report.journalDir})`);
   for (const item of report.items) {
     const what = [item.kind, item.target && `on ${item.target}`, item.description && `(${item.description})`]
