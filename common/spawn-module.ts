@@ -20,7 +20,11 @@ export function resolveEntry(moduleUrl: URL): URL {
 /** The node argv (after the executable) that runs `moduleUrl`. */
 export function nodeArgsFor(moduleUrl: URL): string[] {
   const path = fileURLToPath(resolveEntry(moduleUrl));
-  return path.endsWith(".ts") || path.endsWith(".tsx") ? ["--import", "tsx", path] : [path];
+  // tsx resolved from here, not from the child's cwd: a child started in another directory
+  // (a run's temp dir) would not find it.
+  return path.endsWith(".ts") || path.endsWith(".tsx")
+    ? ["--import", import.meta.resolve("tsx"), path]
+    : [path];
 }
 
 export function spawnModule(

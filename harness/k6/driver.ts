@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { access, constants as fsConstants, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { constants } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { RunNotPossibleError } from "../../common/errors.js";
+import { resolveExecutable, withParentDeathSignal } from "../../common/parent-death.js";
 import { killChild } from "../../common/safe-kill.js";
 import { compileLoadPlan, intendedTimes } from "../load/plan.js";
 import type { Scenario } from "../scenario/schema.js";
@@ -41,17 +42,8 @@ export interface K6LoadResult {
 }
 
 /** The first executable `name` in a PATH string, or null. */
-export async function findOnPath(name: string, pathEnv: string | undefined): Promise<string | null> {
-  for (const dir of (pathEnv ?? "").split(delimiter)) {
-    if (dir === "") continue;
-    const candidate = join(dir, name);
-    const found = await access(candidate, fsConstants.X_OK).then(
-      () => true,
-      () => false,
-    );
-    if (found) return candidate;
-  }
-  return null;
+export function findOnPath(name: string, pathEnv: string | undefined): Promise<string | null> {
+  return Promise.resolve(resolveExecutable(name, pathEnv ?? ""));
 }
 
 /** Install page named in the refusal. */
@@ -71,7 +63,9 @@ export async function requireK6(env: K6RunOptions["env"]): Promise<string> {
 }
 
 async function runProcess(k6: string, args: readonly string[], opts: K6RunOptions): Promise<number> {
-  const child = spawn(k6, args, { cwd: opts.dir, env: opts.env, stdio: ["ignore", "ignore", "pipe"] });
+  // k6 exits with a SIGKILLed harness too (targets/parent-death.ts).
+  const [file, argv] = withParentDeathSignal(k6, args, opts.env.PATH);
+  const child = spawn(file, argv, { cwd: opts.dir, env: opts.env, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr = (stderr + s).slice(-4000)));
   const abort = (): void => void killChild(child, "SIGINT");

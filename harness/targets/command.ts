@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { RunNotPossibleError } from "../../common/errors.js";
 import type { TargetSpec } from "../scenario/schema.js";
 import { recordChild } from "../faults/started.js";
-import { withParentDeathSignal } from "./parent-death.js";
+import { withParentDeathSignal } from "../../common/parent-death.js";
 import { openLog, pipeToLog, waitHttpOk } from "./process-io.js";
 import { terminate } from "./supervised-process.js";
 import type { RunningTarget, TargetContext } from "./target.js";

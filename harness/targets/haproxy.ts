@@ -7,7 +7,7 @@ import { request } from "undici";
 import { RunNotPossibleError } from "../../common/errors.js";
 import { BACKEND, haproxyConfig, parseShowStat, serverName, type ServerStat } from "./haproxy-config.js";
 import { recordChild } from "../faults/started.js";
-import { withParentDeathSignal } from "./parent-death.js";
+import { withParentDeathSignal } from "../../common/parent-death.js";
 import { openLog, pipeToLog } from "./process-io.js";
 import { CONTAINER_LIKE_POLICY } from "./restart-policy.js";
 import { SupervisedProcess } from "./supervised-process.js";

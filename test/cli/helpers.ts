@@ -22,7 +22,7 @@ export function spawnCliProcess(
   args: readonly string[],
   opts: { cwd: string; env?: Record<string, string> },
 ): ChildProcess {
-  const nodeArgs = nodeArgsFor(CLI_ENTRY).map((a) => (a === "tsx" ? import.meta.resolve("tsx") : a));
+  const nodeArgs = nodeArgsFor(CLI_ENTRY);
   return spawn(process.execPath, [...nodeArgs, ...args], {
     cwd: opts.cwd,
     env: { ...process.env, FAULTLINE_DEBUG: "", ...opts.env },

@@ -31,7 +31,7 @@ async function runFromWrapper(
       "",
     ].join("\n"),
   );
-  const nodeArgs = nodeArgsFor(CLI_ENTRY).map((a) => (a === "tsx" ? import.meta.resolve("tsx") : a));
+  const nodeArgs = nodeArgsFor(CLI_ENTRY);
   const cli = [
     process.execPath,
     ...nodeArgs,

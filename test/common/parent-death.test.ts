@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { readProcStat } from "../../../harness/faults/proc.js";
-import { resolveExecutable, withParentDeathSignal } from "../../../harness/targets/parent-death.js";
+import { readProcStat } from "../../harness/faults/proc.js";
+import { resolveExecutable, withParentDeathSignal } from "../../common/parent-death.js";
 
 /** A program the harness starts exits when the harness is SIGKILLed (real processes). */
 describe("parent-death signal", () => {

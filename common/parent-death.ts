@@ -1,5 +1,5 @@
 import { accessSync, constants } from "node:fs";
-import { delimiter, isAbsolute, join } from "node:path";
+import { delimiter, join } from "node:path";
 
 /**
  * A program the harness starts (HAProxy, a command target) should not outlive a harness that
@@ -21,7 +21,7 @@ export function resolveExecutable(name: string, path = process.env["PATH"] ?? ""
   for (const c of candidates) {
     try {
       accessSync(c, constants.X_OK);
-      return isAbsolute(c) || c.includes("/") ? c : name;
+      return c;
     } catch {
       // not there or not executable: next one
     }
