@@ -9,6 +9,7 @@ import { runCleanup } from "../../harness/faults/cleanup.js";
 import { FAULT_KINDS } from "../../harness/faults/registry.js";
 import { writeStash } from "../../harness/docker/faults/stash.js";
 import { FaultJournal } from "../../harness/faults/journal.js";
+import { StartedJournal } from "../../harness/faults/started.js";
 import { docker, skipWithoutDocker } from "./gate.js";
 import { ensureTestImage, removeLabelled, startServer } from "./fixtures.js";
 
@@ -109,4 +110,21 @@ describe.skipIf(skipWithoutDocker)("faultline cleanup after a SIGKILLed harness 
     const hc = (await c.inspect()).HostConfig;
     expect([hc.Memory, hc.MemorySwap]).toEqual([512 * 1024 * 1024, 1024 * 1024 * 1024]);
   }, 30_000);
+
+  it("removes the containers a killed harness had started, from the started journal alone", async () => {
+    const run = `${RUN}-started`;
+    const c = await startServer(docker, { runLabel: run });
+    const journalDir = await mkdtemp(join(tmpdir(), "faultline-journal-"));
+    await new StartedJournal(journalDir).record(`containers of run ${run}`, {
+      type: "docker-run",
+      runId: run,
+    });
+    const report = await runCleanup({ journalDir, env: process.env });
+    expect(report.items.map((i) => [i.kind, i.action, i.target])).toEqual([
+      ["started containers", "stopped", `containers of run ${run}`],
+    ]);
+    await expect(c.inspect()).rejects.toThrow(/no such container/i);
+    expect(await readdir(journalDir)).toEqual([]);
+    expect((await runCleanup({ journalDir, env: process.env })).items).toEqual([]);
+  }, 60_000);
 });
