@@ -1,9 +1,10 @@
-import { mkdir, readFile, readdir, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { fsyncDir, writeFileAtomic } from "./atomic-file.js";
 import type { JsonValue, PendingContext } from "./injector.js";
 import { OCCURRENCE_ID_PATTERN } from "./occurrence.js";
+import { readJsonEntries, type EntryRead } from "./json-entries.js";
 import { readProcStat } from "./proc.js";
 import { STARTED_PREFIX } from "./started.js";
 
@@ -64,9 +65,7 @@ export interface BeginEntry {
   readonly createdAtMs: number;
 }
 
-export type JournalRead =
-  | { readonly ok: true; readonly file: string; readonly entry: JournalEntry }
-  | { readonly ok: false; readonly file: string; readonly error: string };
+export type JournalRead = EntryRead<JournalEntry>;
 
 export class FaultJournal {
   constructor(readonly dir: string) {}
@@ -104,31 +103,8 @@ export class FaultJournal {
   }
 
   /** Every entry, oldest first; unparsable files are reported, never thrown. */
-  async list(): Promise<JournalRead[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
-      throw e;
-    }
-    const reads = await Promise.all(
-      names
-        .filter((n) => n.endsWith(".json") && !n.startsWith(".tmp-") && !n.startsWith(STARTED_PREFIX))
-        .map((n) => this.read(join(this.dir, n))),
-    );
-    const at = (r: JournalRead): number => (r.ok ? r.entry.createdAtMs : 0);
-    return reads.sort((a, b) => at(a) - at(b));
-  }
-
-  private async read(file: string): Promise<JournalRead> {
-    try {
-      const parsed = journalEntrySchema.safeParse(JSON.parse(await readFile(file, "utf8")));
-      if (parsed.success) return { ok: true, file, entry: parsed.data };
-      return { ok: false, file, error: parsed.error.message };
-    } catch (e) {
-      return { ok: false, file, error: (e as Error).message };
-    }
+  list(): Promise<JournalRead[]> {
+    return readJsonEntries(this.dir, (n) => !n.startsWith(STARTED_PREFIX), journalEntrySchema);
   }
 
   private write(entry: JournalEntry): Promise<void> {

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, readFile, readdir, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { fsyncDir, writeFileAtomic } from "./atomic-file.js";
+import { readJsonEntries, type EntryRead } from "./json-entries.js";
 import { readProcStat } from "./proc.js";
 
 /**
@@ -46,9 +47,7 @@ export type StartedEntry = z.infer<typeof startedEntrySchema>;
 /** The file name prefix of a started entry in the journal directory. */
 export const STARTED_PREFIX = "started@";
 
-export type StartedRead =
-  | { readonly ok: true; readonly file: string; readonly entry: StartedEntry }
-  | { readonly ok: false; readonly file: string; readonly error: string };
+export type StartedRead = EntryRead<StartedEntry>;
 
 /** What a run holds for one started resource: forget it once the run itself stopped it. */
 export interface StartedMark {
@@ -96,31 +95,8 @@ export class StartedJournal {
   }
 
   /** Every entry, oldest first; unparsable files are reported, never thrown. */
-  async list(): Promise<StartedRead[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
-      throw e;
-    }
-    const reads = await Promise.all(
-      names
-        .filter((n) => n.startsWith(STARTED_PREFIX) && n.endsWith(".json"))
-        .map(async (n): Promise<StartedRead> => {
-          const file = join(this.dir, n);
-          try {
-            const parsed = startedEntrySchema.safeParse(JSON.parse(await readFile(file, "utf8")));
-            return parsed.success
-              ? { ok: true, file, entry: parsed.data }
-              : { ok: false, file, error: parsed.error.message };
-          } catch (e) {
-            return { ok: false, file, error: (e as Error).message };
-          }
-        }),
-    );
-    const at = (r: StartedRead): number => (r.ok ? r.entry.createdAtMs : 0);
-    return reads.sort((a, b) => at(a) - at(b));
+  list(): Promise<StartedRead[]> {
+    return readJsonEntries(this.dir, (n) => n.startsWith(STARTED_PREFIX), startedEntrySchema);
   }
 }
 
