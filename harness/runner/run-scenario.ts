@@ -4,7 +4,7 @@ import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 
 import type { Runtime } from "../../common/runtime.js";
-import { ROUTES } from "../../reference-service/contract.js";
+import { ROUTES } from "../targets/protocol.js";
 import { requireK6 } from "../k6/driver.js";
 import { k6LoadDriver } from "../k6/load-driver.js";
 import type { TargetHandles } from "../faults/injector.js";
