@@ -1,4 +1,4 @@
-import { checkReferenceOptions } from "../targets/reference.js";
+import { checkReferenceOptions } from "../targets/reference/process.js";
 import { roleOf, type FaultCatalog } from "./catalog.js";
 import { formatDuration } from "./duration.js";
 import { issuesFromZod } from "./issues.js";

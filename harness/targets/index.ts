@@ -2,7 +2,7 @@ import { basename } from "node:path";
 import type { TargetSpec } from "../scenario/schema.js";
 import { startCommand } from "./command.js";
 import type { DockerRunningTarget } from "../docker/target.js";
-import { startReference } from "./reference.js";
+import { startReference } from "./reference/process.js";
 import type { RunningTarget, TargetContext } from "./target.js";
 import { startUrl } from "./url.js";
 
