@@ -1,6 +1,10 @@
 /**
- * What the harness may rely on about the reference service, in one place. Both sides import
- * these names; changing one is a contract change (update README and the harness together).
+ * The reference service's names in one place: its state directory layout, headers, routes and
+ * metrics. The routes, retry header, service-level marker and breaker gauge implement the
+ * harness's target protocol (harness/targets/protocol.ts), which the harness owns; this service
+ * keeps its own copy rather than import the harness, and test/harness/targets/protocol.test.ts
+ * fails when the copies disagree. Inside the harness only the reference target adapter
+ * (harness/targets/reference/) imports this file.
  *
  * Layout of the service's state directory (`--state-dir DIR`, default `.faultline/reference`):
  *   DIR/api.pid                 pid of the API process (written at listen, removed at clean exit)

@@ -1,5 +1,6 @@
 import { processRuntime } from "../../common/runtime.js";
 import { FAULT_KINDS } from "../faults/registry.js";
+import { serveReference } from "../targets/reference/service.js";
 import { run } from "./program.js";
 import { packageVersion } from "./version.js";
 
@@ -15,8 +16,7 @@ const code = await run(process.argv.slice(2), rt, {
   report: async (dir, options, runtime) =>
     (await import("../../reports/index.js")).reportCommand(dir, options, runtime),
   cleanup: async (options) => (await import("../faults/cleanup.js")).runCleanup(options),
-  serveReference: async (argv, runtime) =>
-    (await import("../../reference-service/main.js")).run(argv, runtime),
+  serveReference,
   toxiproxy: async (options, runtime) =>
     (await import("../toxiproxy/command.js")).runToxiproxyCommand(options, runtime),
 });

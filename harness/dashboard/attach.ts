@@ -1,5 +1,5 @@
 import type { Runtime } from "../../common/runtime.js";
-import { ROUTES } from "../../reference-service/contract.js";
+import { ROUTES } from "../targets/protocol.js";
 import type { FaultScheduler } from "../faults/scheduler.js";
 import type { LoadHandle, LoadPlan } from "../load/index.js";
 import type { SloSpec } from "../sla/index.js";

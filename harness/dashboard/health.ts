@@ -1,6 +1,7 @@
 import { request } from "undici";
 import type { Clock, TimerHandle } from "../../common/clock.js";
-import { BREAKER_STATE_VALUE, METRICS } from "../../reference-service/contract.js";
+import { BREAKER_STATE_METRIC, BREAKER_STATE_VALUE } from "../targets/protocol.js";
+import { REFERENCE_METRICS } from "../targets/reference/metrics.js";
 import { parseExposition } from "../runner/prometheus-text.js";
 import type { BreakerState, HealthView } from "./types.js";
 
@@ -20,7 +21,7 @@ function breakerState(v: number): BreakerState | null {
   return null;
 }
 
-/** Target health from one /metrics exposition (contract metric names) and a readiness probe. */
+/** Target health from one /metrics exposition (protocol and reference metrics) and a readiness probe. */
 export function healthFromMetrics(text: string | null, ready: boolean | null): HealthView {
   if (text === null) return { ...UNKNOWN_HEALTH, ready };
   const breakers: { name: string; state: BreakerState }[] = [];
@@ -30,21 +31,21 @@ export function healthFromMetrics(text: string | null, ready: boolean | null): H
   let totalBytes: number | null = null;
   for (const s of parseExposition(text)) {
     switch (s.name) {
-      case METRICS.breakerState: {
+      case BREAKER_STATE_METRIC: {
         const state = breakerState(s.value);
         if (state) breakers.push({ name: s.labels.backend ?? "?", state });
         break;
       }
-      case METRICS.workerRestarts:
+      case REFERENCE_METRICS.workerRestarts:
         restarts = (restarts ?? 0) + s.value;
         break;
-      case METRICS.workerUp:
+      case REFERENCE_METRICS.workerUp:
         workerUp = s.value === 1;
         break;
-      case METRICS.vramUsed:
+      case REFERENCE_METRICS.vramUsed:
         used = (used ?? 0) + s.value;
         break;
-      case METRICS.vramTotal:
+      case REFERENCE_METRICS.vramTotal:
         totalBytes = (totalBytes ?? 0) + s.value;
         break;
       default:

@@ -1,6 +1,6 @@
 import type Docker from "dockerode";
 import { RunNotPossibleError } from "../../common/errors.js";
-import { ROUTES } from "../../reference-service/contract.js";
+import { ROUTES } from "../targets/protocol.js";
 import type { RunningTarget, TargetContext } from "../targets/target.js";
 import { dockerClient, dockerMessage } from "./client.js";
 import { discoverService } from "./discover.js";

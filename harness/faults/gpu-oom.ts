@@ -2,7 +2,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { FaultError } from "../../common/errors.js";
-import { STATE_FILES } from "../../reference-service/contract.js";
+import { gpuCotenantsDir } from "../targets/reference/layout.js";
 import { writeFileAtomic } from "./atomic-file.js";
 import type { FaultContext, Injector } from "./injector.js";
 import { occurrenceIdOf, plantedName } from "./occurrence.js";
@@ -23,7 +23,7 @@ type Params = z.infer<typeof params>;
 type State = { file: string };
 
 const reservationFile = (stateDir: string, occurrenceId: string): string =>
-  join(stateDir, STATE_FILES.gpuCotenants, `${plantedName(occurrenceId)}.json`);
+  join(gpuCotenantsDir(stateDir), `${plantedName(occurrenceId)}.json`);
 
 async function sizeOf(p: Params, ctx: FaultContext): Promise<number> {
   if (p.bytes !== undefined) return p.bytes;
@@ -50,7 +50,7 @@ export const gpuOom: Injector<Params, State> = {
     if (!ctx.target.stateDir) throw new FaultError(`target "${ctx.targetName}" has no state directory`);
     const bytes = await sizeOf(p, ctx);
     const file = reservationFile(ctx.target.stateDir, occurrenceIdOf(ctx));
-    await mkdir(join(ctx.target.stateDir, STATE_FILES.gpuCotenants), { recursive: true });
+    await mkdir(gpuCotenantsDir(ctx.target.stateDir), { recursive: true });
     const body = { bytes, owner: "faultline gpu-oom", createdAt: new Date(ctx.clock.now()).toISOString() };
     await writeFileAtomic(file, JSON.stringify(body));
     return { file };

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import type { Clock, TimerHandle } from "../../common/clock.js";
 import { FaultError } from "../../common/errors.js";
-import { STATE_FILES } from "../../reference-service/contract.js";
+import { spoolDir, spoolQuarantineDir } from "../targets/reference/layout.js";
 import type { Injector } from "./injector.js";
 import { IpcManifest, faultsDirOf } from "./ipc-manifest.js";
 import { IPC_MODES, corruptVictim, isVictimMode, plant, type IpcMode, type ModeEnv } from "./ipc-modes.js";
@@ -135,8 +135,8 @@ export async function ipcCorruptionProgress(
 
 function statePaths(stateDir: string, dir: "requests" | "responses", occurrenceId: string): State {
   return {
-    spoolDir: join(stateDir, dir === "requests" ? STATE_FILES.spoolRequests : STATE_FILES.spoolResponses),
-    quarantineDir: join(stateDir, STATE_FILES.spoolQuarantine),
+    spoolDir: spoolDir(stateDir, dir),
+    quarantineDir: spoolQuarantineDir(stateDir),
     manifestDir: faultsDirOf(stateDir, occurrenceId),
     occurrenceId,
   };

@@ -1,6 +1,6 @@
 import { chmod, open, readFile, rename, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { encodeFrame } from "../../reference-service/ipc/frame.js";
+import { encodeSpoolFrame } from "../targets/reference/layout.js";
 import type { IpcManifest } from "./ipc-manifest.js";
 
 /**
@@ -129,13 +129,13 @@ function plantedFrame(
   const now = env.nowMs();
   switch (mode) {
     case "invalid-frame": {
-      const frame = encodeFrame({ seq, requestId }, { type: "cancel", sentAtMs: now });
+      const frame = encodeSpoolFrame({ seq, requestId }, { type: "cancel", sentAtMs: now });
       const crcAt = 19 + requestId.length - 4;
       frame[crcAt] = (frame[crcAt] ?? 0) ^ 0xff; // a frame whose checksum does not match
       return frame;
     }
     case "wrong-schema":
-      return encodeFrame(
+      return encodeSpoolFrame(
         { seq, requestId },
         { type: "faultline-wrong-schema", sentAtMs: now, junk: [1, 2, 3] },
       );
@@ -149,7 +149,7 @@ function plantedFrame(
               part: 0,
               events: [{ type: "error", code: "cancelled", message: "faultline stale frame" }],
             };
-      return encodeFrame({ seq, requestId }, payload);
+      return encodeSpoolFrame({ seq, requestId }, payload);
     }
     default: {
       const never: never = mode;

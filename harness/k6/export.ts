@@ -1,6 +1,7 @@
 import { prepareRequest, type PreparedRequest } from "../load/templates.js";
 import type { Scenario, TargetSpec } from "../scenario/schema.js";
 import { buildPlan } from "../scenario/plan.js";
+import { targetKind } from "../targets/kinds.js";
 import { k6ScenarioFor, type RateBurst } from "./executor.js";
 import { mapSlosToThresholds } from "./thresholds.js";
 import { SCRIPT_BODY } from "./script-body.js";
@@ -44,19 +45,7 @@ export function k6Templates(scenario: Scenario): K6Template[] {
 
 /** Base URL written into the script; FAULTLINE_BASE_URL overrides it at run time. */
 export function defaultBaseUrl(target: TargetSpec): string {
-  switch (target.kind) {
-    case "url":
-      return target.baseUrl;
-    case "command":
-      return target.baseUrl ?? new URL(target.readyUrl).origin;
-    case "reference":
-    case "docker":
-      return "http://127.0.0.1:8080";
-    default: {
-      const never: never = target;
-      return never;
-    }
-  }
+  return targetKind(target).k6BaseUrl(target);
 }
 
 /** The scenario's load-burst occurrences, baked into the k6 stages. */

@@ -1,7 +1,7 @@
 import type { Dispatcher } from "undici";
 import type { Outcome } from "../../common/outcome.js";
 import { classifyFailure, classifyResponse } from "./classify.js";
-import { jsonLevel, REFERENCE_MARKING, type LevelMarking } from "./levels.js";
+import { jsonLevel, DEFAULT_MARKING, type LevelMarking } from "./levels.js";
 import { SseChecker } from "./sse.js";
 import type { PreparedRequest } from "./templates.js";
 
@@ -56,7 +56,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
     /** Hang up after this many server-sent events (client-disconnect fault); undefined reads all. */
     private readonly cutAfterEvents?: number,
     /** How the target marks an answer's service level (scenario target.levels). */
-    private readonly marking: LevelMarking = REFERENCE_MARKING,
+    private readonly marking: LevelMarking = DEFAULT_MARKING,
   ) {}
 
   onRequestStart(controller: Dispatcher.DispatchController): void {

@@ -35,7 +35,7 @@ export { SseChecker } from "./sse.js";
 export {
   jsonLevel,
   levelMarking,
-  REFERENCE_MARKING,
+  DEFAULT_MARKING,
   type LevelMarking,
   type LevelMarkingSpec,
 } from "./levels.js";

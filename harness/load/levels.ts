@@ -1,9 +1,10 @@
-import { SERVICE_LEVEL_BODY_FIELD, SERVICE_LEVEL_HEADER } from "../../reference-service/contract.js";
+import { FULL_SERVICE_LEVEL, SERVICE_LEVEL_BODY_FIELD, SERVICE_LEVEL_HEADER } from "../targets/protocol.js";
 
 /**
  * How a target marks the level it served an answer at (scenario `target.levels`): a response
  * header, a JSON field in the body (each chunk, for a stream), or both, and which marker
- * values mean "below full service". Without a marking, the reference service's: the
+ * values mean "below full service". Without a marking, the target protocol's default
+ * (targets/protocol.ts, which the reference service implements): the
  * `x-faultline-service-level` header, and in a stream the `faultline.service_level` field of
  * a chunk (a stream continued on a fallback after its headers can say so only there); a
  * value other than `full` is below full. An answer without a marker is at full service.
@@ -27,20 +28,21 @@ export interface LevelMarking {
   readonly belowFull: (value: string) => boolean;
 }
 
-export const REFERENCE_MARKING: LevelMarking = {
+/** The protocol's marking, applied to any target whose scenario names none. */
+export const DEFAULT_MARKING: LevelMarking = {
   header: SERVICE_LEVEL_HEADER,
   jsonPath: [SERVICE_LEVEL_BODY_FIELD, "service_level"],
-  // The reference service marks non-stream answers in the header; its body field matters only
-  // in a stream, so a non-stream body is not parsed for it (no cost on the hot path).
+  // The protocol marks non-stream answers in the header; its body field matters only in a
+  // stream, so a non-stream body is not parsed for it (no cost on the hot path).
   readsBody: false,
-  belowFull: (v) => v !== "full",
+  belowFull: (v) => v !== FULL_SERVICE_LEVEL,
 };
 
 export function levelMarking(spec: LevelMarkingSpec | undefined): LevelMarking {
   if (spec === undefined || (spec.header === undefined && spec.jsonField === undefined))
     return spec?.full === undefined && spec?.degraded === undefined
-      ? REFERENCE_MARKING
-      : { ...REFERENCE_MARKING, belowFull: belowFullOf(spec) };
+      ? DEFAULT_MARKING
+      : { ...DEFAULT_MARKING, belowFull: belowFullOf(spec) };
   return {
     header: spec.header?.toLowerCase() ?? null,
     jsonPath: spec.jsonField === undefined ? null : spec.jsonField.split("."),
@@ -54,7 +56,7 @@ function belowFullOf(spec: LevelMarkingSpec): (value: string) => boolean {
     const below = new Set(spec.degraded);
     return (v) => below.has(v);
   }
-  const full = new Set(spec.full ?? ["full"]);
+  const full = new Set(spec.full ?? [FULL_SERVICE_LEVEL]);
   return (v) => !full.has(v);
 }
 

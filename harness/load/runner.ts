@@ -1,7 +1,7 @@
 import { Pool } from "undici";
 import { systemClock, type Clock, type TimerHandle } from "../../common/clock.js";
 import { OUTCOME_CODE, type OutcomeCounts } from "../../common/outcome.js";
-import { RETRY_COUNT_HEADER } from "../../reference-service/contract.js";
+import { RETRY_COUNT_HEADER } from "../targets/protocol.js";
 import type { RunEvent } from "../record/schema.js";
 import type { RequestColumns } from "../sla/columns.js";
 import { nearestRank } from "../sla/percentiles.js";

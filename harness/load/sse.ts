@@ -1,5 +1,5 @@
 import { StringDecoder } from "node:string_decoder";
-import { jsonLevel, levelRank, REFERENCE_MARKING, type LevelMarking } from "./levels.js";
+import { jsonLevel, levelRank, DEFAULT_MARKING, type LevelMarking } from "./levels.js";
 
 /**
  * Checks an OpenAI-style server-sent-event stream for completeness while it arrives. A stream
@@ -11,7 +11,7 @@ import { jsonLevel, levelRank, REFERENCE_MARKING, type LevelMarking } from "./le
  * the service continued on a fallback after its headers were sent says so only there.
  */
 export class SseChecker {
-  constructor(private readonly marking: LevelMarking = REFERENCE_MARKING) {}
+  constructor(private readonly marking: LevelMarking = DEFAULT_MARKING) {}
 
   private readonly decoder = new StringDecoder("utf8");
   private buffer = "";

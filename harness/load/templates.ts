@@ -1,4 +1,4 @@
-import { ROUTES } from "../../reference-service/contract.js";
+import { ROUTES } from "../targets/protocol.js";
 
 /**
  * Request templates of a load mix. The shapes match the scenario's `load.mix` entries after

@@ -4,7 +4,8 @@ import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 
 import type { Runtime } from "../../common/runtime.js";
-import { ROUTES } from "../../reference-service/contract.js";
+import { targetKind } from "../targets/kinds.js";
+import { ROUTES } from "../targets/protocol.js";
 import { requireK6 } from "../k6/driver.js";
 import { k6LoadDriver } from "../k6/load-driver.js";
 import type { TargetHandles } from "../faults/injector.js";
@@ -288,7 +289,7 @@ async function execute(p: Parts, startLoad?: ExecuteInput["startLoad"]): Promise
       scenario: s,
       clock: p.opts.rt.clock,
       clientUrl: p.network.clientUrl,
-      metricsUrl: servesReferenceMetrics(s) ? `${p.target.url}${ROUTES.metrics}` : null,
+      metricsUrl: targetKind(s.target).servesMetrics(s.target) ? `${p.target.url}${ROUTES.metrics}` : null,
       targets: Object.fromEntries(names.map((n) => [n, handles])),
       journalDir: p.opts.journalDir,
       interrupt: p.opts.interrupt,
@@ -312,7 +313,7 @@ async function execute(p: Parts, startLoad?: ExecuteInput["startLoad"]): Promise
               plannedMs: p.opts.openEnded ? null : live.plan.durationMs,
               scheduler: live.scheduler,
               targets: names,
-              healthBaseUrl: s.target.kind === "reference" ? p.target.url : null,
+              healthBaseUrl: targetKind(s.target).dashboardHealth(s.target) ? p.target.url : null,
               ...dashboard,
             }),
           );
@@ -340,15 +341,6 @@ async function write(p: Parts, record: RunRecord, exec: ExecuteResult | null): P
 function withLoadBound(l: LoadedScenario, maxMs: number): LoadedScenario {
   const duration = Math.max(maxMs, runDurationMs(l.scenario.load));
   return { ...l, scenario: { ...l.scenario, load: { ...l.scenario.load, duration } } };
-}
-
-/**
- * Targets known to be the reference service, whose /metrics is scraped during the run (breaker
- * state for time to detect, series for the report). Other targets are not scraped: nothing says
- * they serve Prometheus text there.
- */
-function servesReferenceMetrics(s: Scenario): boolean {
-  return s.target.kind === "reference" || (s.target.kind === "docker" && s.target.mode === "start");
 }
 
 function needsClientLink(s: Scenario): boolean {

@@ -2,7 +2,7 @@ import type { LevelMarking } from "../load/levels.js";
 import { request } from "undici";
 import type { Clock } from "../../common/clock.js";
 import { isGood, OUTCOMES, type Outcome } from "../../common/outcome.js";
-import { ROUTES } from "../../reference-service/contract.js";
+import { ROUTES } from "../targets/protocol.js";
 import { compileLoadPlan, runLoad } from "../load/index.js";
 import type { RequestTemplate, SteadyStateCheck } from "../scenario/schema.js";
 import { formatDuration } from "../scenario/duration.js";

@@ -1,4 +1,5 @@
-import { checkReferenceOptions } from "../targets/reference.js";
+import { targetKind } from "../targets/kinds.js";
+import { checkReferenceOptions } from "../targets/reference/process.js";
 import { roleOf, type FaultCatalog } from "./catalog.js";
 import { formatDuration } from "./duration.js";
 import { issuesFromZod } from "./issues.js";
@@ -15,37 +16,7 @@ export interface RawIssue {
 
 /** Which fault targets each kind of scenario target offers. */
 export function targetNamesFor(target: TargetSpec): readonly string[] {
-  switch (target.kind) {
-    case "reference":
-      return [
-        "api",
-        "worker",
-        "spool",
-        "gpu",
-        "host",
-        "load",
-        "link:client-api",
-        ...(target.upstreamLink ? ["link:api-upstream"] : []),
-        ...replicaTargetNames(target.replicas),
-      ];
-    case "command":
-      return ["command", "host", "load", "link:client-api"];
-    case "url":
-      return ["load", "link:client-api"];
-    case "docker":
-      return [...dockerServices(target).map((name) => `container:${name}`), "load", "link:client-api"];
-    default: {
-      const never: never = target;
-      return never;
-    }
-  }
-}
-
-/** With replicas: each one by number (`api#1`, `worker#1`, ...) and the balancer (`lb`). */
-function replicaTargetNames(replicas: number): string[] {
-  if (replicas <= 1) return [];
-  const n = Array.from({ length: replicas }, (_, i) => i + 1);
-  return [...n.map((i) => `api#${i}`), ...n.map((i) => `worker#${i}`), "lb"];
+  return targetKind(target).faultTargets(target);
 }
 
 /**
@@ -109,23 +80,12 @@ function checkSize(s: Scenario): RawIssue[] {
 }
 
 /**
- * The reference service options whose catalogue gives a template's default model, or null
- * when the target does not tell which models it serves. A docker target in mode: start runs
- * faultline's own image, the reference service with its built-in catalogue.
- */
-function referenceOptionsOf(target: Scenario["target"]): Record<string, unknown> | null {
-  if (target.kind === "reference") return target.options;
-  if (target.kind === "docker" && target.mode === "start") return {};
-  return null;
-}
-
-/**
  * A request template without `model` gets the target's default model where the target tells
  * which it serves (the reference service: its preloaded model); elsewhere it must name one,
  * since there is no model name every server accepts.
  */
 function checkModels(s: Scenario): RawIssue[] {
-  if (referenceOptionsOf(s.target) !== null) return [];
+  if (targetKind(s.target).referenceOptions(s.target) !== null) return [];
   return s.load.mix.flatMap((t, i) =>
     t.kind !== "http" && t.model === undefined
       ? [
@@ -141,7 +101,7 @@ function checkModels(s: Scenario): RawIssue[] {
 
 /** The scenario with every template's model filled in (after checkSemantics found no problem). */
 export function withDefaultModels(s: Scenario): Scenario {
-  const options = referenceOptionsOf(s.target);
+  const options = targetKind(s.target).referenceOptions(s.target);
   if (options === null) return s;
   const { models, preload } = checkReferenceOptions(options);
   const modelFor = (t: RequestTemplate): string | undefined => {
@@ -220,40 +180,8 @@ function checkAborts(s: Scenario): RawIssue[] {
   );
 }
 
-/** Compose services a Docker target offers to container faults. */
-function dockerServices(target: Extract<TargetSpec, { kind: "docker" }>): readonly string[] {
-  if (target.mode === "attach") return target.services ?? [target.service];
-  return ["api", ...(target.proxy ? ["toxiproxy"] : []), ...(target.model ? ["model"] : [])];
-}
-
 function checkTarget(s: Scenario): RawIssue[] {
-  if (s.target.kind === "reference") return checkReferenceTarget(s.target.options);
-  if (s.target.kind !== "docker") return [];
-  const t = s.target;
-  const issues: RawIssue[] = [];
-  if (t.mode === "attach" && t.project === undefined)
-    issues.push({
-      path: ["target", "project"],
-      message: "missing required field (the compose project to attach to)",
-      hint: "add project: <name> (`docker compose ls` lists them)",
-    });
-  const startOnly = (["apiArgs", "proxy", "model", "keep"] as const).filter((k) =>
-    k === "apiArgs" ? t.apiArgs.length > 0 : t[k],
-  );
-  if (t.mode === "attach")
-    for (const k of startOnly)
-      issues.push({
-        path: ["target", k],
-        message: "only applies when faultline starts the containers (mode: start)",
-        hint: `remove ${k}, or use mode: start`,
-      });
-  if (t.mode === "start" && t.services !== undefined)
-    issues.push({
-      path: ["target", "services"],
-      message: "only applies to mode: attach (faultline's own stack offers api, toxiproxy and model)",
-      hint: "remove services",
-    });
-  return issues;
+  return targetKind(s.target).check(s.target);
 }
 
 function checkLoad(s: Scenario): RawIssue[] {
@@ -500,13 +428,4 @@ function checkRetryUse(s: Scenario, slo: SloSpec, i: number): RawIssue[] {
       },
     ];
   return [];
-}
-
-/** The reference target adapter validates the options as the service will; paths under target.options. */
-function checkReferenceTarget(options: Record<string, unknown>): RawIssue[] {
-  return checkReferenceOptions(options).issues.map((i) => ({
-    path: ["target", "options", ...i.path],
-    message: i.message,
-    ...(i.hint === undefined ? {} : { hint: i.hint }),
-  }));
 }

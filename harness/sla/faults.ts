@@ -1,4 +1,4 @@
-import { BREAKER_STATE_VALUE, METRICS } from "../../reference-service/contract.js";
+import { BREAKER_STATE_METRIC, BREAKER_STATE_VALUE } from "../targets/protocol.js";
 import { OUTCOME_CODE } from "../../common/outcome.js";
 import type { RequestColumns } from "./columns.js";
 import {
@@ -89,7 +89,7 @@ export function timeToDetect(
 
 function breakerOpen(s: MetricSample): boolean {
   for (const [key, value] of Object.entries(s.values)) {
-    const isBreaker = key === METRICS.breakerState || key.startsWith(`${METRICS.breakerState}{`);
+    const isBreaker = key === BREAKER_STATE_METRIC || key.startsWith(`${BREAKER_STATE_METRIC}{`);
     if (isBreaker && value === BREAKER_STATE_VALUE.open) return true;
   }
   return false;

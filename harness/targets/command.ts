@@ -6,6 +6,7 @@ import { recordChild } from "../faults/started.js";
 import { withParentDeathSignal } from "../../common/parent-death.js";
 import { openLog, pipeToLog, waitHttpOk } from "./process-io.js";
 import { terminate } from "./supervised-process.js";
+import type { TargetKind } from "./kind.js";
 import type { RunningTarget, TargetContext } from "./target.js";
 
 type CommandSpec = Extract<TargetSpec, { kind: "command" }>;
@@ -92,3 +93,13 @@ async function assertSpawned(child: ChildProcess, spec: CommandSpec): Promise<vo
       : "check target.cmd (an absolute path, or a program on PATH)";
   throw new RunNotPossibleError(`the command target's binary "${spec.cmd}" ${why}`, hint);
 }
+
+export const commandKind: TargetKind<CommandSpec> = {
+  start: startCommand,
+  faultTargets: () => ["command", "host", "load", "link:client-api"],
+  check: () => [],
+  referenceOptions: () => null,
+  servesMetrics: () => false,
+  dashboardHealth: () => false,
+  k6BaseUrl: (t) => t.baseUrl ?? new URL(t.readyUrl).origin,
+};

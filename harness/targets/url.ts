@@ -1,4 +1,5 @@
 import type { TargetSpec } from "../scenario/schema.js";
+import type { TargetKind } from "./kind.js";
 import type { RunningTarget } from "./target.js";
 
 type UrlSpec = Extract<TargetSpec, { kind: "url" }>;
@@ -14,3 +15,13 @@ export function startUrl(spec: UrlSpec): Promise<RunningTarget> {
     stop: () => Promise.resolve(),
   });
 }
+
+export const urlKind: TargetKind<UrlSpec> = {
+  start: (spec) => startUrl(spec),
+  faultTargets: () => ["load", "link:client-api"],
+  check: () => [],
+  referenceOptions: () => null,
+  servesMetrics: () => false,
+  dashboardHealth: () => false,
+  k6BaseUrl: (t) => t.baseUrl,
+};

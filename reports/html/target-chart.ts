@@ -1,6 +1,7 @@
 import type { LineSeriesOption } from "echarts";
 import type { RunRecord } from "../../harness/record/schema.js";
-import { BREAKER_STATE_VALUE, METRICS } from "../../reference-service/contract.js";
+import { BREAKER_STATE_METRIC, BREAKER_STATE_VALUE } from "../../harness/targets/protocol.js";
+import { REFERENCE_METRICS } from "../../harness/targets/reference/metrics.js";
 import { base, line, marksSeries, type ChartSpec, type Point } from "./chart-base.js";
 import { faultMarks, type FaultSpan } from "./marks.js";
 
@@ -22,7 +23,7 @@ const labelValues = (key: string): string =>
 function breakerKeys(record: RunRecord): string[] {
   const keys = new Set<string>();
   for (const s of record.targetMetrics) {
-    for (const k of Object.keys(s.values)) if (metricName(k) === METRICS.breakerState) keys.add(k);
+    for (const k of Object.keys(s.values)) if (metricName(k) === BREAKER_STATE_METRIC) keys.add(k);
   }
   return [...keys].sort();
 }
@@ -30,7 +31,7 @@ function breakerKeys(record: RunRecord): string[] {
 function restartsAt(values: Readonly<Record<string, number>>): number | null {
   let sum: number | null = null;
   for (const [k, v] of Object.entries(values)) {
-    if (metricName(k) === METRICS.workerRestarts) sum = (sum ?? 0) + v;
+    if (metricName(k) === REFERENCE_METRICS.workerRestarts) sum = (sum ?? 0) + v;
   }
   return sum;
 }

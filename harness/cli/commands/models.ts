@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { resolve } from "node:path";
 import { InvalidInputError } from "../../../common/errors.js";
+import { referenceModelCache } from "../../targets/reference/service.js";
 import type { CommandContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
 
@@ -33,7 +34,7 @@ export function registerModelsCommand(program: Command, ctx: CommandContext): vo
     .action(async (opts: { size: string; seed: string; output?: string; stateDir: string }) => {
       const size = parseSize(opts.size);
       const seed = parseSeed(opts.seed);
-      const { generateModel, modelsDir } = await import("../../../reference-service/llama/model-cache.js");
+      const { generateModel, modelsDir } = await referenceModelCache();
       const dir = modelsDir(resolve(ctx.rt.cwd, opts.stateDir));
       const m = await generateModel({
         size,

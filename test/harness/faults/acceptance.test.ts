@@ -12,7 +12,7 @@ import { systemClock } from "../../../common/clock.js";
 import { FaultJournal } from "../../../harness/faults/journal.js";
 import { FaultScheduler } from "../../../harness/faults/scheduler.js";
 import type { TargetHandles } from "../../../harness/faults/injector.js";
-import { startReference } from "../../../harness/targets/reference.js";
+import { startReference } from "../../../harness/targets/reference/process.js";
 import { startToxiproxyServer, type ToxiproxyServer } from "../../../harness/toxiproxy/server.js";
 import { Toxiproxy } from "toxiproxy-node-client";
 import type { RunningTarget } from "../../../harness/targets/target.js";

@@ -3,16 +3,16 @@ import {
   classifyResponse,
   jsonLevel,
   levelMarking,
-  REFERENCE_MARKING,
+  DEFAULT_MARKING,
   SseChecker,
 } from "../../../harness/load/index.js";
 
 const ok200 = { status: 200, serviceLevel: undefined, expectStatus: null, streamComplete: null } as const;
 
 describe("level marking", () => {
-  it("without a spec is the reference service's: its header, its stream field, anything but full is below", () => {
+  it("without a spec is the protocol's default: its header, its stream field, anything but full is below", () => {
     const m = levelMarking(undefined);
-    expect(m).toBe(REFERENCE_MARKING);
+    expect(m).toBe(DEFAULT_MARKING);
     expect([m.header, m.jsonPath, m.readsBody]).toEqual([
       "x-faultline-service-level",
       ["faultline", "service_level"],

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemClock } from "../../../common/clock.js";
 import { parseShowStat, type ServerStat } from "../../../harness/targets/haproxy-config.js";
 import { runtimeCommand } from "../../../harness/targets/haproxy.js";
-import { startReference } from "../../../harness/targets/reference.js";
+import { startReference } from "../../../harness/targets/reference/process.js";
 import type { RunningTarget, TargetContext } from "../../../harness/targets/target.js";
 import type { RunEvent } from "../../../harness/record/schema.js";
 import { skipWithoutHaproxy } from "./haproxy-gate.js";

@@ -2,26 +2,26 @@ import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isInvalidInputError, RunNotPossibleError } from "../../common/errors.js";
-import { killPid } from "../../common/safe-kill.js";
-import { spawnModule } from "../../common/spawn-module.js";
-import { DEFAULT_CONFIG, resolveConfig } from "../../reference-service/config.js";
+import { isInvalidInputError, RunNotPossibleError } from "../../../common/errors.js";
+import { killPid } from "../../../common/safe-kill.js";
+import { spawnModule } from "../../../common/spawn-module.js";
+import { DEFAULT_CONFIG, resolveConfig } from "../../../reference-service/config.js";
 import {
   ADMIN_TOKEN_ENV,
   EXIT_WITH_PARENT_ENV,
   ROUTES,
   STATE_FILES,
-} from "../../reference-service/contract.js";
-import { workerConfigSchema, type WorkerConfig } from "../../reference-service/ipc/protocol.js";
-import type { TargetHandles } from "../faults/injector.js";
-import type { TargetSpec } from "../scenario/schema.js";
-import { openLog, pipeToLog, waitForLine, waitHttpOk } from "./process-io.js";
-import { SLOWSTART_MS } from "./haproxy-config.js";
-import { startHaproxy, type Haproxy } from "./haproxy.js";
-import { CONTAINER_LIKE_POLICY } from "./restart-policy.js";
-import { recordChild } from "../faults/started.js";
-import { SupervisedProcess } from "./supervised-process.js";
-import type { RunningTarget, TargetContext } from "./target.js";
+} from "../../../reference-service/contract.js";
+import { workerConfigSchema, type WorkerConfig } from "../../../reference-service/ipc/protocol.js";
+import type { TargetHandles } from "../../faults/injector.js";
+import type { TargetSpec } from "../../scenario/schema.js";
+import { openLog, pipeToLog, waitForLine, waitHttpOk } from "../process-io.js";
+import { SLOWSTART_MS } from "../haproxy-config.js";
+import { startHaproxy, type Haproxy } from "../haproxy.js";
+import { CONTAINER_LIKE_POLICY } from "../restart-policy.js";
+import { recordChild } from "../../faults/started.js";
+import { SupervisedProcess } from "../supervised-process.js";
+import type { RunningTarget, TargetContext } from "../target.js";
 
 type ReferenceSpec = Extract<TargetSpec, { kind: "reference" }>;
 
@@ -153,7 +153,7 @@ async function startInstance(
   const proc = new SupervisedProcess({
     spawn: () => {
       const child = spawnModule(
-        new URL("../../reference-service/main.js", import.meta.url),
+        new URL("../../../reference-service/main.js", import.meta.url),
         ["--port", String(port), "--state-dir", stateDir, "--config", configFile],
         {
           stdio: ["ignore", "pipe", "pipe"],
