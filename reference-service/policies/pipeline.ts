@@ -108,6 +108,15 @@ const fallsBack = (e: unknown): boolean => !(e instanceof ModelNotFoundError) &&
 
 const skipped = (why: string): StepResult<Served> => ({ outcome: "skipped", why });
 
+/** Steps whose action ends in another attempt of the primary model. */
+const TRIES_PRIMARY: ReadonlySet<LadderStep> = new Set([
+  "clear_gpu_cache",
+  "retry_model_load",
+  "restart_pipeline",
+  "apply_vram_optimization",
+  "reduce_generation_params",
+]);
+
 export class ServingPipeline {
   readonly progress: ProgressTracker;
   private readonly deadline: DeadlinePolicy;
@@ -194,6 +203,9 @@ export class ServingPipeline {
         // Only the model with the request as sent is full service; a changed request says how.
         backend: level === "full" ? this.deps.primary.name : `${this.deps.primary.name}:${step}`,
       });
+    // A step that ends in another try of the primary is pointless when that try cannot happen.
+    const blocked = TRIES_PRIMARY.has(step) ? this.primaryBlocked(deadlineAt) : null;
+    if (blocked) return skipped(blocked);
     switch (step) {
       case "clear_gpu_cache": {
         if (!r.actions.clearGpuCache) return skipped("no GPU cache to clear in this service");
@@ -234,6 +246,13 @@ export class ServingPipeline {
     }
   }
 
+  /** Why the primary cannot be tried now, or null. */
+  private primaryBlocked(deadlineAt: number): string | null {
+    if (deadlineAt - this.deps.clock.monotonic() <= 0) return "the request's deadline has passed";
+    if (this.deps.breaker.state === "open") return "the breaker is open";
+    return null;
+  }
+
   /** One more attempt of the primary (breaker, no retry) within what is left of the deadline. */
   private async retryPrimary(
     req: GenerationRequest,
@@ -242,9 +261,9 @@ export class ServingPipeline {
     deadlineAt: number,
     served: Served,
   ): Promise<StepResult<Served>> {
+    const blocked = this.primaryBlocked(deadlineAt);
+    if (blocked) return skipped(blocked);
     const remaining = deadlineAt - this.deps.clock.monotonic();
-    if (remaining <= 0) return skipped("the request's deadline has passed");
-    if (this.deps.breaker.state === "open") return skipped("the breaker is open");
     try {
       await this.deadline.execute(
         (inner, deadline) =>

@@ -47,7 +47,12 @@ export const DEFAULT_LADDERS: Readonly<Record<LadderName, readonly LadderStep[]>
     "fallback_to_mock",
   ],
   // "Clear GPU cache → Retry download → Apply VRAM optimization → Fallback to mock"
-  model_loading_failure: ["clear_gpu_cache", "retry_model_load", "apply_vram_optimization", "fallback_to_mock"],
+  model_loading_failure: [
+    "clear_gpu_cache",
+    "retry_model_load",
+    "apply_vram_optimization",
+    "fallback_to_mock",
+  ],
   // "Clear GPU cache → Restart pipeline → Apply optimization → Fallback to mock"
   pipeline_error: ["clear_gpu_cache", "restart_pipeline", "apply_vram_optimization", "fallback_to_mock"],
 };
@@ -67,8 +72,7 @@ export interface LadderConfig {
 
 /** What one step did: it answered (with the value), or was skipped (and why). A failure throws. */
 export type StepResult<T> =
-  | { readonly outcome: "answered"; readonly value: T }
-  | { readonly outcome: "skipped"; readonly why: string };
+  { readonly outcome: "answered"; readonly value: T } | { readonly outcome: "skipped"; readonly why: string };
 
 export type StepRunner<T> = (step: LadderStep) => Promise<StepResult<T>>;
 
