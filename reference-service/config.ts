@@ -295,7 +295,11 @@ export function configFlagTable(): Map<string, { path: string[]; example: unknow
 
 function coerceFlag(raw: string, example: unknown): unknown {
   // A list (a recovery ladder's steps) is given comma-separated: clear_gpu_cache,fallback_to_mock.
-  if (Array.isArray(example)) return raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  if (Array.isArray(example))
+    return raw
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
   if (typeof example === "number") return raw.trim() === "" ? raw : Number(raw);
   if (typeof example === "boolean") return raw === "true" ? true : raw === "false" ? false : raw;
   if (example === null) return raw === "null" ? null : raw;

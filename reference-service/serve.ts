@@ -209,6 +209,7 @@ function buildPipeline(
         optimizedContextTokens,
         reducedMaxTokens,
         pipelineWaitMs,
+        breakerClosesOnFreshWorker: config.breaker.closeOnFreshWorker,
         actions,
       },
     }),

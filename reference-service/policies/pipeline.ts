@@ -79,6 +79,8 @@ export interface RecoveryDeps {
   readonly optimizedContextTokens: number;
   readonly reducedMaxTokens: number;
   readonly pipelineWaitMs: number;
+  /** breaker.closeOnFreshWorker: restart_pipeline waits for the worker only when it closes the breaker. */
+  readonly breakerClosesOnFreshWorker: boolean;
   readonly actions: RecoveryActions;
 }
 
@@ -108,11 +110,13 @@ const fallsBack = (e: unknown): boolean => !(e instanceof ModelNotFoundError) &&
 
 const skipped = (why: string): StepResult<Served> => ({ outcome: "skipped", why });
 
-/** Steps whose action ends in another attempt of the primary model. */
+/**
+ * Steps whose action ends in another attempt of the primary model. restart_pipeline is not
+ * among them: a fresh worker closes the breaker (breaker.closeOnFreshWorker), so it waits first.
+ */
 const TRIES_PRIMARY: ReadonlySet<LadderStep> = new Set([
   "clear_gpu_cache",
   "retry_model_load",
-  "restart_pipeline",
   "apply_vram_optimization",
   "reduce_generation_params",
 ]);
@@ -121,6 +125,8 @@ export class ServingPipeline {
   readonly progress: ProgressTracker;
   private readonly deadline: DeadlinePolicy;
   private readonly full: IPolicy;
+  /** Code of the primary's last failure: while the breaker is open, the class still in effect. */
+  private lastFailureCode: string | null = null;
 
   constructor(private readonly deps: PipelineDeps) {
     this.progress = new ProgressTracker(deps.clock);
@@ -155,7 +161,11 @@ export class ServingPipeline {
     } catch (e) {
       signal.throwIfAborted();
       if (!fallsBack(e)) throw e;
-      const ladder = this.deps.recovery?.ladders.ladderFor(failureReason(e));
+      // Refused by the open breaker: climb the ladder of the failures that opened it (their
+      // class is still in effect), with the steps that need the primary skipped until it closes.
+      const reason = failureReason(e);
+      const code = reason === "circuit_open" ? this.lastFailureCode : reason;
+      const ladder = code === null ? null : (this.deps.recovery?.ladders.ladderFor(code) ?? null);
       if (ladder) return this.climb(ladder, req, sink, signal, e, deadlineAt);
       return this.fallBack(req, sink, signal, e);
     }
@@ -216,6 +226,8 @@ export class ServingPipeline {
         return primary(req, "full");
       case "restart_pipeline": {
         if (!r.actions.waitForWorker) return skipped("no supervised worker in this service");
+        if (this.deps.breaker.state === "open" && !r.breakerClosesOnFreshWorker)
+          return skipped("the breaker is open and waits out its whole open period");
         const waitMs = Math.min(r.pipelineWaitMs, deadlineAt - this.deps.clock.monotonic());
         if (waitMs <= 0) return skipped("the request's deadline has passed");
         if (!(await r.actions.waitForWorker(waitMs, signal)))
@@ -299,6 +311,7 @@ export class ServingPipeline {
       // A deadline shows up as whatever the backend throws on abort; name it for the breaker.
       const cause =
         deadline.aborted && !isBackendError(e) ? new BackendTimeoutError(String(deadline.reason)) : e;
+      if (isBackendError(cause)) this.lastFailureCode = cause.code;
       throw sink.committed && !isStreamCommittedError(cause) ? new StreamCommittedError(cause) : cause;
     } finally {
       this.progress.end();

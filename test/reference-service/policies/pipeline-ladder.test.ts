@@ -39,7 +39,7 @@ const request: GenerationRequest = {
 const oom = (): Step => ({ kind: "fail", error: () => new GpuOutOfMemoryError("CUDA out of memory") });
 const down = (): Step => ({ kind: "fail", error: () => new WorkerUnavailableError("worker down") });
 
-function setup(actions: RecoveryActions, failureThreshold = 50) {
+function setup(actions: RecoveryActions, failureThreshold = 50, breakerClosesOnFreshWorker = true) {
   const clock = new ManualClock();
   const backend = new ScriptedBackend();
   const counted: string[] = [];
@@ -60,6 +60,7 @@ function setup(actions: RecoveryActions, failureThreshold = 50) {
       optimizedContextTokens: 4,
       reducedMaxTokens: 2,
       pipelineWaitMs: 500,
+      breakerClosesOnFreshWorker,
       actions,
     },
   });
@@ -179,5 +180,45 @@ describe("ServingPipeline with recovery ladders", () => {
       "vram_exhaustion/enable_cpu_offload=answered",
     ]);
     expect([clears, backend.calls]).toEqual([0, 1]);
+
+    // The next request is refused by the open breaker: it climbs the ladder of the OOM that
+    // opened it (from the CPU offload, the cooldown's start), not the fallback chain.
+    counted.length = 0;
+    expect(await pipeline.serve(request, new CollectSink(), new AbortController().signal)).toEqual({
+      level: "degraded",
+      backend: "cpu-model:enable_cpu_offload",
+    });
+    expect(counted).toEqual([
+      "vram_exhaustion/clear_gpu_cache=skipped",
+      "vram_exhaustion/apply_vram_optimization=skipped",
+      "vram_exhaustion/enable_cpu_offload=answered",
+    ]);
+    expect(backend.calls).toEqual(1);
+  });
+
+  it("restart_pipeline does not wait while the breaker is open and will not close on a fresh worker", async () => {
+    let waits = 0;
+    const { backend, counted, pipeline } = setup(
+      {
+        waitForWorker: async () => {
+          waits++;
+          return true;
+        },
+      },
+      1,
+      false,
+    );
+    backend.script = [down()];
+    expect(await pipeline.serve(request, new CollectSink(), new AbortController().signal)).toEqual({
+      level: "minimal",
+      backend: "static",
+    });
+    expect(counted).toEqual([
+      "pipeline_error/clear_gpu_cache=skipped",
+      "pipeline_error/restart_pipeline=skipped",
+      "pipeline_error/apply_vram_optimization=skipped",
+      "pipeline_error/fallback_to_mock=answered",
+    ]);
+    expect(waits).toEqual(0);
   });
 });
