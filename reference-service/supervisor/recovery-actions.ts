@@ -38,6 +38,8 @@ export function workerRecoveryActions(
     async waitForWorker(ms, signal) {
       const until = clock.monotonic() + ms;
       while (!serving()) {
+        // Past its restart budget, or shutting down: no worker is coming back to wait for.
+        if (["given-up", "stopping", "stopped"].includes(supervisor.status().state)) return false;
         const left = until - clock.monotonic();
         if (left <= 0) return false;
         await clock.sleep(Math.min(pollMs, left), signal);
