@@ -164,6 +164,17 @@ function createSupervisor(
   );
 }
 
+/** What the ladder steps act on: the supervised worker, or nothing (an upstream or embedded backend). */
+function recoveryActions(
+  supervisor: WorkerSupervisor | null,
+  spool: SpoolBackend | null,
+  config: ServiceConfig,
+  clock: Runtime["clock"],
+): RecoveryActions {
+  if (!supervisor || !spool) return {};
+  return workerRecoveryActions(supervisor, spool, clock, config.supervisor.checkIntervalMs);
+}
+
 /** The ladders with their counter, every series scraping as 0 from the start; null when off. */
 function buildLadders(config: ServiceConfig, clock: Runtime["clock"], metrics: ServiceMetrics) {
   if (!config.recovery.enabled) return null;
@@ -180,7 +191,8 @@ function buildPipeline(
   clock: Runtime["clock"],
   primary: ModelBackend,
   metrics: ServiceMetrics,
-  actions: RecoveryActions,
+  supervisor: WorkerSupervisor | null,
+  spool: SpoolBackend | null,
 ) {
   const breaker = new BackendBreaker(primary.name, config.breaker, clock, (b, from, to) =>
     recordBreakerTransition(metrics, b, from, to),
@@ -210,11 +222,11 @@ function buildPipeline(
         reducedMaxTokens,
         pipelineWaitMs,
         breakerClosesOnFreshWorker: config.breaker.closeOnFreshWorker,
-        actions,
+        actions: recoveryActions(supervisor, spool, config, clock),
       },
     }),
   });
-  return { breaker, pipeline, fallbacks, ladders };
+  return { breaker, pipeline, fallbacks };
 }
 
 export async function serveReference(options: ServeOptions, runtime: Runtime): Promise<RunningService> {
@@ -264,11 +276,7 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
   const primary: ModelBackend | null = options.backend ?? upstream ?? spool;
   if (!primary) throw new Error("no primary backend");
 
-  const actions =
-    supervisor && spool
-      ? workerRecoveryActions(supervisor, spool, clock, config.supervisor.checkIntervalMs)
-      : {};
-  const { breaker, pipeline, fallbacks, ladders } = buildPipeline(config, clock, primary, metrics, actions);
+  const { breaker, pipeline, fallbacks } = buildPipeline(config, clock, primary, metrics, supervisor, spool);
   live.breaker = breaker;
   const models: ModelInfo[] = upstream
     ? upstream.models.map((id) => ({ id, task: "any" }))
@@ -287,7 +295,6 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
     admission,
     pipeline,
     breaker,
-    ladders,
     metrics,
     models,
     fallbackLevels: [...new Set<ServiceLevel>(fallbacks.map((f) => f.level))],

@@ -6,7 +6,6 @@ import type { ModelState, ModelStatus } from "../ipc/protocol.js";
 import type { ServiceMetrics } from "../metrics/registry.js";
 import type { AdmissionControl } from "../policies/admission.js";
 import type { BackendBreaker } from "../policies/breaker.js";
-import type { RecoveryLadders } from "../policies/recovery-ladder.js";
 import type { ServingPipeline } from "../policies/pipeline.js";
 import type { SupervisorStatus } from "../supervisor/supervisor.js";
 import type { ResumeOutcome } from "./stream-resume.js";
@@ -23,8 +22,6 @@ export interface ApiContext {
   readonly admission: AdmissionControl;
   readonly pipeline: ServingPipeline;
   readonly breaker: BackendBreaker;
-  /** The recovery ladders, or null when recovery.enabled is false. */
-  readonly ladders: RecoveryLadders | null;
   readonly metrics: ServiceMetrics;
   /** Models clients may name (the catalog), whatever their current state. */
   readonly models: readonly ModelInfo[];

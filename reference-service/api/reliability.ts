@@ -46,10 +46,11 @@ function recoveryStatus(ctx: ApiContext) {
     reducedMaxTokens: r.reducedMaxTokens,
     pipelineWaitMs: r.pipelineWaitMs,
   };
-  if (!ctx.ladders) return { ...settings, ladders: [] };
+  const ladders = ctx.pipeline.ladders;
+  if (!ladders) return { ...settings, ladders: [] };
   return {
     ...settings,
-    ladders: ctx.ladders.status().map((l) => ({
+    ladders: ladders.status().map((l) => ({
       ...l,
       lastRunAt: iso(l.lastRunAtMs),
       cooldownUntil: iso(l.cooldownUntilMs),

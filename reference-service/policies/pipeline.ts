@@ -138,6 +138,11 @@ export class ServingPipeline {
     this.full = wrap(retry, deps.breaker.policy);
   }
 
+  /** The recovery ladders, or null when they are off. */
+  get ladders(): RecoveryLadders | null {
+    return this.deps.recovery?.ladders ?? null;
+  }
+
   /**
    * Serves one request into `sink`; resolves with the level that answered, or throws.
    * `timeoutMs` overrides the per-request timeout (a stream continuation gets what is left).
@@ -224,31 +229,18 @@ export class ServingPipeline {
       }
       case "retry_model_load":
         return primary(req, "full");
-      case "restart_pipeline": {
-        if (!r.actions.waitForWorker) return skipped("no supervised worker in this service");
-        if (this.deps.breaker.state === "open" && !r.breakerClosesOnFreshWorker)
-          return skipped("the breaker is open and waits out its whole open period");
-        const waitMs = Math.min(r.pipelineWaitMs, deadlineAt - this.deps.clock.monotonic());
-        if (waitMs <= 0) return skipped("the request's deadline has passed");
-        if (!(await r.actions.waitForWorker(waitMs, signal)))
-          throw new WorkerUnavailableError(`the worker was not serving again within ${waitMs} ms`);
-        return primary(req, "full");
-      }
-      case "apply_vram_optimization": {
-        const tokens = toTokens(req.prompt);
-        if (req.kind === "embedding" || tokens.length <= r.optimizedContextTokens)
-          return skipped(`the prompt is already within ${r.optimizedContextTokens} tokens`);
-        return primary({ ...req, prompt: tokens.slice(-r.optimizedContextTokens).join("") }, "degraded");
+      case "restart_pipeline":
+        return this.restartPipeline(signal, deadlineAt, () => primary(req, "full"));
+      case "apply_vram_optimization":
+      case "reduce_generation_params": {
+        const changed = this.changedRequest(step, req);
+        return typeof changed === "string" ? skipped(changed) : primary(changed, "degraded");
       }
       case "enable_cpu_offload": {
         const served: Served = { level: "degraded", backend: `${r.cpuOffload.name}:${step}` };
         await this.consume(r.cpuOffload, req, sink, signal, served);
         return { outcome: "answered", value: served };
       }
-      case "reduce_generation_params":
-        if (req.kind === "embedding" || req.maxTokens <= r.reducedMaxTokens)
-          return skipped(`max_tokens is already at most ${r.reducedMaxTokens}`);
-        return primary({ ...req, maxTokens: r.reducedMaxTokens }, "degraded");
       case "fallback_to_mock":
         return { outcome: "answered", value: await this.fallBack(req, sink, signal, cause) };
       default: {
@@ -256,6 +248,40 @@ export class ServingPipeline {
         throw new Error(`unknown ladder step ${String(never)}`);
       }
     }
+  }
+
+  /** Waits for the supervisor's worker to serve again (within the deadline), then `attempt`. */
+  private async restartPipeline(
+    signal: AbortSignal,
+    deadlineAt: number,
+    attempt: () => Promise<StepResult<Served>>,
+  ): Promise<StepResult<Served>> {
+    const r = this.deps.recovery!;
+    if (!r.actions.waitForWorker) return skipped("no supervised worker in this service");
+    if (this.deps.breaker.state === "open" && !r.breakerClosesOnFreshWorker)
+      return skipped("the breaker is open and waits out its whole open period");
+    const waitMs = Math.min(r.pipelineWaitMs, deadlineAt - this.deps.clock.monotonic());
+    if (waitMs <= 0) return skipped("the request's deadline has passed");
+    if (!(await r.actions.waitForWorker(waitMs, signal)))
+      throw new WorkerUnavailableError(`the worker was not serving again within ${waitMs} ms`);
+    return attempt();
+  }
+
+  /** The request a step changes (context cut, fewer tokens), or why there is nothing to change. */
+  private changedRequest(
+    step: "apply_vram_optimization" | "reduce_generation_params",
+    req: GenerationRequest,
+  ): GenerationRequest | string {
+    const r = this.deps.recovery!;
+    if (req.kind === "embedding") return "an embedding request has no context or max_tokens to reduce";
+    if (step === "reduce_generation_params")
+      return req.maxTokens <= r.reducedMaxTokens
+        ? `max_tokens is already at most ${r.reducedMaxTokens}`
+        : { ...req, maxTokens: r.reducedMaxTokens };
+    const tokens = toTokens(req.prompt);
+    return tokens.length <= r.optimizedContextTokens
+      ? `the prompt is already within ${r.optimizedContextTokens} tokens`
+      : { ...req, prompt: tokens.slice(-r.optimizedContextTokens).join("") };
   }
 
   /** Why the primary cannot be tried now, or null. */

@@ -207,7 +207,7 @@ export class RecoveryLadders {
         runs: st.runs,
         lastRunAtMs: st.lastRunAtMs,
         lastAnsweredStep: st.lastAnswered,
-        startsAt: steps[this.startIndex(st)]!,
+        startsAt: steps[this.startIndex(st)],
         cooldownUntilMs: this.inCooldown(st) ? st.cooldownUntilMs : null,
       };
     });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../../common/clock.js";
-import type { GenerationEvent, GenerationRequest } from "../../../reference-service/backend.js";
+import type { GenerationEvent, GenerationRequest, ModelBackend } from "../../../reference-service/backend.js";
 import { GpuOutOfMemoryError, WorkerUnavailableError } from "../../../reference-service/backend-errors.js";
 import { DEFAULT_CONFIG } from "../../../reference-service/config.js";
 import { BackendBreaker } from "../../../reference-service/policies/breaker.js";
@@ -39,7 +39,12 @@ const request: GenerationRequest = {
 const oom = (): Step => ({ kind: "fail", error: () => new GpuOutOfMemoryError("CUDA out of memory") });
 const down = (): Step => ({ kind: "fail", error: () => new WorkerUnavailableError("worker down") });
 
-function setup(actions: RecoveryActions, failureThreshold = 50, breakerClosesOnFreshWorker = true) {
+function setup(
+  actions: RecoveryActions,
+  failureThreshold = 50,
+  breakerClosesOnFreshWorker = true,
+  cpuOffload?: ModelBackend,
+) {
   const clock = new ManualClock();
   const backend = new ScriptedBackend();
   const counted: string[] = [];
@@ -56,7 +61,7 @@ function setup(actions: RecoveryActions, failureThreshold = 50, breakerClosesOnF
     clock,
     recovery: {
       ladders,
-      cpuOffload: new CpuModelBackend(clock, 0),
+      cpuOffload: cpuOffload ?? new CpuModelBackend(clock, 0),
       optimizedContextTokens: 4,
       reducedMaxTokens: 2,
       pipelineWaitMs: 500,
@@ -71,9 +76,9 @@ describe("ServingPipeline with recovery ladders", () => {
   it("climbs the VRAM ladder in order under a GPU OOM and marks the CPU offload's answer degraded", async () => {
     const cleared: string[] = [];
     const { backend, counted, pipeline } = setup({
-      clearGpuCache: async (keep) => {
+      clearGpuCache: (keep) => {
         cleared.push(keep);
-        return ["other-model"];
+        return Promise.resolve(["other-model"]);
       },
     });
     backend.fallbackStep = oom();
@@ -96,7 +101,7 @@ describe("ServingPipeline with recovery ladders", () => {
   });
 
   it("an answer of the model as sent, after a step, is full; a changed request is degraded", async () => {
-    const { backend, counted, pipeline } = setup({ clearGpuCache: async () => [] });
+    const { backend, counted, pipeline } = setup({ clearGpuCache: () => Promise.resolve([]) });
     backend.script = [oom()];
     expect(await pipeline.serve(request, new CollectSink(), new AbortController().signal)).toEqual({
       level: "full",
@@ -104,7 +109,7 @@ describe("ServingPipeline with recovery ladders", () => {
     });
     expect(counted).toEqual(["vram_exhaustion/clear_gpu_cache=answered"]);
 
-    const next = setup({ clearGpuCache: async () => [] });
+    const next = setup({ clearGpuCache: () => Promise.resolve([]) });
     next.backend.script = [oom(), oom()];
     expect(await next.pipeline.serve(request, new CollectSink(), new AbortController().signal)).toEqual({
       level: "degraded",
@@ -113,18 +118,19 @@ describe("ServingPipeline with recovery ladders", () => {
   });
 
   it("skips what has nothing to act on, reduces max_tokens, and ends in the fallback chain", async () => {
-    // No GPU cache action (an upstream or scripted primary), a prompt within the context budget.
-    const { backend, counted, pipeline } = setup({});
+    // No GPU cache action (an upstream or scripted primary), a prompt within the context budget,
+    // and a CPU offload that fails too: the ladder goes on to the reduced parameters, then the fallback.
+    const refusingCpu: ModelBackend = {
+      name: "cpu-model",
+      generate: () => ({
+        [Symbol.asyncIterator]: () => ({
+          next: () => Promise.reject(new GpuOutOfMemoryError("cpu offload refused")),
+        }),
+      }),
+    };
+    const { backend, counted, pipeline } = setup({}, 50, true, refusingCpu);
     backend.fallbackStep = oom();
     const short = { ...request, prompt: "hi there" };
-    // The CPU offload fails too: the ladder goes on to the reduced parameters, then the fallback.
-    (pipeline as unknown as { deps: { recovery: { cpuOffload: unknown } } }).deps.recovery.cpuOffload = {
-      name: "cpu-model",
-      // eslint-disable-next-line require-yield -- a backend that fails before its first event
-      async *generate(): AsyncIterable<GenerationEvent> {
-        throw new GpuOutOfMemoryError("cpu offload refused");
-      },
-    };
     const served = await pipeline.serve(short, new CollectSink(), new AbortController().signal);
     expect(served).toEqual({ level: "minimal", backend: "static" });
     expect(counted).toEqual([
@@ -140,10 +146,9 @@ describe("ServingPipeline with recovery ladders", () => {
   it("restart_pipeline waits for the worker on the injected clock, within the request's deadline", async () => {
     let waited: number | undefined;
     const { backend, clock, counted, pipeline } = setup({
-      waitForWorker: async (ms, signal) => {
+      waitForWorker: (ms, signal) => {
         waited = ms;
-        await clock.sleep(300, signal);
-        return true;
+        return clock.sleep(300, signal).then(() => true);
       },
     });
     backend.script = [down()];
@@ -163,9 +168,9 @@ describe("ServingPipeline with recovery ladders", () => {
     let clears = 0;
     const { backend, breaker, counted, pipeline } = setup(
       {
-        clearGpuCache: async () => {
+        clearGpuCache: () => {
           clears++;
-          return [];
+          return Promise.resolve([]);
         },
       },
       1,
@@ -200,9 +205,9 @@ describe("ServingPipeline with recovery ladders", () => {
     let waits = 0;
     const { backend, counted, pipeline } = setup(
       {
-        waitForWorker: async () => {
+        waitForWorker: () => {
           waits++;
-          return true;
+          return Promise.resolve(true);
         },
       },
       1,

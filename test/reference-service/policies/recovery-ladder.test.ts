@@ -20,12 +20,12 @@ function setup(plan: Partial<Record<LadderStep, "answer" | "fail" | "skip">>, co
     step: (ladder, step, outcome) => counted.push(`${ladder}/${step}=${outcome}`),
   });
   const ran: LadderStep[] = [];
-  const runStep = async (step: LadderStep): Promise<StepResult<string>> => {
+  const runStep = (step: LadderStep): Promise<StepResult<string>> => {
     ran.push(step);
     const what = plan[step] ?? "fail";
-    if (what === "fail") throw new Error(`${step} failed`);
-    if (what === "skip") return { outcome: "skipped", why: "nothing to do" };
-    return answered(step);
+    if (what === "fail") return Promise.reject(new Error(`${step} failed`));
+    if (what === "skip") return Promise.resolve({ outcome: "skipped", why: "nothing to do" });
+    return Promise.resolve(answered(step));
   };
   return { clock, counted, ladders, ran, runStep };
 }
