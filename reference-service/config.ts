@@ -10,9 +10,29 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { InvalidInputError, type InputIssue } from "../common/errors.js";
 import { ADMIN_TOKEN_ENV, DEFAULT_STATE_DIR } from "./contract.js";
+import { DEFAULT_LADDERS, LADDER_STEPS, type LadderStep } from "./policies/recovery-ladder.js";
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
+
+/** One ladder: known steps, each once, the fallback (which always answers or ends) only last. */
+const ladderSteps = z
+  .array(z.enum(LADDER_STEPS))
+  .min(1, "give at least one step (e.g. [fallback_to_mock])")
+  .superRefine((steps, ctx) => {
+    const seen = new Set<LadderStep>();
+    for (const [i, step] of steps.entries()) {
+      if (seen.has(step))
+        ctx.addIssue({ code: "custom", path: [i], message: `${step} is listed twice; list each step once` });
+      seen.add(step);
+      if (step === "fallback_to_mock" && i !== steps.length - 1)
+        ctx.addIssue({
+          code: "custom",
+          path: [i],
+          message: "fallback_to_mock must be the last step: the steps after it would never run",
+        });
+    }
+  });
 
 export const serviceConfigSchema = z.strictObject({
   host: z.string().min(1),
@@ -95,6 +115,23 @@ export const serviceConfigSchema = z.strictObject({
     stopTimeoutMs: positiveInt,
     checkIntervalMs: positiveInt,
   }),
+  /** Ordered recovery ladders (policies/recovery-ladder.ts, write-up 002); off = the fallback chain only. */
+  recovery: z.strictObject({
+    enabled: z.boolean(),
+    /** After a run answered at a later step, runs start there for this long (002: 30 s cooldown). */
+    cooldownMs: nonNegativeInt,
+    /** apply_vram_optimization: the prompt is cut to its last this many tokens (less KV cache). */
+    optimizedContextTokens: positiveInt,
+    /** reduce_generation_params: max_tokens is lowered to this. */
+    reducedMaxTokens: positiveInt,
+    /** restart_pipeline: how long to wait for the supervisor's worker to be serving again. */
+    pipelineWaitMs: nonNegativeInt,
+    ladders: z.strictObject({
+      vram_exhaustion: ladderSteps,
+      model_loading_failure: ladderSteps,
+      pipeline_error: ladderSteps,
+    }),
+  }),
   drain: z.strictObject({
     /** Bound on waiting for in-flight requests after SIGTERM. */
     timeoutMs: nonNegativeInt,
@@ -147,6 +184,20 @@ export const DEFAULT_CONFIG: ServiceConfig = {
     budgetWindowMs: 60_000,
     stopTimeoutMs: 5000,
     checkIntervalMs: 50,
+  },
+  recovery: {
+    // Off by default: the ladders add attempts before the fallback chain, which changes the
+    // timing every existing scenario measured; the claims scenarios of 002 turn them on.
+    enabled: false,
+    cooldownMs: 30_000,
+    optimizedContextTokens: 256,
+    reducedMaxTokens: 4,
+    pipelineWaitMs: 2000,
+    ladders: {
+      vram_exhaustion: [...DEFAULT_LADDERS.vram_exhaustion],
+      model_loading_failure: [...DEFAULT_LADDERS.model_loading_failure],
+      pipeline_error: [...DEFAULT_LADDERS.pipeline_error],
+    },
   },
   drain: { timeoutMs: 30_000, delayMs: 0 },
   worker: {},
@@ -243,6 +294,12 @@ export function configFlagTable(): Map<string, { path: string[]; example: unknow
 }
 
 function coerceFlag(raw: string, example: unknown): unknown {
+  // A list (a recovery ladder's steps) is given comma-separated: clear_gpu_cache,fallback_to_mock.
+  if (Array.isArray(example))
+    return raw
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
   if (typeof example === "number") return raw.trim() === "" ? raw : Number(raw);
   if (typeof example === "boolean") return raw === "true" ? true : raw === "false" ? false : raw;
   if (example === null) return raw === "null" ? null : raw;

@@ -91,6 +91,7 @@ export const METRICS = {
   breakerState: "faultline_breaker_state", // {backend}: 0 closed, 1 open, 2 half_open
   breakerTransitions: "faultline_breaker_transitions_total", // {backend,from,to}
   fallbacks: "faultline_fallback_total", // {from,to,reason}
+  recoveryLadderSteps: "faultline_recovery_ladder_steps_total", // {ladder,step,outcome}
   rejections: "faultline_rejections_total", // {code,reason}
   workerRestarts: "faultline_worker_restarts_total", // {cause}
   workerUp: "faultline_worker_up",

@@ -31,7 +31,9 @@ import {
 import { AdmissionControl } from "./policies/admission.js";
 import { BackendBreaker } from "./policies/breaker.js";
 import { CpuModelBackend } from "./policies/cpu-model.js";
-import { ServingPipeline, type FallbackLevel } from "./policies/pipeline.js";
+import { ServingPipeline, type FallbackLevel, type RecoveryActions } from "./policies/pipeline.js";
+import { LADDER_NAMES, RecoveryLadders, STEP_OUTCOMES } from "./policies/recovery-ladder.js";
+import { workerRecoveryActions } from "./supervisor/recovery-actions.js";
 import { CacheBackend, ResponseCache } from "./policies/response-cache.js";
 import { StaticAnswerBackend } from "./policies/static-answer.js";
 import { WorkerSupervisor } from "./supervisor/supervisor.js";
@@ -162,11 +164,35 @@ function createSupervisor(
   );
 }
 
+/** What the ladder steps act on: the supervised worker, or nothing (an upstream or embedded backend). */
+function recoveryActions(
+  supervisor: WorkerSupervisor | null,
+  spool: SpoolBackend | null,
+  config: ServiceConfig,
+  clock: Runtime["clock"],
+): RecoveryActions {
+  if (!supervisor || !spool) return {};
+  return workerRecoveryActions(supervisor, spool, clock, config.supervisor.checkIntervalMs);
+}
+
+/** The ladders with their counter, every series scraping as 0 from the start; null when off. */
+function buildLadders(config: ServiceConfig, clock: Runtime["clock"], metrics: ServiceMetrics) {
+  if (!config.recovery.enabled) return null;
+  for (const ladder of LADDER_NAMES)
+    for (const step of config.recovery.ladders[ladder])
+      for (const outcome of STEP_OUTCOMES) metrics.recoveryLadderSteps.inc({ ladder, step, outcome }, 0);
+  return new RecoveryLadders(config.recovery, clock, {
+    step: (ladder, step, outcome) => metrics.recoveryLadderSteps.inc({ ladder, step, outcome }),
+  });
+}
+
 function buildPipeline(
   config: ServiceConfig,
   clock: Runtime["clock"],
   primary: ModelBackend,
   metrics: ServiceMetrics,
+  supervisor: WorkerSupervisor | null,
+  spool: SpoolBackend | null,
 ) {
   const breaker = new BackendBreaker(primary.name, config.breaker, clock, (b, from, to) =>
     recordBreakerTransition(metrics, b, from, to),
@@ -174,6 +200,8 @@ function buildPipeline(
   setBreakerState(metrics, primary.name, "closed");
   const cache = config.fallback.cache ? new ResponseCache(config.fallback.cacheEntries) : undefined;
   const fallbacks = buildFallbacks(config, clock, cache);
+  const ladders = buildLadders(config, clock, metrics);
+  const { optimizedContextTokens, reducedMaxTokens, pipelineWaitMs } = config.recovery;
   const pipeline = new ServingPipeline({
     primary,
     breaker,
@@ -186,6 +214,17 @@ function buildPipeline(
       fallback: (from, to, reason) => metrics.fallbacks.inc({ from, to, reason }),
       retry: (backend, reason) => metrics.retries.inc({ backend, reason }),
     },
+    ...(ladders && {
+      recovery: {
+        ladders,
+        cpuOffload: new CpuModelBackend(clock, config.fallback.cpuModelTokenMs),
+        optimizedContextTokens,
+        reducedMaxTokens,
+        pipelineWaitMs,
+        breakerClosesOnFreshWorker: config.breaker.closeOnFreshWorker,
+        actions: recoveryActions(supervisor, spool, config, clock),
+      },
+    }),
   });
   return { breaker, pipeline, fallbacks };
 }
@@ -237,7 +276,7 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
   const primary: ModelBackend | null = options.backend ?? upstream ?? spool;
   if (!primary) throw new Error("no primary backend");
 
-  const { breaker, pipeline, fallbacks } = buildPipeline(config, clock, primary, metrics);
+  const { breaker, pipeline, fallbacks } = buildPipeline(config, clock, primary, metrics, supervisor, spool);
   live.breaker = breaker;
   const models: ModelInfo[] = upstream
     ? upstream.models.map((id) => ({ id, task: "any" }))

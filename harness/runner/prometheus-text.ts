@@ -96,13 +96,16 @@ function readQuoted(line: string, start: number, lineNo: number): { text: string
 }
 
 function parseValue(text: string, lineNo: number): number {
-  switch (text) {
-    case "+Inf":
-    case "Inf":
+  // Case-insensitive, as Prometheus reads them (Go's ParseFloat): prom-client writes NaN as
+  // "Nan" (e.g. nodejs_eventloop_lag_stddev_seconds before any sample), which stopped a
+  // steady-state metric check from reading /metrics at all.
+  switch (text.toLowerCase()) {
+    case "+inf":
+    case "inf":
       return Infinity;
-    case "-Inf":
+    case "-inf":
       return -Infinity;
-    case "NaN":
+    case "nan":
       return NaN;
     default: {
       const n = Number(text);

@@ -3,7 +3,8 @@
  * breaker reset (POST /v1/reliability/breakers/reset, or .../breakers/{name}/reset). Write-ups
  * 001 and 002 claim such an API; this one reports what the service is actually doing: each
  * breaker with its failure count and when it will let a probe through, the retry and timeout
- * settings, the worker and its restarts, admission, the fallback chain and recent readiness.
+ * settings, the worker and its restarts, admission, the fallback chain, the recovery ladders
+ * (each step's outcomes, where the next run starts) and recent readiness.
  */
 import type { ServerResponse } from "node:http";
 import type { BackendBreaker, BreakerStateName } from "../policies/breaker.js";
@@ -33,6 +34,27 @@ function breakerStatus(ctx: ApiContext, b: BackendBreaker) {
     openedAt: iso(b.lastOpenedAt),
     halfOpenAt: iso(b.halfOpenAt()),
     msUntilHalfOpen: b.msUntilHalfOpen(),
+  };
+}
+
+function recoveryStatus(ctx: ApiContext) {
+  const r = ctx.config.recovery;
+  const settings = {
+    enabled: r.enabled,
+    cooldownMs: r.cooldownMs,
+    optimizedContextTokens: r.optimizedContextTokens,
+    reducedMaxTokens: r.reducedMaxTokens,
+    pipelineWaitMs: r.pipelineWaitMs,
+  };
+  const ladders = ctx.pipeline.ladders;
+  if (!ladders) return { ...settings, ladders: [] };
+  return {
+    ...settings,
+    ladders: ladders.status().map((l) => ({
+      ...l,
+      lastRunAt: iso(l.lastRunAtMs),
+      cooldownUntil: iso(l.cooldownUntilMs),
+    })),
   };
 }
 
@@ -88,6 +110,7 @@ export function reliabilityBody(
       estimatedWaitMs: ctx.admission.estimateWaitMs(),
     },
     fallback: { chain: ctx.fallbackChain },
+    recovery: recoveryStatus(ctx),
     health: { since: history.since, history: history.list() },
   });
 }

@@ -124,6 +124,12 @@ export function createMetrics(live: LiveGauges) {
       labelNames: ["from", "to", "reason"] as const,
       registers: r,
     }),
+    recoveryLadderSteps: new Counter({
+      name: METRICS.recoveryLadderSteps,
+      help: "Recovery ladder steps run (write-up 002), by ladder, step and outcome: answered, failed, or skipped",
+      labelNames: ["ladder", "step", "outcome"] as const,
+      registers: r,
+    }),
     retries: new Counter({
       name: "faultline_retries_total",
       help: "Retries of backend calls",

@@ -6,6 +6,12 @@
  * with declared service levels: degraded (cache, CPU model) -> minimal (static) -> the error,
  * which the HTTP layer answers as 503 + Retry-After. Admission control wraps this from outside
  * (the slot is held for the whole answer, stream included).
+ *
+ * With recovery ladders on (recovery-ladder.ts, write-up 002), a failure of a class that has a
+ * ladder (GPU OOM, model load, worker/IPC) climbs it first, inside what is left of the request's
+ * deadline: each step acts (frees idle GPU models, waits for the supervisor's worker, cuts the
+ * context or max_tokens, routes to the CPU model) and tries again; its last step is the
+ * fallback chain. Only an answer of the primary model with the request as sent is `full`.
  */
 import { BrokenCircuitError, wrap, type IPolicy } from "cockatiel";
 import type { Clock } from "../../common/clock.js";
@@ -13,6 +19,7 @@ import {
   CorruptFrameError,
   BackendTimeoutError,
   ModelNotFoundError,
+  WorkerUnavailableError,
   isBackendError,
 } from "../backend-errors.js";
 import type { GenerationEvent, GenerationRequest, ModelBackend } from "../backend.js";
@@ -21,8 +28,16 @@ import type { BackendBreaker } from "./breaker.js";
 import { DeadlinePolicy, isDeadlineExceededError } from "./deadline.js";
 import { ProgressTracker } from "./progress.js";
 import { AnswerRecorder, type ResponseCache } from "./response-cache.js";
+import {
+  LadderExhaustedError,
+  type LadderName,
+  type LadderStep,
+  type RecoveryLadders,
+  type StepResult,
+} from "./recovery-ladder.js";
 import { retryPolicy, type RetryOptions } from "./retry.js";
 import { StreamCommittedError, isStreamCommittedError } from "./stream-committed-error.js";
+import { toTokens } from "./text-tokens.js";
 
 export interface Served {
   readonly level: ServiceLevel;
@@ -49,6 +64,26 @@ export interface PipelineObserver {
   retry(backend: string, reason: string): void;
 }
 
+/** What the ladder steps act on outside the API process; an absent action skips its step. */
+export interface RecoveryActions {
+  /** Frees GPU memory held by idle models other than `keep`; resolves with the models it freed. */
+  clearGpuCache?(keep: string, signal: AbortSignal): Promise<readonly string[]>;
+  /** Resolves true once the supervised worker serves again (within `ms`), else false. */
+  waitForWorker?(ms: number, signal: AbortSignal): Promise<boolean>;
+}
+
+export interface RecoveryDeps {
+  readonly ladders: RecoveryLadders;
+  /** enable_cpu_offload routes here. */
+  readonly cpuOffload: ModelBackend;
+  readonly optimizedContextTokens: number;
+  readonly reducedMaxTokens: number;
+  readonly pipelineWaitMs: number;
+  /** breaker.closeOnFreshWorker: restart_pipeline waits for the worker only when it closes the breaker. */
+  readonly breakerClosesOnFreshWorker: boolean;
+  readonly actions: RecoveryActions;
+}
+
 export interface PipelineDeps {
   readonly primary: ModelBackend;
   readonly breaker: BackendBreaker;
@@ -58,6 +93,8 @@ export interface PipelineDeps {
   readonly cache?: ResponseCache;
   readonly clock: Clock;
   readonly observer?: PipelineObserver;
+  /** Recovery ladders before the fallback chain; absent = the fallback chain at once. */
+  readonly recovery?: RecoveryDeps;
 }
 
 /** Label for why the full service could not answer. */
@@ -71,10 +108,25 @@ export function failureReason(e: unknown): string {
 /** Failures of the client's own making are answered as they are, never by a fallback. */
 const fallsBack = (e: unknown): boolean => !(e instanceof ModelNotFoundError) && !isStreamCommittedError(e);
 
+const skipped = (why: string): StepResult<Served> => ({ outcome: "skipped", why });
+
+/**
+ * Steps whose action ends in another attempt of the primary model. restart_pipeline is not
+ * among them: a fresh worker closes the breaker (breaker.closeOnFreshWorker), so it waits first.
+ */
+const TRIES_PRIMARY: ReadonlySet<LadderStep> = new Set([
+  "clear_gpu_cache",
+  "retry_model_load",
+  "apply_vram_optimization",
+  "reduce_generation_params",
+]);
+
 export class ServingPipeline {
   readonly progress: ProgressTracker;
   private readonly deadline: DeadlinePolicy;
   private readonly full: IPolicy;
+  /** Code of the primary's last failure: while the breaker is open, the class still in effect. */
+  private lastFailureCode: string | null = null;
 
   constructor(private readonly deps: PipelineDeps) {
     this.progress = new ProgressTracker(deps.clock);
@@ -84,6 +136,11 @@ export class ServingPipeline {
       deps.observer?.retry(deps.primary.name, "error" in r ? failureReason(r.error) : "result"),
     );
     this.full = wrap(retry, deps.breaker.policy);
+  }
+
+  /** The recovery ladders, or null when they are off. */
+  get ladders(): RecoveryLadders | null {
+    return this.deps.recovery?.ladders ?? null;
   }
 
   /**
@@ -97,6 +154,7 @@ export class ServingPipeline {
     timeoutMs: number = this.deadline.timeoutMs,
   ): Promise<Served> {
     const served: Served = { level: "full", backend: this.deps.primary.name };
+    const deadlineAt = this.deps.clock.monotonic() + timeoutMs;
     try {
       await this.deadline.execute(
         (inner, deadline) =>
@@ -108,8 +166,158 @@ export class ServingPipeline {
     } catch (e) {
       signal.throwIfAborted();
       if (!fallsBack(e)) throw e;
+      // Refused by the open breaker: climb the ladder of the failures that opened it (their
+      // class is still in effect), with the steps that need the primary skipped until it closes.
+      const reason = failureReason(e);
+      const code = reason === "circuit_open" ? this.lastFailureCode : reason;
+      const ladder = code === null ? null : (this.deps.recovery?.ladders.ladderFor(code) ?? null);
+      if (ladder) return this.climb(ladder, req, sink, signal, e, deadlineAt);
       return this.fallBack(req, sink, signal, e);
     }
+  }
+
+  /** Runs `ladder` for this request; throws the primary's failure when no step answered. */
+  private async climb(
+    ladder: LadderName,
+    req: GenerationRequest,
+    sink: AnswerSink,
+    signal: AbortSignal,
+    cause: unknown,
+    deadlineAt: number,
+  ): Promise<Served> {
+    const recovery = this.deps.recovery!;
+    // Once the client has bytes, or has gone, no further step may run.
+    const fatal = (e: unknown): boolean => signal.aborted || isStreamCommittedError(e) || sink.committed;
+    try {
+      const run = await recovery.ladders.run<Served>(
+        ladder,
+        (step) => this.runStep(step, req, sink, signal, cause, deadlineAt),
+        cause,
+        fatal,
+      );
+      return run.value;
+    } catch (e) {
+      signal.throwIfAborted();
+      if (e instanceof LadderExhaustedError) throw cause;
+      throw sink.committed && !isStreamCommittedError(e) ? new StreamCommittedError(e) : e;
+    }
+  }
+
+  private async runStep(
+    step: LadderStep,
+    req: GenerationRequest,
+    sink: AnswerSink,
+    signal: AbortSignal,
+    cause: unknown,
+    deadlineAt: number,
+  ): Promise<StepResult<Served>> {
+    const r = this.deps.recovery!;
+    const primary = (changed: GenerationRequest, level: "full" | "degraded") =>
+      this.retryPrimary(changed, sink, signal, deadlineAt, {
+        level,
+        // Only the model with the request as sent is full service; a changed request says how.
+        backend: level === "full" ? this.deps.primary.name : `${this.deps.primary.name}:${step}`,
+      });
+    // A step that ends in another try of the primary is pointless when that try cannot happen.
+    const blocked = TRIES_PRIMARY.has(step) ? this.primaryBlocked(deadlineAt) : null;
+    if (blocked) return skipped(blocked);
+    switch (step) {
+      case "clear_gpu_cache": {
+        if (!r.actions.clearGpuCache) return skipped("no GPU cache to clear in this service");
+        await r.actions.clearGpuCache(req.model, signal);
+        return primary(req, "full");
+      }
+      case "retry_model_load":
+        return primary(req, "full");
+      case "restart_pipeline":
+        return this.restartPipeline(signal, deadlineAt, () => primary(req, "full"));
+      case "apply_vram_optimization":
+      case "reduce_generation_params": {
+        const changed = this.changedRequest(step, req);
+        return typeof changed === "string" ? skipped(changed) : primary(changed, "degraded");
+      }
+      case "enable_cpu_offload": {
+        const served: Served = { level: "degraded", backend: `${r.cpuOffload.name}:${step}` };
+        await this.consume(r.cpuOffload, req, sink, signal, served);
+        return { outcome: "answered", value: served };
+      }
+      case "fallback_to_mock":
+        return { outcome: "answered", value: await this.fallBack(req, sink, signal, cause) };
+      default: {
+        const never: never = step;
+        throw new Error(`unknown ladder step ${String(never)}`);
+      }
+    }
+  }
+
+  /** Waits for the supervisor's worker to serve again (within the deadline), then `attempt`. */
+  private async restartPipeline(
+    signal: AbortSignal,
+    deadlineAt: number,
+    attempt: () => Promise<StepResult<Served>>,
+  ): Promise<StepResult<Served>> {
+    const r = this.deps.recovery!;
+    if (!r.actions.waitForWorker) return skipped("no supervised worker in this service");
+    if (this.deps.breaker.state === "open" && !r.breakerClosesOnFreshWorker)
+      return skipped("the breaker is open and waits out its whole open period");
+    const waitMs = Math.min(r.pipelineWaitMs, deadlineAt - this.deps.clock.monotonic());
+    if (waitMs <= 0) return skipped("the request's deadline has passed");
+    if (!(await r.actions.waitForWorker(waitMs, signal)))
+      throw new WorkerUnavailableError(`the worker was not serving again within ${waitMs} ms`);
+    return attempt();
+  }
+
+  /** The request a step changes (context cut, fewer tokens), or why there is nothing to change. */
+  private changedRequest(
+    step: "apply_vram_optimization" | "reduce_generation_params",
+    req: GenerationRequest,
+  ): GenerationRequest | string {
+    const r = this.deps.recovery!;
+    if (req.kind === "embedding") return "an embedding request has no context or max_tokens to reduce";
+    if (step === "reduce_generation_params")
+      return req.maxTokens <= r.reducedMaxTokens
+        ? `max_tokens is already at most ${r.reducedMaxTokens}`
+        : { ...req, maxTokens: r.reducedMaxTokens };
+    const tokens = toTokens(req.prompt);
+    return tokens.length <= r.optimizedContextTokens
+      ? `the prompt is already within ${r.optimizedContextTokens} tokens`
+      : { ...req, prompt: tokens.slice(-r.optimizedContextTokens).join("") };
+  }
+
+  /** Why the primary cannot be tried now, or null. */
+  private primaryBlocked(deadlineAt: number): string | null {
+    if (deadlineAt - this.deps.clock.monotonic() <= 0) return "the request's deadline has passed";
+    if (this.deps.breaker.state === "open") return "the breaker is open";
+    return null;
+  }
+
+  /** One more attempt of the primary (breaker, no retry) within what is left of the deadline. */
+  private async retryPrimary(
+    req: GenerationRequest,
+    sink: AnswerSink,
+    signal: AbortSignal,
+    deadlineAt: number,
+    served: Served,
+  ): Promise<StepResult<Served>> {
+    const blocked = this.primaryBlocked(deadlineAt);
+    if (blocked) return skipped(blocked);
+    const remaining = deadlineAt - this.deps.clock.monotonic();
+    try {
+      await this.deadline.execute(
+        (inner, deadline) =>
+          this.deps.breaker.policy.execute(
+            ({ signal: s }) => this.attemptPrimary(req, sink, s, deadline, served, served.level === "full"),
+            inner,
+          ),
+        signal,
+        remaining,
+      );
+    } catch (e) {
+      // Half-open with its one probe already out: this attempt was refused, not failed.
+      if (e instanceof BrokenCircuitError) return skipped("the breaker is open");
+      throw e;
+    }
+    return { outcome: "answered", value: served };
   }
 
   private async attemptPrimary(
@@ -118,8 +326,10 @@ export class ServingPipeline {
     signal: AbortSignal,
     deadline: AbortSignal,
     served: Served,
+    /** false for a changed request (a ladder step): its answer is not the answer to cache. */
+    cacheable = true,
   ): Promise<void> {
-    const recorder = this.deps.cache ? new AnswerRecorder() : undefined;
+    const recorder = this.deps.cache && cacheable ? new AnswerRecorder() : undefined;
     this.progress.start();
     try {
       await this.consume(this.deps.primary, req, sink, signal, served, recorder);
@@ -127,6 +337,7 @@ export class ServingPipeline {
       // A deadline shows up as whatever the backend throws on abort; name it for the breaker.
       const cause =
         deadline.aborted && !isBackendError(e) ? new BackendTimeoutError(String(deadline.reason)) : e;
+      if (isBackendError(cause)) this.lastFailureCode = cause.code;
       throw sink.committed && !isStreamCommittedError(cause) ? new StreamCommittedError(cause) : cause;
     } finally {
       this.progress.end();

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { WorkerUnavailableError } from "../../../reference-service/backend-errors.js";
+import { GpuOutOfMemoryError, WorkerUnavailableError } from "../../../reference-service/backend-errors.js";
 import { SERVICE_LEVEL_HEADER } from "../../../reference-service/contract.js";
 import { chatBody, post, startWithScriptedBackend, type TestService } from "./harness.js";
 import { parseExposition } from "./prom-text.js";
@@ -90,6 +90,14 @@ describe("GET /v1/reliability", () => {
           { level: "minimal", backend: "static" },
         ],
       },
+      recovery: {
+        enabled: false,
+        cooldownMs: 30_000,
+        optimizedContextTokens: 256,
+        reducedMaxTokens: 4,
+        pipelineWaitMs: 2000,
+        ladders: [],
+      },
       health: { since: expect.any(String), history: [] },
     });
     const [b] = body.breakers;
@@ -113,6 +121,52 @@ describe("GET /v1/reliability", () => {
     expect([head.status, await head.text()]).toEqual([200, ""]);
     const put = await fetch(`${t.url}/v1/reliability`, { method: "PUT" });
     expect([put.status, put.headers.get("allow")]).toEqual([405, "GET, HEAD"]);
+  });
+});
+
+describe("GET /v1/reliability with recovery ladders on", () => {
+  it("shows each ladder's steps with their outcomes and where the next run starts, as the metric counts them", async () => {
+    t = await startWithScriptedBackend({
+      retry: { maxRetries: 0 },
+      recovery: { enabled: true },
+    });
+    t.backend.fallbackStep = { kind: "fail", error: () => new GpuOutOfMemoryError("CUDA out of memory") };
+    const r = await post(`${t.url}/v1/chat/completions`, chatBody());
+    expect([r.status, r.headers.get(SERVICE_LEVEL_HEADER)]).toEqual([200, "degraded"]);
+    const body = (await status(t.url)) as unknown as {
+      recovery: { enabled: boolean; ladders: Record<string, unknown>[] };
+    };
+    expect(body.recovery.enabled).toEqual(true);
+    const [vram] = body.recovery.ladders;
+    const zero = { answered: 0, failed: 0, skipped: 0 };
+    expect(vram).toEqual({
+      name: "vram_exhaustion",
+      failures: ["gpu_out_of_memory"],
+      steps: [
+        // The scripted primary has no GPU cache to clear, and "hi" has nothing to cut.
+        { step: "clear_gpu_cache", outcomes: { ...zero, skipped: 1 } },
+        { step: "apply_vram_optimization", outcomes: { ...zero, skipped: 1 } },
+        { step: "enable_cpu_offload", outcomes: { ...zero, answered: 1 } },
+        { step: "reduce_generation_params", outcomes: zero },
+        { step: "fallback_to_mock", outcomes: zero },
+      ],
+      runs: 1,
+      lastRunAtMs: expect.any(Number),
+      lastRunAt: expect.any(String),
+      lastAnsweredStep: "enable_cpu_offload",
+      startsAt: "enable_cpu_offload",
+      cooldownUntilMs: expect.any(Number),
+      cooldownUntil: expect.any(String),
+    });
+    const steps = parseExposition(await (await fetch(`${t.url}/metrics`)).text())
+      .samples.filter((s) => s.name === "faultline_recovery_ladder_steps_total" && s.value > 0)
+      .map((s) => `${s.labels.ladder}/${s.labels.step}/${s.labels.outcome}=${s.value}`)
+      .sort();
+    expect(steps).toEqual([
+      "vram_exhaustion/apply_vram_optimization/skipped=1",
+      "vram_exhaustion/clear_gpu_cache/skipped=1",
+      "vram_exhaustion/enable_cpu_offload/answered=1",
+    ]);
   });
 });
 
