@@ -12,6 +12,7 @@ import { ipcCorruption } from "./ipc-corruption.js";
 import { lbOutage } from "./lb-outage.js";
 import { loadBurst } from "./load-burst.js";
 import { modelFileCorruption } from "./model-file-corruption.js";
+import { modelLoadHang } from "./model-load-hang.js";
 import { netBandwidth } from "./net-bandwidth.js";
 import { netDown } from "./net-down.js";
 import { netLatency } from "./net-latency.js";
@@ -40,6 +41,7 @@ export const FAULT_KINDS = {
   "ipc-corruption": ipcCorruption,
   "gpu-oom": gpuOom,
   "model-file-corruption": modelFileCorruption,
+  "model-load-hang": modelLoadHang,
   "host-oom": hostOom,
   "net-latency": netLatency,
   "net-bandwidth": netBandwidth,

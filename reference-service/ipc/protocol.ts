@@ -371,6 +371,12 @@ export const workerConfigSchema = z
         /** A real load that takes longer is hung: the worker exits and the supervisor restarts it. */
         loadTimeoutMs: z.number().int().positive().default(30_000),
         /**
+         * false: llama.cpp reads the weights into its own memory instead of mapping the file, so a
+         * load is charged in full to the worker's memory (a memory cgroup limit below the model's
+         * size OOM-kills it mid-load; mapped pages already in the page cache are charged elsewhere).
+         */
+        mmap: z.boolean().default(true),
+        /**
          * cuda: node-llama-cpp's prebuilt CUDA binary, every layer on the GPU. Never run by this
          * project (no GPU here); without a usable CUDA device the worker exits with the reason.
          */

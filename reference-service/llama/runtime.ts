@@ -19,6 +19,8 @@ export interface LlamaOptions {
   readonly sequences: number;
   /** A load that takes longer is treated as hung: `onLoadHung` is called (the worker exits). */
   readonly loadTimeoutMs: number;
+  /** false: read the weights into memory instead of mapping the file (default true). */
+  readonly mmap?: boolean;
   /** cuda: the CUDA build with every layer offloaded (never run here: no GPU on this project's machines). */
   readonly gpu?: "off" | "cuda";
   readonly onLoadHung: (model: string, ms: number) => void;
@@ -134,6 +136,7 @@ export class LlamaRuntime implements RealGenerator {
       }
       const model = await this.llama.loadModel({
         modelPath: path,
+        useMmap: this.o.mmap ?? true,
         ...(this.o.gpu === "cuda" ? { gpuLayers: "max" as const } : {}),
       });
       const context = await model.createContext({

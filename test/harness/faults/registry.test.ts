@@ -21,6 +21,7 @@ describe("the fault registry", () => {
       "ipc-corruption",
       "gpu-oom",
       "model-file-corruption",
+      "model-load-hang",
       "host-oom",
       "net-latency",
       "net-bandwidth",
