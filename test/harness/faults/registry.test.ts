@@ -23,6 +23,7 @@ describe("the fault registry", () => {
       "model-file-corruption",
       "model-load-hang",
       "host-oom",
+      "cpu-quota",
       "net-latency",
       "net-bandwidth",
       "net-slow-close",
