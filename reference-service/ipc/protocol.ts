@@ -185,6 +185,8 @@ export const heartbeatSchema = z.object({
   kvUsage: z.number().nonnegative(),
   /** engine llama: seconds the last real load of each model took (hash check + llama.cpp load + context). */
   loadSeconds: z.record(z.string(), z.number().nonnegative()).default({}),
+  /** engine llama: seconds the SHA-256 check of each model's file took in its last load (part of loadSeconds). */
+  verifySeconds: z.record(z.string(), z.number().nonnegative()).default({}),
   models: z.array(modelStatusSchema),
   /** Wire ids of the requests the worker holds (running or waiting), so the client can tell a
    * request whose last frame was lost from one still in progress. Capped at 512. */
