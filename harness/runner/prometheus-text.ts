@@ -95,14 +95,18 @@ function readQuoted(line: string, start: number, lineNo: number): { text: string
   throw new ExpositionParseError(lineNo, "unterminated label value");
 }
 
+/**
+ * Prometheus reads values with Go's ParseFloat, which takes NaN and Inf in any case; prom-client
+ * writes NaN as "Nan" (e.g. nodejs_eventloop_lag_stddev_seconds with no samples in the interval).
+ */
 function parseValue(text: string, lineNo: number): number {
-  switch (text) {
-    case "+Inf":
-    case "Inf":
+  switch (text.toLowerCase()) {
+    case "+inf":
+    case "inf":
       return Infinity;
-    case "-Inf":
+    case "-inf":
       return -Infinity;
-    case "NaN":
+    case "nan":
       return NaN;
     default: {
       const n = Number(text);

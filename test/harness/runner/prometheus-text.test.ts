@@ -43,6 +43,8 @@ describe("Prometheus text exposition parser", () => {
   it("reads +Inf, -Inf and NaN, and toSeries drops them (JSON cannot carry them)", () => {
     const samples = parseExposition('h_bucket{le="+Inf"} +Inf\nn NaN\nm -Inf\nok 4\n');
     expect(samples.map((s) => s.value)).toEqual([Infinity, NaN, -Infinity, 4]);
+    // prom-client's spelling (a claims run on the real engine failed its metric checks on it).
+    expect(parseExposition("lag Nan\ni inf\n").map((s) => s.value)).toEqual([NaN, Infinity]);
     expect(toSeries(samples)).toEqual({ ok: 4 });
   });
 
