@@ -156,7 +156,11 @@ export async function createCpuLimitedGroup(
 }
 
 /** Finds groups named `name` anywhere in the controller's hierarchy (for cleanup after a crash). */
-export async function findGroups(name: string, maxDepth = 8, controller: Controller = "memory"): Promise<string[]> {
+export async function findGroups(
+  name: string,
+  maxDepth = 8,
+  controller: Controller = "memory",
+): Promise<string[]> {
   const mount = await controllerMount(controller);
   if (!mount) return [];
   const found: string[] = [];

@@ -93,7 +93,8 @@ async function revert(s: State): Promise<void> {
  */
 export const modelLoadHang: Injector<Params, State> = {
   kind: "model-load-hang",
-  summary: "The real engine's next model load hangs: the GGUF file becomes a FIFO nobody writes; restored at revert",
+  summary:
+    "The real engine's next model load hangs: the GGUF file becomes a FIFO nobody writes; restored at revert",
   params,
   targets: ["worker"],
   isInstant: () => false,
@@ -105,7 +106,10 @@ export const modelLoadHang: Injector<Params, State> = {
     const file = await modelFileOf("model-load-hang", p.file, stateDir);
     const st = await lstatOrNull(file);
     if (!st?.isFile())
-      throw new FaultError(`model-load-hang: ${file} is not a regular file`, "name the model with params.file");
+      throw new FaultError(
+        `model-load-hang: ${file} is not a regular file`,
+        "name the model with params.file",
+      );
     const state: State = { file, dir: faultsDirOf(stateDir, id) };
     const meta: Meta = { file, fifo: fifoTmpOf(file, id) };
     await mkdir(state.dir, { recursive: true });

@@ -213,7 +213,8 @@ function startLlama(config: WorkerConfig): RealGenerator {
     generate: async (spec, request, signal, onToken) =>
       (await opened).generate(spec, request, signal, onToken),
     release: async (spec) => (await opened).release(spec),
-    stats: () => runtime?.stats() ?? { loadSeconds: {}, verifySeconds: {}, kvCacheUsage: 0, contextTokens: 0 },
+    stats: () =>
+      runtime?.stats() ?? { loadSeconds: {}, verifySeconds: {}, kvCacheUsage: 0, contextTokens: 0 },
   };
 }
 

@@ -26,7 +26,7 @@ async function cpuShare(pid: number, ms: number): Promise<number> {
   const c0 = await cpuSeconds(pid);
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, ms));
-  return (await cpuSeconds(pid) - c0) / ((performance.now() - t0) / 1000);
+  return ((await cpuSeconds(pid)) - c0) / ((performance.now() - t0) / 1000);
 }
 
 const BUSY = 'process.stdout.write("ready\\n"); for (;;) {}';

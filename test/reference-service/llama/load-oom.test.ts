@@ -108,7 +108,9 @@ describe("host OOM while the real engine loads a model under a memory cgroup", (
     });
     expect(full.status).toBe(200);
     const { samples } = parseExposition(await (await fetch(`${s.url}/metrics`)).text());
-    expect(sampleValue(samples, "faultline_worker_restarts_total", { cause: "crash" })).toBeGreaterThanOrEqual(1);
+    expect(
+      sampleValue(samples, "faultline_worker_restarts_total", { cause: "crash" }),
+    ).toBeGreaterThanOrEqual(1);
     expect(sampleValue(samples, "faultline_model_load_seconds", { model: "small" })).toBeGreaterThan(0);
   }, 150_000);
 });
