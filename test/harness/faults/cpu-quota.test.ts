@@ -36,15 +36,16 @@ describe("cpu-quota: a real cgroup CPU bandwidth limit", () => {
     const child = await sandbox.spawnLoop({ script: BUSY });
     const pid = child.pid ?? -1;
     const home = await cgroupOf(pid, "cpu");
-    const free = await cpuShare(pid, 600);
     const ctx = faultContext({ pidOf: () => Promise.resolve(pid) }, "worker", "cpu1");
     const state = await cpuQuota.inject(cpuQuota.params.parse({ percent: 10 }), ctx);
     expect(state.group).toBe(join(home.dir, "faultline-cpu1"));
     expect((await cgroupOf(pid, "cpu")).dir).toBe(state.group);
-    const limited = await cpuShare(pid, 1000);
-    // 10 ms per 100 ms period; unlimited it takes what the (shared) machine gives it.
-    expect(limited).toBeLessThanOrEqual(0.15);
-    expect(free).toBeGreaterThan(3 * limited);
+    // 10 ms per 100 ms period, whatever else the (shared) machine runs.
+    expect(await cpuShare(pid, 1000)).toBeLessThanOrEqual(0.15);
+    // The kernel's own record that the quota held it back (not that the machine was busy):
+    // periods in which the group used up its quota and was throttled.
+    const stat = await readFile(join(state.group, "cpu.stat"), "utf8");
+    expect(Number(/nr_throttled (\d+)/.exec(stat)?.[1] ?? 0)).toBeGreaterThan(0);
     await cpuQuota.revert(state, { clock: ctx.clock });
     expect(await exists(state.group)).toBe(false);
     expect((await cgroupOf(pid, "cpu")).dir).toBe(home.dir);
