@@ -108,6 +108,7 @@ function heartbeatToMetrics(metrics: ServiceMetrics): (hb: Heartbeat) => void {
     metrics.vramTotal.set(hb.vram.totalBytes);
     metrics.kvCacheUsage.set(hb.kvUsage);
     for (const [model, s] of Object.entries(hb.loadSeconds)) metrics.modelLoadSeconds.set({ model }, s);
+    for (const [model, s] of Object.entries(hb.verifySeconds)) metrics.modelVerifySeconds.set({ model }, s);
     metrics.modelState.reset();
     for (const m of hb.models) metrics.modelState.set({ model: m.name, state: m.state }, 1);
     if (hb.pid !== seenPid) {

@@ -35,14 +35,15 @@ type State = { file: string; dir: string };
 const BACKUP = "original.gguf";
 const META = "model-file.json";
 
-async function modelFile(p: Params, stateDir: string): Promise<string> {
-  if (p.file !== undefined) return isAbsolute(p.file) ? p.file : join(stateDir, p.file);
+/** The model file a fault aims at: `file` (relative to the state dir), else the only generated `.gguf`. */
+export async function modelFileOf(kind: string, file: string | undefined, stateDir: string): Promise<string> {
+  if (file !== undefined) return isAbsolute(file) ? file : join(stateDir, file);
   const dir = join(stateDir, "models");
   const ggufs = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith(".gguf"));
   const [only] = ggufs;
   if (ggufs.length !== 1 || only === undefined)
     throw new FaultError(
-      `model-file-corruption: found ${ggufs.length} .gguf files in ${dir}, need exactly one`,
+      `${kind}: found ${ggufs.length} .gguf files in ${dir}, need exactly one`,
       "name the model with params.file",
     );
   return join(dir, only);
@@ -102,7 +103,7 @@ export const modelFileCorruption: Injector<Params, State> = {
   async inject(p, ctx: FaultContext) {
     const stateDir = ctx.target.stateDir;
     if (!stateDir) throw new FaultError(`target "${ctx.targetName}" has no state directory`);
-    const file = await modelFile(p, stateDir);
+    const file = await modelFileOf("model-file-corruption", p.file, stateDir);
     const state: State = { file, dir: faultsDirOf(stateDir, occurrenceIdOf(ctx)) };
     const original = await readFile(file).catch((e: unknown) => {
       throw new FaultError(`model-file-corruption: cannot read ${file}: ${(e as Error).message}`);

@@ -5,6 +5,7 @@ import { containerPause } from "../docker/faults/container-pause.js";
 import { containerRestart } from "../docker/faults/container-restart.js";
 import { containerStop } from "../docker/faults/container-stop.js";
 import { clientDisconnect } from "./client-disconnect.js";
+import { cpuQuota } from "./cpu-quota.js";
 import { gpuOom } from "./gpu-oom.js";
 import type { AnyInjector } from "./injector.js";
 import { hostOom } from "./host-oom.js";
@@ -12,6 +13,7 @@ import { ipcCorruption } from "./ipc-corruption.js";
 import { lbOutage } from "./lb-outage.js";
 import { loadBurst } from "./load-burst.js";
 import { modelFileCorruption } from "./model-file-corruption.js";
+import { modelLoadHang } from "./model-load-hang.js";
 import { netBandwidth } from "./net-bandwidth.js";
 import { netDown } from "./net-down.js";
 import { netLatency } from "./net-latency.js";
@@ -40,7 +42,9 @@ export const FAULT_KINDS = {
   "ipc-corruption": ipcCorruption,
   "gpu-oom": gpuOom,
   "model-file-corruption": modelFileCorruption,
+  "model-load-hang": modelLoadHang,
   "host-oom": hostOom,
+  "cpu-quota": cpuQuota,
   "net-latency": netLatency,
   "net-bandwidth": netBandwidth,
   "net-slow-close": netSlowClose,

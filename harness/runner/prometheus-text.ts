@@ -95,10 +95,11 @@ function readQuoted(line: string, start: number, lineNo: number): { text: string
   throw new ExpositionParseError(lineNo, "unterminated label value");
 }
 
+/**
+ * Prometheus reads values with Go's ParseFloat, which takes NaN and Inf in any case; prom-client
+ * writes NaN as "Nan" (e.g. nodejs_eventloop_lag_stddev_seconds with no samples in the interval).
+ */
 function parseValue(text: string, lineNo: number): number {
-  // Case-insensitive, as Prometheus reads them (Go's ParseFloat): prom-client writes NaN as
-  // "Nan" (e.g. nodejs_eventloop_lag_stddev_seconds before any sample), which stopped a
-  // steady-state metric check from reading /metrics at all.
   switch (text.toLowerCase()) {
     case "+inf":
     case "inf":

@@ -185,6 +185,8 @@ export const heartbeatSchema = z.object({
   kvUsage: z.number().nonnegative(),
   /** engine llama: seconds the last real load of each model took (hash check + llama.cpp load + context). */
   loadSeconds: z.record(z.string(), z.number().nonnegative()).default({}),
+  /** engine llama: seconds the SHA-256 check of each model's file took in its last load (part of loadSeconds). */
+  verifySeconds: z.record(z.string(), z.number().nonnegative()).default({}),
   models: z.array(modelStatusSchema),
   /** Wire ids of the requests the worker holds (running or waiting), so the client can tell a
    * request whose last frame was lost from one still in progress. Capped at 512. */
@@ -370,6 +372,12 @@ export const workerConfigSchema = z
         sequences: z.number().int().positive().max(64).default(2),
         /** A real load that takes longer is hung: the worker exits and the supervisor restarts it. */
         loadTimeoutMs: z.number().int().positive().default(30_000),
+        /**
+         * false: llama.cpp reads the weights into its own memory instead of mapping the file, so a
+         * load is charged in full to the worker's memory (a memory cgroup limit below the model's
+         * size OOM-kills it mid-load; mapped pages already in the page cache are charged elsewhere).
+         */
+        mmap: z.boolean().default(true),
         /**
          * cuda: node-llama-cpp's prebuilt CUDA binary, every layer on the GPU. Never run by this
          * project (no GPU here); without a usable CUDA device the worker exits with the reason.

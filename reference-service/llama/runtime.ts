@@ -19,6 +19,8 @@ export interface LlamaOptions {
   readonly sequences: number;
   /** A load that takes longer is treated as hung: `onLoadHung` is called (the worker exits). */
   readonly loadTimeoutMs: number;
+  /** false: read the weights into memory instead of mapping the file (default true). */
+  readonly mmap?: boolean;
   /** cuda: the CUDA build with every layer offloaded (never run here: no GPU on this project's machines). */
   readonly gpu?: "off" | "cuda";
   readonly onLoadHung: (model: string, ms: number) => void;
@@ -42,6 +44,8 @@ export interface RealGenerator {
 export interface LlamaStats {
   /** Seconds the last load of each model took (hash check, llama.cpp load, context). */
   loadSeconds: Readonly<Record<string, number>>;
+  /** Seconds the SHA-256 check took in the last load of each model whose catalog names a hash. */
+  verifySeconds: Readonly<Record<string, number>>;
   /** Share of the context's sequences (each a slice of the KV cache) held by requests. */
   kvCacheUsage: number;
   contextTokens: number;
@@ -95,6 +99,7 @@ interface Resident {
 export class LlamaRuntime implements RealGenerator {
   private resident: Resident | null = null;
   private readonly loadSeconds: Record<string, number> = {};
+  private readonly verifySeconds: Record<string, number> = {};
   private readonly waiters: (() => void)[] = [];
   private inUse = 0;
 
@@ -111,6 +116,7 @@ export class LlamaRuntime implements RealGenerator {
     const ctx = this.resident?.context;
     return {
       loadSeconds: this.loadSeconds,
+      verifySeconds: this.verifySeconds,
       kvCacheUsage: ctx ? this.inUse / Math.max(1, this.o.sequences) : 0,
       contextTokens: ctx?.contextSize ?? 0,
     };
@@ -129,11 +135,13 @@ export class LlamaRuntime implements RealGenerator {
     try {
       if (spec.sha256 !== undefined) {
         const actual = await sha256File(path).catch((e: unknown) => `unreadable (${(e as Error).message})`);
+        this.verifySeconds[spec.name] = (performance.now() - started) / 1000;
         if (actual !== spec.sha256)
           return `file ${path} does not match its SHA-256 (found ${actual.slice(0, 16)}…)`;
       }
       const model = await this.llama.loadModel({
         modelPath: path,
+        useMmap: this.o.mmap ?? true,
         ...(this.o.gpu === "cuda" ? { gpuLayers: "max" as const } : {}),
       });
       const context = await model.createContext({

@@ -84,6 +84,12 @@ export function createMetrics(live: LiveGauges) {
       labelNames: ["model"] as const,
       registers: r,
     }),
+    modelVerifySeconds: new Gauge({
+      name: "faultline_model_verify_seconds",
+      help: "Duration of the SHA-256 check of each model's file in its last real load (engine llama; part of faultline_model_load_seconds)",
+      labelNames: ["model"] as const,
+      registers: r,
+    }),
     requestSuccess: new Counter({
       name: "vllm:request_success_total",
       help: "Finished generation requests by finish reason",

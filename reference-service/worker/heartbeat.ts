@@ -54,6 +54,7 @@ export function buildHeartbeat(src: HeartbeatSources, seq: number, atMs: number)
     },
     kvUsage: real ? real.kvCacheUsage : budget > 0 ? Math.min(1, snap.kvBytes / budget) : 0,
     loadSeconds: real ? { ...real.loadSeconds } : {},
+    verifySeconds: real ? { ...real.verifySeconds } : {},
     models: src.models.status(),
     requestIds: src.engine.requestIds.slice(0, MAX_IDS),
     counters: {

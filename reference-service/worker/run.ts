@@ -194,7 +194,11 @@ function startLlama(config: WorkerConfig): RealGenerator {
         process.stderr.write(
           `worker: load watchdog: ${model} did not load within ${ms} ms; exiting so the supervisor restarts the worker\n`,
         );
-        process.exit(1);
+        // Not process.exit: a load stuck in a blocking read (a FIFO, a stalled network file
+        // system) holds a libuv thread, and Node's exit waits for its threads: the worker would
+        // hang in exit until the supervisor's heartbeat check killed it as hung (measured with
+        // model-load-hang). SIGKILL ends it at once; the supervisor restarts it as a crash.
+        process.kill(process.pid, "SIGKILL");
       },
     }),
   );
@@ -209,7 +213,8 @@ function startLlama(config: WorkerConfig): RealGenerator {
     generate: async (spec, request, signal, onToken) =>
       (await opened).generate(spec, request, signal, onToken),
     release: async (spec) => (await opened).release(spec),
-    stats: () => runtime?.stats() ?? { loadSeconds: {}, kvCacheUsage: 0, contextTokens: 0 },
+    stats: () =>
+      runtime?.stats() ?? { loadSeconds: {}, verifySeconds: {}, kvCacheUsage: 0, contextTokens: 0 },
   };
 }
 

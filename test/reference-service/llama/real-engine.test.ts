@@ -123,6 +123,10 @@ describe("engine: llama serves a generated GGUF through the reference API", () =
     const load = sampleValue(samples, "faultline_model_load_seconds", { model: "tiny" });
     expect(load).toBeGreaterThan(0);
     expect(load).toBeLessThan(30); // the worker's load watchdog default
+    // The SHA-256 check (the catalog's generate fills in the hash) is measured as part of the load.
+    const verify = sampleValue(samples, "faultline_model_verify_seconds", { model: "tiny" });
+    expect(verify).toBeGreaterThan(0);
+    expect(verify).toBeLessThanOrEqual(load ?? 0);
     expect(types.get("vllm:kv_cache_usage_perc")).toBe("gauge");
     // Idle between requests: no sequence is held.
     expect(sampleValue(samples, "vllm:kv_cache_usage_perc")).toBe(0);

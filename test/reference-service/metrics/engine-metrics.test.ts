@@ -31,6 +31,7 @@ describe("engine metrics under vLLM names", () => {
     expect(v("vllm:time_per_output_token_seconds_count")).toBe(1);
     expect(types.get("vllm:kv_cache_usage_perc")).toBe("gauge");
     expect(types.get("faultline_model_load_seconds")).toBe("gauge");
+    expect(types.get("faultline_model_verify_seconds")).toBe("gauge");
   });
 
   it("a one-token answer has no inter-token time; an answer without a first token no TTFT", async () => {

@@ -40,6 +40,7 @@ export function heartbeat(pid: number, atMs: number): Heartbeat {
     vram: { usedBytes: 1, totalBytes: 2, cotenantBytes: 0, reservedBytes: 0, weightsBytes: 1, kvBytes: 0 },
     kvUsage: 0,
     loadSeconds: {},
+    verifySeconds: {},
     models: [],
     requestIds: [],
     counters: {

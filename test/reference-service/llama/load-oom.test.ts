@@ -1,0 +1,116 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { memoryCgroupOf } from "../../../harness/faults/cgroup.js";
+import { hostOom } from "../../../harness/faults/host-oom.js";
+import { FALLBACK_HEADER, SERVICE_LEVEL_HEADER } from "../../../reference-service/contract.js";
+import { faultContext } from "../../harness/faults/helpers.js";
+import { parseExposition, sampleValue } from "../api/prom-text.js";
+import { alive, startService, waitReady, type ServiceProcess } from "../e2e/service-process.js";
+
+const MiB = 1024 * 1024;
+const model = (name: string, size: "tiny" | "small") => ({
+  name,
+  device: "cpu",
+  task: "generate",
+  sizeBytes: 0,
+  loadMs: 0,
+  prefillMs: 0,
+  prefillMsPerToken: 0,
+  msPerToken: 0,
+  contextTokens: 256,
+  generate: { size, seed: 6 },
+});
+
+/**
+ * Two real models: tiny resident, small (~46 MB) loaded on demand. mmap off: llama.cpp reads
+ * the weights into its own memory, so the load is charged to the worker's memory cgroup (mapped
+ * pages of a file already in the page cache would be charged to whoever read it first).
+ */
+const config = {
+  breaker: { failureThreshold: 2, halfOpenAfterMs: 500 },
+  worker: {
+    engine: "llama",
+    preload: "tiny",
+    llama: { threads: 1, sequences: 1, mmap: false },
+    models: [model("tiny", "tiny"), model("small", "small")],
+  },
+};
+
+let s: ServiceProcess;
+beforeAll(async () => {
+  s = await startService([], config);
+  await waitReady(s.url, 90_000);
+}, 120_000);
+afterAll(() => s?.cleanup());
+
+async function ask(name: string): Promise<{ status: number; level: string; fallback: string | null }> {
+  const r = await fetch(`${s.url}/v1/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: name, prompt: "hello", max_tokens: 4 }),
+  });
+  await r.text();
+  return {
+    status: r.status,
+    level: r.headers.get(SERVICE_LEVEL_HEADER) ?? "full",
+    fallback: r.headers.get(FALLBACK_HEADER),
+  };
+}
+
+async function until<T>(ms: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const end = performance.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (performance.now() > end) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("host OOM while the real engine loads a model under a memory cgroup", () => {
+  it("the kernel kills the loading worker, fallbacks answer, the restarted worker loads it: full service", async () => {
+    expect(await ask("tiny")).toMatchObject({ status: 200, level: "full" });
+    const pid = await s.workerPid();
+    const parent = await memoryCgroupOf(pid);
+    const ctx = faultContext({ pidOf: () => Promise.resolve(pid) }, "worker", "load-oom");
+    // 32 MiB for what the worker allocates from now on: serving tiny fits, loading small does not.
+    const state = await hostOom.inject(hostOom.params.parse({ limitBytes: 32 * MiB, hog: false }), ctx);
+    let oomKills: number;
+    try {
+      expect(await ask("tiny")).toMatchObject({ status: 200, level: "full" });
+      expect(alive(pid)).toBe(true);
+      // This request makes the worker load small: the kernel kills it mid-load; a fallback answers.
+      const during = await ask("small");
+      expect(during.status).toBe(200);
+      expect(during.level).not.toBe("full");
+      expect(during.fallback).not.toBeNull();
+      await until(10_000, () => Promise.resolve(alive(pid) ? undefined : true));
+      const control = await readFile(
+        join(state.group, parent.version === 1 ? "memory.oom_control" : "memory.events"),
+        "utf8",
+      );
+      oomKills = Number(/oom_kill (\d+)/.exec(control)?.[1] ?? 0);
+    } finally {
+      await hostOom.revert(state, { clock: ctx.clock });
+    }
+    // The kernel's OOM killer acted in the group (the worker's SIGKILL came from nobody else).
+    expect(oomKills).toBeGreaterThan(0);
+    // The supervisor restarted it (a crash); the new worker is outside the group and loads small.
+    const next = await until(30_000, async () => {
+      const p = await s.workerPid();
+      return p !== pid && alive(p) ? p : undefined;
+    });
+    expect((await memoryCgroupOf(next)).dir).toBe(parent.dir);
+    const full = await until(30_000, async () => {
+      const r = await ask("small");
+      return r.level === "full" ? r : undefined;
+    });
+    expect(full.status).toBe(200);
+    const { samples } = parseExposition(await (await fetch(`${s.url}/metrics`)).text());
+    expect(
+      sampleValue(samples, "faultline_worker_restarts_total", { cause: "crash" }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(sampleValue(samples, "faultline_model_load_seconds", { model: "small" })).toBeGreaterThan(0);
+  }, 150_000);
+});
