@@ -185,6 +185,23 @@ export function createMetrics(live: LiveGauges) {
       labelNames: ["probe", "result"] as const,
       registers: r,
     }),
+    healthCheckSuccess: new Gauge({
+      name: METRICS.healthCheckSuccessRatio,
+      help: "Share of the last alerts.healthCheckWindow health checks (one per alert evaluation) that passed, counted from the first that passed; NaN before it",
+      registers: r,
+    }),
+    alerts: new Gauge({
+      name: METRICS.alerts,
+      help: "1 for each pending or firing alert (as Prometheus's ALERTS series)",
+      labelNames: ["alertname", "severity", "alertstate"] as const,
+      registers: r,
+    }),
+    alertNotifications: new Counter({
+      name: "faultline_alert_notifications_total",
+      help: "Alert webhook notifications by alert status and result (sent, failed after every attempt)",
+      labelNames: ["status", "result"] as const,
+      registers: r,
+    }),
   };
   m.requestsLost.inc(0);
   m.workerUp.set(0);
