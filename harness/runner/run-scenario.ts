@@ -18,7 +18,8 @@ import type { LoadedScenario } from "../scenario/load.js";
 import { targetNamesFor } from "../scenario/semantic.js";
 import type { Scenario } from "../scenario/schema.js";
 import { startTarget, type RunningTarget } from "../targets/index.js";
-import { analyze, faultWindows } from "./analysis.js";
+import { alertArrivals, analyze, faultWindows } from "./analysis.js";
+import { startAlertReceiver, type AlertReceiver } from "../alerts/receiver.js";
 import { executeRun, type ExecuteInput, type ExecuteResult } from "./execute.js";
 import { Links } from "./network.js";
 import type { Progress } from "./progress.js";
@@ -78,7 +79,17 @@ export async function runScenario(given: LoadedScenario, opts: ScenarioRunOption
   opts.progress.line(s.name, `starting ${s.target.kind} target`);
   const links = new Links({ runId: runDir.split("/").pop() ?? "run", seed: s.seed, env: rt.env });
   let target: RunningTarget | null = null;
+  let alerts: AlertReceiver | null = null;
   try {
+    alerts = s.alerts
+      ? await startAlertReceiver({
+          port: s.alerts.port,
+          clock: rt.clock,
+          originMs: () => origin,
+          onEvent: emit,
+        })
+      : null;
+    if (alerts) opts.progress.line(s.name, `receiving alerts at ${alerts.url}`);
     target = await startTarget(s.target, {
       clock: rt.clock,
       runDir,
@@ -86,6 +97,7 @@ export async function runScenario(given: LoadedScenario, opts: ScenarioRunOption
       originMs: () => origin,
       onEvent: emit,
       link: (name, url) => links.add(name, url),
+      ...(alerts ? { alertWebhookUrl: alerts.url } : {}),
     });
     const clientUrl = needsClientLink(s) ? await links.add("client-api", target.url) : target.url;
     const network = { clientUrl, toxiproxy: links.toxiproxy };
@@ -107,6 +119,7 @@ export async function runScenario(given: LoadedScenario, opts: ScenarioRunOption
   } finally {
     await links.close();
     await target?.stop();
+    await alerts?.stop();
   }
 }
 
@@ -163,6 +176,7 @@ async function steadyThenRun(p: Parts): Promise<ScenarioRun> {
       faultWindows(exec.occurrences, origin),
       exec.metrics,
       exec.load.retries,
+      alertArrivals(p.events),
     ),
     occurrences: exec.occurrences,
     steadyState: { before, after },

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { RunNotPossibleError } from "../../common/errors.js";
+import { ALERT_WEBHOOK_ENV } from "../alerts/receiver.js";
 import type { TargetSpec } from "../scenario/schema.js";
 import { openLog, pipeToLog, waitHttpOk } from "./process-io.js";
 import { terminate } from "./supervised-process.js";
@@ -19,7 +20,11 @@ export async function startCommand(spec: CommandSpec, ctx: TargetContext): Promi
     const c = spawn(spec.cmd, spec.args, {
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
-      env: { ...process.env, ...spec.env },
+      env: {
+        ...process.env,
+        ...(ctx.alertWebhookUrl ? { [ALERT_WEBHOOK_ENV]: ctx.alertWebhookUrl } : {}),
+        ...spec.env,
+      },
     });
     c.on("error", (e) => log.write(`spawn error: ${e.message}\n`));
     pipeToLog(c, log);
