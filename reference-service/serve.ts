@@ -319,7 +319,7 @@ function createAlertMonitor(
       const w = supervisor?.status();
       return {
         breakers: [{ name: breaker.backend, state: breaker.state }],
-        worker: w ? { state: w.state, reason: w.reason } : null,
+        worker: w ? { state: w.state, reason: w.reason, restarts: w.restarts } : null,
         ready: readiness(ctx, false).ready,
       };
     },

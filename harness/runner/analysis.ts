@@ -67,6 +67,8 @@ export function analyze(
 /** The alerts the run's receiver recorded (events of kind alert), for alert SLOs. */
 export function alertArrivals(events: readonly RunEvent[]): AlertArrival[] {
   return events.flatMap((e) =>
-    e.kind === "alert" && e.alert ? [{ tMs: e.tMs, name: e.alert.name, status: e.alert.status }] : [],
+    e.kind === "alert" && e.alert
+      ? [{ tMs: e.tMs, name: e.alert.name, status: e.alert.status, message: e.message }]
+      : [],
   );
 }

@@ -10,6 +10,8 @@ export interface AlertArrival {
   readonly tMs: number;
   readonly name: string;
   readonly status: "firing" | "resolved";
+  /** The event's text (the alert's description: what it measured). */
+  readonly message: string;
 }
 
 export interface AlertSloSpec {
@@ -40,12 +42,13 @@ function neverFired(spec: AlertSloSpec, id: string, alerts: readonly AlertArriva
   const fired = alerts.filter(
     (a) => a.status === "firing" && (spec.alert === undefined || a.name === spec.alert),
   );
-  const names = [...new Set(fired.map((a) => a.name))];
   const what = spec.alert === undefined ? "no alert fired" : `alert ${spec.alert} never fired`;
+  // The first firing of each name, with what it measured: the shortfall in the alert's words.
+  const firsts = [...new Map(fired.map((a) => [a.name, a] as const)).values()].map((a) => a.message);
   return judge(
     {
       id,
-      description: `${what}${names.length > 0 ? ` (fired: ${names.join(", ")})` : ""}`,
+      description: `${what}${firsts.length > 0 ? ` (fired: ${firsts.join("; ")})` : ""}`,
       metric: "alerts.fired",
       comparator: "<=",
       bound: 0,

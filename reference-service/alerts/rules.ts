@@ -14,7 +14,7 @@ export type Severity = "warning" | "critical";
 export interface AlertSnapshot {
   readonly breakers: readonly { readonly name: string; readonly state: "closed" | "open" | "half_open" }[];
   /** null when no worker is supervised (upstream mode). */
-  readonly worker: { readonly state: string; readonly reason: string } | null;
+  readonly worker: { readonly state: string; readonly reason: string; readonly restarts: number } | null;
   /** This evaluation's health check: would readiness answer 200 now? */
   readonly ready: boolean;
 }
@@ -89,6 +89,11 @@ export class HealthCheckWindow {
   get rate(): number | null {
     return this.checks.length === 0 ? null : this.successes / this.checks.length;
   }
+
+  /** The whole history is there: the rules judge the rate only then (001: "100 check history"). */
+  get full(): boolean {
+    return this.checks.length === this.size;
+  }
 }
 
 const pct = (r: number): string => `${+(r * 100).toFixed(2)}%`;
@@ -103,7 +108,7 @@ export function alertRules(c: AlertRulesConfig): readonly Rule[] {
     (bad: (rate: number) => boolean, bound: string) =>
     (_s: AlertSnapshot, h: HealthCheckWindow): readonly Holding[] => {
       const rate = h.rate;
-      if (rate === null || !bad(rate)) return [];
+      if (rate === null || !h.full || !bad(rate)) return [];
       return [
         {
           labels: {},
@@ -111,8 +116,9 @@ export function alertRules(c: AlertRulesConfig): readonly Rule[] {
         },
       ];
     };
+  // The first start is not an outage: "starting" counts only once the worker has restarted.
   const workerIs = (states: readonly string[]) => (s: AlertSnapshot) =>
-    s.worker && states.includes(s.worker.state)
+    s.worker && states.includes(s.worker.state) && (s.worker.state !== "starting" || s.worker.restarts > 0)
       ? [{ labels: {}, description: `worker ${s.worker.state}: ${s.worker.reason}` }]
       : [];
   return [

@@ -86,11 +86,13 @@ describe("the run's Alertmanager webhook receiver", () => {
 describe("alert SLOs", () => {
   const windows = [{ id: "kill", kind: "process-kill", startMs: 2000, endMs: null }];
   const analysis = [{ fullServicePointMs: 6000 }] as unknown as Parameters<typeof alertVerdicts>[3];
-  const arrivals: AlertArrival[] = [
-    { tMs: 2400, name: "BreakerOpen", status: "firing" },
-    { tMs: 5800, name: "BreakerOpen", status: "resolved" },
-    { tMs: 2600, name: "WorkerRestarting", status: "firing" },
-  ].sort((a, b) => a.tMs - b.tMs) as AlertArrival[];
+  const arrivals: AlertArrival[] = (
+    [
+      { tMs: 2400, name: "BreakerOpen", status: "firing", message: "firing: BreakerOpen: open" },
+      { tMs: 5800, name: "BreakerOpen", status: "resolved", message: "resolved: BreakerOpen: open" },
+      { tMs: 2600, name: "WorkerRestarting", status: "firing", message: "firing: WorkerRestarting: 9 of 10" },
+    ] as AlertArrival[]
+  ).sort((a, b) => a.tMs - b.tMs);
   const brief = (v: ReturnType<typeof alertVerdicts>) =>
     v.map((x) => [x.id, x.measured, x.bound, x.passed, x.description]);
 
@@ -141,7 +143,13 @@ describe("alert SLOs", () => {
       brief(alertVerdicts({ kind: "alert", fires: false, alert: "Nope" }, "q", windows, analysis, arrivals)),
     ).toEqual([["q", 0, 0, true, "alert Nope never fired"]]);
     expect(brief(alertVerdicts({ kind: "alert", fires: false }, "q", windows, analysis, arrivals))).toEqual([
-      ["q", 2, 0, false, "no alert fired (fired: BreakerOpen, WorkerRestarting)"],
+      [
+        "q",
+        2,
+        0,
+        false,
+        "no alert fired (fired: firing: BreakerOpen: open; firing: WorkerRestarting: 9 of 10)",
+      ],
     ]);
   });
 });

@@ -12,7 +12,7 @@ const T0 = Date.UTC(2026, 0, 1);
 const rules = DEFAULT_CONFIG.alerts;
 const healthy: AlertSnapshot = {
   breakers: [{ name: "worker", state: "closed" }],
-  worker: { state: "running", reason: "ok" },
+  worker: { state: "running", reason: "ok", restarts: 0 },
   ready: true,
 };
 const breaker = (state: "closed" | "open" | "half_open"): AlertSnapshot => ({
@@ -92,6 +92,19 @@ describe("health check success rate (001: 'Target: > 99%', 100 check history, 'A
     expect([w.count, w.successes]).toEqual([100, 99]);
   });
 
+  it("judges only a full history: 1 failed check in 10 raises nothing until there are 100", () => {
+    const clock = new ManualClock(T0);
+    const engine = new AlertEngine(rules, clock);
+    const early = [...run(engine, clock, healthy, 9), ...run(engine, clock, { ...healthy, ready: false }, 1)];
+    expect(early).toEqual([]);
+    expect(engine.health.rate).toBe(0.9);
+    // Checks 11..99 pass: still 99 checks, no judgement; the 100th: 99 of 100 is not above 99%.
+    expect(run(engine, clock, healthy, 89)).toEqual([]);
+    expect(run(engine, clock, healthy, 1).map((x) => [x.at, names([x.notice])[0]])).toEqual([
+      [100_000, "firing:HealthCheckSuccessBelowTarget/warning"],
+    ]);
+  });
+
   it("one failed check in 100 is not above 99%: warning; six is below 95%: critical; both resolve when the failures leave the window", () => {
     const clock = new ManualClock(T0);
     const engine = new AlertEngine(rules, clock);
@@ -117,7 +130,11 @@ describe("worker rules", () => {
   it("warns while the worker restarts (after workerDownForMs), critical once the supervisor gives up", () => {
     const clock = new ManualClock(T0);
     const engine = new AlertEngine({ ...rules, workerDownForMs: 2000 }, clock, { service: "svc" });
-    const restarting = { ...healthy, ready: false, worker: { state: "restarting", reason: "crash" } };
+    const restarting = {
+      ...healthy,
+      ready: false,
+      worker: { state: "restarting", reason: "crash", restarts: 1 },
+    };
     const r = run(engine, clock, restarting, 3); // down at 1 s; held 2 s at 3 s
     expect(r.map((x) => [x.at, names([x.notice])[0]])).toEqual([[3_000, "firing:WorkerRestarting/warning"]]);
     expect(r[0]?.notice.labels).toEqual({
@@ -126,17 +143,33 @@ describe("worker rules", () => {
       service: "svc",
     });
     expect(r[0]?.notice.annotations.description).toBe("worker restarting: crash");
-    const g = run(engine, clock, { ...restarting, worker: { state: "given-up", reason: "budget spent" } }, 1);
+    const g = run(
+      engine,
+      clock,
+      { ...restarting, worker: { state: "given-up", reason: "budget spent", restarts: 1 } },
+      1,
+    );
     expect(names(g.map((x) => x.notice))).toEqual([
       "firing:WorkerGivenUp/critical",
       "resolved:WorkerRestarting/warning",
     ]);
   });
 
+  it("the worker's first start is not an outage; starting again after a restart is", () => {
+    const clock = new ManualClock(T0);
+    const engine = new AlertEngine(rules, clock);
+    const booting = { ...healthy, ready: false, worker: { state: "starting", reason: "boot", restarts: 0 } };
+    expect(run(engine, clock, booting, 3)).toEqual([]);
+    const again = { ...booting, worker: { ...booting.worker, restarts: 1 } };
+    expect(run(engine, clock, again, 1).map((x) => names([x.notice])[0])).toEqual([
+      "firing:WorkerRestarting/warning",
+    ]);
+  });
+
   it("a restart shorter than workerDownForMs raises nothing", () => {
     const clock = new ManualClock(T0);
     const engine = new AlertEngine({ ...rules, workerDownForMs: 2000 }, clock);
-    const restarting = { ...healthy, worker: { state: "restarting", reason: "crash" } };
+    const restarting = { ...healthy, worker: { state: "restarting", reason: "crash", restarts: 1 } };
     expect([...run(engine, clock, restarting, 2), ...run(engine, clock, healthy, 1)]).toEqual([]);
   });
 });
