@@ -99,7 +99,7 @@ export const METRICS = {
   drainInflight: "faultline_drain_inflight",
   requestsLost: "faultline_requests_lost_total",
   streamResumes: "faultline_stream_resumes_total", // {outcome}: completed | failed | not_attempted
-  healthCheckSuccessRatio: "faultline_health_check_success_ratio",
+  healthCheckSuccessRatio: "faultline_health_check_success_ratio", // {window}
   alerts: "faultline_alerts", // {alertname,severity,alertstate}: 1 while pending or firing
   requestsRunning: "vllm:num_requests_running",
   requestsWaiting: "vllm:num_requests_waiting",

@@ -42,7 +42,6 @@ export class AlertMonitor {
             clock: deps.clock,
             onResult: (status, result) => deps.metrics.alertNotifications.inc({ status, result }),
           });
-    deps.metrics.healthCheckSuccess.set(Number.NaN);
   }
 
   start(): void {
@@ -68,7 +67,8 @@ export class AlertMonitor {
     if (s === null) return [];
     const notices = this.engine.evaluate(s);
     const m = this.deps.metrics;
-    m.healthCheckSuccess.set(this.engine.health.rate ?? Number.NaN);
+    const rate = this.engine.health.rate;
+    if (rate !== null) m.healthCheckSuccess.set({ window: String(this.engine.health.size) }, rate);
     m.alerts.reset();
     for (const a of this.engine.alerts())
       m.alerts.set(

@@ -185,9 +185,11 @@ export function createMetrics(live: LiveGauges) {
       labelNames: ["probe", "result"] as const,
       registers: r,
     }),
+    // Labelled by the history's size, so the series is absent (not 0) before the first check.
     healthCheckSuccess: new Gauge({
       name: METRICS.healthCheckSuccessRatio,
-      help: "Share of the last alerts.healthCheckWindow health checks (one per alert evaluation) that passed, counted from the first that passed; NaN before it",
+      help: "Share of the last `window` health checks (one per alert evaluation) that passed, counted from the first that passed; absent before it",
+      labelNames: ["window"] as const,
       registers: r,
     }),
     alerts: new Gauge({

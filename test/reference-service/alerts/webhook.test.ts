@@ -169,7 +169,7 @@ describe("the reference service raises and resolves alerts through the webhook",
 
     const samples = parseExposition(await (await fetch(`${t.url}/metrics`)).text()).samples;
     const ratio = samples.find((s) => s.name === "faultline_health_check_success_ratio");
-    expect(ratio?.value).toBe(1); // ready (degraded counts as ready) at every check
+    expect([ratio?.labels, ratio?.value]).toEqual([{ window: "100" }, 1]); // degraded is ready
     const sent = samples.filter((s) => s.name === "faultline_alert_notifications_total");
     expect(sent.map((s) => `${s.labels.status}/${s.labels.result}=${s.value}`).sort()).toEqual([
       "firing/sent=1",
@@ -190,12 +190,17 @@ describe("the reference service raises and resolves alerts through the webhook",
       snapshot: () => ({ breakers: [{ name: "w", state }], worker: null, ready: true }),
       externalUrl: () => "http://127.0.0.1:1",
     });
+    // No series before the first health check (a NaN or 0 would be a made-up value).
+    expect(await metrics.registry.metrics()).not.toMatch(/^faultline_health_check_success_ratio\{/m);
     m.start();
     state = "open";
     clock.advance(999);
     expect(m.engine.alerts()).toEqual([]);
     clock.advance(1);
     expect(m.engine.alerts().map((a) => a.labels.alertname)).toEqual(["BreakerOpen", "BreakerOpenTooLong"]);
+    expect(await metrics.registry.metrics()).toMatch(
+      /^faultline_health_check_success_ratio\{window="100"\} 1$/m,
+    );
     m.stop();
     expect(clock.pendingTimers).toBe(0);
   });
