@@ -77,7 +77,7 @@ describe("alerts reach the run record through the webhook", { timeout: 150_000 }
       Date.parse(breaker[0]?.alert?.startsAt ?? ""),
     );
     const kill = record.events.find((e) => e.kind === "fault-injected");
-    expect(breaker[0]!.tMs).toBeGreaterThanOrEqual(kill!.tMs);
+    expect(breaker[0].tMs).toBeGreaterThanOrEqual(kill!.tMs);
     const judged = record.slos.map((s) => `${s.id}: ${s.description}: ${s.measured}`).join("\n");
     expect(
       record.slos.map((s) => [s.id, s.passed]),
