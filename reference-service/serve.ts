@@ -398,8 +398,8 @@ function running(p: Parts): RunningService {
     await closed;
     await p.supervisor?.stop();
     p.spool?.close();
-    // Bounded: each notification has alerts.webhookTimeoutMs per attempt.
-    await p.alerts.flush();
+    // The last notifications get one webhook timeout, not every retry of every one.
+    await p.alerts.flush(p.config.alerts.webhookTimeoutMs);
     await removeStateFiles();
     return lost;
   };

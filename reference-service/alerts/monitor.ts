@@ -56,9 +56,17 @@ export class AlertMonitor {
     this.timer = undefined;
   }
 
-  /** Resolves once every notification so far was delivered or given up (tests, shutdown). */
-  async flush(): Promise<void> {
-    await this.webhook?.idle();
+  /**
+   * Resolves once every notification so far was delivered or given up, or after `maxMs`
+   * (shutdown must not wait on an unreachable receiver's retries).
+   */
+  async flush(maxMs = Number.POSITIVE_INFINITY): Promise<void> {
+    if (!this.webhook) return;
+    if (!Number.isFinite(maxMs)) return this.webhook.idle();
+    const stop = new AbortController();
+    const timeout = this.deps.clock.sleep(maxMs, stop.signal).catch(() => undefined);
+    await Promise.race([this.webhook.idle(), timeout]);
+    stop.abort();
   }
 
   /** One evaluation (the timer calls this; tests may too). */

@@ -204,4 +204,26 @@ describe("the reference service raises and resolves alerts through the webhook",
     m.stop();
     expect(clock.pendingTimers).toBe(0);
   });
+  it("shutdown's flush is bounded: an unreachable receiver's retries do not hold it past maxMs", async () => {
+    const clock = new ManualClock(T);
+    const { AlertMonitor } = await import("../../../reference-service/alerts/monitor.js");
+    const { createMetrics } = await import("../../../reference-service/metrics/registry.js");
+    const metrics = createMetrics({ running: () => 0, waiting: () => 0, inflight: () => 0 });
+    const m = new AlertMonitor({
+      // Port 1 on loopback: refused at once; the sender then waits on the clock to retry.
+      config: { ...resolveConfig({}).alerts, webhookUrl: "http://127.0.0.1:1/alerts" },
+      clock,
+      metrics,
+      snapshot: () => ({ breakers: [{ name: "w", state: "open" }], worker: null, ready: true }),
+      externalUrl: () => "http://127.0.0.1:1",
+    });
+    expect(m.evaluate().map((n) => n.labels.alertname)).toEqual(["BreakerOpen"]);
+    let done = false;
+    const flushed = m.flush(500).then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(done).toBe(false);
+    await clock.advanceAsync(500);
+    await flushed;
+    expect(done).toBe(true);
+  });
 });
