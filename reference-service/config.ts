@@ -138,6 +138,29 @@ export const serviceConfigSchema = z.strictObject({
     /** Pause after readiness flips before refusing, so balancers notice. */
     delayMs: nonNegativeInt,
   }),
+  /**
+   * Alert rules (alerts/rules.ts), evaluated on the service's clock; firing and resolved alerts
+   * are shown at GET /v1/reliability/alerts and POSTed to webhookUrl in Alertmanager's format.
+   */
+  alerts: z.strictObject({
+    /** How often the rules are evaluated; each evaluation is also one health check (readiness). */
+    evaluateIntervalMs: positiveInt,
+    /** 001: "Circuit Breaker State ... Alert if: OPEN > 5 minutes" (critical). */
+    breakerOpenForMs: positiveInt,
+    /** Health checks the success rate is taken over (001: "100 check history"). */
+    healthCheckWindow: positiveInt,
+    /** Warning when the success rate is not above this (001: "Target: > 99%"). */
+    healthTargetAbove: z.number().min(0).max(1),
+    /** Critical when the success rate is below this (001: "Alert if: < 95%"). */
+    healthCriticalBelow: z.number().min(0).max(1),
+    /** Worker down (restarting) this long = warning. */
+    workerDownForMs: nonNegativeInt,
+    /** POST each firing/resolved alert here (Alertmanager webhook format, version 4); null = none. */
+    webhookUrl: z.string().min(1).nullable(),
+    /** Allow a webhook on a non-loopback host (alert text leaves the machine). Off = refused. */
+    allowNonLoopbackWebhook: z.boolean(),
+    webhookTimeoutMs: positiveInt,
+  }),
   /** Passed through to the worker (models, GPU, latency); the worker validates it. */
   worker: z.record(z.string(), z.unknown()),
 });
@@ -200,6 +223,17 @@ export const DEFAULT_CONFIG: ServiceConfig = {
     },
   },
   drain: { timeoutMs: 30_000, delayMs: 0 },
+  alerts: {
+    evaluateIntervalMs: 1000,
+    breakerOpenForMs: 300_000,
+    healthCheckWindow: 100,
+    healthTargetAbove: 0.99,
+    healthCriticalBelow: 0.95,
+    workerDownForMs: 0,
+    webhookUrl: null,
+    allowNonLoopbackWebhook: false,
+    webhookTimeoutMs: 2000,
+  },
   worker: {},
 };
 
@@ -252,7 +286,38 @@ export function resolveConfig(partial: unknown, file?: string): ServiceConfig {
         hint: `use host 127.0.0.1, or set adminToken (env ${ADMIN_TOKEN_ENV}), or set allowNonLoopback: true (--allow-non-loopback) to expose it without one`,
       },
     ]);
+  const webhook = webhookIssue(result.data.alerts);
+  if (webhook) throw new InvalidInputError([{ ...(file ? { file } : {}), ...webhook }]);
   return result.data;
+}
+
+/** The webhook must be http(s), and loopback unless explicitly allowed (alert text leaves the host). */
+function webhookIssue(a: ServiceConfig["alerts"]): InputIssue | null {
+  if (a.webhookUrl === null) return null;
+  const path = "alerts.webhookUrl";
+  let url: URL;
+  try {
+    url = new URL(a.webhookUrl);
+  } catch {
+    return {
+      path,
+      message: `not a URL: ${JSON.stringify(a.webhookUrl)}`,
+      hint: "e.g. http://127.0.0.1:9093/alerts",
+    };
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    return {
+      path,
+      message: `expected an http:// or https:// URL, found ${url.protocol}`,
+      hint: "e.g. http://127.0.0.1:9093/alerts",
+    };
+  if (!isLoopbackHost(url.hostname) && !a.allowNonLoopbackWebhook)
+    return {
+      path,
+      message: `refusing to send alerts to non-loopback host "${url.hostname}": alert text would leave this machine`,
+      hint: "use a loopback receiver (127.0.0.1), or set alerts.allowNonLoopbackWebhook: true",
+    };
+  return null;
 }
 
 /** Loopback by name or address; anything else (0.0.0.0, ::, a LAN address, a host name) is exposed. */

@@ -70,6 +70,8 @@ export const ROUTES = {
   reliability: "/v1/reliability",
   /** Closes every breaker (`/v1/reliability/breakers/{name}/reset`: one). Needs the admin token. */
   breakersReset: "/v1/reliability/breakers/reset",
+  /** Pending, firing and recently resolved alerts with the rules (read-only, open). */
+  alerts: "/v1/reliability/alerts",
 } as const;
 
 /**
@@ -102,6 +104,8 @@ export const METRICS = {
   drainInflight: "faultline_drain_inflight",
   requestsLost: "faultline_requests_lost_total",
   streamResumes: "faultline_stream_resumes_total", // {outcome}: completed | failed | not_attempted
+  healthCheckSuccessRatio: "faultline_health_check_success_ratio", // {window}
+  alerts: "faultline_alerts", // {alertname,severity,alertstate}: 1 while pending or firing
   requestsRunning: "vllm:num_requests_running",
   requestsWaiting: "vllm:num_requests_waiting",
 } as const;

@@ -42,6 +42,8 @@ import { openPrimaryBackend } from "./supervisor/primary-backend.js";
 import { UpstreamBackend } from "./supervisor/upstream-backend.js";
 import { checkLlamaInstalled, resolveGeneratedModels } from "./llama/generated-models.js";
 import type { SpoolBackend } from "./ipc/spool-client.js";
+import { AlertMonitor } from "./alerts/monitor.js";
+import { readiness } from "./api/probes.js";
 
 export interface ServeOptions {
   /** Partial config (defaults fill the rest), e.g. from loadConfig() or a test. */
@@ -61,6 +63,8 @@ export interface RunningService {
   readonly api: ApiServer;
   readonly metrics: ServiceMetrics;
   readonly supervisor: WorkerSupervisor | null;
+  /** The alert rules (evaluated on the clock every alerts.evaluateIntervalMs). */
+  readonly alerts: AlertMonitor;
   /** Graceful drain then stop (idempotent). Resolves with the number of requests lost. */
   close(): Promise<number>;
   /** Immediate stop: SIGKILL the worker, drop connections. */
@@ -230,6 +234,15 @@ function buildPipeline(
   return { breaker, pipeline, fallbacks };
 }
 
+/** Objects read at scrape or evaluation time, set as they come to exist. */
+interface Live {
+  admission?: AdmissionControl;
+  api?: ApiServer;
+  breaker?: BackendBreaker;
+  ctx?: ApiContext;
+  url?: string;
+}
+
 export async function serveReference(options: ServeOptions, runtime: Runtime): Promise<RunningService> {
   const config = resolveConfig(options.config ?? {});
   const { clock } = runtime;
@@ -240,7 +253,7 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
   await mkdir(join(stateDir, STATE_FILES.spoolQuarantine), { recursive: true });
 
   // The gauges read live objects at scrape time; they exist before the objects do.
-  const live: { admission?: AdmissionControl; api?: ApiServer; breaker?: BackendBreaker } = {};
+  const live: Live = {};
   const metrics = createMetrics({
     running: () => live.admission?.running ?? 0,
     waiting: () => live.admission?.queued ?? 0,
@@ -282,14 +295,8 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
   const models: ModelInfo[] = upstream
     ? upstream.models.map((id) => ({ id, task: "any" }))
     : workerConfig.models.map((m) => ({ id: m.name, task: m.task }));
-  const streamResumes = new Counter({
-    name: METRICS.streamResumes,
-    help: "Stream continuations after a mid-stream backend failure, by outcome",
-    labelNames: ["outcome"],
-    registers: [metrics.registry],
-  });
-  // Every outcome scrapes as 0 from the start, so a rate over the first resume is defined.
-  for (const outcome of RESUME_OUTCOMES) streamResumes.inc({ outcome }, 0);
+  const streamResumes = streamResumeCounter(metrics);
+  const alerts = createAlertMonitor(config, clock, metrics, breaker, supervisor, live);
   const ctx: ApiContext = {
     config,
     clock,
@@ -304,17 +311,60 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
     modelStates: (): readonly ModelStatus[] => supervisor?.status().heartbeat?.models ?? [],
     retryAfterMs: () => retryAfterEstimate(supervisor, breaker, admission),
     streamResumed: (outcome) => streamResumes.inc({ outcome }),
+    alerts,
     modelOps: spool && {
       load: (model, keepAliveMs) => spool.loadModel(model, keepAliveMs),
       unload: (model) => spool.unloadModel(model),
     },
   };
+  live.ctx = ctx;
   const api = createApiServer(ctx);
   live.api = api;
   supervisor?.start();
   const url = await listen(api, config);
+  live.url = url;
+  alerts.start();
   await writeStateFiles(stateDir, url);
-  return running({ url, config, api, metrics, supervisor, stateDir, clock, admission, spool });
+  return running({ url, config, api, metrics, supervisor, stateDir, clock, admission, spool, alerts });
+}
+
+function streamResumeCounter(metrics: ServiceMetrics): Counter<"outcome"> {
+  const streamResumes = new Counter({
+    name: METRICS.streamResumes,
+    help: "Stream continuations after a mid-stream backend failure, by outcome",
+    labelNames: ["outcome"],
+    registers: [metrics.registry],
+  });
+  // Every outcome scrapes as 0 from the start, so a rate over the first resume is defined.
+  for (const outcome of RESUME_OUTCOMES) streamResumes.inc({ outcome }, 0);
+  return streamResumes;
+}
+
+/** The alert rules over the live service: breakers, worker and readiness (the health check). */
+function createAlertMonitor(
+  config: ServiceConfig,
+  clock: Runtime["clock"],
+  metrics: ServiceMetrics,
+  breaker: BackendBreaker,
+  supervisor: WorkerSupervisor | null,
+  live: Live,
+): AlertMonitor {
+  return new AlertMonitor({
+    config: config.alerts,
+    clock,
+    metrics,
+    snapshot: () => {
+      const { api, ctx } = live;
+      if (!api || !ctx || api.draining) return null;
+      const w = supervisor?.status();
+      return {
+        breakers: [{ name: breaker.backend, state: breaker.state }],
+        worker: w ? { state: w.state, reason: w.reason, restarts: w.restarts } : null,
+        ready: readiness(ctx, false).ready,
+      };
+    },
+    externalUrl: () => live.url ?? `http://${config.host}:${config.port}`,
+  });
 }
 
 async function connectUpstream(url: string): Promise<UpstreamBackend> {
@@ -364,6 +414,7 @@ interface Parts {
   readonly clock: Runtime["clock"];
   readonly admission: AdmissionControl;
   readonly spool: SpoolBackend | null;
+  readonly alerts: AlertMonitor;
 }
 
 function running(p: Parts): RunningService {
@@ -376,6 +427,7 @@ function running(p: Parts): RunningService {
     // Readiness flips and new work is refused with 503 + Connection: close at once; the
     // listener stays open meanwhile so probes see the 503 instead of a refused connection.
     p.api.beginDrain();
+    p.alerts.stop();
     if (p.config.drain.delayMs > 0) await p.clock.sleep(p.config.drain.delayMs);
     const deadline = p.clock.monotonic() + p.config.drain.timeoutMs;
     while (p.api.inflight() > 0 && p.clock.monotonic() < deadline) await p.clock.sleep(20);
@@ -386,6 +438,8 @@ function running(p: Parts): RunningService {
     await closed;
     await p.supervisor?.stop();
     p.spool?.close();
+    // The last notifications get one webhook timeout, not every retry of every one.
+    await p.alerts.flush(p.config.alerts.webhookTimeoutMs);
     await removeStateFiles();
     return lost;
   };
@@ -395,9 +449,11 @@ function running(p: Parts): RunningService {
     api: p.api,
     metrics: p.metrics,
     supervisor: p.supervisor,
+    alerts: p.alerts,
     close: () => (closing ??= drain()),
     async forceClose() {
       p.api.beginDrain();
+      p.alerts.stop();
       p.api.server.closeAllConnections();
       p.api.server.close();
       await p.supervisor?.stop(true);

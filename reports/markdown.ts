@@ -7,7 +7,8 @@ import { availabilityBasisText, retriesText } from "./retries.js";
 /**
  * A compact verdict table for a pull-request comment or GITHUB_STEP_SUMMARY: one row per run,
  * then, per run that missed any, its missed SLOs with by how much; a run whose load honoured
- * Retry-After gets one line on its retries and on how the availability column counted them.
+ * Retry-After gets one line on its retries and on how the availability column counted them,
+ * and a run that received alerts (scenario `alerts`) one line per firing or resolved alert.
  * GitHub-flavoured Markdown; every record string is escaped so a scenario name cannot break
  * the table.
  */
@@ -89,6 +90,13 @@ function retriesNote(record: RunRecord): string | null {
   return parts.length === 0 ? null : `- ${md(parts.join(" "))}`;
 }
 
+/** The alerts the run received (firing and resolved), as the event list records them. */
+function alertLines(record: RunRecord): string[] {
+  return record.events
+    .filter((e) => e.kind === "alert")
+    .map((e) => `- alert at ${formatMs(e.tMs)}: ${md(e.message)}`);
+}
+
 function runNotes(record: RunRecord): string | null {
   const missed = record.slos.filter((s) => !s.passed);
   const reason =
@@ -96,8 +104,11 @@ function runNotes(record: RunRecord): string | null {
       ? null
       : `- run ${record.status}: ${md(record.statusReason ?? "no reason recorded")}`;
   const retries = retriesNote(record);
-  if (missed.length === 0 && reason === null && retries === null) return null;
-  const lines = [reason, retries, ...missed.map(missedLine)].filter((l): l is string => l !== null);
+  const alerts = alertLines(record);
+  if (missed.length === 0 && reason === null && retries === null && alerts.length === 0) return null;
+  const lines = [reason, retries, ...missed.map(missedLine), ...alerts].filter(
+    (l): l is string => l !== null,
+  );
   return `**${md(record.scenario.name)}** (${verdictEmoji(record.verdict)}):\n${lines.join("\n")}`;
 }
 

@@ -93,6 +93,7 @@ export function sloStanding(spec: SloSpec, index: number, f: LiveFacts): SloStan
     case "time-to-recover":
     case "projected-monthly-availability":
     case "retry-after":
+    case "alert":
       return pending(id, "judged at end");
     default: {
       const never: never = spec;

@@ -70,6 +70,8 @@ function mapOne(slo: SloSpec, name: string): readonly Entry[] {
       return [{ note: `${name}: ${slo.kind} skipped (needs fault windows; faultline evaluates it)` }];
     case "retry-after":
       return [{ note: `${name}: retry-after skipped (the exported script does not retry shed answers)` }];
+    case "alert":
+      return [{ note: `${name}: alert skipped (faultline's alert receiver judges it)` }];
     default: {
       const never: never = slo;
       return never;

@@ -101,6 +101,19 @@ export const metricSampleSchema = z.strictObject({
   values: z.record(z.string(), z.number()),
 });
 
+/** An alert a target sent to the run's Alertmanager-format receiver (harness/alerts). */
+export const alertInfoSchema = z.strictObject({
+  /** The alertname label. */
+  name: z.string(),
+  status: z.enum(["firing", "resolved"]),
+  /** The severity label, if any (warning, critical, ...). */
+  severity: z.string().nullable(),
+  labels: z.record(z.string(), z.string()),
+  /** As the sender stated them (RFC 3339); endsAt null while firing. */
+  startsAt: z.string(),
+  endsAt: z.string().nullable(),
+});
+
 export const eventSchema = z.strictObject({
   tMs: ms,
   kind: z.enum([
@@ -112,9 +125,12 @@ export const eventSchema = z.strictObject({
     "steady-state",
     "target",
     "note",
+    "alert",
   ]),
   message: z.string(),
   faultId: z.string().optional(),
+  /** With kind alert: the alert as received. Optional (added later). */
+  alert: alertInfoSchema.optional(),
 });
 
 export const checkResultSchema = z.strictObject({
@@ -253,3 +269,4 @@ export type WindowStats = z.infer<typeof windowSchema>;
 export type Percentiles = z.infer<typeof percentilesSchema>;
 export type Projection = z.infer<typeof projectionSchema>;
 export type RunEvent = z.infer<typeof eventSchema>;
+export type AlertInfo = z.infer<typeof alertInfoSchema>;

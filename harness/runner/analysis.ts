@@ -1,6 +1,8 @@
 import { analyzeRun, degradedGoodAt, sloLevel, type SlaReport } from "../sla/index.js";
 import type { RequestColumns } from "../sla/columns.js";
 import type { RetryLog } from "../sla/retries.js";
+import type { AlertArrival } from "../sla/alerts.js";
+import type { RunEvent } from "../record/schema.js";
 import type { FaultWindow, MetricSample } from "../sla/faults.js";
 import type { FaultOccurrence } from "../faults/scheduler.js";
 import type { Scenario } from "../scenario/schema.js";
@@ -33,6 +35,7 @@ export function analyze(
   faults: readonly FaultWindow[],
   metrics: readonly MetricSample[],
   retries: RetryLog | null = null,
+  alerts: readonly AlertArrival[] = [],
 ): SlaReport {
   const availability = s.slos.find((x) => x.kind === "availability");
   const budget = s.slos.find((x) => x.kind === "error-budget-burn");
@@ -53,9 +56,19 @@ export function analyze(
       ? { availabilityAttempts: availability.attempts }
       : {}),
     retries,
+    alerts,
     ...(p95?.kind === "latency" ? { latencySloMs: p95.max } : {}),
     stabilityMs: s.analysis.stability,
     budgetSlo: budget?.kind === "error-budget-burn" ? budget.target : (availability?.min ?? 0.999),
     seed: s.seed,
   });
+}
+
+/** The alerts the run's receiver recorded (events of kind alert), for alert SLOs. */
+export function alertArrivals(events: readonly RunEvent[]): AlertArrival[] {
+  return events.flatMap((e) =>
+    e.kind === "alert" && e.alert
+      ? [{ tMs: e.tMs, name: e.alert.name, status: e.alert.status, message: e.message }]
+      : [],
+  );
 }

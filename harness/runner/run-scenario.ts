@@ -20,7 +20,8 @@ import { targetNamesFor } from "../scenario/semantic.js";
 import type { Scenario } from "../scenario/schema.js";
 import { StartedJournal } from "../faults/started.js";
 import { startTarget, type RunningTarget } from "../targets/index.js";
-import { analyze, faultWindows } from "./analysis.js";
+import { alertArrivals, analyze, faultWindows } from "./analysis.js";
+import { startAlertReceiver, type AlertReceiver } from "../alerts/receiver.js";
 import { executeRun, type ExecuteInput, type ExecuteResult } from "./execute.js";
 import { Links } from "./network.js";
 import type { Progress } from "./progress.js";
@@ -80,7 +81,17 @@ export async function runScenario(given: LoadedScenario, opts: ScenarioRunOption
   opts.progress.line(s.name, `starting ${s.target.kind} target`);
   const links = new Links({ runId: runDir.split("/").pop() ?? "run", seed: s.seed, env: rt.env });
   let target: RunningTarget | null = null;
+  let alerts: AlertReceiver | null = null;
   try {
+    alerts = s.alerts
+      ? await startAlertReceiver({
+          port: s.alerts.port,
+          clock: rt.clock,
+          originMs: () => origin,
+          onEvent: emit,
+        })
+      : null;
+    if (alerts) opts.progress.line(s.name, `receiving alerts at ${alerts.url}`);
     target = await startTarget(s.target, {
       clock: rt.clock,
       runDir,
@@ -89,6 +100,7 @@ export async function runScenario(given: LoadedScenario, opts: ScenarioRunOption
       onEvent: emit,
       link: (name, url) => links.add(name, url),
       started: new StartedJournal(opts.journalDir),
+      ...(alerts ? { alertWebhookUrl: alerts.url } : {}),
     });
     const clientUrl = needsClientLink(s) ? await links.add("client-api", target.url) : target.url;
     const network = { clientUrl, toxiproxy: links.toxiproxy };
@@ -110,6 +122,7 @@ export async function runScenario(given: LoadedScenario, opts: ScenarioRunOption
   } finally {
     await links.close();
     await target?.stop();
+    await alerts?.stop();
   }
 }
 
@@ -166,6 +179,7 @@ async function steadyThenRun(p: Parts): Promise<ScenarioRun> {
       faultWindows(exec.occurrences, origin),
       exec.metrics,
       exec.load.retries,
+      alertArrivals(p.events),
     ),
     occurrences: exec.occurrences,
     steadyState: { before, after },

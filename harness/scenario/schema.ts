@@ -519,7 +519,58 @@ const projectionSlo = z.strictObject({
   months: positiveInt.max(1_000_000).default(10_000),
 });
 
+const alertSlo = z
+  .strictObject({
+    ...sloBase,
+    kind: z.literal("alert"),
+    alert: z.string().min(1).optional().meta({
+      description:
+        "The alertname label to judge. With fires: false it may be omitted: then no alert of any name may fire.",
+    }),
+    fires: z.boolean().default(true).meta({
+      description:
+        "true: the alert must fire within `within` of each fault's start (and resolve within `resolvesWithin` of the fault's recovery to full service, if given). false: it must not fire at all during the run.",
+    }),
+    within: duration().optional().meta({
+      description: "With fires: true (required): latest firing notification after the fault's start.",
+    }),
+    resolvesWithin: duration().optional().meta({
+      description:
+        "With fires: true: latest resolved notification after the fault's recovery to full service (an alert still firing at the run's end misses).",
+    }),
+    fault: faultScope,
+  })
+  .superRefine((v, ctx) => {
+    if (v.fires) {
+      if (v.alert === undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: ["alert"],
+          message: "name the alert that must fire (its alertname label)",
+        });
+      if (v.within === undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: ["within"],
+          message: "say how soon after the fault's start the alert must fire (e.g. within: 10s)",
+        });
+      return;
+    }
+    for (const key of ["within", "resolvesWithin", "fault"] as const)
+      if (v[key] !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `${key} applies to an alert that must fire; with fires: false the alert must not fire at all (remove ${key})`,
+        });
+  })
+  .meta({
+    description:
+      "Judges alerts a target sent to the run's Alertmanager-format receiver (needs the scenario's `alerts` section): fired within a bound of a fault and resolved after recovery, or never fired.",
+  });
+
 export const sloSchema = z.discriminatedUnion("kind", [
+  alertSlo,
   availabilitySlo,
   uptimeSlo,
   latencySlo,
@@ -566,6 +617,19 @@ export const reportingSchema = z.strictObject({
   requests: z.boolean().default(true),
 });
 
+/** The run's alert receiver (harness/alerts/receiver.ts). */
+export const alertsSchema = z
+  .strictObject({
+    port: z.number().int().min(0).max(65535).default(0).meta({
+      description:
+        "Loopback port of the receiver; 0 (default) picks a free one. Set a fixed one for a target configured in advance (a url target, your own Alertmanager's webhook_configs).",
+    }),
+  })
+  .meta({
+    description:
+      "Receive alerts during the run: the harness listens on 127.0.0.1 for Prometheus Alertmanager webhook payloads (version 4) at /alerts and records each firing and resolved alert as a run event. The reference target is given the URL (options alerts.webhookUrl), a command target gets it in FAULTLINE_ALERT_WEBHOOK_URL.",
+  });
+
 /**
  * A claim of a reliability write-up that a scenario checks (scenarios/claims, `faultline claims`).
  * The claim's verdict: every SLO id or steady-state check name in `judgedBy` (all of the file's
@@ -602,6 +666,7 @@ export const scenarioSchema = z
     /** How often the target's /metrics is scraped during the run. */
     scrapeInterval: duration(MINIMUMS_MS.interval).prefault("1s"),
     reporting: reportingSchema.prefault({}),
+    alerts: alertsSchema.optional(),
     /** Write-up claims this scenario checks (one or a few closely tied ones). */
     claim: z.union([claimSchema, z.array(claimSchema).min(1)]).optional(),
   })
@@ -636,6 +701,7 @@ export type FaultSpec = z.output<typeof faultSchema>;
 export type SloSpec = z.output<typeof sloSchema>;
 export type AbortSpec = z.output<typeof abortSchema>;
 export type ClaimSpec = z.output<typeof claimSchema>;
+export type AlertsSpec = z.output<typeof alertsSchema>;
 export type ReportingSpec = z.output<typeof reportingSchema>;
 
 /** The JSON Schema of the input form (what a user writes), for editors. */

@@ -357,8 +357,66 @@ function checkSlos(s: Scenario): RawIssue[] {
     }
     issues.push(...checkSlo(slo, i, faultIds, kinds));
     issues.push(...checkRetryUse(s, slo, i));
+    if (slo.kind === "alert" && s.alerts === undefined)
+      issues.push({
+        path: ["slos", i, "kind"],
+        message: "an alert SLO judges the alerts the run receives, and this scenario receives none",
+        hint: "add `alerts: {}` (the harness then listens for Alertmanager webhook payloads and gives the target the URL)",
+      });
   });
-  return issues;
+  return [...issues, ...checkAlerts(s)];
+}
+
+/** The receiver's URL reaches the reference and command targets; not a container's network. */
+function checkAlerts(s: Scenario): RawIssue[] {
+  if (s.alerts === undefined) return [];
+  if (s.target.kind === "docker")
+    return [
+      {
+        path: ["alerts"],
+        message:
+          "the alert receiver listens on the host's loopback, which containers of a docker target do not reach",
+        hint: "remove alerts, or use a reference, command or url target",
+      },
+    ];
+  const options = s.target.kind === "reference" ? s.target.options : {};
+  const set = (options.alerts as Record<string, unknown> | undefined)?.webhookUrl;
+  if (set !== undefined && set !== null)
+    return [
+      {
+        path: ["target", "options", "alerts", "webhookUrl"],
+        message:
+          "the scenario's alerts section gives the reference service the run receiver's URL; a webhookUrl of its own would be overwritten",
+        hint: "remove target.options.alerts.webhookUrl, or remove the scenario's alerts section",
+      },
+    ];
+  return [];
+}
+
+/** An SLO judged per fault: the scenario needs a fault, and a named one must exist. */
+function faultScopeIssues(
+  kind: string,
+  fault: string | undefined,
+  i: number,
+  faultIds: ReadonlySet<string>,
+): RawIssue[] {
+  if (faultIds.size === 0)
+    return [
+      {
+        path: ["slos", i, "kind"],
+        message: `"${kind}" needs at least one fault, found none`,
+        hint: "add a fault or remove this SLO",
+      },
+    ];
+  if (fault !== undefined && !faultIds.has(fault))
+    return [
+      {
+        path: ["slos", i, "fault"],
+        message: `unknown fault id "${fault}"`,
+        hint: `one of: ${[...faultIds].join(", ")}`,
+      },
+    ];
+  return [];
 }
 
 function checkSlo(
@@ -368,25 +426,12 @@ function checkSlo(
   kinds: ReadonlySet<string>,
 ): RawIssue[] {
   switch (slo.kind) {
+    case "alert":
+      // An alert that must fire is judged per fault, as recovery is.
+      return slo.fires ? faultScopeIssues(slo.kind, slo.fault, i, faultIds) : [];
     case "time-to-detect":
     case "time-to-recover":
-      if (faultIds.size === 0)
-        return [
-          {
-            path: ["slos", i, "kind"],
-            message: `"${slo.kind}" needs at least one fault, found none`,
-            hint: "add a fault or remove this SLO",
-          },
-        ];
-      if (slo.fault !== undefined && !faultIds.has(slo.fault))
-        return [
-          {
-            path: ["slos", i, "fault"],
-            message: `unknown fault id "${slo.fault}"`,
-            hint: `one of: ${[...faultIds].join(", ")}`,
-          },
-        ];
-      return [];
+      return faultScopeIssues(slo.kind, slo.fault, i, faultIds);
     case "projected-monthly-availability":
       return Object.keys(slo.frequency)
         .filter((kind) => !kinds.has(kind))

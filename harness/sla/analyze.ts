@@ -10,6 +10,7 @@ import type { MonthlyProjection } from "./projection.js";
 import { finalAttemptCounts, summarizeRetries, type RetryLog, type RetrySummary } from "./retries.js";
 import { degradedGoodAt, type JudgedLevel } from "./levels.js";
 import { evaluateSlos, type SloSpec } from "./slo.js";
+import type { AlertArrival } from "./alerts.js";
 import type { SloVerdict } from "./verdict.js";
 import { uptime, windowStats, type Window } from "./windows.js";
 
@@ -20,6 +21,8 @@ export interface SlaInput {
   readonly faults: readonly FaultWindow[];
   readonly metricSamples?: readonly MetricSample[];
   readonly slos?: readonly SloSpec[];
+  /** Alerts received during the run (alert SLOs); none when the scenario had no receiver. */
+  readonly alerts?: readonly AlertArrival[];
   /** Window for uptime, recovery and the per-window series. Default 1000 ms. */
   readonly windowMs?: number;
   /** Good ratio a window needs to be up / healthy. Default 0.99. */
@@ -124,6 +127,8 @@ export function analyzeRun(input: SlaInput): SlaReport {
     faults,
     seed: input.seed,
     retries: input.retries ?? null,
+    alerts: input.alerts ?? [],
+    faultWindows: input.faults,
   });
   const attempts = input.availabilityAttempts ?? "each";
   const counted = attempts === "final" ? finalAttemptCounts(c, input.retries ?? null) : totals;

@@ -1,6 +1,6 @@
 import type { RequestColumns } from "./columns.js";
 import { errorBudget } from "./budget.js";
-import type { FaultAnalysis } from "./faults.js";
+import type { FaultAnalysis, FaultWindow } from "./faults.js";
 import { availability, countRows } from "./outcomes.js";
 import { finalAttemptCounts, retrySuccess, summarizeRetries, type RetryLog } from "./retries.js";
 import { latencyOf, phaseRows, type PhaseBounds } from "./phases.js";
@@ -8,6 +8,7 @@ import { downtimeByKind, projectMonthly, type MonthlyProjection } from "./projec
 import { degradedGoodAt, sloLevel, type JudgedLevel } from "./levels.js";
 import { judge, type SloVerdict } from "./verdict.js";
 import { uptime, windowStats } from "./windows.js";
+import { alertVerdicts, type AlertArrival } from "./alerts.js";
 
 /**
  * SLOs as the scenario states them (harness/scenario/schema.ts `slos`, after parsing: durations
@@ -64,6 +65,15 @@ export type SloSpec =
       readonly months?: number;
     }
   | {
+      readonly kind: "alert";
+      readonly id?: string;
+      readonly alert?: string;
+      readonly fires?: boolean;
+      readonly within?: number;
+      readonly resolvesWithin?: number;
+      readonly fault?: string;
+    }
+  | {
       readonly kind: "retry-after";
       readonly id?: string;
       readonly min: number;
@@ -79,6 +89,10 @@ export interface SloContext {
   readonly seed: number;
   /** Retries the load sent at shed answers' Retry-After; absent or null when it sent none. */
   readonly retries?: RetryLog | null;
+  /** Alerts the run's receiver recorded, in arrival order (alert SLOs). */
+  readonly alerts?: readonly AlertArrival[];
+  /** The fault windows `faults` was computed from, same order (alert SLOs need their starts). */
+  readonly faultWindows?: readonly FaultWindow[];
 }
 
 export interface SloEvaluation {
@@ -98,6 +112,8 @@ export function evaluateSlos(specs: readonly SloSpec[], ctx: SloContext): SloEva
     const id = spec.id ?? `${spec.kind}-${index + 1}`;
     if (spec.kind === "time-to-detect" || spec.kind === "time-to-recover") {
       verdicts.push(...faultVerdicts(spec, id, ctx.faults));
+    } else if (spec.kind === "alert") {
+      verdicts.push(...alertVerdicts(spec, id, ctx.faultWindows ?? [], ctx.faults, ctx.alerts ?? []));
     } else if (spec.kind === "projected-monthly-availability") {
       const p = projectionFor(spec, ctx);
       projections.push(p);

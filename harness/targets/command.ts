@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { RunNotPossibleError } from "../../common/errors.js";
+import { ALERT_WEBHOOK_ENV } from "../alerts/receiver.js";
 import type { TargetSpec } from "../scenario/schema.js";
 import { recordChild } from "../faults/started.js";
 import { withParentDeathSignal } from "../../common/parent-death.js";
@@ -26,7 +27,11 @@ export async function startCommand(spec: CommandSpec, ctx: TargetContext): Promi
     mark = null;
   };
   function launch(): ReturnType<typeof spawn> {
-    const env = { ...process.env, ...spec.env };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...(ctx.alertWebhookUrl ? { [ALERT_WEBHOOK_ENV]: ctx.alertWebhookUrl } : {}),
+      ...spec.env,
+    };
     const [file, args] = withParentDeathSignal(spec.cmd, spec.args, env["PATH"]);
     const c = spawn(file, args, {
       stdio: ["ignore", "pipe", "pipe"],

@@ -26,6 +26,8 @@ export interface TargetContext {
   /** Wall-clock origin of the run's times, for event timestamps (0 before the load starts). */
   readonly originMs: () => number;
   readonly onEvent: (e: RunEvent) => void;
+  /** The run's alert receiver (scenario `alerts`), for targets that can send alerts to it. */
+  readonly alertWebhookUrl?: string;
   /** Puts a Toxiproxy link named `name` in front of `upstreamUrl`; returns the URL to use instead. */
   readonly link: (name: string, upstreamUrl: string) => Promise<string>;
   /**

@@ -1,5 +1,6 @@
 /** What the HTTP handlers need from the running service, built once in serve.ts. */
 import type { Clock } from "../../common/clock.js";
+import type { AlertMonitor } from "../alerts/monitor.js";
 import type { ServiceConfig } from "../config.js";
 import type { ServiceLevel } from "../contract.js";
 import type { ModelState, ModelStatus } from "../ipc/protocol.js";
@@ -37,6 +38,8 @@ export interface ApiContext {
   retryAfterMs(): number;
   /** Counts stream continuations (faultline_stream_resumes_total{outcome}). */
   streamResumed(outcome: ResumeOutcome): void;
+  /** The alert rules and their state (GET /v1/reliability/alerts). */
+  readonly alerts: AlertMonitor;
   /** Explicit model load/unload in the worker; null when there is no worker. */
   readonly modelOps: ModelOps | null;
 }

@@ -132,3 +132,35 @@ export function resetBreakers(ctx: ApiContext, res: ServerResponse, name: string
   });
   send(res, { object: "reliability.breakers.reset", breakers: reset });
 }
+
+/**
+ * GET /v1/reliability/alerts: the rules, the pending and firing alerts in the shape of
+ * Prometheus's /api/v1/alerts items, the recently resolved ones in the Alertmanager webhook
+ * shape, and the health checks the success-rate rules judge.
+ */
+export function alertsBody(ctx: ApiContext, res: ServerResponse): void {
+  const engine = ctx.alerts.engine;
+  const h = engine.health;
+  send(res, {
+    object: "reliability.alerts",
+    time: new Date(ctx.clock.now()).toISOString(),
+    evaluateIntervalMs: ctx.config.alerts.evaluateIntervalMs,
+    webhook: ctx.config.alerts.webhookUrl === null ? null : { configured: true },
+    rules: engine.ruleList(),
+    alerts: engine.alerts().map((a) => ({
+      labels: a.labels,
+      annotations: a.annotations,
+      state: a.state,
+      activeAt: iso(a.activeAtMs),
+      firedAt: iso(a.firedAtMs),
+    })),
+    resolved: engine.resolved().map((n) => ({
+      status: n.status,
+      labels: n.labels,
+      annotations: n.annotations,
+      startsAt: iso(n.startsAtMs),
+      endsAt: iso(n.endsAtMs),
+    })),
+    healthChecks: { window: h.size, checks: h.count, passed: h.successes, successRate: h.rate },
+  });
+}

@@ -13,7 +13,7 @@ import { StreamFailedError, clientGone, handleGeneration, type GenerationResult 
 import { HealthHistory } from "./health.js";
 import { healthBody, liveBody, readiness, readyBody } from "./probes.js";
 import { requireAdmin } from "./admin-auth.js";
-import { reliabilityBody, resetBreakers } from "./reliability.js";
+import { alertsBody, reliabilityBody, resetBreakers } from "./reliability.js";
 
 type Handler = (
   ctx: ApiContext,
@@ -103,6 +103,9 @@ function routes(api: () => ApiServer): Route[] {
     },
     get(/^\/v1\/reliability$/, ROUTES.reliability, (ctx, _req, res) =>
       Promise.resolve(reliabilityBody(ctx, res, api().draining, api().history)),
+    ),
+    get(/^\/v1\/reliability\/alerts$/, ROUTES.alerts, (ctx, _req, res) =>
+      Promise.resolve(alertsBody(ctx, res)),
     ),
     {
       method: "POST",

@@ -197,6 +197,25 @@ export function createMetrics(live: LiveGauges) {
       labelNames: ["probe", "result"] as const,
       registers: r,
     }),
+    // Labelled by the history's size, so the series is absent (not 0) before the first check.
+    healthCheckSuccess: new Gauge({
+      name: METRICS.healthCheckSuccessRatio,
+      help: "Share of the last `window` health checks (one per alert evaluation) that passed, counted from the first that passed; absent before it",
+      labelNames: ["window"] as const,
+      registers: r,
+    }),
+    alerts: new Gauge({
+      name: METRICS.alerts,
+      help: "1 for each pending or firing alert (as Prometheus's ALERTS series)",
+      labelNames: ["alertname", "severity", "alertstate"] as const,
+      registers: r,
+    }),
+    alertNotifications: new Counter({
+      name: "faultline_alert_notifications_total",
+      help: "Alert webhook notifications by alert status and result (sent, failed after every attempt)",
+      labelNames: ["status", "result"] as const,
+      registers: r,
+    }),
   };
   m.requestsLost.inc(0);
   m.workerUp.set(0);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { isInvalidInputError, RunNotPossibleError } from "../../../common/errors.js";
 import { killPid } from "../../../common/safe-kill.js";
 import { spawnModule } from "../../../common/spawn-module.js";
-import { DEFAULT_CONFIG, resolveConfig } from "../../../reference-service/config.js";
+import { DEFAULT_CONFIG, mergeDeep, resolveConfig } from "../../../reference-service/config.js";
 import {
   ADMIN_TOKEN_ENV,
   EXIT_WITH_PARENT_ENV,
@@ -218,12 +218,16 @@ export async function startReference(spec: ReferenceSpec, ctx: TargetContext): P
     await rm(home, { recursive: true, force: true });
   };
   try {
-    let options = spec.options;
+    // The run's alert receiver: every instance sends its alerts there (Alertmanager format).
+    const base = ctx.alertWebhookUrl
+      ? (mergeDeep(spec.options, { alerts: { webhookUrl: ctx.alertWebhookUrl } }) as Record<string, unknown>)
+      : spec.options;
+    let options = base;
     let model: Instance | null = null;
     if (spec.upstreamLink) {
-      model = await startInstance("model", home, spec.options, spec, ctx, log);
+      model = await startInstance("model", home, base, spec, ctx, log);
       started.push(model);
-      options = { ...spec.options, upstream: await ctx.link("api-upstream", model.url) };
+      options = { ...base, upstream: await ctx.link("api-upstream", model.url) };
     }
     const apis: Instance[] = [];
     for (let n = 1; n <= spec.replicas; n++) {
