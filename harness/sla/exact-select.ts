@@ -100,7 +100,8 @@ export class ExactSummary {
   private done = false;
   private firstPass = true;
 
-  constructor() {
+  /** `collectMax` below COLLECT_MAX only to exercise the multi-pass path in tests. */
+  constructor(private readonly collectMax = COLLECT_MAX) {
     this.first = { depth: 0, hi: 0, lo: 0, size: 0, targets: [], counts: new Uint32Array(65536), collected: new Float64Array(1024), filled: 0 };
   }
 
@@ -118,11 +119,11 @@ export class ExactSummary {
       this.count++;
       (g.counts as Uint32Array)[KEY.hi >>> 16]++;
       if (g.collected !== null) {
+        if (g.filled >= this.collectMax) {
+          g.collected = null;
+          return;
+        }
         if (g.filled === g.collected.length) {
-          if (g.filled >= COLLECT_MAX) {
-            g.collected = null;
-            return;
-          }
           const grown = new Float64Array(g.filled * 2);
           grown.set(g.collected);
           g.collected = grown;
@@ -196,7 +197,7 @@ export class ExactSummary {
         const key = `${g.depth + 1}:${hi}:${lo}`;
         let child = groups.get(key);
         if (child === undefined) {
-          const collect = size <= COLLECT_MAX;
+          const collect = size <= this.collectMax;
           child = {
             depth: g.depth + 1,
             hi,
