@@ -20,8 +20,7 @@ const ROW_BYTES = LAYOUT.reduce((s, [, size]) => s + size, 0);
 /** Rows per block a reader hands out: 64 Ki rows, 2.5 MiB of columns. */
 export const BLOCK_ROWS = 1 << 16;
 
-const view = (a: ArrayBufferView, bytes: number): Uint8Array =>
-  new Uint8Array(a.buffer, a.byteOffset, bytes);
+const view = (a: ArrayBufferView, bytes: number): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, bytes);
 
 /**
  * Writes `requests.bin` while the run goes on, holding no rows itself: finished blocks of rows
@@ -85,7 +84,8 @@ export class RequestsFileWriter {
           at += writeAll(out, buf.subarray(0, bytes), at);
         }
       }
-      if (at !== requestsFileSize(n)) throw new Error(`requests file came out ${at} bytes, expected ${requestsFileSize(n)}`);
+      if (at !== requestsFileSize(n))
+        throw new Error(`requests file came out ${at} bytes, expected ${requestsFileSize(n)}`);
     } finally {
       closeSync(out);
       closeSync(this.fd);
@@ -124,7 +124,8 @@ function readAll(fd: number, into: Uint8Array, bytes: number, position: number):
   let done = 0;
   while (done < bytes) {
     const got = readSync(fd, into, done, bytes - done, position + done);
-    if (got === 0) throw new Error(`requests file ends at byte ${position + done}, expected ${bytes - done} more`);
+    if (got === 0)
+      throw new Error(`requests file ends at byte ${position + done}, expected ${bytes - done} more`);
     done += got;
   }
 }
@@ -143,13 +144,16 @@ export function requestsFileSource(file: string, blockRows = BLOCK_ROWS): RowSou
     const size = fstatSync(fd).size;
     if (size < HEADER) throw new Error("not a faultline requests file (bad magic)");
     readAll(fd, header, HEADER, 0);
-    if (header.toString("latin1", 0, 4) !== MAGIC) throw new Error("not a faultline requests file (bad magic)");
+    if (header.toString("latin1", 0, 4) !== MAGIC)
+      throw new Error("not a faultline requests file (bad magic)");
     const version = header.readUInt32LE(4);
     if (version !== VERSION)
       throw new Error(`requests file format ${version} is not supported (this faultline reads ${VERSION})`);
     n = header.readUInt32LE(8);
     if (size !== requestsFileSize(n))
-      throw new Error(`requests file is ${size} bytes; ${n} rows need ${requestsFileSize(n)} (truncated or corrupt)`);
+      throw new Error(
+        `requests file is ${size} bytes; ${n} rows need ${requestsFileSize(n)} (truncated or corrupt)`,
+      );
   } finally {
     closeSync(fd);
   }

@@ -102,7 +102,16 @@ export class ExactSummary {
 
   /** `collectMax` below COLLECT_MAX only to exercise the multi-pass path in tests. */
   constructor(private readonly collectMax = COLLECT_MAX) {
-    this.first = { depth: 0, hi: 0, lo: 0, size: 0, targets: [], counts: new Uint32Array(65536), collected: new Float64Array(1024), filled: 0 };
+    this.first = {
+      depth: 0,
+      hi: 0,
+      lo: 0,
+      size: 0,
+      targets: [],
+      counts: new Uint32Array(65536),
+      collected: new Float64Array(1024),
+      filled: 0,
+    };
   }
 
   /** Whether another pass over the same values is needed. */
@@ -145,7 +154,8 @@ export class ExactSummary {
     if (this.firstPass) {
       this.firstPass = false;
       const n = this.count;
-      const ranks = n === 0 ? [] : [nearestRankIndex(n, 50), nearestRankIndex(n, 95), nearestRankIndex(n, 99), n];
+      const ranks =
+        n === 0 ? [] : [nearestRankIndex(n, 50), nearestRankIndex(n, 95), nearestRankIndex(n, 99), n];
       const targets = ranks.map((rank): Target => ({ rank, rest: rank, value: null }));
       this.targets = targets;
       const g = this.first;

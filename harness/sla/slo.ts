@@ -244,11 +244,7 @@ function retryAfterVerdict(
   );
 }
 
-function latencyVerdict(
-  spec: Extract<SloSpec, { kind: "latency" }>,
-  id: string,
-  ctx: Ctx,
-): SloVerdict {
+function latencyVerdict(spec: Extract<SloSpec, { kind: "latency" }>, id: string, ctx: Ctx): SloVerdict {
   const from = spec.from ?? "intended";
   const phase = spec.phase ?? "all";
   const s = ctx.data.latency(from, phase);

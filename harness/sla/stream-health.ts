@@ -179,7 +179,8 @@ export class DowntimeTracker {
   }
 
   end(durationMs: number): Interval[] {
-    if (this.start !== null) this.intervals.push({ startMs: this.start, endMs: Math.max(this.start, durationMs) });
+    if (this.start !== null)
+      this.intervals.push({ startMs: this.start, endMs: Math.max(this.start, durationMs) });
     this.start = null;
     return this.intervals;
   }

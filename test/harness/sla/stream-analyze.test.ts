@@ -33,7 +33,11 @@ function inMemory(input: Omit<SourceSlaInput, "source">, c: RequestColumns): Sla
   const windowMs = input.windowMs ?? 1000;
   const threshold = input.threshold ?? 0.99;
   const dg = input.degradedCountsAsGood ?? true;
-  const health = new HealthIndex(c, { degradedCountsAsGood: dg, threshold, latencySloMs: input.latencySloMs });
+  const health = new HealthIndex(c, {
+    degradedCountsAsGood: dg,
+    threshold,
+    latencySloMs: input.latencySloMs,
+  });
   const { faults, downtime } = analyzeFaults(health, input.faults, input.metricSamples ?? [], {
     windowMs,
     stabilityMs: input.stabilityMs ?? 5000,
@@ -45,7 +49,12 @@ function inMemory(input: Omit<SourceSlaInput, "source">, c: RequestColumns): Sla
     input.durationMs,
   );
   const totals = countRows(c);
-  const windows = windowStats(c, { durationMs: input.durationMs, windowMs, threshold, degradedCountsAsGood: dg });
+  const windows = windowStats(c, {
+    durationMs: input.durationMs,
+    windowMs,
+    threshold,
+    degradedCountsAsGood: dg,
+  });
   const byPhase = (p: "before" | "during" | "after"): ReturnType<typeof latencyOf> => {
     const [lo, hi] = phaseRows(c, phases, p);
     return latencyOf(c, lo, hi, "intended");
@@ -62,7 +71,12 @@ function inMemory(input: Omit<SourceSlaInput, "source">, c: RequestColumns): Sla
   const counted = attempts === "final" ? finalAttemptCounts(c, input.retries ?? null) : totals;
   const atLevel = (level: "answered" | "full"): { availability: number | null; uptime: number | null } => {
     const good = degradedGoodAt(level);
-    const w = windowStats(c, { durationMs: input.durationMs, windowMs, threshold, degradedCountsAsGood: good });
+    const w = windowStats(c, {
+      durationMs: input.durationMs,
+      windowMs,
+      threshold,
+      degradedCountsAsGood: good,
+    });
     return { availability: availability(counted, good), uptime: uptime(w) };
   };
   return {
@@ -115,7 +129,13 @@ const timelineArb = fc
       t += rnd() < 0.1 ? 0 : Math.floor(rnd() * 40);
       const bad = t >= badFrom && t < badFrom + badFor;
       const r = rnd();
-      const outcome = bad ? OUTCOMES[Math.floor(rnd() * OUTCOMES.length)] : r < 0.05 ? "degraded" : r < 0.07 ? "error" : "ok";
+      const outcome = bad
+        ? OUTCOMES[Math.floor(rnd() * OUTCOMES.length)]
+        : r < 0.05
+          ? "degraded"
+          : r < 0.07
+            ? "error"
+            : "ok";
       const latency = bad && rnd() < 0.5 ? 300 + rnd() * 500 : 5 + rnd() * 50;
       rows.push({ intended: t, end: t + latency, outcome, ...(rnd() < 0.03 ? { sent: Number.NaN } : {}) });
     }
@@ -130,7 +150,10 @@ const optionsArb = fc.record({
   degradedCountsAsGood: fc.boolean(),
   extraMs: fc.integer({ min: -200, max: 2000 }),
   faults: fc.array(
-    fc.record({ startMs: fc.integer({ min: 0, max: 4000 }), lengthMs: fc.option(fc.integer({ min: 0, max: 2000 })) }),
+    fc.record({
+      startMs: fc.integer({ min: 0, max: 4000 }),
+      lengthMs: fc.option(fc.integer({ min: 0, max: 2000 })),
+    }),
     { maxLength: 3 },
   ),
   retryEvery: fc.integer({ min: 0, max: 5 }),
@@ -168,15 +191,18 @@ describe("streaming SLA engine", () => {
         const links: { row: number; of: number; retryAfterMs: number }[] = [];
         if (o.retryEvery > 0) {
           for (let i = 0; i + 1 < c.length; i += o.retryEvery) {
-            if (OUTCOMES[c.outcome[i]] === "shed") links.push({ row: i + 1 + (i % 3 === 0 ? 1 : 0), of: i, retryAfterMs: i % 7 });
+            if (OUTCOMES[c.outcome[i]] === "shed")
+              links.push({ row: i + 1 + (i % 3 === 0 ? 1 : 0), of: i, retryAfterMs: i % 7 });
           }
         }
         const retries: RetryLog | null =
-          o.retryEvery > 0 ? { links: links.filter((l) => l.row < c.length), withoutRetryAfter: 1, unsent: 0 } : null;
+          o.retryEvery > 0
+            ? { links: links.filter((l) => l.row < c.length), withoutRetryAfter: 1, unsent: 0 }
+            : null;
         const input = {
           durationMs,
           faults,
-          metricSamples: [{ tMs: 500, values: { "faultline_breaker_state{model=\"m\"}": 1 } }],
+          metricSamples: [{ tMs: 500, values: { 'faultline_breaker_state{model="m"}': 1 } }],
           slos: SLOS,
           windowMs: o.windowMs,
           threshold: o.threshold,
@@ -211,7 +237,10 @@ describe("streaming SLA engine", () => {
 
 describe("exact percentiles in passes", () => {
   /** Feeds the values pass after pass until the summary is complete; returns it and the pass count. */
-  function passes(values: readonly number[], collectMax: number): { summary: ReturnType<ExactSummary["result"]>; n: number } {
+  function passes(
+    values: readonly number[],
+    collectMax: number,
+  ): { summary: ReturnType<ExactSummary["result"]>; n: number } {
     const s = new ExactSummary(collectMax);
     let n = 0;
     while (s.needsPass) {
@@ -229,9 +258,13 @@ describe("exact percentiles in passes", () => {
       fc.integer({ min: 0, max: 5 }).map((k) => 200 + k * 2 ** -40),
     );
     fc.assert(
-      fc.property(fc.array(value, { maxLength: 400 }), fc.integer({ min: 1, max: 20 }), (values, collectMax) => {
-        expect(passes(values, collectMax).summary).toEqual(summarize(values));
-      }),
+      fc.property(
+        fc.array(value, { maxLength: 400 }),
+        fc.integer({ min: 1, max: 20 }),
+        (values, collectMax) => {
+          expect(passes(values, collectMax).summary).toEqual(summarize(values));
+        },
+      ),
       { numRuns: 300, seed: 17 },
     );
   });
