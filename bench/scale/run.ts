@@ -96,8 +96,17 @@ const slos: SloSpec[] = [
   { kind: "error-budget-burn", target: 0.999, max: 1 },
 ];
 const t1 = performance.now();
+const cpu0 = process.cpuUsage();
+const file_ = requestsFileSource(file);
+let passes = 0;
 const report = analyzeSource({
-  source: requestsFileSource(file),
+  source: {
+    length: file_.length,
+    forEachBlock: (visit, only) => {
+      passes++;
+      file_.forEachBlock(visit, only);
+    },
+  },
   durationMs,
   faults,
   slos,
@@ -110,6 +119,8 @@ const report = analyzeSource({
   seed: 1,
 });
 const analysisS = (performance.now() - t1) / 1000;
+const cpu = process.cpuUsage(cpu0);
+const analysisCpuS = (cpu.user + cpu.system) / 1e6;
 const fileBytes = statSync(file).size;
 if (dirArg < 0) rmSync(dir, { recursive: true, force: true });
 else rmSync(file, { force: true });
@@ -119,6 +130,8 @@ process.stdout.write(
     rows,
     writeS,
     analysisS,
+    analysisCpuS,
+    passes,
     fileBytes,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     maxChunksHeld: maxChunks,

@@ -576,7 +576,7 @@ export function sendStatsOf(src: RowSource): { achievedRate: number; sendLagP99M
         if (s < first) first = s;
         if (s > last) last = s;
       }
-    });
+    }, ["intended", "sent"]);
     lags.endPass();
     firstPass = false;
   }

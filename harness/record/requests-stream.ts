@@ -159,7 +159,7 @@ export function requestsFileSource(file: string, blockRows = BLOCK_ROWS): RowSou
   }
   return {
     length: n,
-    forEachBlock(visit) {
+    forEachBlock(visit, only) {
       const block = allocateColumns(Math.min(blockRows, n));
       const fdr = openSync(file, "r");
       try {
@@ -167,7 +167,8 @@ export function requestsFileSource(file: string, blockRows = BLOCK_ROWS): RowSou
           const rows = Math.min(blockRows, n - start);
           let colStart = HEADER;
           for (const [key, size] of LAYOUT) {
-            readAll(fdr, view(block[key], rows * size), rows * size, colStart + start * size);
+            if (only === undefined || only.includes(key))
+              readAll(fdr, view(block[key], rows * size), rows * size, colStart + start * size);
             colStart += n * size;
           }
           visit(rows === block.length ? block : sliceColumns(block, rows), start);

@@ -214,7 +214,7 @@ export function analyzeSource(input: SourceSlaInput): SlaReport {
       if (l.of >= offset) ofOutcome[byOf[pOf]] = b.outcome[l.of - offset];
       pOf++;
     }
-  });
+  }, ["intended", "end", "outcome"]);
   for (const w of windowList) w.end();
   for (const f of allFinders) f.end();
   const downtime = downtimeTracker.end(durationMs);
@@ -289,7 +289,7 @@ export function analyzeSource(input: SourceSlaInput): SlaReport {
           else if (!good[code]) fc.failed++;
         }
       }
-    });
+    }, isFirst ? ["intended", "sent", "end", "outcome"] : ["intended", "sent", "end"]);
     for (const f of active) f.summary.endPass();
     first = false;
   }
