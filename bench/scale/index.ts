@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { runReportBenchmarks } from "../reports/index.js";
 import type { BenchRow } from "../row.js";
 
 export interface ScaleBenchOptions {
@@ -57,6 +58,9 @@ export async function runScaleBenchmarks(options: ScaleBenchOptions = {}): Promi
   const seconds = options.seconds ?? 14_400;
   const rate = options.rate ?? 5000;
   const r = await runChild(seconds, rate);
+  // The report of such a run: charts come from the per-second windows, so its size and open
+  // time follow the run's length in seconds, not its request count.
+  const report = await runReportBenchmarks({ seconds, rate, loads: 3 });
   const label = `${round(r.rows / 1e6, 1)} M requests (${round(seconds / 3600, 2)} h at ${rate}/s)`;
   return [
     {
@@ -82,5 +86,6 @@ export async function runScaleBenchmarks(options: ScaleBenchOptions = {}): Promi
     },
     { name: `scale: generate and write ${label}`, value: round(r.writeS), unit: "s" },
     { name: `scale: requests.bin size, ${label}`, value: round(r.fileBytes / 1e6, 1), unit: "MB" },
+    ...report.map((row) => ({ ...row, name: `scale: ${row.name}` })),
   ];
 }
