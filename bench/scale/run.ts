@@ -26,8 +26,7 @@ function arg(name: string, fallback: number): number {
 const seconds = arg("seconds", 14_400);
 const rate = arg("rate", 5000);
 const dirArg = process.argv.indexOf("--dir");
-const dir =
-  dirArg >= 0 ? (process.argv[dirArg + 1] as string) : mkdtempSync(path.join(tmpdir(), "faultline-scale-"));
+const dir = dirArg >= 0 ? process.argv[dirArg + 1] : mkdtempSync(path.join(tmpdir(), "faultline-scale-"));
 const file = path.join(dir, "requests.bin");
 const durationMs = seconds * 1000;
 const n = Math.round(seconds * rate);

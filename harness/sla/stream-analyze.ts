@@ -7,15 +7,16 @@ import {
 } from "../../common/outcome.js";
 import type { SlaInput, SlaReport, LevelFigures } from "./analyze.js";
 import { errorBudget } from "./budget.js";
-import { detectFrom, honestDetectBy, type FaultAnalysis } from "./faults.js";
-import { overlapMs } from "./health.js";
+import type { RequestColumns } from "./columns.js";
+import { detectFrom, honestDetectBy, type FaultAnalysis, type MetricSample } from "./faults.js";
+import { overlapMs, type Interval } from "./health.js";
 import { degradedGoodAt, type JudgedLevel } from "./levels.js";
 import { availability, goodCodes } from "./outcomes.js";
 import { ExactSummary } from "./exact-select.js";
 import { nearestRank, summarize, type PercentileSummary } from "./percentiles.js";
 import { phaseBounds, type Phase, type PhaseBounds } from "./phases.js";
-import type { RetryLog, RetrySummary } from "./retries.js";
-import { evaluateSlos, type SloData } from "./slo.js";
+import type { RetryLog } from "./retries.js";
+import { evaluateSlos, type SloData, type SloSpec } from "./slo.js";
 import type { RowSource } from "./source.js";
 import { DowntimeTracker, RecoveryFinder, type HealthRules } from "./stream-health.js";
 import { uptime as uptimeOf, type Window } from "./windows.js";
@@ -124,6 +125,318 @@ class WindowAccumulator {
   }
 }
 
+/** The settings every pass shares, defaults applied. */
+interface Settings {
+  readonly src: RowSource;
+  readonly windowMs: number;
+  readonly threshold: number;
+  readonly dg: boolean;
+  readonly stabilityMs: number;
+  readonly durationMs: number;
+  readonly faults: SourceSlaInput["faults"];
+  readonly slos: readonly SloSpec[];
+  readonly retries: RetryLog | null;
+  readonly rules: (degradedCountsAsGood: boolean) => HealthRules;
+}
+
+function settingsOf(input: SourceSlaInput): Settings {
+  const threshold = input.threshold ?? 0.99;
+  return {
+    src: input.source,
+    windowMs: input.windowMs ?? 1000,
+    threshold,
+    dg: input.degradedCountsAsGood ?? true,
+    stabilityMs: input.stabilityMs ?? 5000,
+    durationMs: input.durationMs,
+    faults: input.faults,
+    slos: input.slos ?? [],
+    retries: input.retries ?? null,
+    rules: (degradedCountsAsGood) => ({
+      good: goodCodes(degradedCountsAsGood),
+      threshold,
+      ...(input.latencySloMs === undefined ? {} : { latencySloMs: input.latencySloMs }),
+    }),
+  };
+}
+
+interface Points {
+  readonly point: number | null;
+  readonly answer: number | null;
+  readonly full: number | null;
+}
+
+/** Outcomes of the rows retries name, read as their blocks go by. */
+class RetryOutcomes {
+  readonly rowOutcome: Uint8Array;
+  readonly ofOutcome: Uint8Array;
+  private readonly byRow: number[];
+  private readonly byOf: number[];
+  private pRow = 0;
+  private pOf = 0;
+
+  constructor(private readonly links: RetryLog["links"]) {
+    this.byRow = links.map((_, i) => i).sort((a, b) => links[a].row - links[b].row);
+    this.byOf = links.map((_, i) => i).sort((a, b) => links[a].of - links[b].of);
+    this.rowOutcome = new Uint8Array(links.length).fill(255);
+    this.ofOutcome = new Uint8Array(links.length).fill(255);
+  }
+
+  block(b: RequestColumns, offset: number): void {
+    const stop = offset + b.length;
+    for (; this.pRow < this.byRow.length && this.links[this.byRow[this.pRow]].row < stop; this.pRow++) {
+      const k = this.byRow[this.pRow];
+      const row = this.links[k].row;
+      if (row >= offset) this.rowOutcome[k] = b.outcome[row - offset];
+    }
+    for (; this.pOf < this.byOf.length && this.links[this.byOf[this.pOf]].of < stop; this.pOf++) {
+      const k = this.byOf[this.pOf];
+      const of = this.links[k].of;
+      if (of >= offset) this.ofOutcome[k] = b.outcome[of - offset];
+    }
+  }
+}
+
+/** Pass 1: everything that does not depend on the recovery points. */
+class FirstPass {
+  readonly byCode = new Float64Array(256);
+  readonly windowSets = new Map<number, WindowAccumulator>();
+  readonly answerEnd: number[];
+  readonly downtime: DowntimeTracker;
+  readonly finders: { headline: RecoveryFinder; answered: RecoveryFinder; full: RecoveryFinder }[];
+  readonly retries: RetryOutcomes;
+  private readonly windowList: WindowAccumulator[];
+  private readonly allFinders: RecoveryFinder[];
+  private readonly faultStarts: number[];
+  private prev = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly s: Settings) {
+    this.windowSets.set(s.windowMs, new WindowAccumulator(s.windowMs, s.durationMs, true));
+    for (const slo of s.slos) {
+      const w = slo.kind === "uptime" ? (slo.window ?? 1000) : null;
+      if (w !== null && !this.windowSets.has(w))
+        this.windowSets.set(w, new WindowAccumulator(w, s.durationMs, false));
+    }
+    this.windowList = [...this.windowSets.values()];
+    this.faultStarts = s.faults.map((f) => f.startMs);
+    this.answerEnd = s.faults.map(() => Number.POSITIVE_INFINITY);
+    this.downtime = new DowntimeTracker(s.rules(s.dg));
+    this.finders = s.faults.map((f) => {
+      const make = (good: boolean): RecoveryFinder =>
+        new RecoveryFinder(f.endMs ?? f.startMs, s.rules(good), s.windowMs, s.stabilityMs, s.durationMs);
+      return { headline: make(s.dg), answered: make(true), full: make(false) };
+    });
+    this.allFinders = this.finders.flatMap((f) => [f.headline, f.answered, f.full]);
+    this.retries = new RetryOutcomes(s.retries?.links ?? []);
+  }
+
+  run(): void {
+    this.s.src.forEachBlock((b, offset) => this.block(b, offset), ["intended", "end", "outcome"]);
+    for (const w of this.windowList) w.end();
+    for (const f of this.allFinders) f.end();
+  }
+
+  private block(b: RequestColumns, offset: number): void {
+    const len = b.length;
+    for (let j = 0; j < len; j++) {
+      const t = b.intended[j];
+      if (t < this.prev) {
+        const i = offset + j;
+        throw new RangeError(
+          `request rows must be in intended-time order; row ${i} is earlier than row ${i - 1}`,
+        );
+      }
+      this.prev = t;
+      this.row(t, b.outcome[j], b.end[j]);
+    }
+    this.retries.block(b, offset);
+  }
+
+  private row(t: number, code: number, end: number): void {
+    const lat = end - t;
+    this.byCode[code]++;
+    for (let w = 0; w < this.windowList.length; w++) this.windowList[w].add(t, code, lat);
+    this.downtime.add(t, code, lat);
+    for (let f = 0; f < this.allFinders.length; f++) this.allFinders[f].add(t, code, lat);
+    if (code !== OUTCOME_CODE.degraded && code !== OUTCOME_CODE.shed) return;
+    for (let k = 0; k < this.faultStarts.length; k++) {
+      if (end >= this.faultStarts[k] && end < this.answerEnd[k]) this.answerEnd[k] = end;
+    }
+  }
+
+  points(): Points[] {
+    return this.finders.map((f) => ({
+      point: f.headline.result ?? null,
+      answer: f.answered.result ?? null,
+      full: f.full.result ?? null,
+    }));
+  }
+
+  totals(): OutcomeCounts {
+    const totals = emptyCounts();
+    OUTCOMES.forEach((o, code) => (totals[o] = this.byCode[code]));
+    return totals;
+  }
+}
+
+/** Phases as numbers in the hot loop: 0 before, 1 during, 2 after, 3 all. */
+const PHASE_NO = { before: 0, during: 1, after: 2, all: 3 } as const;
+
+interface Fed {
+  readonly service: boolean;
+  readonly phase: number;
+  readonly summary: ExactSummary;
+}
+
+/** Pass 2 and the percentile passes after it: what depends on the recovery points. */
+class LaterPasses {
+  readonly series = new Map<Series, ExactSummary>();
+  readonly faultCounts: { total: number; failed: number; degraded: number }[];
+  readonly lookupEnd = new Map<number, number>();
+  private readonly lookups: number[];
+  private nextLookup = 0;
+  private readonly countUntil: number[];
+  private readonly good: readonly boolean[];
+  private readonly fed: Fed[];
+
+  constructor(
+    private readonly s: Settings,
+    points: readonly Points[],
+    private readonly phases: PhaseBounds,
+  ) {
+    this.countUntil = points.map((p) =>
+      p.point === null || p.full === null ? s.durationMs : Math.max(p.point, p.full),
+    );
+    this.faultCounts = s.faults.map(() => ({ total: 0, failed: 0, degraded: 0 }));
+    const wanted = points.flatMap((p) => [p.answer, p.full]).filter((x): x is number => x !== null);
+    this.lookups = [...new Set(wanted)].sort((a, b) => a - b);
+    this.good = goodCodes(s.dg);
+    const want = (key: Series): void => {
+      if (!this.series.has(key)) this.series.set(key, new ExactSummary());
+    };
+    (
+      ["intended:all", "service:all", "intended:before", "intended:during", "intended:after"] as const
+    ).forEach(want);
+    for (const slo of s.slos)
+      if (slo.kind === "latency") want(`${slo.from ?? "intended"}:${slo.phase ?? "all"}`);
+    this.fed = [...this.series.entries()].map(([key, summary]) => {
+      const [from, phase] = key.split(":") as ["intended" | "service", Phase | "all"];
+      return { service: from === "service", phase: PHASE_NO[phase], summary };
+    });
+  }
+
+  run(): void {
+    let first = true;
+    while (first || this.fed.some((f) => f.summary.needsPass)) {
+      const active = this.fed.filter((f) => f.summary.needsPass);
+      const isFirst = first;
+      this.s.src.forEachBlock(
+        (b) => this.block(b, active, isFirst),
+        isFirst ? ["intended", "sent", "end", "outcome"] : ["intended", "sent", "end"],
+      );
+      for (const f of active) f.summary.endPass();
+      first = false;
+    }
+  }
+
+  private block(b: RequestColumns, active: readonly Fed[], first: boolean): void {
+    const { duringStartMs, duringEndMs } = this.phases;
+    const len = b.length;
+    for (let j = 0; j < len; j++) {
+      const t = b.intended[j];
+      const end = b.end[j];
+      const phase = t < duringStartMs ? 0 : t < duringEndMs ? 1 : 2;
+      for (let a = 0; a < active.length; a++) {
+        const f = active[a];
+        if (f.phase === 3 || f.phase === phase) f.summary.add(end - (f.service ? b.sent[j] : t));
+      }
+      if (first) this.rowOnce(t, end, b.outcome[j]);
+    }
+  }
+
+  /** Work of the first of these passes only. */
+  private rowOnce(t: number, end: number, code: number): void {
+    while (this.nextLookup < this.lookups.length && t >= this.lookups[this.nextLookup])
+      this.lookupEnd.set(this.lookups[this.nextLookup++], end);
+    const faults = this.s.faults;
+    for (let k = 0; k < faults.length; k++) {
+      if (t < faults[k].startMs || t >= this.countUntil[k]) continue;
+      const fc = this.faultCounts[k];
+      fc.total++;
+      if (code === OUTCOME_CODE.degraded) fc.degraded++;
+      else if (!this.good[code]) fc.failed++;
+    }
+  }
+
+  latency(key: Series): PercentileSummary {
+    return (this.series.get(key) as ExactSummary).result();
+  }
+}
+
+function faultResults(
+  s: Settings,
+  one: FirstPass,
+  later: LaterPasses,
+  points: readonly Points[],
+  downtime: readonly Interval[],
+  samples: readonly MetricSample[],
+): FaultAnalysis[] {
+  const since = (point: number | null, from: number): number | null =>
+    point === null ? null : Math.max(0, point - from);
+  return s.faults.map((f, i): FaultAnalysis => {
+    const from = f.endMs ?? f.startMs;
+    const { point, answer, full } = points[i];
+    const detect = honestDetectBy(
+      detectFrom(one.answerEnd[i], samples, f.startMs),
+      f.startMs,
+      answer,
+      full,
+      (p) => later.lookupEnd.get(p) ?? p,
+    );
+    return {
+      id: f.id,
+      kind: f.kind,
+      timeToDetectMs: detect.ms,
+      detectedBy: detect.by,
+      detectNote: detect.note,
+      recoveryPointMs: point,
+      timeToRecoverMs: since(point, from),
+      answerAgainPointMs: answer,
+      timeToAnswerAgainMs: since(answer, from),
+      fullServicePointMs: full,
+      timeToFullServiceMs: since(full, from),
+      requests: later.faultCounts[i],
+      downtimeMs: overlapMs(downtime, f.startMs, point ?? s.durationMs),
+    };
+  });
+}
+
+/** The aggregates SLO verdicts read, from what the passes computed. */
+function sloData(one: FirstPass, later: LaterPasses, totals: OutcomeCounts): SloData {
+  const finalCounts = (): OutcomeCounts => {
+    const counts = { ...totals };
+    one.retries.ofOutcome.forEach((code) => counts[outcomeFromCode(code)]--);
+    return counts;
+  };
+  return {
+    counts: () => ({ ...totals }),
+    finalCounts,
+    uptime: (w, th, good) => (one.windowSets.get(w) as WindowAccumulator).uptime(th, good),
+    latency: (from, phase) => later.latency(`${from}:${phase}`),
+    // The log is the run's own (`retries`): its rows' outcomes were read in pass 1.
+    retrySummary: (log) => {
+      const outcomes = emptyCounts();
+      one.retries.rowOutcome.forEach((code) => outcomes[outcomeFromCode(code)]++);
+      return {
+        sent: log.links.length,
+        outcomes,
+        withoutRetryAfter: log.withoutRetryAfter,
+        unsent: log.unsent,
+        retryAfterMs: summarize(log.links.map((l) => l.retryAfterMs)),
+      };
+    },
+  };
+}
+
 /**
  * `analyzeRun` over a row source, in streaming passes with memory independent of the number
  * of rows: one pass for counts, windows, downtime, detection and recovery points; one for what
@@ -135,255 +448,57 @@ class WindowAccumulator {
  * the same numbers (test/harness/sla/stream-analyze.test.ts compares them).
  */
 export function analyzeSource(input: SourceSlaInput): SlaReport {
-  const src = input.source;
-  const windowMs = input.windowMs ?? 1000;
-  const threshold = input.threshold ?? 0.99;
-  const dg = input.degradedCountsAsGood ?? true;
-  const stabilityMs = input.stabilityMs ?? 5000;
-  const durationMs = input.durationMs;
-  const slos = input.slos ?? [];
-  const retries = input.retries ?? null;
-  const rules = (degradedCountsAsGood: boolean): HealthRules => ({
-    good: goodCodes(degradedCountsAsGood),
-    threshold,
-    ...(input.latencySloMs === undefined ? {} : { latencySloMs: input.latencySloMs }),
-  });
-
-  // Pass 1: everything that does not depend on the recovery points.
-  const byCode = new Float64Array(256);
-  const windowSets = new Map<number, WindowAccumulator>();
-  windowSets.set(windowMs, new WindowAccumulator(windowMs, durationMs, true));
-  for (const s of slos) {
-    const w = s.kind === "uptime" ? (s.window ?? 1000) : null;
-    if (w !== null && !windowSets.has(w)) windowSets.set(w, new WindowAccumulator(w, durationMs, false));
-  }
-  const windowList = [...windowSets.values()];
-  const faults = input.faults;
-  const answerEnd = faults.map(() => Number.POSITIVE_INFINITY);
-  const downtimeTracker = new DowntimeTracker(rules(dg));
-  const finders = faults.map((f) => {
-    const from = f.endMs ?? f.startMs;
-    const make = (good: boolean): RecoveryFinder =>
-      new RecoveryFinder(from, rules(good), windowMs, stabilityMs, durationMs);
-    return { headline: make(dg), answered: make(true), full: make(false) };
-  });
-  const allFinders = finders.flatMap((f) => [f.headline, f.answered, f.full]);
-  const links = retries?.links ?? [];
-  const byRow = links.map((_, i) => i).sort((a, b) => links[a].row - links[b].row);
-  const byOf = links.map((_, i) => i).sort((a, b) => links[a].of - links[b].of);
-  const rowOutcome = new Uint8Array(links.length).fill(255);
-  const ofOutcome = new Uint8Array(links.length).fill(255);
-  let pRow = 0;
-  let pOf = 0;
-  let prev = Number.NEGATIVE_INFINITY;
-  const degradedCode = OUTCOME_CODE.degraded;
-  const shedCode = OUTCOME_CODE.shed;
-
-  src.forEachBlock((b, offset) => {
-    const len = b.length;
-    for (let j = 0; j < len; j++) {
-      const t = b.intended[j];
-      if (t < prev) {
-        const i = offset + j;
-        throw new RangeError(
-          `request rows must be in intended-time order; row ${i} is earlier than row ${i - 1}`,
-        );
-      }
-      prev = t;
-      const code = b.outcome[j];
-      const end = b.end[j];
-      const lat = end - t;
-      byCode[code]++;
-      for (let w = 0; w < windowList.length; w++) windowList[w].add(t, code, lat);
-      downtimeTracker.add(t, code, lat);
-      for (let f = 0; f < allFinders.length; f++) allFinders[f].add(t, code, lat);
-      if (code === degradedCode || code === shedCode) {
-        for (let k = 0; k < faults.length; k++) {
-          if (end >= faults[k].startMs && end < answerEnd[k]) answerEnd[k] = end;
-        }
-      }
-    }
-    const stop = offset + len;
-    while (pRow < byRow.length && links[byRow[pRow]].row < stop) {
-      const l = links[byRow[pRow]];
-      if (l.row >= offset) rowOutcome[byRow[pRow]] = b.outcome[l.row - offset];
-      pRow++;
-    }
-    while (pOf < byOf.length && links[byOf[pOf]].of < stop) {
-      const l = links[byOf[pOf]];
-      if (l.of >= offset) ofOutcome[byOf[pOf]] = b.outcome[l.of - offset];
-      pOf++;
-    }
-  }, ["intended", "end", "outcome"]);
-  for (const w of windowList) w.end();
-  for (const f of allFinders) f.end();
-  const downtime = downtimeTracker.end(durationMs);
-  const totals = emptyCounts();
-  OUTCOMES.forEach((o, code) => (totals[o] = byCode[code]));
-
-  const points = finders.map((f) => ({
-    point: f.headline.result ?? null,
-    answer: f.answered.result ?? null,
-    full: f.full.result ?? null,
-  }));
+  const s = settingsOf(input);
+  const one = new FirstPass(s);
+  one.run();
+  const downtime = one.downtime.end(s.durationMs);
+  const totals = one.totals();
+  const points = one.points();
   const phases = phaseBounds(
-    faults.map((f, i) => ({ startMs: f.startMs, recoveryPointMs: points[i].point })),
-    durationMs,
+    s.faults.map((f, i) => ({ startMs: f.startMs, recoveryPointMs: points[i].point })),
+    s.durationMs,
   );
-
-  // Pass 2 (and more for exact percentiles): what depends on the recovery points.
-  const countUntil = points.map((p) =>
-    p.point === null || p.full === null ? durationMs : Math.max(p.point, p.full),
-  );
-  const faultCounts = faults.map(() => ({ total: 0, failed: 0, degraded: 0 }));
-  const lookups: number[] = [];
-  for (const p of points) {
-    if (p.answer !== null) lookups.push(p.answer);
-    if (p.full !== null) lookups.push(p.full);
-  }
-  const lookupEnd = new Map<number, number>();
-  const pendingLookups = [...new Set(lookups)].sort((a, b) => a - b);
-  let nextLookup = 0;
-  const good = goodCodes(dg);
-
-  const series = new Map<Series, ExactSummary>();
-  const want = (s: Series): void => {
-    if (!series.has(s)) series.set(s, new ExactSummary());
-  };
-  (["intended:all", "service:all", "intended:before", "intended:during", "intended:after"] as const).forEach(
-    want,
-  );
-  for (const s of slos) if (s.kind === "latency") want(`${s.from ?? "intended"}:${s.phase ?? "all"}`);
-  // Phases as numbers in the hot loop: 0 before, 1 during, 2 after, 3 all.
-  const PHASE_NO = { before: 0, during: 1, after: 2, all: 3 } as const;
-  const fed = [...series.entries()].map(([key, summary]) => {
-    const [from, phase] = key.split(":") as ["intended" | "service", Phase | "all"];
-    return { service: from === "service", phase: PHASE_NO[phase] as number, summary };
-  });
-  const { duringStartMs, duringEndMs } = phases;
-
-  let first = true;
-  while (first || fed.some((f) => f.summary.needsPass)) {
-    const active = fed.filter((f) => f.summary.needsPass);
-    const isFirst = first;
-    src.forEachBlock((b) => {
-      const len = b.length;
-      for (let j = 0; j < len; j++) {
-        const t = b.intended[j];
-        const end = b.end[j];
-        const phase = t < duringStartMs ? 0 : t < duringEndMs ? 1 : 2;
-        for (let a = 0; a < active.length; a++) {
-          const f = active[a];
-          if (f.phase !== 3 && f.phase !== phase) continue;
-          f.summary.add(end - (f.service ? b.sent[j] : t));
-        }
-        if (!isFirst) continue;
-        while (nextLookup < pendingLookups.length && t >= pendingLookups[nextLookup])
-          lookupEnd.set(pendingLookups[nextLookup++], end);
-        const code = b.outcome[j];
-        for (let k = 0; k < faults.length; k++) {
-          if (t < faults[k].startMs || t >= countUntil[k]) continue;
-          const fc = faultCounts[k];
-          fc.total++;
-          if (code === degradedCode) fc.degraded++;
-          else if (!good[code]) fc.failed++;
-        }
-      }
-    }, isFirst ? ["intended", "sent", "end", "outcome"] : ["intended", "sent", "end"]);
-    for (const f of active) f.summary.endPass();
-    first = false;
-  }
-  const latency = (s: Series): PercentileSummary => (series.get(s) as ExactSummary).result();
-
-  const faultResults = faults.map((f, i): FaultAnalysis => {
-    const from = f.endMs ?? f.startMs;
-    const { point, answer, full } = points[i];
-    const until = point ?? durationMs;
-    const detect = honestDetectBy(
-      detectFrom(answerEnd[i], input.metricSamples ?? [], f.startMs),
-      f.startMs,
-      answer,
-      full,
-      (p) => lookupEnd.get(p) ?? p,
-    );
-    return {
-      id: f.id,
-      kind: f.kind,
-      timeToDetectMs: detect.ms,
-      detectedBy: detect.by,
-      detectNote: detect.note,
-      recoveryPointMs: point,
-      timeToRecoverMs: point === null ? null : Math.max(0, point - from),
-      answerAgainPointMs: answer,
-      timeToAnswerAgainMs: answer === null ? null : Math.max(0, answer - from),
-      fullServicePointMs: full,
-      timeToFullServiceMs: full === null ? null : Math.max(0, full - from),
-      requests: faultCounts[i],
-      downtimeMs: overlapMs(downtime, f.startMs, until),
-    };
-  });
-
-  const finalCounts = (): OutcomeCounts => {
-    const counts = { ...totals };
-    ofOutcome.forEach((code) => counts[outcomeFromCode(code)]--);
-    return counts;
-  };
-  const retrySummary = (log: RetryLog): RetrySummary => {
-    // The log is the run's own (`retries`); its outcomes were read in pass 1.
-    const outcomes = emptyCounts();
-    rowOutcome.forEach((code) => outcomes[outcomeFromCode(code)]++);
-    return {
-      sent: log.links.length,
-      outcomes,
-      withoutRetryAfter: log.withoutRetryAfter,
-      unsent: log.unsent,
-      retryAfterMs: summarize(log.links.map((l) => l.retryAfterMs)),
-    };
-  };
-  const headlineWindows = windowSets.get(windowMs) as WindowAccumulator;
-  const data: SloData = {
-    counts: () => ({ ...totals }),
-    finalCounts,
-    uptime: (w, th, good) => (windowSets.get(w) as WindowAccumulator).uptime(th, good),
-    latency: (from, phase) => latency(`${from}:${phase}`),
-    retrySummary,
-  };
-  const evaluation = evaluateSlos(slos, {
+  const later = new LaterPasses(s, points, phases);
+  later.run();
+  const faults = faultResults(s, one, later, points, downtime, input.metricSamples ?? []);
+  const data = sloData(one, later, totals);
+  const evaluation = evaluateSlos(s.slos, {
     data,
-    durationMs,
+    durationMs: s.durationMs,
     phases,
-    faults: faultResults,
+    faults,
     seed: input.seed,
-    retries,
+    retries: s.retries,
   });
   const attempts = input.availabilityAttempts ?? "each";
-  const counted = attempts === "final" ? finalCounts() : totals;
+  const counted = attempts === "final" ? data.finalCounts() : totals;
+  const headline = one.windowSets.get(s.windowMs) as WindowAccumulator;
   const atLevel = (level: JudgedLevel): LevelFigures => {
     const g = degradedGoodAt(level);
-    return { availability: availability(counted, g), uptime: headlineWindows.uptime(threshold, g) };
+    return { availability: availability(counted, g), uptime: headline.uptime(s.threshold, g) };
   };
-  const windows = headlineWindows.windows(threshold, dg);
+  const windows = headline.windows(s.threshold, s.dg);
   return {
     totals,
-    availability: { value: availability(counted, dg), degradedCountsAsGood: dg, attempts },
-    uptime: { value: uptimeOf(windows), windowMs, threshold },
+    availability: { value: availability(counted, s.dg), degradedCountsAsGood: s.dg, attempts },
+    uptime: { value: uptimeOf(windows), windowMs: s.windowMs, threshold: s.threshold },
     levels: { answered: atLevel("answered"), full: atLevel("full") },
     latency: {
-      intended: latency("intended:all"),
-      service: latency("service:all"),
+      intended: later.latency("intended:all"),
+      service: later.latency("service:all"),
       byPhase: {
-        before: latency("intended:before"),
-        during: latency("intended:during"),
-        after: latency("intended:after"),
+        before: later.latency("intended:before"),
+        during: later.latency("intended:during"),
+        after: later.latency("intended:after"),
       },
     },
-    phases: phases satisfies PhaseBounds,
+    phases,
     windows,
     downtime,
-    faults: faultResults,
-    errorBudget: errorBudget(counted, input.budgetSlo ?? 0.999, dg),
+    faults,
+    errorBudget: errorBudget(counted, input.budgetSlo ?? 0.999, s.dg),
     projection: evaluation.projections[0] ?? null,
     slos: evaluation.verdicts,
-    retries: retries ? retrySummary(retries) : null,
+    retries: s.retries ? data.retrySummary(s.retries) : null,
   };
 }
