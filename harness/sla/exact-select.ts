@@ -44,6 +44,26 @@ function valueOfKey(hi: number, lo: number): number {
   return f64[0];
 }
 
+function bracketAdd(b: Bracket, v: number): void {
+  if (v < b.lo) {
+    b.below++;
+    return;
+  }
+  if (v > b.hi) return;
+  let values = b.values as Float64Array;
+  if (b.filled === values.length) {
+    if (b.filled >= BRACKET_MAX) {
+      b.values = null;
+      return;
+    }
+    const grown = new Float64Array(b.filled * 2);
+    grown.set(values);
+    values = grown;
+    b.values = grown;
+  }
+  values[b.filled++] = v;
+}
+
 /** The 16-bit digit of the current KEY at depth d (0 = most significant). */
 function digit(d: number): number {
   switch (d) {
@@ -92,6 +112,18 @@ interface Group {
   filled: number;
 }
 
+/** Values at most this many per bracket are collected; beyond it the bracket is dropped. */
+const BRACKET_MAX = 1 << 20;
+
+/** A guessed value range for one percentile, checked in the first pass (see `setBrackets`). */
+interface Bracket {
+  readonly lo: number;
+  readonly hi: number;
+  below: number;
+  values: Float64Array | null;
+  filled: number;
+}
+
 /** Exact P50/P95/P99/max of one stream of values (NaN ignored), read in passes. */
 export class ExactSummary {
   private count = 0;
@@ -99,6 +131,10 @@ export class ExactSummary {
   private readonly first: Group;
   private done = false;
   private firstPass = true;
+  private brackets: (Bracket | null)[] = [];
+  private maxHi = -1;
+  private maxLo = -1;
+  private maxValue = Number.NaN;
 
   /** `collectMax` below COLLECT_MAX only to exercise the multi-pass path in tests. */
   constructor(private readonly collectMax = COLLECT_MAX) {
@@ -127,6 +163,12 @@ export class ExactSummary {
       const g = this.first;
       this.count++;
       (g.counts as Uint32Array)[KEY.hi >>> 16]++;
+      if (KEY.hi > this.maxHi || (KEY.hi === this.maxHi && KEY.lo > this.maxLo)) {
+        this.maxHi = KEY.hi;
+        this.maxLo = KEY.lo;
+        this.maxValue = v;
+      }
+      for (const b of this.brackets) if (b !== null && b.values !== null) bracketAdd(b, v);
       if (g.collected !== null) {
         if (g.filled >= this.collectMax) {
           g.collected = null;
@@ -165,7 +207,8 @@ export class ExactSummary {
         this.done = true;
         return;
       }
-      this.plan([{ ...g, targets }]);
+      this.resolveBrackets(targets);
+      this.plan([{ ...g, targets: targets.filter((t) => t.value === null) }]);
       return;
     }
     const next: Group[] = [];
@@ -179,6 +222,35 @@ export class ExactSummary {
   }
 
   private targets: Target[] = [];
+
+  /**
+   * Guesses, before the first pass, of where P50, P95 and P99 lie (from a sample of the
+   * values): the first pass also counts the values below each range and collects those inside
+   * it, so a guess that holds gives the exact answer in that one pass, and the maximum is
+   * tracked exactly in it too. A wrong guess costs nothing but speed: that percentile goes on
+   * through the radix passes. Any range gives the same answers.
+   */
+  setBrackets(ranges: readonly ({ readonly lo: number; readonly hi: number } | null)[]): void {
+    if (!this.firstPass || this.count > 0) throw new Error("setBrackets before the first value");
+    this.brackets = ranges.map((r) =>
+      r === null || !(r.lo <= r.hi)
+        ? null
+        : { lo: r.lo, hi: r.hi, below: 0, values: new Float64Array(1024), filled: 0 },
+    );
+  }
+
+  private resolveBrackets(targets: readonly Target[]): void {
+    const max = targets[3];
+    if (max !== undefined) max.value = this.maxValue;
+    this.brackets.forEach((b, i) => {
+      const t = targets[i];
+      if (b === null || b.values === null || t === undefined || i > 2) return;
+      if (t.rank <= b.below || t.rank > b.below + b.filled) return;
+      const sorted = b.values.subarray(0, b.filled).sort();
+      t.value = sorted[t.rank - b.below - 1];
+    });
+    this.brackets = [];
+  }
 
   /** Groups whose digit counts are known become the next pass's (finer) groups. */
   private plan(counted: readonly Group[]): void {

@@ -196,6 +196,60 @@ class RetryOutcomes {
   }
 }
 
+/** Rows sampled in pass 1 to guess where the percentiles lie (3 x 8 bytes each). */
+const SAMPLE_MAX = 1 << 19;
+
+/**
+ * Every k-th row's intended time and latencies, k fixed by the row count so that at most
+ * SAMPLE_MAX are kept: pass 2 brackets each percentile from it (ExactSummary.setBrackets),
+ * which settles most of them in that pass instead of two or three more reads of the file.
+ */
+class RowSample {
+  readonly stride: number;
+  readonly t: Float64Array;
+  readonly intended: Float64Array;
+  readonly service: Float64Array;
+  filled = 0;
+
+  constructor(rows: number) {
+    this.stride = Math.max(1, Math.ceil(rows / SAMPLE_MAX));
+    const size = Math.ceil(rows / this.stride);
+    this.t = new Float64Array(size);
+    this.intended = new Float64Array(size);
+    this.service = new Float64Array(size);
+  }
+
+  block(b: RequestColumns, offset: number): void {
+    const first = (this.stride - (offset % this.stride)) % this.stride;
+    for (let j = first; j < b.length && this.filled < this.t.length; j += this.stride) {
+      this.t[this.filled] = b.intended[j];
+      this.intended[this.filled] = b.end[j] - b.intended[j];
+      this.service[this.filled++] = b.end[j] - b.sent[j];
+    }
+  }
+
+  /** Ranges likely (about 4 standard errors each way) to hold P50, P95 and P99 of a series. */
+  brackets(service: boolean, inSeries: (t: number) => boolean): ({ lo: number; hi: number } | null)[] {
+    const values: number[] = [];
+    const from = service ? this.service : this.intended;
+    for (let i = 0; i < this.filled; i++) {
+      const v = from[i];
+      if (v === v && inSeries(this.t[i])) values.push(v);
+    }
+    const m = values.length;
+    if (m < 100) return [];
+    const sorted = Float64Array.from(values).sort();
+    return [0.5, 0.95, 0.99].map((q) => {
+      const margin = Math.ceil(4 * Math.sqrt(m * q * (1 - q)) + 10);
+      const at = q * m;
+      return {
+        lo: sorted[Math.max(0, Math.floor(at - margin))],
+        hi: sorted[Math.min(m - 1, Math.ceil(at + margin))],
+      };
+    });
+  }
+}
+
 /** Pass 1: everything that does not depend on the recovery points. */
 class FirstPass {
   readonly byCode = new Float64Array(256);
@@ -204,6 +258,7 @@ class FirstPass {
   readonly downtime: DowntimeTracker;
   readonly finders: { headline: RecoveryFinder; answered: RecoveryFinder; full: RecoveryFinder }[];
   readonly retries: RetryOutcomes;
+  readonly sample: RowSample;
   private readonly windowList: WindowAccumulator[];
   private readonly allFinders: RecoveryFinder[];
   private readonly faultStarts: number[];
@@ -227,10 +282,11 @@ class FirstPass {
     });
     this.allFinders = this.finders.flatMap((f) => [f.headline, f.answered, f.full]);
     this.retries = new RetryOutcomes(s.retries?.links ?? []);
+    this.sample = new RowSample(s.src.length);
   }
 
   run(): void {
-    this.s.src.forEachBlock((b, offset) => this.block(b, offset), ["intended", "end", "outcome"]);
+    this.s.src.forEachBlock((b, offset) => this.block(b, offset), ["intended", "sent", "end", "outcome"]);
     for (const w of this.windowList) w.end();
     for (const f of this.allFinders) f.end();
   }
@@ -249,6 +305,7 @@ class FirstPass {
       this.row(t, b.outcome[j], b.end[j]);
     }
     this.retries.block(b, offset);
+    this.sample.block(b, offset);
   }
 
   private row(t: number, code: number, end: number): void {
@@ -302,6 +359,7 @@ class LaterPasses {
     private readonly s: Settings,
     points: readonly Points[],
     private readonly phases: PhaseBounds,
+    sample: RowSample,
   ) {
     this.countUntil = points.map((p) =>
       p.point === null || p.full === null ? s.durationMs : Math.max(p.point, p.full),
@@ -320,8 +378,15 @@ class LaterPasses {
       if (slo.kind === "latency") want(`${slo.from ?? "intended"}:${slo.phase ?? "all"}`);
     this.fed = [...this.series.entries()].map(([key, summary]) => {
       const [from, phase] = key.split(":") as ["intended" | "service", Phase | "all"];
+      summary.setBrackets(sample.brackets(from === "service", (t) => this.phaseOfT(t, PHASE_NO[phase])));
       return { service: from === "service", phase: PHASE_NO[phase], summary };
     });
+  }
+
+  private phaseOfT(t: number, phase: number): boolean {
+    const { duringStartMs, duringEndMs } = this.phases;
+    const p = t < duringStartMs ? 0 : t < duringEndMs ? 1 : 2;
+    return phase === 3 || phase === p;
   }
 
   run(): void {
@@ -458,7 +523,7 @@ export function analyzeSource(input: SourceSlaInput): SlaReport {
     s.faults.map((f, i) => ({ startMs: f.startMs, recoveryPointMs: points[i].point })),
     s.durationMs,
   );
-  const later = new LaterPasses(s, points, phases);
+  const later = new LaterPasses(s, points, phases, one.sample);
   later.run();
   const faults = faultResults(s, one, later, points, downtime, input.metricSamples ?? []);
   const data = sloData(one, later, totals);

@@ -269,6 +269,44 @@ describe("exact percentiles in passes", () => {
     );
   });
 
+  it("equals summarize whatever brackets it is given (a wrong guess only costs passes)", () => {
+    const value = fc.oneof(fc.double({ noNaN: false }), fc.integer({ min: -5, max: 50 }), fc.constant(-0));
+    const range = fc.option(
+      fc.tuple(value, value).map(([lo, hi]) => ({ lo, hi })),
+      { nil: null },
+    );
+    fc.assert(
+      fc.property(
+        fc.array(value, { maxLength: 300 }),
+        fc.array(range, { maxLength: 3 }),
+        (values, brackets) => {
+          const s = new ExactSummary(7);
+          s.setBrackets(brackets);
+          while (s.needsPass) {
+            for (const v of values) s.add(v);
+            s.endPass();
+          }
+          expect(s.result()).toEqual(summarize(values));
+        },
+      ),
+      { numRuns: 300, seed: 23 },
+    );
+  });
+
+  it("settles every percentile in the first pass when the brackets hold", () => {
+    const values = Array.from({ length: 5000 }, (_, i) => ((i * 7919) % 5000) + 0.25);
+    const s = new ExactSummary(10);
+    s.setBrackets([
+      { lo: 2400, hi: 2600 },
+      { lo: 4700, hi: 4800 },
+      { lo: 4900, hi: 4980 },
+    ]);
+    for (const v of values) s.add(v);
+    s.endPass();
+    expect(s.needsPass).toBe(false);
+    expect(s.result()).toEqual(summarize(values));
+  });
+
   it("needs one pass up to the collect limit and at most four beyond it", () => {
     const values = Array.from({ length: 5000 }, (_, i) => 100 + (i % 997) * 0.001);
     expect(passes(values, 5000).n).toBe(1);
