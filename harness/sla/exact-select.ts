@@ -160,27 +160,7 @@ export class ExactSummary {
     if (this.done || Number.isNaN(v)) return;
     keyOf(v);
     if (this.firstPass) {
-      const g = this.first;
-      this.count++;
-      (g.counts as Uint32Array)[KEY.hi >>> 16]++;
-      if (KEY.hi > this.maxHi || (KEY.hi === this.maxHi && KEY.lo > this.maxLo)) {
-        this.maxHi = KEY.hi;
-        this.maxLo = KEY.lo;
-        this.maxValue = v;
-      }
-      for (const b of this.brackets) if (b !== null && b.values !== null) bracketAdd(b, v);
-      if (g.collected !== null) {
-        if (g.filled >= this.collectMax) {
-          g.collected = null;
-          return;
-        }
-        if (g.filled === g.collected.length) {
-          const grown = new Float64Array(g.filled * 2);
-          grown.set(g.collected);
-          g.collected = grown;
-        }
-        g.collected[g.filled++] = v;
-      }
+      this.addFirst(v);
       return;
     }
     for (const g of this.groups as Group[]) {
@@ -188,6 +168,29 @@ export class ExactSummary {
       if (g.collected !== null) g.collected[g.filled++] = v;
       else (g.counts as Uint32Array)[digit(g.depth)]++;
     }
+  }
+
+  private addFirst(v: number): void {
+    const g = this.first;
+    this.count++;
+    (g.counts as Uint32Array)[KEY.hi >>> 16]++;
+    if (KEY.hi > this.maxHi || (KEY.hi === this.maxHi && KEY.lo > this.maxLo)) {
+      this.maxHi = KEY.hi;
+      this.maxLo = KEY.lo;
+      this.maxValue = v;
+    }
+    for (const b of this.brackets) if (b !== null && b.values !== null) bracketAdd(b, v);
+    if (g.collected === null) return;
+    if (g.filled >= this.collectMax) {
+      g.collected = null;
+      return;
+    }
+    if (g.filled === g.collected.length) {
+      const grown = new Float64Array(g.filled * 2);
+      grown.set(g.collected);
+      g.collected = grown;
+    }
+    g.collected[g.filled++] = v;
   }
 
   /** Closes a pass: resolves what it can and plans the next pass. */
