@@ -566,17 +566,20 @@ export function sendStatsOf(src: RowSource): { achievedRate: number; sendLagP99M
   let last = Number.NEGATIVE_INFINITY;
   let firstPass = true;
   while (lags.needsPass) {
-    src.forEachBlock((c) => {
-      for (let i = 0; i < c.length; i++) {
-        const s = c.sent[i];
-        if (Number.isNaN(s)) continue;
-        lags.add(s - c.intended[i]);
-        if (!firstPass) continue;
-        sent++;
-        if (s < first) first = s;
-        if (s > last) last = s;
-      }
-    }, ["intended", "sent"]);
+    src.forEachBlock(
+      (c) => {
+        for (let i = 0; i < c.length; i++) {
+          const s = c.sent[i];
+          if (Number.isNaN(s)) continue;
+          lags.add(s - c.intended[i]);
+          if (!firstPass) continue;
+          sent++;
+          if (s < first) first = s;
+          if (s > last) last = s;
+        }
+      },
+      ["intended", "sent"],
+    );
     lags.endPass();
     firstPass = false;
   }
