@@ -14,6 +14,7 @@ import { runLlamaBenchmarks } from "./llama/index.js";
 import { runLoadBenchmarks } from "./load/index.js";
 import { runProxyBenchmarks } from "./proxy/index.js";
 import { runReportBenchmarks } from "./reports/index.js";
+import { runScaleBenchmarks } from "./scale/index.js";
 import { runServiceBenchmarks, type BenchRow } from "./service/index.js";
 import { markdownTable, summarize } from "./aggregate.js";
 import { parseBenchArgs, type BenchArgs } from "./args.js";
@@ -54,6 +55,9 @@ const MODULES: readonly BenchModule[] = [
   },
   { name: "reports", run: (q) => runReportBenchmarks(q ? { seconds: 720, loads: 1 } : {}) },
   { name: "dashboard", run: runDashboard },
+  // Quick: 10 min at 5,000/s (3 M requests); the full run is 4 h (72 M, about 6 GB of disk
+  // briefly) plus a 10-minute generator run.
+  { name: "scale", run: (q) => runScaleBenchmarks(q ? { seconds: 600, generatorSeconds: 30 } : {}) },
   { name: "service", run: (q) => runServiceBenchmarks(q ? { samples: 300, crashes: 1 } : {}) },
   { name: "llama", run: (q) => runLlamaBenchmarks(q ? { requests: 10, crashes: 1 } : {}) },
 ];

@@ -10,6 +10,7 @@ import {
 import type { RunRecord } from "../record/schema.js";
 import type { Scenario } from "../scenario/schema.js";
 import { columnsFromRows } from "../sla/columns.js";
+import { columnsSource } from "../sla/source.js";
 import { runK6Load, type K6LoadResult, type K6RunOptions } from "./driver.js";
 import { k6Templates } from "./export.js";
 
@@ -60,6 +61,9 @@ export function k6LoadResult(r: K6LoadResult, o: K6ResultInput): { load: LoadRes
   const { achievedRate, sendLagP99Ms } = sendStats(columns);
   const load: LoadResult = {
     columns,
+    // k6 hands its rows over at the end (its summary), so they are in memory anyway.
+    requests: columnsSource(columns),
+    requestsFile: null,
     templates: o.templates,
     startedAtMs: o.originMs,
     durationMs: o.durationMs,

@@ -4,7 +4,9 @@ import { OUTCOME_CODE, type OutcomeCounts } from "../../common/outcome.js";
 import { RETRY_COUNT_HEADER } from "../targets/protocol.js";
 import type { RunEvent } from "../record/schema.js";
 import type { RequestColumns } from "../sla/columns.js";
-import { nearestRank } from "../sla/percentiles.js";
+import { ExactSummary } from "../sla/exact-select.js";
+import { columnsSource, type RowSource } from "../sla/source.js";
+import { RequestsFileWriter, requestsFileSource } from "../record/requests-stream.js";
 import type { RetryLog } from "../sla/retries.js";
 import { Attempt, DeadlineQueue, type AttemptSink } from "./attempt.js";
 import type { LevelMarking } from "./levels.js";
@@ -56,6 +58,13 @@ export interface LoadOptions {
    * ones, and any pending at stop(), are not sent.
    */
   readonly honourRetryAfter?: boolean;
+  /**
+   * Streams the per-request columns to this file (requests.bin layout) as the run goes, so
+   * the generator holds only the rows still in flight whatever the run's length; the result's
+   * `requests` then reads the file and its `columns` is not available. Without it every row
+   * stays in memory (40 bytes per request): tests and short checks.
+   */
+  readonly requestsFile?: string;
 }
 
 export interface LoadSnapshot {
@@ -74,7 +83,15 @@ export interface LoadSnapshot {
 }
 
 export interface LoadResult {
+  /**
+   * Every row in memory; throws for a run that streamed its rows to `requestsFile` (read
+   * `requests` instead, which works for both).
+   */
   readonly columns: RequestColumns;
+  /** The rows, in blocks: from memory, or from `requestsFile`. */
+  readonly requests: RowSource;
+  /** The requests file the run streamed to; null when its rows are in memory. */
+  readonly requestsFile: string | null;
   /** Label of each template index used in `columns.template`. */
   readonly templates: readonly string[];
   /** Wall-clock time (epoch ms) of the run's time origin; every time in columns is relative to it. */
@@ -160,7 +177,8 @@ class LoadRun {
   private readonly preparedRetry: PreparedRequest[];
   private readonly pool: Pool;
   private readonly prefix: string;
-  private readonly log = new RequestLog();
+  private readonly writer: RequestsFileWriter | null;
+  private readonly log: RequestLog;
   private readonly live = new LiveStats();
   private readonly events: RunEvent[] = [];
   private readonly queue: number[] = [];
@@ -192,6 +210,8 @@ class LoadRun {
     if (!(opts.maxInFlight >= 1)) throw new RangeError(`maxInFlight must be >= 1, got ${opts.maxInFlight}`);
     if (!(opts.deadlineMs > 0)) throw new RangeError(`deadlineMs must be > 0, got ${opts.deadlineMs}`);
     this.clock = opts.clock ?? systemClock;
+    this.writer = opts.requestsFile === undefined ? null : new RequestsFileWriter(opts.requestsFile);
+    this.log = new RequestLog(this.writer);
     this.schedule = new ArrivalSchedule(plan);
     this.pickTemplate = templatePicker(plan);
     this.disconnectRandom = deriveRandom(plan.seed, "client-disconnect");
@@ -217,7 +237,10 @@ class LoadRun {
     return new Promise<LoadResult>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
-      this.warmUp().then(() => this.begin(), reject);
+      this.warmUp().then(
+        () => this.begin(),
+        (e: unknown) => this.fail(e),
+      );
     });
   }
 
@@ -457,9 +480,20 @@ class LoadRun {
     this.opts.signal?.removeEventListener("abort", this.onAbort);
     const durationMs = this.rel();
     this.pool.close().then(
-      () => this.resolve(this.result(durationMs)),
-      (e: unknown) => this.reject(e),
+      () => {
+        try {
+          this.resolve(this.result(durationMs));
+        } catch (e) {
+          this.fail(e);
+        }
+      },
+      (e: unknown) => this.fail(e),
     );
+  }
+
+  private fail(e: unknown): void {
+    this.writer?.abort();
+    this.reject(e);
   }
 
   snapshot(): LoadSnapshot {
@@ -478,10 +512,21 @@ class LoadRun {
   }
 
   private result(durationMs: number): LoadResult {
-    const columns = this.log.columns();
-    const { achievedRate, sendLagP99Ms } = sendStats(columns);
-    return {
-      columns,
+    let requests: RowSource;
+    let columns: RequestColumns | null = null;
+    if (this.writer !== null) {
+      this.log.close();
+      this.writer.finish();
+      requests = requestsFileSource(this.writer.file);
+    } else {
+      columns = this.log.columns();
+      requests = columnsSource(columns);
+    }
+    const { achievedRate, sendLagP99Ms } = sendStatsOf(requests);
+    const file = this.writer?.file ?? null;
+    const base = {
+      requests,
+      requestsFile: file,
       templates: this.prepared.map((p) => p.label),
       startedAtMs: this.startedAtMs,
       durationMs,
@@ -495,22 +540,50 @@ class LoadRun {
       stopped: this.stopped,
       retries: this.retries?.log() ?? null,
     };
+    if (columns !== null) return { ...base, columns };
+    // A getter that names the fix, so code written for in-memory runs fails loudly, not with
+    // an empty table.
+    const streamed: Omit<LoadResult, "columns"> = base;
+    return Object.defineProperty(streamed, "columns", {
+      enumerable: false,
+      get(): never {
+        throw new Error(`this load streamed its rows to ${file}: read result.requests instead of columns`);
+      },
+    }) as unknown as LoadResult;
   }
 }
 
 /** Achieved send rate and send-lag P99 of a finished log. */
 export function sendStats(c: RequestColumns): { achievedRate: number; sendLagP99Ms: number | null } {
-  const lags: number[] = [];
+  return sendStatsOf(columnsSource(c));
+}
+
+/** `sendStats` over a row source, in passes with memory independent of its length. */
+export function sendStatsOf(src: RowSource): { achievedRate: number; sendLagP99Ms: number | null } {
+  const lags = new ExactSummary();
+  let sent = 0;
   let first = Number.POSITIVE_INFINITY;
   let last = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < c.length; i++) {
-    const s = c.sent[i];
-    if (Number.isNaN(s)) continue;
-    lags.push(s - c.intended[i]);
-    if (s < first) first = s;
-    if (s > last) last = s;
+  let firstPass = true;
+  while (lags.needsPass) {
+    src.forEachBlock(
+      (c) => {
+        for (let i = 0; i < c.length; i++) {
+          const s = c.sent[i];
+          if (Number.isNaN(s)) continue;
+          lags.add(s - c.intended[i]);
+          if (!firstPass) continue;
+          sent++;
+          if (s < first) first = s;
+          if (s > last) last = s;
+        }
+      },
+      ["intended", "sent"],
+    );
+    lags.endPass();
+    firstPass = false;
   }
   const span = last - first;
-  const achievedRate = lags.length > 1 && span > 0 ? (lags.length - 1) / (span / 1000) : 0;
-  return { achievedRate, sendLagP99Ms: nearestRank(Float64Array.from(lags).sort(), 99) };
+  const achievedRate = sent > 1 && span > 0 ? (sent - 1) / (span / 1000) : 0;
+  return { achievedRate, sendLagP99Ms: lags.result().p99 };
 }

@@ -23,14 +23,18 @@ async function writeAtomic(file: string, data: string | Buffer): Promise<void> {
 export async function writeRunRecord(
   runDir: string,
   record: RunRecord,
-  requests?: RequestColumns,
+  requests?: RequestColumns | { readonly writtenTo: string },
 ): Promise<RunRecord> {
   const final = validateRunRecord({
     ...record,
     requestsFile: requests ? REQUESTS_FILE : record.requestsFile,
   });
   await mkdir(runDir, { recursive: true });
-  if (requests) await writeAtomic(path.join(runDir, REQUESTS_FILE), encodeRequests(requests));
+  if (requests && "writtenTo" in requests) {
+    // Streamed during the run (harness/record/requests-stream.ts): move it in place if needed.
+    const target = path.join(runDir, REQUESTS_FILE);
+    if (path.resolve(requests.writtenTo) !== path.resolve(target)) await rename(requests.writtenTo, target);
+  } else if (requests) await writeAtomic(path.join(runDir, REQUESTS_FILE), encodeRequests(requests));
   await writeAtomic(path.join(runDir, RUN_FILE), `${JSON.stringify(final, null, 2)}\n`);
   return final;
 }

@@ -15,9 +15,9 @@ import type { RequestColumns } from "../sla/columns.js";
  * view the file's buffer without copying. 40 bytes per request: a million requests are 40 MB.
  */
 export const REQUESTS_FILE = "requests.bin";
-const MAGIC = "FLRQ";
-const VERSION = 1;
-const HEADER = 16;
+export const MAGIC = "FLRQ";
+export const VERSION = 1;
+export const HEADER = 16;
 
 const F64 = ["intended", "sent", "firstByte", "end"] as const;
 
@@ -25,7 +25,7 @@ export function requestsFileSize(n: number): number {
   return HEADER + n * (4 * 8 + 4 + 2 + 1 + 1);
 }
 
-function assertLittleEndian(): void {
+export function assertLittleEndian(): void {
   if (os.endianness() !== "LE")
     throw new Error("requests.bin is little-endian; this big-endian platform is not supported");
 }

@@ -1,5 +1,6 @@
-import { analyzeRun, degradedGoodAt, sloLevel, type SlaReport } from "../sla/index.js";
-import type { RequestColumns } from "../sla/columns.js";
+import { degradedGoodAt, sloLevel, type SlaReport } from "../sla/index.js";
+import type { RowSource } from "../sla/source.js";
+import { analyzeSource } from "../sla/stream-analyze.js";
 import type { RetryLog } from "../sla/retries.js";
 import type { AlertArrival } from "../sla/alerts.js";
 import type { RunEvent } from "../record/schema.js";
@@ -30,7 +31,7 @@ export function faultWindows(occurrences: readonly FaultOccurrence[], originMs: 
 /** The SLA engine's settings as the scenario states them. */
 export function analyze(
   s: Scenario,
-  columns: RequestColumns,
+  requests: RowSource,
   durationMs: number,
   faults: readonly FaultWindow[],
   metrics: readonly MetricSample[],
@@ -40,8 +41,8 @@ export function analyze(
   const availability = s.slos.find((x) => x.kind === "availability");
   const budget = s.slos.find((x) => x.kind === "error-budget-burn");
   const p95 = s.slos.find((x) => x.kind === "latency" && x.percentile === 95 && x.phase === "all");
-  return analyzeRun({
-    columns,
+  return analyzeSource({
+    source: requests,
     durationMs,
     faults,
     metricSamples: metrics,

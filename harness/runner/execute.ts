@@ -33,6 +33,8 @@ export interface ExecuteInput {
   /** Aborted on SIGINT/SIGTERM: stop the load, revert everything at once. */
   readonly interrupt: AbortSignal;
   readonly onEvent: (e: RunEvent) => void;
+  /** Where the built-in generator streams its per-request columns (runDir/requests.bin). */
+  readonly requestsFile?: string;
   /** Who sends the load (load.driver); default the built-in generator. */
   readonly startLoad?: typeof startLoad;
   /** Called once the load's time origin is set, with the live handle (for progress). */
@@ -143,6 +145,7 @@ class Execution {
         levels: levelMarking(input.scenario.target.levels),
         clock: input.clock,
         warmup: 5,
+        ...(input.requestsFile === undefined ? {} : { requestsFile: input.requestsFile }),
         signal: input.interrupt,
         onEvent: input.onEvent,
         onStart: (t) => this.onStart(t),

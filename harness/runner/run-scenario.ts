@@ -1,6 +1,6 @@
 import { levelMarking } from "../load/levels.js";
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 
 import type { Runtime } from "../../common/runtime.js";
@@ -12,7 +12,9 @@ import type { TargetHandles } from "../faults/injector.js";
 import { runId, uniqueRunId } from "../record/run-id.js";
 import type { RunEvent, RunRecord } from "../record/schema.js";
 import { writeRunRecord } from "../record/io.js";
+import { REQUESTS_FILE } from "../record/requests-file.js";
 import { columnsFromRows } from "../sla/columns.js";
+import { columnsSource } from "../sla/source.js";
 import { formatDuration } from "../scenario/duration.js";
 import { buildPlan, runDurationMs } from "../scenario/plan.js";
 import type { LoadedScenario } from "../scenario/load.js";
@@ -151,7 +153,7 @@ async function steadyThenRun(p: Parts): Promise<ScenarioRun> {
       status: "void",
       statusReason: `steady state not met before faults (${failed}); no fault was injected`,
       load: null,
-      sla: analyze(s, columnsFromRows([]), 0, [], []),
+      sla: analyze(s, columnsSource(columnsFromRows([])), 0, [], []),
       occurrences: [],
       steadyState: { before, after: [] },
       metrics: [],
@@ -174,7 +176,7 @@ async function steadyThenRun(p: Parts): Promise<ScenarioRun> {
     load: exec.load,
     sla: analyze(
       s,
-      exec.load.columns,
+      exec.load.requests,
       measuredMs,
       faultWindows(exec.occurrences, origin),
       exec.metrics,
@@ -306,6 +308,8 @@ async function execute(p: Parts, startLoad?: ExecuteInput["startLoad"]): Promise
       metricsUrl: targetKind(s.target).servesMetrics(s.target) ? `${p.target.url}${ROUTES.metrics}` : null,
       targets: Object.fromEntries(names.map((n) => [n, handles])),
       journalDir: p.opts.journalDir,
+      // Streamed as the run goes (bounded memory); kept only if reporting.requests says so.
+      requestsFile: join(p.runDir, REQUESTS_FILE),
       interrupt: p.opts.interrupt,
       onEvent: (e) => p.emit(e),
       ...(startLoad ? { startLoad } : {}),
@@ -343,11 +347,14 @@ async function execute(p: Parts, startLoad?: ExecuteInput["startLoad"]): Promise
 
 async function write(p: Parts, record: RunRecord, exec: ExecuteResult | null): Promise<ScenarioRun> {
   const s = p.loaded.scenario;
+  const streamed = exec?.load.requestsFile ?? null;
+  const keep = s.reporting.requests && exec !== null;
   const final = await writeRunRecord(
     p.runDir,
     record,
-    s.reporting.requests && exec ? exec.load.columns : undefined,
+    !keep ? undefined : streamed !== null ? { writtenTo: streamed } : exec.load.columns,
   );
+  if (!keep && streamed !== null) await rm(streamed, { force: true });
   return { record: final, runDir: p.runDir };
 }
 

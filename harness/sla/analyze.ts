@@ -1,18 +1,19 @@
 import type { OutcomeCounts } from "../../common/outcome.js";
 import type { RequestColumns } from "./columns.js";
-import { errorBudget, type ErrorBudget } from "./budget.js";
-import { analyzeFaults, type FaultAnalysis, type FaultWindow, type MetricSample } from "./faults.js";
-import { HealthIndex, type Interval } from "./health.js";
-import { assertIntendedOrder, availability, countRows } from "./outcomes.js";
+import type { ErrorBudget } from "./budget.js";
+import type { FaultAnalysis, FaultWindow, MetricSample } from "./faults.js";
+import type { Interval } from "./health.js";
 import type { PercentileSummary } from "./percentiles.js";
-import { latencyOf, phaseBounds, phaseRows, type PhaseBounds } from "./phases.js";
+import type { PhaseBounds } from "./phases.js";
 import type { MonthlyProjection } from "./projection.js";
-import { finalAttemptCounts, summarizeRetries, type RetryLog, type RetrySummary } from "./retries.js";
-import { degradedGoodAt, type JudgedLevel } from "./levels.js";
-import { evaluateSlos, type SloSpec } from "./slo.js";
+import type { RetryLog, RetrySummary } from "./retries.js";
+import type { JudgedLevel } from "./levels.js";
+import type { SloSpec } from "./slo.js";
 import type { AlertArrival } from "./alerts.js";
 import type { SloVerdict } from "./verdict.js";
-import { uptime, windowStats, type Window } from "./windows.js";
+import type { Window } from "./windows.js";
+import { columnsSource } from "./source.js";
+import { analyzeSource } from "./stream-analyze.js";
 
 export interface SlaInput {
   readonly columns: RequestColumns;
@@ -87,79 +88,12 @@ export interface LevelFigures {
   readonly uptime: number | null;
 }
 
-/** Everything the run record needs from the per-request columns. Pure: no I/O, no clock. */
+/**
+ * Everything the run record needs from the per-request columns. Pure: no I/O, no clock. The
+ * work is done by the streaming engine (stream-analyze.ts) over the columns as one block, so
+ * a run analysed in memory and one analysed from its requests file get the same numbers.
+ */
 export function analyzeRun(input: SlaInput): SlaReport {
-  const c = input.columns;
-  assertIntendedOrder(c);
-  const windowMs = input.windowMs ?? 1000;
-  const threshold = input.threshold ?? 0.99;
-  const dg = input.degradedCountsAsGood ?? true;
-  const health = new HealthIndex(c, {
-    degradedCountsAsGood: dg,
-    threshold,
-    latencySloMs: input.latencySloMs,
-  });
-  const { faults, downtime } = analyzeFaults(health, input.faults, input.metricSamples ?? [], {
-    windowMs,
-    stabilityMs: input.stabilityMs ?? 5000,
-    durationMs: input.durationMs,
-    degradedCountsAsGood: dg,
-  });
-  const phases = phaseBounds(
-    input.faults.map((f, i) => ({ startMs: f.startMs, recoveryPointMs: faults[i]?.recoveryPointMs ?? null })),
-    input.durationMs,
-  );
-  const totals = countRows(c);
-  const windows = windowStats(c, {
-    durationMs: input.durationMs,
-    windowMs,
-    threshold,
-    degradedCountsAsGood: dg,
-  });
-  const byPhase = (p: "before" | "during" | "after"): PercentileSummary => {
-    const [lo, hi] = phaseRows(c, phases, p);
-    return latencyOf(c, lo, hi, "intended");
-  };
-  const evaluation = evaluateSlos(input.slos ?? [], {
-    columns: c,
-    durationMs: input.durationMs,
-    phases,
-    faults,
-    seed: input.seed,
-    retries: input.retries ?? null,
-    alerts: input.alerts ?? [],
-    faultWindows: input.faults,
-  });
-  const attempts = input.availabilityAttempts ?? "each";
-  const counted = attempts === "final" ? finalAttemptCounts(c, input.retries ?? null) : totals;
-  const atLevel = (level: JudgedLevel): LevelFigures => {
-    const good = degradedGoodAt(level);
-    const w = windowStats(c, {
-      durationMs: input.durationMs,
-      windowMs,
-      threshold,
-      degradedCountsAsGood: good,
-    });
-    return { availability: availability(counted, good), uptime: uptime(w) };
-  };
-  return {
-    totals,
-    availability: { value: availability(counted, dg), degradedCountsAsGood: dg, attempts },
-    uptime: { value: uptime(windows), windowMs, threshold },
-    levels: { answered: atLevel("answered"), full: atLevel("full") },
-    latency: {
-      intended: latencyOf(c, 0, c.length, "intended"),
-      service: latencyOf(c, 0, c.length, "service"),
-      byPhase: { before: byPhase("before"), during: byPhase("during"), after: byPhase("after") },
-    },
-    phases,
-    windows,
-    downtime,
-    faults,
-    // Counted as the headline availability is, so the two agree on what a bad request is.
-    errorBudget: errorBudget(counted, input.budgetSlo ?? 0.999, dg),
-    projection: evaluation.projections[0] ?? null,
-    slos: evaluation.verdicts,
-    retries: input.retries ? summarizeRetries(c, input.retries) : null,
-  };
+  const { columns, ...rest } = input;
+  return analyzeSource({ ...rest, source: columnsSource(columns) });
 }

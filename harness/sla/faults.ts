@@ -76,6 +76,18 @@ export function timeToDetect(
     const end = c.end[i];
     if (end >= startMs && end < answer) answer = end;
   }
+  return detectFrom(answer, samples, startMs);
+}
+
+/**
+ * Time to detect from the end of the earliest degraded/shed answer at or after the start
+ * (+Infinity when none) and the scrapes: the part of `timeToDetect` that needs no rows.
+ */
+export function detectFrom(
+  answer: number,
+  samples: readonly MetricSample[],
+  startMs: number,
+): { ms: number | null; by: "answer" | "breaker" | null } {
   let breaker = Number.POSITIVE_INFINITY;
   for (const s of samples) {
     if (s.tMs >= startMs && s.tMs < breaker && breakerOpen(s)) breaker = s.tMs;
@@ -163,10 +175,26 @@ export function honestDetect(
   if (d.ms === null)
     return { ...d, note: "the service gave no signal (no degraded or shed answer, no open breaker)" };
   if (answerPoint === null || fullPoint === null) return { ...d, note: null };
-  const answeredAt = (point: number): number => {
+  return honestDetectBy(d, startMs, answerPoint, fullPoint, (point) => {
     const i = lowerBound(c, point);
     return i < c.length ? c.end[i] : point;
-  };
+  });
+}
+
+/**
+ * `honestDetect` with the row lookup given: `answeredAt(point)` is the end of the first row
+ * intended at or after `point` (`point` itself when there is none).
+ */
+export function honestDetectBy(
+  d: { ms: number | null; by: "answer" | "breaker" | null },
+  startMs: number,
+  answerPoint: number | null,
+  fullPoint: number | null,
+  answeredAt: (point: number) => number,
+): { ms: number | null; by: "answer" | "breaker" | null; note: string | null } {
+  if (d.ms === null)
+    return { ...d, note: "the service gave no signal (no degraded or shed answer, no open breaker)" };
+  if (answerPoint === null || fullPoint === null) return { ...d, note: null };
   const back = Math.max(answeredAt(answerPoint), answeredAt(fullPoint));
   if (startMs + d.ms <= back) return { ...d, note: null };
   return {

@@ -2,8 +2,16 @@ import type { RequestColumns } from "./columns.js";
 import { errorBudget } from "./budget.js";
 import type { FaultAnalysis, FaultWindow } from "./faults.js";
 import { availability, countRows } from "./outcomes.js";
-import { finalAttemptCounts, retrySuccess, summarizeRetries, type RetryLog } from "./retries.js";
-import { latencyOf, phaseRows, type PhaseBounds } from "./phases.js";
+import {
+  finalAttemptCounts,
+  retrySuccess,
+  summarizeRetries,
+  type RetryLog,
+  type RetrySummary,
+} from "./retries.js";
+import { latencyOf, phaseRows, type Phase, type PhaseBounds } from "./phases.js";
+import type { PercentileSummary } from "./percentiles.js";
+import type { OutcomeCounts } from "../../common/outcome.js";
 import { downtimeByKind, projectMonthly, type MonthlyProjection } from "./projection.js";
 import { degradedGoodAt, sloLevel, type JudgedLevel } from "./levels.js";
 import { judge, type SloVerdict } from "./verdict.js";
@@ -81,8 +89,45 @@ export type SloSpec =
       readonly minRetries?: number;
     };
 
+/**
+ * The aggregates SLO verdicts are computed from. From columns in memory they are computed on
+ * demand (`columnsSloData`); the streaming engine (stream-analyze.ts) computes them in its
+ * passes over a requests file and hands them in, so verdicts never need every row at once.
+ */
+export interface SloData {
+  /** Outcome counts of every row. */
+  counts(): OutcomeCounts;
+  /** Outcome counts with retried shed rows left out (`finalAttemptCounts`). */
+  finalCounts(): OutcomeCounts;
+  uptime(windowMs: number, threshold: number, degradedCountsAsGood: boolean): number | null;
+  latency(from: "intended" | "service", phase: Phase | "all"): PercentileSummary;
+  retrySummary(log: RetryLog): RetrySummary;
+}
+
+export function columnsSloData(
+  c: RequestColumns,
+  durationMs: number,
+  phases: PhaseBounds,
+  retries: RetryLog | null,
+): SloData {
+  return {
+    counts: () => countRows(c),
+    finalCounts: () => finalAttemptCounts(c, retries),
+    uptime: (windowMs, threshold, degradedCountsAsGood) =>
+      uptime(windowStats(c, { durationMs, windowMs, threshold, degradedCountsAsGood })),
+    latency: (from, phase) => {
+      const [lo, hi] = phaseRows(c, phases, phase);
+      return latencyOf(c, lo, hi, from);
+    },
+    retrySummary: (log) => summarizeRetries(c, log),
+  };
+}
+
 export interface SloContext {
-  readonly columns: RequestColumns;
+  /** The rows, when in memory; else `data`. */
+  readonly columns?: RequestColumns;
+  /** Precomputed aggregates (the streaming engine); wins over `columns`. */
+  readonly data?: SloData;
   readonly durationMs: number;
   readonly phases: PhaseBounds;
   readonly faults: readonly FaultAnalysis[];
@@ -105,7 +150,8 @@ const levelName = (l: JudgedLevel): string => (l === "full" ? "full service" : "
 
 const pct = (r: number): string => `${+(r * 100).toFixed(4)}%`;
 
-export function evaluateSlos(specs: readonly SloSpec[], ctx: SloContext): SloEvaluation {
+export function evaluateSlos(specs: readonly SloSpec[], context: SloContext): SloEvaluation {
+  const ctx = { ...context, data: context.data ?? dataOf(context) };
   const verdicts: SloVerdict[] = [];
   const projections: MonthlyProjection[] = [];
   specs.forEach((spec, index) => {
@@ -137,29 +183,30 @@ export function evaluateSlos(specs: readonly SloSpec[], ctx: SloContext): SloEva
   return { verdicts, projections };
 }
 
+function dataOf(ctx: SloContext): SloData {
+  if (ctx.columns === undefined) throw new Error("evaluateSlos needs columns or data");
+  return columnsSloData(ctx.columns, ctx.durationMs, ctx.phases, ctx.retries ?? null);
+}
+
+type Ctx = SloContext & { readonly data: SloData };
+
 type SimpleSpec = Extract<
   SloSpec,
   { kind: "availability" | "uptime" | "latency" | "error-budget-burn" | "retry-after" }
 >;
 
-function simpleVerdict(spec: SimpleSpec, id: string, ctx: SloContext): SloVerdict {
-  const c = ctx.columns;
+function simpleVerdict(spec: SimpleSpec, id: string, ctx: Ctx): SloVerdict {
   switch (spec.kind) {
     case "availability":
       return availabilityVerdict(spec, id, ctx);
     case "uptime": {
       const windowMs = spec.window ?? 1000;
       const threshold = spec.threshold ?? 0.99;
-      const w = windowStats(c, {
-        durationMs: ctx.durationMs,
-        windowMs,
-        threshold,
-        degradedCountsAsGood: degradedGoodAt(sloLevel(spec)),
-      });
+      const up = ctx.data.uptime(windowMs, threshold, degradedGoodAt(sloLevel(spec)));
       const d = `uptime (${levelName(sloLevel(spec))}) >= ${pct(spec.min)} (${windowMs} ms windows, up when good ratio >= ${pct(threshold)})`;
       return judge(
         { id, description: d, metric: "uptime", comparator: ">=", bound: spec.min, unit: "ratio" },
-        uptime(w),
+        up,
       );
     }
     case "latency":
@@ -167,7 +214,7 @@ function simpleVerdict(spec: SimpleSpec, id: string, ctx: SloContext): SloVerdic
     case "retry-after":
       return retryAfterVerdict(spec, id, ctx);
     case "error-budget-burn": {
-      const b = errorBudget(countRows(c), spec.target, true);
+      const b = errorBudget(ctx.data.counts(), spec.target, true);
       const d = `error-budget burn <= ${spec.max} (budget at ${pct(spec.target)})`;
       return judge(
         { id, description: d, metric: "errorBudget.burn", comparator: "<=", bound: spec.max, unit: "ratio" },
@@ -184,13 +231,13 @@ function simpleVerdict(spec: SimpleSpec, id: string, ctx: SloContext): SloVerdic
 function availabilityVerdict(
   spec: Extract<SloSpec, { kind: "availability" }>,
   id: string,
-  ctx: SloContext,
+  ctx: Ctx,
 ): SloVerdict {
   const level = sloLevel(spec);
   const dg = degradedGoodAt(level);
   const final = spec.attempts === "final";
   const d = `availability (${levelName(level)}) >= ${pct(spec.min)}${final ? " (each request by its final attempt)" : ""}`;
-  const counts = final ? finalAttemptCounts(ctx.columns, ctx.retries ?? null) : countRows(ctx.columns);
+  const counts = final ? ctx.data.finalCounts() : ctx.data.counts();
   return judge(
     { id, description: d, metric: "availability", comparator: ">=", bound: spec.min, unit: "ratio" },
     availability(counts, dg),
@@ -200,11 +247,11 @@ function availabilityVerdict(
 function retryAfterVerdict(
   spec: Extract<SloSpec, { kind: "retry-after" }>,
   id: string,
-  ctx: SloContext,
+  ctx: Ctx,
 ): SloVerdict {
   const minRetries = spec.minRetries ?? 1;
   const log = ctx.retries ?? { links: [], withoutRetryAfter: 0, unsent: 0 };
-  const r = retrySuccess(summarizeRetries(ctx.columns, log), spec.degradedCountsAsGood ?? true);
+  const r = retrySuccess(ctx.data.retrySummary(log), spec.degradedCountsAsGood ?? true);
   const few = r.attempts < minRetries;
   const d = `retries at Retry-After answered good >= ${pct(spec.min)} (${r.good} of ${r.attempts}${few ? `; needs at least ${minRetries}, so Retry-After was not exercised` : ""})`;
   return judge(
@@ -213,15 +260,10 @@ function retryAfterVerdict(
   );
 }
 
-function latencyVerdict(
-  spec: Extract<SloSpec, { kind: "latency" }>,
-  id: string,
-  ctx: SloContext,
-): SloVerdict {
+function latencyVerdict(spec: Extract<SloSpec, { kind: "latency" }>, id: string, ctx: Ctx): SloVerdict {
   const from = spec.from ?? "intended";
   const phase = spec.phase ?? "all";
-  const [lo, hi] = phaseRows(ctx.columns, ctx.phases, phase);
-  const s = latencyOf(ctx.columns, lo, hi, from);
+  const s = ctx.data.latency(from, phase);
   const measured = spec.percentile === 50 ? s.p50 : spec.percentile === 95 ? s.p95 : s.p99;
   const d = `P${spec.percentile} latency (${from === "intended" ? "from intended send" : "service time"}, ${phase}) <= ${spec.max} ms`;
   return judge(
