@@ -14,6 +14,11 @@ import { DEFAULT_LADDERS, LADDER_STEPS, type LadderStep } from "./policies/recov
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
+/** A usage threshold: a fraction of the whole in (0, 1], e.g. 0.8 for 80%. */
+const usageFraction = z
+  .number()
+  .gt(0, "expected a fraction in (0, 1], e.g. 0.8 for 80%")
+  .max(1, "expected a fraction in (0, 1], e.g. 0.8 for 80% (not 80)");
 
 /** One ladder: known steps, each once, the fallback (which always answers or ends) only last. */
 const ladderSteps = z
@@ -155,6 +160,18 @@ export const serviceConfigSchema = z.strictObject({
     healthCriticalBelow: z.number().min(0).max(1),
     /** Worker down (restarting) this long = warning. */
     workerDownForMs: nonNegativeInt,
+    /**
+     * Read host CPU and memory each evaluation and alert on the thresholds below. They judge the
+     * whole machine, not this service: false turns them off (tests that count alerts exactly on
+     * a shared machine).
+     */
+    hostRules: z.boolean(),
+    /** 002: "CPU usage thresholds (warning: 80%, critical: 95%)": host CPU (all cores) above = alert. */
+    cpuWarningAbove: usageFraction,
+    cpuCriticalAbove: usageFraction,
+    /** 002: "Memory usage thresholds (warning: 80%, critical: 95%)": 1 - MemAvailable/MemTotal above = alert. */
+    memoryWarningAbove: usageFraction,
+    memoryCriticalAbove: usageFraction,
     /** POST each firing/resolved alert here (Alertmanager webhook format, version 4); null = none. */
     webhookUrl: z.string().min(1).nullable(),
     /** Allow a webhook on a non-loopback host (alert text leaves the machine). Off = refused. */
@@ -230,6 +247,11 @@ export const DEFAULT_CONFIG: ServiceConfig = {
     healthTargetAbove: 0.99,
     healthCriticalBelow: 0.95,
     workerDownForMs: 0,
+    hostRules: true,
+    cpuWarningAbove: 0.8,
+    cpuCriticalAbove: 0.95,
+    memoryWarningAbove: 0.8,
+    memoryCriticalAbove: 0.95,
     webhookUrl: null,
     allowNonLoopbackWebhook: false,
     webhookTimeoutMs: 2000,
@@ -286,9 +308,24 @@ export function resolveConfig(partial: unknown, file?: string): ServiceConfig {
         hint: `use host 127.0.0.1, or set adminToken (env ${ADMIN_TOKEN_ENV}), or set allowNonLoopback: true (--allow-non-loopback) to expose it without one`,
       },
     ]);
-  const webhook = webhookIssue(result.data.alerts);
+  const webhook = webhookIssue(result.data.alerts) ?? thresholdOrderIssue(result.data.alerts);
   if (webhook) throw new InvalidInputError([{ ...(file ? { file } : {}), ...webhook }]);
   return result.data;
+}
+
+/** A warning must come before its critical alert, or the warning would never be seen alone. */
+function thresholdOrderIssue(a: ServiceConfig["alerts"]): InputIssue | null {
+  for (const what of ["cpu", "memory"] as const) {
+    const warning = a[`${what}WarningAbove`];
+    const critical = a[`${what}CriticalAbove`];
+    if (warning >= critical)
+      return {
+        path: `alerts.${what}WarningAbove`,
+        message: `the warning threshold (${warning}) must be below the critical one (alerts.${what}CriticalAbove: ${critical})`,
+        hint: "e.g. 0.8 and 0.95 (write-up 002's 80% and 95%)",
+      };
+  }
+  return null;
 }
 
 /** The webhook must be http(s), and loopback unless explicitly allowed (alert text leaves the host). */

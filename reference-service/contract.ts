@@ -106,6 +106,8 @@ export const METRICS = {
   streamResumes: "faultline_stream_resumes_total", // {outcome}: completed | failed | not_attempted
   healthCheckSuccessRatio: "faultline_health_check_success_ratio", // {window}
   alerts: "faultline_alerts", // {alertname,severity,alertstate}: 1 while pending or firing
+  hostCpuUtilization: "faultline_host_cpu_utilization_ratio",
+  hostMemoryUsed: "faultline_host_memory_used_ratio",
   requestsRunning: "vllm:num_requests_running",
   requestsWaiting: "vllm:num_requests_waiting",
 } as const;

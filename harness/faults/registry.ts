@@ -5,6 +5,7 @@ import { containerPause } from "../docker/faults/container-pause.js";
 import { containerRestart } from "../docker/faults/container-restart.js";
 import { containerStop } from "../docker/faults/container-stop.js";
 import { clientDisconnect } from "./client-disconnect.js";
+import { cpuBurn } from "./cpu-burn.js";
 import { cpuQuota } from "./cpu-quota.js";
 import { gpuOom } from "./gpu-oom.js";
 import type { AnyInjector } from "./injector.js";
@@ -45,6 +46,7 @@ export const FAULT_KINDS = {
   "model-load-hang": modelLoadHang,
   "host-oom": hostOom,
   "cpu-quota": cpuQuota,
+  "cpu-burn": cpuBurn,
   "net-latency": netLatency,
   "net-bandwidth": netBandwidth,
   "net-slow-close": netSlowClose,

@@ -1,11 +1,12 @@
 /**
  * Runs the alert rules every `alerts.evaluateIntervalMs` on the service's clock: takes a
- * snapshot (breakers, worker, readiness as one health check), mirrors the result into
+ * snapshot (breakers, worker, readiness as one health check, host CPU and memory), mirrors the result into
  * /metrics and hands firing/resolved alerts to the webhook when one is configured.
  */
 import type { Clock, TimerHandle } from "../../common/clock.js";
 import type { ServiceConfig } from "../config.js";
 import type { ServiceMetrics } from "../metrics/registry.js";
+import { HostUsageReader, type HostUsage } from "./host-usage.js";
 import { AlertEngine, type AlertNotice, type AlertSnapshot } from "./rules.js";
 import { WebhookSender, webhookPayload } from "./webhook.js";
 
@@ -21,6 +22,8 @@ export interface AlertMonitorDeps {
   snapshot(): AlertSnapshot | null;
   /** The service's own base URL (externalURL, generatorURL); known once it listens. */
   externalUrl(): string;
+  /** Host CPU and memory now; default: the live host (tests inject fixed readings). */
+  readonly hostUsage?: () => HostUsage;
 }
 
 export class AlertMonitor {
@@ -28,8 +31,11 @@ export class AlertMonitor {
   private readonly webhook: WebhookSender | null;
   private timer: TimerHandle | undefined;
   private stopped = true;
+  private readonly hostUsage: () => HostUsage;
 
   constructor(private readonly deps: AlertMonitorDeps) {
+    const reader = new HostUsageReader();
+    this.hostUsage = deps.hostUsage ?? (() => reader.read());
     this.engine = new AlertEngine(deps.config, deps.clock, { service: "faultline-reference" });
     const url = deps.config.webhookUrl;
     this.webhook =
@@ -71,10 +77,12 @@ export class AlertMonitor {
 
   /** One evaluation (the timer calls this; tests may too). */
   evaluate(): readonly AlertNotice[] {
-    const s = this.deps.snapshot();
-    if (s === null) return [];
-    const notices = this.engine.evaluate(s);
+    const service = this.deps.snapshot();
+    // Read even while draining, so the next CPU reading covers one interval, not the drain.
+    const host = this.readHost();
     const m = this.deps.metrics;
+    if (service === null) return [];
+    const notices = this.engine.evaluate(host ? { ...service, host } : service);
     const rate = this.engine.health.rate;
     if (rate !== null) m.healthCheckSuccess.set({ window: String(this.engine.health.size) }, rate);
     m.alerts.reset();
@@ -85,6 +93,16 @@ export class AlertMonitor {
       );
     for (const n of notices) this.webhook?.send(webhookPayload(n, this.deps.externalUrl(), RECEIVER));
     return notices;
+  }
+
+  /** The host's usage, mirrored into /metrics; undefined with alerts.hostRules off. */
+  private readHost(): HostUsage | undefined {
+    if (!this.deps.config.hostRules) return undefined;
+    const host = this.hostUsage();
+    const m = this.deps.metrics;
+    if (host.cpu !== null) m.hostCpuUtilization.set({ cores: String(host.cores ?? "") }, host.cpu);
+    if (host.memory !== null) m.hostMemoryUsed.set({ source: host.memorySource ?? "" }, host.memory);
+    return host;
   }
 
   private schedule(): void {

@@ -7,6 +7,7 @@
  * monitor.ts drives it and webhook.ts delivers what it reports.
  */
 import type { Clock } from "../../common/clock.js";
+import type { HostUsage } from "./host-usage.js";
 
 export type Severity = "warning" | "critical";
 
@@ -17,6 +18,8 @@ export interface AlertSnapshot {
   readonly worker: { readonly state: string; readonly reason: string; readonly restarts: number } | null;
   /** This evaluation's health check: would readiness answer 200 now? */
   readonly ready: boolean;
+  /** Host CPU and memory usage (host-usage.ts); absent or null readings raise nothing. */
+  readonly host?: HostUsage;
 }
 
 export interface AlertRulesConfig {
@@ -25,6 +28,10 @@ export interface AlertRulesConfig {
   readonly healthTargetAbove: number;
   readonly healthCriticalBelow: number;
   readonly workerDownForMs: number;
+  readonly cpuWarningAbove: number;
+  readonly cpuCriticalAbove: number;
+  readonly memoryWarningAbove: number;
+  readonly memoryCriticalAbove: number;
 }
 
 /** One instance of a rule whose condition holds (a rule can hold for several label sets). */
@@ -163,6 +170,53 @@ export function alertRules(c: AlertRulesConfig): readonly Rule[] {
       forMs: 0,
       summary: "The supervisor gave up restarting the model worker",
       holds: workerIs(["given-up"]),
+    },
+    ...hostUsageRules(c),
+  ];
+}
+
+/**
+ * 002: "CPU usage thresholds (warning: 80%, critical: 95%), Memory usage thresholds (warning:
+ * 80%, critical: 95%)". No `for`: the write-up gives none, and each CPU reading is already an
+ * average over one evaluation interval.
+ */
+function hostUsageRules(c: AlertRulesConfig): readonly Rule[] {
+  const usageAbove =
+    (what: "cpu" | "memory", bound: number) =>
+    (s: AlertSnapshot): readonly Holding[] => {
+      const used = s.host?.[what] ?? null;
+      return used !== null && used > bound
+        ? [{ labels: {}, description: `host ${what} usage ${pct(used)} (alert above ${pct(bound)})` }]
+        : [];
+    };
+  return [
+    {
+      name: "CpuUsageHigh",
+      severity: "warning",
+      forMs: 0,
+      summary: `Host CPU usage is above ${pct(c.cpuWarningAbove)}`,
+      holds: usageAbove("cpu", c.cpuWarningAbove),
+    },
+    {
+      name: "CpuUsageCritical",
+      severity: "critical",
+      forMs: 0,
+      summary: `Host CPU usage is above ${pct(c.cpuCriticalAbove)}`,
+      holds: usageAbove("cpu", c.cpuCriticalAbove),
+    },
+    {
+      name: "MemoryUsageHigh",
+      severity: "warning",
+      forMs: 0,
+      summary: `Host memory usage is above ${pct(c.memoryWarningAbove)}`,
+      holds: usageAbove("memory", c.memoryWarningAbove),
+    },
+    {
+      name: "MemoryUsageCritical",
+      severity: "critical",
+      forMs: 0,
+      summary: `Host memory usage is above ${pct(c.memoryCriticalAbove)}`,
+      holds: usageAbove("memory", c.memoryCriticalAbove),
     },
   ];
 }

@@ -210,6 +210,20 @@ export function createMetrics(live: LiveGauges) {
       labelNames: ["alertname", "severity", "alertstate"] as const,
       registers: r,
     }),
+    // Set by each alert evaluation. Labelled so that the series is absent (not a made-up 0)
+    // until the first reading (CPU: until the second, the first interval's end).
+    hostCpuUtilization: new Gauge({
+      name: METRICS.hostCpuUtilization,
+      help: "Busy share of all host cores over the last alert evaluation interval (os.cpus() time deltas)",
+      labelNames: ["cores"] as const,
+      registers: r,
+    }),
+    hostMemoryUsed: new Gauge({
+      name: METRICS.hostMemoryUsed,
+      help: "Host memory in use: 1 - MemAvailable/MemTotal (/proc/meminfo; os.freemem() elsewhere)",
+      labelNames: ["source"] as const,
+      registers: r,
+    }),
     alertNotifications: new Counter({
       name: "faultline_alert_notifications_total",
       help: "Alert webhook notifications by alert status and result (sent, failed after every attempt)",

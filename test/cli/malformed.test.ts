@@ -45,7 +45,7 @@ const EXPECTED: readonly (readonly [string, string])[] = [
   ],
   [
     "09-unknown-fault-kind.yaml",
-    '09-unknown-fault-kind.yaml:9: faults[0].kind: unknown fault kind "process-explode" (fix: one of: client-disconnect, container-kill, container-memory-limit, container-network-disconnect, container-pause, container-restart, container-stop, cpu-quota, gpu-oom, host-oom, ipc-corruption, lb-outage, load-burst, model-file-corruption, model-load-hang, net-bandwidth, net-down, net-latency, net-limit-data, net-reset-peer, net-slicer, net-slow-close, net-timeout, process-freeze, process-kill, process-restart, process-term, replicas-kill (see `faultline list`))',
+    '09-unknown-fault-kind.yaml:9: faults[0].kind: unknown fault kind "process-explode" (fix: one of: client-disconnect, container-kill, container-memory-limit, container-network-disconnect, container-pause, container-restart, container-stop, cpu-burn, cpu-quota, gpu-oom, host-oom, ipc-corruption, lb-outage, load-burst, model-file-corruption, model-load-hang, net-bandwidth, net-down, net-latency, net-limit-data, net-reset-peer, net-slicer, net-slow-close, net-timeout, process-freeze, process-kill, process-restart, process-term, replicas-kill (see `faultline list`))',
   ],
   [
     "10-unknown-fault-target.yaml",

@@ -24,6 +24,7 @@ describe("the fault registry", () => {
       "model-load-hang",
       "host-oom",
       "cpu-quota",
+      "cpu-burn",
       "net-latency",
       "net-bandwidth",
       "net-slow-close",

@@ -132,7 +132,8 @@ describe("the reference service raises and resolves alerts through the webhook",
       adminToken: TOKEN,
       retry: { maxRetries: 0 },
       breaker: { failureThreshold: 2, halfOpenAfterMs: 60_000 },
-      alerts: { evaluateIntervalMs: 50, webhookUrl: rx.url },
+      // hostRules off: this machine's own CPU load must not add alerts to the exact lists below.
+      alerts: { evaluateIntervalMs: 50, webhookUrl: rx.url, hostRules: false },
     });
     t.backend.fallbackStep = { kind: "fail", error: () => new WorkerUnavailableError("down") };
     for (let i = 0; i < 2; i++) await post(`${t.url}/v1/chat/completions`, chatBody());
@@ -184,7 +185,7 @@ describe("the reference service raises and resolves alerts through the webhook",
     const metrics = createMetrics({ running: () => 0, waiting: () => 0, inflight: () => 0 });
     let state: "closed" | "open" = "closed";
     const m = new AlertMonitor({
-      config: resolveConfig({}).alerts,
+      config: resolveConfig({ alerts: { hostRules: false } }).alerts,
       clock,
       metrics,
       snapshot: () => ({ breakers: [{ name: "w", state }], worker: null, ready: true }),
@@ -211,7 +212,7 @@ describe("the reference service raises and resolves alerts through the webhook",
     const metrics = createMetrics({ running: () => 0, waiting: () => 0, inflight: () => 0 });
     const m = new AlertMonitor({
       // Port 1 on loopback: refused at once; the sender then waits on the clock to retry.
-      config: { ...resolveConfig({}).alerts, webhookUrl: "http://127.0.0.1:1/alerts" },
+      config: { ...resolveConfig({}).alerts, hostRules: false, webhookUrl: "http://127.0.0.1:1/alerts" },
       clock,
       metrics,
       snapshot: () => ({ breakers: [{ name: "w", state: "open" }], worker: null, ready: true }),
