@@ -65,18 +65,27 @@ function faultAlertVerdicts(
   alerts: readonly AlertArrival[],
 ): SloVerdict[] {
   const name = spec.alert;
-  const firing = alerts.find((a) => a.name === name && a.status === "firing" && a.tMs >= f.startMs);
+  // An alert already firing when the fault starts (its last notice before the start says so)
+  // has paged at the start: delay 0. Judging only firings after the start would call an alert
+  // that was right all along a miss (a busy host above the CPU threshold before a burn).
+  const before = alerts.filter((a) => a.name === name && a.tMs < f.startMs).at(-1);
+  const alreadyFiring = before?.status === "firing";
+  const firing = alreadyFiring
+    ? before
+    : alerts.find((a) => a.name === name && a.status === "firing" && a.tMs >= f.startMs);
+  const note =
+    firing === undefined ? " (it did not fire)" : alreadyFiring ? " (already firing when it started)" : "";
   const fired = judge(
     {
       id: spec.resolvesWithin === undefined ? id : `${id}/fired`,
-      description: `alert ${name} fired <= ${spec.within} ms after ${f.id} started${firing ? "" : " (it did not fire)"}`,
+      description: `alert ${name} fired <= ${spec.within} ms after ${f.id} started${note}`,
       metric: "alert.firedAfterMs",
       comparator: "<=",
       bound: spec.within,
       unit: "ms",
       faultId: f.id,
     },
-    firing ? firing.tMs - f.startMs : null,
+    firing ? Math.max(0, firing.tMs - f.startMs) : null,
   );
   if (spec.resolvesWithin === undefined) return [fired];
   const resolved = firing

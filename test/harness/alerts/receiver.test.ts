@@ -113,6 +113,36 @@ describe("alert SLOs", () => {
     );
   });
 
+  it("an alert already firing when the fault starts counts as fired at the start; one resolved before it does not", () => {
+    const early: AlertArrival[] = [
+      { tMs: 500, name: "CpuUsageHigh", status: "firing", message: "firing: CpuUsageHigh: 92%" },
+      { tMs: 6100, name: "CpuUsageHigh", status: "resolved", message: "resolved: CpuUsageHigh" },
+      { tMs: 700, name: "Flap", status: "firing", message: "firing: Flap" },
+      { tMs: 900, name: "Flap", status: "resolved", message: "resolved: Flap" },
+    ];
+    const spec = { kind: "alert" as const, alert: "CpuUsageHigh", within: 1000, resolvesWithin: 500 };
+    expect(brief(alertVerdicts(spec, "c", windows, analysis, early))).toEqual([
+      [
+        "c/fired",
+        0,
+        1000,
+        true,
+        "alert CpuUsageHigh fired <= 1000 ms after kill started (already firing when it started)",
+      ],
+      [
+        "c/resolved",
+        100,
+        500,
+        true,
+        "alert CpuUsageHigh resolved <= 500 ms after kill's recovery to full service",
+      ],
+    ]);
+    const flap = alertVerdicts({ kind: "alert", alert: "Flap", within: 1000 }, "f", windows, analysis, early);
+    expect(brief(flap)).toEqual([
+      ["f", null, 1000, false, "alert Flap fired <= 1000 ms after kill started (it did not fire)"],
+    ]);
+  });
+
   it("an alert that never fired or never resolved is not measured, and says why", () => {
     const spec = { kind: "alert" as const, alert: "WorkerRestarting", within: 1000, resolvesWithin: 5000 };
     expect(
