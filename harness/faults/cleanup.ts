@@ -1,4 +1,4 @@
-import { readdir } from "node:fs/promises";
+import { readdir, rm, stat } from "node:fs/promises";
 import { systemClock, type Clock } from "../../common/clock.js";
 import { isCarrierGone } from "./carrier.js";
 import type { AnyInjector } from "./injector.js";
@@ -15,7 +15,7 @@ export type CleanupAction =
   | "skipped-live" // the harness that wrote it is still running (use force)
   | "failed" // revert threw: the entry stays for the next run of cleanup
   | "unreadable" // the journal file could not be parsed: left in place
-  | "stopped" // a process or container stack the dead harness had started, now stopped
+  | "stopped" // a process, container stack or file the dead harness had started, now stopped (or removed)
   | "already-gone"; // what the dead harness had started had already exited: entry cleared
 
 export interface CleanupItem {
@@ -133,6 +133,16 @@ async function stopProcess(r: Extract<StartedEntry["resource"], { type: "process
   return true;
 }
 
+/** Removes a file a dead run left (true when there was one). */
+async function removeFile(path: string): Promise<boolean> {
+  const existed = await stat(path).then(
+    () => true,
+    () => false,
+  );
+  await rm(path, { force: true });
+  return existed;
+}
+
 async function stopDockerRun(runId: string, env: CleanupOptions["env"]): Promise<boolean> {
   // Lazy: dockerode loads only when a container stack was left behind.
   const { dockerClient } = await import("../docker/client.js");
@@ -150,19 +160,26 @@ async function cleanStarted(
   const r = e.resource;
   const base = {
     file,
-    kind: r.type === "process" ? "started process" : "started containers",
+    kind: `started ${r.type === "process" ? "process" : r.type === "file" ? "file" : "containers"}`,
     target: e.what,
     description:
       r.type === "process"
         ? `pid ${r.pid}${r.pgid !== null ? " and its process group" : ""}`
-        : `run ${r.runId}`,
+        : r.type === "file"
+          ? r.path
+          : `run ${r.runId}`,
   };
   if (!opts.force && (await harnessAlive(e))) {
     return { ...base, action: "skipped-live", error: `harness pid ${e.harnessPid} is still running` };
   }
   let stopped: boolean;
   try {
-    stopped = r.type === "process" ? await stopProcess(r) : await stopDockerRun(r.runId, opts.env);
+    stopped =
+      r.type === "process"
+        ? await stopProcess(r)
+        : r.type === "file"
+          ? await removeFile(r.path)
+          : await stopDockerRun(r.runId, opts.env);
   } catch (err) {
     return { ...base, action: "failed", error: errorText(err) };
   }

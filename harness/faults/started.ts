@@ -25,6 +25,11 @@ const resourceSchema = z.discriminatedUnion("type", [
     pgid: z.number().int().nullable(),
   }),
   z.strictObject({
+    type: z.literal("file"),
+    /** A file the run writes and removes itself when it ends (the requests spill). */
+    path: z.string().min(1),
+  }),
+  z.strictObject({
     type: z.literal("docker-run"),
     /** The run label every container and network of the run carries. */
     runId: z.string(),

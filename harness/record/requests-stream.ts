@@ -30,6 +30,11 @@ const view = (a: ArrayBufferView, bytes: number): Uint8Array => new Uint8Array(a
  * are synchronous: a block is 2.5 MiB per 64 Ki rows, so at 5,000 requests/s the load loop
  * pauses for one page-cache write every 13 s instead of buffering without bound.
  */
+/** Where a run in this process spills the blocks of `file` until it is built. */
+export function spillPathOf(file: string): string {
+  return `${file}.${process.pid}.spill`;
+}
+
 export class RequestsFileWriter {
   private readonly spill: string;
   private fd: number;
@@ -39,7 +44,7 @@ export class RequestsFileWriter {
 
   constructor(readonly file: string) {
     assertLittleEndian();
-    this.spill = `${file}.${process.pid}.spill`;
+    this.spill = spillPathOf(file);
     this.fd = openSync(this.spill, "w+");
   }
 

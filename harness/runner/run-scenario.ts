@@ -1,7 +1,7 @@
 import { levelMarking } from "../load/levels.js";
 import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 
 import type { Runtime } from "../../common/runtime.js";
 import { targetKind } from "../targets/kinds.js";
@@ -21,6 +21,7 @@ import type { LoadedScenario } from "../scenario/load.js";
 import { targetNamesFor } from "../scenario/semantic.js";
 import type { Scenario } from "../scenario/schema.js";
 import { StartedJournal } from "../faults/started.js";
+import { spillPathOf } from "../record/requests-stream.js";
 import { startTarget, type RunningTarget } from "../targets/index.js";
 import { alertArrivals, analyze, faultWindows } from "./analysis.js";
 import { startAlertReceiver, type AlertReceiver } from "../alerts/receiver.js";
@@ -300,6 +301,12 @@ async function execute(p: Parts, startLoad?: ExecuteInput["startLoad"]): Promise
   const names = [...targetNamesFor(s.target).filter((n) => !n.startsWith("link:")), ...linkNames];
   let stopTicker = (): void => undefined;
   let stopDashboard = (): Promise<void> => Promise.resolve();
+  const requestsFile = join(p.runDir, REQUESTS_FILE);
+  // The spill grows with the run (gigabytes for a long game day): a killed run's is removed by
+  // `faultline cleanup`. Not recorded (journal not writable): the run goes on regardless.
+  const spill = await new StartedJournal(p.opts.journalDir)
+    .record(`requests spill of run ${basename(p.runDir)}`, { type: "file", path: spillPathOf(requestsFile) })
+    .catch(() => null);
   try {
     return await executeRun({
       scenario: s,
@@ -309,7 +316,7 @@ async function execute(p: Parts, startLoad?: ExecuteInput["startLoad"]): Promise
       targets: Object.fromEntries(names.map((n) => [n, handles])),
       journalDir: p.opts.journalDir,
       // Streamed as the run goes (bounded memory); kept only if reporting.requests says so.
-      requestsFile: join(p.runDir, REQUESTS_FILE),
+      requestsFile,
       interrupt: p.opts.interrupt,
       onEvent: (e) => p.emit(e),
       ...(startLoad ? { startLoad } : {}),
@@ -342,6 +349,7 @@ async function execute(p: Parts, startLoad?: ExecuteInput["startLoad"]): Promise
   } finally {
     stopTicker();
     await stopDashboard();
+    await spill?.forget();
   }
 }
 

@@ -86,6 +86,9 @@ async function killMidFaultThenCleanup(
   expect(first.code, first.stderr).toBe(0);
   expect(await survivors(started)).toEqual([]);
   expect(await readdir(journalDir)).toEqual([]);
+  // The killed run's requests spill went with it.
+  const runFiles = (await readdir(join(dir, "runs"), { recursive: true })).map(String);
+  expect(runFiles.filter((f) => f.endsWith(".spill"))).toEqual([]);
   const second = await spawnCli(["cleanup"], { cwd: dir, env, timeoutMs: 30_000 });
   expect(second.code).toBe(0);
   expect(second.stderr).toContain("cleanup: nothing to revert");

@@ -118,6 +118,21 @@ describe("started-process journal and cleanup", () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it("a file a dead run left (its requests spill) is removed; one already gone clears as already-gone", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "faultline-started-"));
+    const spill = join(dir, "requests.bin.123.spill");
+    await writeFile(spill, "rows");
+    const journal = new StartedJournal(dir);
+    await journal.record("requests spill of run r", { type: "file", path: spill });
+    await journal.record("requests spill of run q", { type: "file", path: join(dir, "never-written.spill") });
+    const r = await runCleanup({ journalDir: dir });
+    expect(r.items.map((i) => [i.action, i.kind, i.description]).sort()).toEqual([
+      ["already-gone", "started file", join(dir, "never-written.spill")],
+      ["stopped", "started file", spill],
+    ]);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
   it("an unparsable started entry is reported and kept", async () => {
     const dir = await mkdtemp(join(tmpdir(), "faultline-started-"));
     await writeFile(join(dir, `${STARTED_PREFIX}bad.json`), "{not json");
