@@ -107,7 +107,14 @@ describe("host OOM while the real engine loads a model under a memory cgroup", (
       return r.level === "full" ? r : undefined;
     });
     expect(full.status).toBe(200);
-    const { samples } = parseExposition(await (await fetch(`${s.url}/metrics`)).text());
+    // The load time reaches /metrics with the worker's next heartbeat, which may come just
+    // after the first full answer (a fresh-clone CI run read the page before it).
+    const samples = await until(5_000, async () => {
+      const page = parseExposition(await (await fetch(`${s.url}/metrics`)).text()).samples;
+      return sampleValue(page, "faultline_model_load_seconds", { model: "small" }) === undefined
+        ? undefined
+        : page;
+    });
     expect(
       sampleValue(samples, "faultline_worker_restarts_total", { cause: "crash" }),
     ).toBeGreaterThanOrEqual(1);
