@@ -1,43 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generatedModel, useLlamaService } from "./engine-service.js";
+import { describe, expect, it } from "vitest";
 import { cgroupOf } from "../../../harness/faults/cgroup.js";
 import { cpuQuota } from "../../../harness/faults/cpu-quota.js";
 import { SERVICE_LEVEL_HEADER } from "../../../reference-service/contract.js";
 import { faultContext } from "../../harness/faults/helpers.js";
-import { startService, waitReady, type ServiceProcess } from "../e2e/service-process.js";
 
 const config = {
   worker: {
     engine: "llama",
     preload: "tiny",
     llama: { threads: 1, sequences: 1 },
-    models: [
-      {
-        name: "tiny",
-        device: "cpu",
-        task: "generate",
-        sizeBytes: 0,
-        loadMs: 0,
-        prefillMs: 0,
-        prefillMsPerToken: 0,
-        msPerToken: 0,
-        contextTokens: 512,
-        generate: { size: "tiny", seed: 5 },
-      },
-    ],
+    models: [generatedModel("tiny", "tiny", 5, 512)],
   },
 };
 
-let s: ServiceProcess;
-beforeAll(async () => {
-  s = await startService([], config);
-  await waitReady(s.url, 90_000);
-}, 120_000);
-afterAll(() => s?.cleanup());
+const svc = useLlamaService(config);
 
 /** Real tokens per second of one full-service answer: usage from llama.cpp over the wall time. */
 async function tokensPerSecond(): Promise<number> {
   const t0 = performance.now();
-  const r = await fetch(`${s.url}/v1/completions`, {
+  const r = await fetch(`${svc().url}/v1/completions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ model: "tiny", prompt: "count the sheep", max_tokens: 256 }),
@@ -58,7 +40,7 @@ async function median(n: number): Promise<number> {
 
 describe("cpu-quota on the real engine's worker", () => {
   it("10% of one CPU at least halves real token generation; revert gives it back", async () => {
-    const pid = await s.workerPid();
+    const pid = await svc().workerPid();
     const home = await cgroupOf(pid, "cpu");
     await tokensPerSecond(); // warm-up
     const free = await median(3);

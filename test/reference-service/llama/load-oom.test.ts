@@ -1,26 +1,15 @@
+import { askCompletion, generatedModel, until, useLlamaService, type Answer } from "./engine-service.js";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { memoryCgroupOf } from "../../../harness/faults/cgroup.js";
 import { hostOom } from "../../../harness/faults/host-oom.js";
-import { FALLBACK_HEADER, SERVICE_LEVEL_HEADER } from "../../../reference-service/contract.js";
 import { faultContext } from "../../harness/faults/helpers.js";
 import { parseExposition, sampleValue } from "../api/prom-text.js";
-import { alive, startService, waitReady, type ServiceProcess } from "../e2e/service-process.js";
+import { alive } from "../e2e/service-process.js";
 
 const MiB = 1024 * 1024;
-const model = (name: string, size: "tiny" | "small") => ({
-  name,
-  device: "cpu",
-  task: "generate",
-  sizeBytes: 0,
-  loadMs: 0,
-  prefillMs: 0,
-  prefillMsPerToken: 0,
-  msPerToken: 0,
-  contextTokens: 256,
-  generate: { size, seed: 6 },
-});
+const model = (name: string, size: "tiny" | "small") => generatedModel(name, size, 6);
 
 /**
  * Two real models: tiny resident, small (~46 MB) loaded on demand. mmap off: llama.cpp reads
@@ -37,41 +26,14 @@ const config = {
   },
 };
 
-let s: ServiceProcess;
-beforeAll(async () => {
-  s = await startService([], config);
-  await waitReady(s.url, 90_000);
-}, 120_000);
-afterAll(() => s?.cleanup());
+const svc = useLlamaService(config);
 
-async function ask(name: string): Promise<{ status: number; level: string; fallback: string | null }> {
-  const r = await fetch(`${s.url}/v1/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model: name, prompt: "hello", max_tokens: 4 }),
-  });
-  await r.text();
-  return {
-    status: r.status,
-    level: r.headers.get(SERVICE_LEVEL_HEADER) ?? "full",
-    fallback: r.headers.get(FALLBACK_HEADER),
-  };
-}
-
-async function until<T>(ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const end = performance.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (performance.now() > end) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const ask = (name: string): Promise<Answer> => askCompletion(svc().url, name);
 
 describe("host OOM while the real engine loads a model under a memory cgroup", () => {
   it("the kernel kills the loading worker, fallbacks answer, the restarted worker loads it: full service", async () => {
     expect(await ask("tiny")).toMatchObject({ status: 200, level: "full" });
-    const pid = await s.workerPid();
+    const pid = await svc().workerPid();
     const parent = await memoryCgroupOf(pid);
     const ctx = faultContext({ pidOf: () => Promise.resolve(pid) }, "worker", "load-oom");
     // 32 MiB for what the worker allocates from now on: serving tiny fits, loading small does not.
@@ -98,7 +60,7 @@ describe("host OOM while the real engine loads a model under a memory cgroup", (
     expect(oomKills).toBeGreaterThan(0);
     // The supervisor restarted it (a crash); the new worker is outside the group and loads small.
     const next = await until(30_000, async () => {
-      const p = await s.workerPid();
+      const p = await svc().workerPid();
       return p !== pid && alive(p) ? p : undefined;
     });
     expect((await memoryCgroupOf(next)).dir).toBe(parent.dir);
@@ -110,7 +72,7 @@ describe("host OOM while the real engine loads a model under a memory cgroup", (
     // The load time reaches /metrics with the worker's next heartbeat, which may come just
     // after the first full answer (a fresh-clone CI run read the page before it).
     const samples = await until(5_000, async () => {
-      const page = parseExposition(await (await fetch(`${s.url}/metrics`)).text()).samples;
+      const page = parseExposition(await (await fetch(`${svc().url}/metrics`)).text()).samples;
       return sampleValue(page, "faultline_model_load_seconds", { model: "small" }) === undefined
         ? undefined
         : page;

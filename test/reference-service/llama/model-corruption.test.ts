@@ -1,14 +1,13 @@
+import { askCompletion, generatedModel, until, useLlamaService, type Answer } from "./engine-service.js";
 import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { modelFileCorruption } from "../../../harness/faults/model-file-corruption.js";
-import { FALLBACK_HEADER, SERVICE_LEVEL_HEADER } from "../../../reference-service/contract.js";
 import { readHeartbeat } from "../../../reference-service/ipc/protocol.js";
 import { generateModel } from "../../../reference-service/llama/model-cache.js";
 import { LlamaRuntime, openLlama } from "../../../reference-service/llama/runtime.js";
 import { faultContext } from "../../harness/faults/helpers.js";
-import { startService, waitReady, type ServiceProcess } from "../e2e/service-process.js";
 
 /** The real engine on a tiny model the service generates itself at start (catalog `generate`). */
 const config = {
@@ -18,67 +17,23 @@ const config = {
     engine: "llama",
     preload: "tiny",
     llama: { threads: 1, sequences: 1 },
-    models: [
-      {
-        name: "tiny",
-        device: "cpu",
-        task: "generate",
-        sizeBytes: 0,
-        loadMs: 0,
-        prefillMs: 0,
-        prefillMsPerToken: 0,
-        msPerToken: 0,
-        contextTokens: 256,
-        generate: { size: "tiny", seed: 3 },
-      },
-    ],
+    models: [generatedModel("tiny", "tiny", 3)],
   },
 };
 
-let s: ServiceProcess;
-beforeAll(async () => {
-  s = await startService([], config);
-  await waitReady(s.url, 90_000); // node-llama-cpp tests its binary in a child process first
-}, 120_000);
-afterAll(() => s?.cleanup());
+const svc = useLlamaService(config);
 
-async function ask(): Promise<{ status: number; level: string | null; fallback: string | null; ms: number }> {
-  const t0 = performance.now();
-  const r = await fetch(`${s.url}/v1/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model: "tiny", prompt: "hello", max_tokens: 4 }),
-  });
-  await r.text();
-  return {
-    status: r.status,
-    // A full-service answer carries no level header; fallbacks name their level and backend.
-    level: r.headers.get(SERVICE_LEVEL_HEADER) ?? "full",
-    fallback: r.headers.get(FALLBACK_HEADER),
-    ms: performance.now() - t0,
-  };
-}
-
-/** Polls `probe` every 100 ms until it returns a value, at most `ms`. */
-async function until<T>(ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const end = performance.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (performance.now() > end) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const ask = (): Promise<Answer> => askCompletion(svc().url, "tiny");
 
 const tinyState = async () => {
-  const hb = await readHeartbeat(s.stateDir);
+  const hb = await readHeartbeat(svc().stateDir);
   return hb.ok ? { pid: hb.heartbeat.pid, ageMs: hb.ageMs, tiny: hb.heartbeat.models[0] } : undefined;
 };
 
 describe("model-file-corruption on the real engine", () => {
   it("fallbacks answer while the file is bad, the worker stays live, full service returns after restore", async () => {
     expect(await ask()).toMatchObject({ status: 200, level: "full" });
-    const ctx = faultContext({ stateDir: s.stateDir }, "worker", "corrupt-1");
+    const ctx = faultContext({ stateDir: svc().stateDir }, "worker", "corrupt-1");
     const state = await modelFileCorruption.inject(
       modelFileCorruption.params.parse({ mode: "tensor-data", bytes: 4096 }),
       ctx,
@@ -86,7 +41,7 @@ describe("model-file-corruption on the real engine", () => {
     try {
       // The resident model keeps serving from memory; a reload is what reads the file. Kill
       // the worker, as a crash would: the supervisor's fresh worker must load from disk.
-      const oldPid = await s.workerPid();
+      const oldPid = await svc().workerPid();
       process.kill(oldPid, "SIGKILL");
       const failed = await until(30_000, async () => {
         const st = await tinyState();
