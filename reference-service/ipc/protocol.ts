@@ -373,6 +373,11 @@ export const workerConfigSchema = z
         /** A real load that takes longer is hung: the worker exits and the supervisor restarts it. */
         loadTimeoutMs: z.number().int().positive().default(30_000),
         /**
+         * Opening node-llama-cpp (its binary check in a child process: about 0.4 s, seconds on a
+         * busy machine) that takes longer is hung: the worker exits and the supervisor restarts it.
+         */
+        openTimeoutMs: z.number().int().positive().default(60_000),
+        /**
          * false: llama.cpp reads the weights into its own memory instead of mapping the file, so a
          * load is charged in full to the worker's memory (a memory cgroup limit below the model's
          * size OOM-kills it mid-load; mapped pages already in the page cache are charged elsewhere).

@@ -27,6 +27,7 @@ import {
   type SpoolFrame,
   type SpoolRejection,
 } from "../ipc/spool.js";
+import { settleWithin } from "../llama/open-deadline.js";
 import type { RealGenerator } from "../llama/runtime.js";
 import { Engine } from "./engine.js";
 import { HeartbeatLoop } from "./heartbeat.js";
@@ -152,7 +153,7 @@ async function prepareStateDir(stateDir: string): Promise<void> {
 
 /** The simulated device: VRAM ledger fed by the co-tenant files, and the model manager on it. */
 export function buildDevice(cotenantDir: string, config: WorkerConfig, clock: Clock) {
-  const real = config.engine === "llama" ? startLlama(config) : undefined;
+  const real = config.engine === "llama" ? startLlama(config, clock) : undefined;
   const ledger = new VramLedger({
     totalBytes: config.gpu.totalBytes,
     reservedBytes: config.gpu.reservedBytes,
@@ -186,8 +187,8 @@ export function buildDevice(cotenantDir: string, config: WorkerConfig, clock: Cl
  * first (seconds on a busy machine), and the heartbeat must not wait for that. Loads wait for it;
  * a missing package or binary is fatal with one line naming the install command.
  */
-function startLlama(config: WorkerConfig): RealGenerator {
-  const opened = import("../llama/runtime.js").then(({ LlamaRuntime }) =>
+function startLlama(config: WorkerConfig, clock: Clock): RealGenerator {
+  const opening = import("../llama/runtime.js").then(({ LlamaRuntime }) =>
     LlamaRuntime.create({
       ...config.llama,
       onLoadHung: (model, ms) => {
@@ -202,6 +203,14 @@ function startLlama(config: WorkerConfig): RealGenerator {
       },
     }),
   );
+  const openTimeoutMs = config.llama.openTimeoutMs;
+  const opened = settleWithin(opening, openTimeoutMs, clock, () => {
+    process.stderr.write(
+      `worker: engine llama: node-llama-cpp did not open within ${openTimeoutMs} ms (worker.llama.openTimeoutMs; its binary check hung); exiting so the supervisor restarts the worker\n`,
+    );
+    // SIGKILL, as the load watchdog does: the binary check may hold a libuv thread exit would wait for.
+    process.kill(process.pid, "SIGKILL");
+  });
   opened.catch((e: unknown) => {
     process.stderr.write(`worker: ${(e as Error).message}\n`);
     process.exit(1);
