@@ -9,8 +9,8 @@ import { killChild } from "../../common/safe-kill.js";
 import { compileLoadPlan, intendedTimes } from "../load/plan.js";
 import type { Scenario } from "../scenario/schema.js";
 import { exportK6Script } from "./export.js";
-import { parseK6Points } from "./points.js";
-import { k6RequestRows, parseK6Summary, type K6Requests, type K6Summary } from "./summary.js";
+import { readK6PointsFile } from "./points.js";
+import { K6RowCollector, parseK6Summary, type K6Requests, type K6Summary } from "./summary.js";
 
 /**
  * `load.driver: k6`: k6 sends the load instead of the built-in generator while faultline
@@ -86,21 +86,27 @@ async function runProcess(k6: string, args: readonly string[], opts: K6RunOption
 }
 
 /**
- * k6 stopped while it was still starting (compiling the script) writes no output: that run
- * sent nothing, so an interrupted run reads as empty. Without an interrupt a missing file
- * means k6 did not do what it was asked.
+ * k6's output streamed into rows. k6 stopped while it was still starting (compiling the script)
+ * writes no output: that run sent nothing, so an interrupted run reads as empty. Without an
+ * interrupt a missing file means k6 did not do what it was asked.
  */
-async function readPoints(file: string, interrupted: boolean): Promise<string> {
+async function readRows(
+  file: string,
+  interrupted: boolean,
+  intended: ArrayLike<number>,
+): Promise<K6Requests> {
+  const rows = new K6RowCollector();
   try {
-    return await readFile(file, "utf8");
+    await readK6PointsFile(file, (p) => rows.add(p));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-    if (interrupted) return "";
-    throw new RunNotPossibleError(
-      `k6 exited without writing its output (${file})`,
-      "run the exported script by hand (`faultline export k6 SCENARIO`) to see k6's full output",
-    );
+    if (!interrupted)
+      throw new RunNotPossibleError(
+        `k6 exited without writing its output (${file})`,
+        "run the exported script by hand (`faultline export k6 SCENARIO`) to see k6's full output",
+      );
   }
+  return rows.result({ intended });
 }
 
 export async function runK6Load(scenario: Scenario, opts: K6RunOptions): Promise<K6LoadResult> {
@@ -125,8 +131,7 @@ export async function runK6Load(scenario: Scenario, opts: K6RunOptions): Promise
   const exitCode = await runProcess(k6, args, opts);
   // k6 sends on its evenly spaced schedule, so the intended times are the constant plan's.
   const plan = compileLoadPlan({ ...scenario.load, seed: scenario.seed, arrivals: "constant" });
-  const points = parseK6Points(await readPoints(files.points, opts.signal?.aborted === true), files.points);
-  const requests = k6RequestRows(points, { intended: intendedTimes(plan) });
+  const requests = await readRows(files.points, opts.signal?.aborted === true, intendedTimes(plan));
   const summaryText = await readFile(files.summary, "utf8").catch(() => null);
   return {
     exitCode,

@@ -43,49 +43,87 @@ function outcomeOf(p: K6Point): Outcome {
   return outcomeFromK6(Number(p.tags.status ?? 0), Number(p.tags.error_code ?? 0));
 }
 
+/** What a row needs of a point, without its tag maps: a long run holds one per request. */
 interface Raw {
+  /** fl_iter when it is an integer, else the point's position among its metric's points. */
   readonly iter: number;
-  readonly endMs: number;
+  readonly hasIter: boolean;
+  /** Epoch ms the request ended (the point's time). */
+  readonly timeMs: number;
   readonly durationMs: number;
-  readonly p: K6Point;
+  /** fl_start as declared by faultline's script; NaN when absent. */
+  readonly declaredStart: number;
+  readonly outcome: Outcome;
+  readonly status: number;
+  readonly template: number;
+}
+
+function rawOf(p: K6Point, position: number): Raw {
+  const iter = Number(p.metadata.fl_iter);
+  const status = Number(p.tags.status ?? 0);
+  return {
+    iter: Number.isInteger(iter) ? iter : position,
+    hasIter: p.metadata.fl_iter !== undefined,
+    timeMs: p.timeMs,
+    durationMs: p.value,
+    declaredStart: Number(p.metadata.fl_start),
+    outcome: outcomeOf(p),
+    status: Number.isFinite(status) ? status : 0,
+    template: Number(p.tags.fl_template ?? 0),
+  };
+}
+
+/**
+ * Collects rows point by point, so k6's output can be streamed: `faultline_request` points when
+ * the script emits them (then `http_req_duration` ones are dropped, the same requests seen
+ * again), else `http_req_duration`; and the `dropped_iterations` count.
+ */
+export class K6RowCollector {
+  private own: Raw[] = [];
+  private plain: Raw[] = [];
+  private dropped = 0;
+
+  add(p: K6Point): void {
+    if (p.metric === "faultline_request") {
+      this.own.push(rawOf(p, this.own.length));
+      this.plain = [];
+    } else if (p.metric === "http_req_duration" && this.own.length === 0)
+      this.plain.push(rawOf(p, this.plain.length));
+    else if (p.metric === "dropped_iterations") this.dropped += p.value;
+  }
+
+  result(options: K6RowOptions = {}): K6Requests {
+    const source = this.own.length > 0 ? "faultline_request" : "http_req_duration";
+    const raws = this.own.length > 0 ? this.own : this.plain;
+    const declared = raws.map((r) => r.declaredStart).find((x) => Number.isFinite(x));
+    let startEpochMs = declared ?? Infinity;
+    if (declared === undefined)
+      for (const r of raws) startEpochMs = Math.min(startEpochMs, r.timeMs - r.durationMs);
+    // Without iteration numbers the order of sends is the order of actual send times.
+    if (raws.some((r) => !r.hasIter))
+      raws.sort((a, b) => a.timeMs - a.durationMs - (b.timeMs - b.durationMs));
+    else raws.sort((a, b) => a.iter - b.iter);
+    const rows = raws.map((r, order): RequestRow => {
+      const end = r.timeMs - startEpochMs;
+      const sent = end - r.durationMs;
+      const iter = r.hasIter ? r.iter : order;
+      return {
+        intended: options.intended?.[iter] ?? sent,
+        sent,
+        end,
+        outcome: r.outcome,
+        status: r.status,
+        template: r.template,
+      };
+    });
+    return { rows, startEpochMs, source, droppedIterations: this.dropped };
+  }
 }
 
 export function k6RequestRows(data: K6Points, options: K6RowOptions = {}): K6Requests {
-  const own = data.points.filter((p) => p.metric === "faultline_request");
-  const source = own.length > 0 ? "faultline_request" : "http_req_duration";
-  const points = own.length > 0 ? own : data.points.filter((p) => p.metric === "http_req_duration");
-  const dropped = data.points
-    .filter((p) => p.metric === "dropped_iterations")
-    .reduce((sum, p) => sum + p.value, 0);
-  const declared = points.map((p) => Number(p.metadata.fl_start)).find((x) => Number.isFinite(x));
-  const startEpochMs = declared ?? Math.min(...points.map((p) => p.timeMs - p.value));
-  const raws: Raw[] = points.map((p, i) => {
-    const iter = Number(p.metadata.fl_iter);
-    return {
-      iter: Number.isInteger(iter) ? iter : i,
-      endMs: p.timeMs - startEpochMs,
-      durationMs: p.value,
-      p,
-    };
-  });
-  // Without iteration numbers the order of sends is the order of actual send times.
-  if (raws.some((r) => r.p.metadata.fl_iter === undefined))
-    raws.sort((a, b) => a.endMs - a.durationMs - (b.endMs - b.durationMs));
-  else raws.sort((a, b) => a.iter - b.iter);
-  const rows = raws.map((r, order): RequestRow => {
-    const sent = r.endMs - r.durationMs;
-    const iter = r.p.metadata.fl_iter === undefined ? order : r.iter;
-    const status = Number(r.p.tags.status ?? 0);
-    return {
-      intended: options.intended?.[iter] ?? sent,
-      sent,
-      end: r.endMs,
-      outcome: outcomeOf(r.p),
-      status: Number.isFinite(status) ? status : 0,
-      template: Number(r.p.tags.fl_template ?? 0),
-    };
-  });
-  return { rows, startEpochMs, source, droppedIterations: dropped };
+  const collector = new K6RowCollector();
+  for (const p of data.points) collector.add(p);
+  return collector.result(options);
 }
 
 /** The rows as the columns the SLA engine and the run record's requests file hold. */
