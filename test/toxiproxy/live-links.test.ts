@@ -201,11 +201,18 @@ describe("live links", () => {
   it.runIf(embedded)(
     "embedded: a change stuck behind a peer that stopped reading answers 503 at the handler timeout",
     async () => {
+      // When the upstream's writes have stopped draining, the proxy has stopped reading it: the
+      // chain behind the paused client is full and the toxic is blocked.
+      let blockedSince: number | undefined;
       const flood = await startUpstream((socket) => {
         const block = Buffer.alloc(64 * 1024, 1);
         const pump = (): void => {
           while (socket.write(block));
-          socket.once("drain", pump);
+          blockedSince = performance.now();
+          socket.once("drain", () => {
+            blockedSince = undefined;
+            pump();
+          });
         };
         pump();
       });
@@ -221,7 +228,9 @@ describe("live links", () => {
         await conn.connected;
         await until(() => conn.received.data().length > 0);
         conn.socket.pause();
-        await sleep(200);
+        // A fixed 200 ms sleep was too short at load average 12: the buffers were still filling
+        // and the DELETE succeeded (204). Wait for the upstream to stay blocked for 500 ms.
+        await until(() => blockedSince !== undefined && performance.now() - blockedSince > 500, 15_000);
         // The noop toxic is blocked handing a chunk to a writer that waits for the client to read.
         const start = performance.now();
         const stuck = await api(server.url, "DELETE", "/proxies/f/toxics/n");

@@ -28,8 +28,10 @@ async function accepted(url: string): Promise<number> {
 
 describe("graceful drain", () => {
   it("SIGTERM with 50 requests in flight: all 50 complete, new work is refused with 503, exit 0", async () => {
-    // 40 ms per token and room for all 50 at once: every request lasts 0.3-1.6 s, the drain a few s.
-    s = await startService([], slowWorkerConfig(40));
+    // 250 ms per token and room for all 50 at once: every request lasts 2-9.75 s, the drain up
+    // to 10 s. At 40 ms per token (0.3-1.6 s) the first answers were done before the fiftieth
+    // request arrived at load average 12, and 50 were never in flight together.
+    s = await startService([], slowWorkerConfig(250));
     const svc = s;
     await waitReady(svc.url, 20_000);
     const workerPid = await svc.workerPid();
