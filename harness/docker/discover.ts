@@ -10,6 +10,8 @@ export interface DiscoveredContainer {
   readonly service: string | null;
   /** running | paused | exited | created | restarting | ... */
   readonly state: string;
+  /** Compose's container number ("1", "2", ... in a scaled service), if labelled. */
+  readonly containerNumber: string | null;
 }
 
 export interface ServiceQuery {
@@ -33,6 +35,7 @@ export async function discoverContainers(docker: Docker, q: ServiceQuery): Promi
       project: c.Labels[COMPOSE_LABELS.project] ?? null,
       service: c.Labels[COMPOSE_LABELS.service] ?? null,
       state: c.State,
+      containerNumber: c.Labels[COMPOSE_LABELS.containerNumber] ?? null,
     }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }

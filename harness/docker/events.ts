@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import { COMPOSE_LABELS } from "./labels.js";
+import { COMPOSE_LABELS, LABELS } from "./labels.js";
 
 /** One container event as the engine streams it (the fields we read). */
 export interface EngineEvent {
@@ -11,10 +11,13 @@ export interface EngineEvent {
   readonly Actor?: { readonly ID?: string; readonly Attributes?: Readonly<Record<string, string>> };
 }
 
-/** The compose service, else the container name, else the short id. */
+/** The compose service (with its replica number, `api#2`), else the container name, else the short id. */
 export function whoOf(e: EngineEvent): string {
   const attrs = e.Actor?.Attributes ?? {};
-  return attrs[COMPOSE_LABELS.service] ?? attrs["name"] ?? (e.Actor?.ID ?? "?").slice(0, 12);
+  const service = attrs[COMPOSE_LABELS.service];
+  const replica = attrs[LABELS.replica];
+  if (service !== undefined && replica !== undefined) return `${service}#${replica}`;
+  return service ?? attrs["name"] ?? (e.Actor?.ID ?? "?").slice(0, 12);
 }
 
 /** Container actions logged as they are ("container api: pause"). */

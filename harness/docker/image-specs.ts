@@ -1,13 +1,18 @@
 import { LABELS } from "./labels.js";
+import { HAPROXY_CONTAINER_PORTS } from "../targets/haproxy-config.js";
 import { IMAGE_PATHS } from "./rootfs.js";
 
-export const IMAGE_KINDS = ["runtime", "reference", "toxiproxy"] as const;
+export const IMAGE_KINDS = ["runtime", "reference", "toxiproxy", "haproxy"] as const;
 export type ImageKind = (typeof IMAGE_KINDS)[number];
+/** The images made from the runtime image (node and the project); haproxy is a root filesystem of its own. */
+export type NodeImageKind = Exclude<ImageKind, "haproxy">;
+export const isNodeImage = (k: ImageKind): k is NodeImageKind => k !== "haproxy";
 
 export const IMAGE_REPOS: Readonly<Record<ImageKind, string>> = {
   runtime: "faultline/runtime",
   reference: "faultline/reference",
   toxiproxy: "faultline/toxiproxy",
+  haproxy: "faultline/haproxy",
 };
 
 /** Ports the services listen on inside their containers. */
@@ -24,7 +29,7 @@ const node = IMAGE_PATHS.node;
 const dist = `${IMAGE_PATHS.app}/dist`;
 
 /** Entry module (under /app/dist) of each service image. */
-export const ENTRY_MODULES: Readonly<Record<Exclude<ImageKind, "runtime">, string>> = {
+export const ENTRY_MODULES: Readonly<Record<Exclude<NodeImageKind, "runtime">, string>> = {
   reference: "reference-service/main.js",
   toxiproxy: "harness/toxiproxy/main.js",
 };
@@ -35,7 +40,7 @@ function healthcheck(url: string): string {
 }
 
 /** Dockerfile of a service image; only metadata on top of the runtime image. */
-export function dockerfileFor(kind: ImageKind, tag: string): string {
+export function dockerfileFor(kind: NodeImageKind, tag: string): string {
   const from = `FROM ${imageRef("runtime", tag)}`;
   const label = `LABEL ${LABELS.managed}="true" ${LABELS.image}="${kind}"`;
   switch (kind) {
@@ -74,4 +79,18 @@ export function dockerfileFor(kind: ImageKind, tag: string): string {
       throw new Error(`unknown image kind ${String(never)}`);
     }
   }
+}
+
+/**
+ * What `docker import` sets on the HAProxy image (it has no shell and no node, so no health
+ * check: the Docker target asks HAProxy's runtime API instead). `-db`: foreground, logs on
+ * stdout; SIGTERM from `docker stop` is HAProxy's hard stop, as for any HAProxy container.
+ */
+export function haproxyImageChanges(labels: string): string[] {
+  return [
+    `LABEL ${labels}`,
+    `ENTRYPOINT ["${IMAGE_PATHS.haproxy}"]`,
+    `CMD ["-db", "-f", "${IMAGE_PATHS.haproxyConfig}"]`,
+    `EXPOSE ${HAPROXY_CONTAINER_PORTS.frontend} ${HAPROXY_CONTAINER_PORTS.stats} ${HAPROXY_CONTAINER_PORTS.runtimeApi}`,
+  ];
 }

@@ -1,15 +1,26 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
+import { accessSync, constants } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, isAbsolute, join } from "node:path";
 import type Docker from "dockerode";
 import { RunNotPossibleError } from "../../common/errors.js";
 import { dockerMessage } from "./client.js";
 import { LABELS } from "./labels.js";
 import { followProgress } from "./progress.js";
-import { IMAGE_PATHS, stageRootfs } from "./rootfs.js";
-import { IMAGE_KINDS, dockerfileFor, imageRef, type ImageKind } from "./image-specs.js";
+import { IMAGE_PATHS, stageHaproxyRootfs, stageRootfs } from "./rootfs.js";
+import {
+  CONTAINER_PORTS,
+  IMAGE_KINDS,
+  dockerfileFor,
+  haproxyImageChanges,
+  imageRef,
+  isNodeImage,
+  type ImageKind,
+  type NodeImageKind,
+} from "./image-specs.js";
+import { haproxyContainerConfig } from "../targets/haproxy-config.js";
 
 export interface BuildImagesOptions {
   readonly docker: Docker;
@@ -19,6 +30,8 @@ export interface BuildImagesOptions {
   /** Which images; the runtime image is always built first when any other is asked for. */
   readonly kinds?: readonly ImageKind[];
   readonly nodeBinary?: string;
+  /** The host's haproxy for the haproxy image (default: FAULTLINE_HAPROXY, else haproxy on PATH). */
+  readonly haproxyBinary?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -46,22 +59,33 @@ export async function buildImages(opts: BuildImagesOptions): Promise<BuildImages
   const log = opts.log ?? (() => {});
   const kinds = opts.kinds ?? IMAGE_KINDS;
   const images: BuiltImage[] = [];
-  const nodeBinary = opts.nodeBinary ?? process.execPath;
-  const previous = await imageIds(opts.docker, ["runtime", ...kinds], tag);
-  const stage = await mkdtemp(join(tmpdir(), "faultline-rootfs-"));
-  try {
-    log(`staging root filesystem in ${stage}`);
-    await stageRootfs({ projectRoot: opts.projectRoot, nodeBinary, dir: stage });
-    const source = await sourceFingerprint(opts.projectRoot, nodeBinary);
-    log("importing runtime image");
-    images.push(await importRuntime(opts.docker, stage, tag, source));
-  } finally {
-    await rm(stage, { recursive: true, force: true });
+  const nodeKinds = kinds.filter(isNodeImage);
+  const previous = await imageIds(
+    opts.docker,
+    [...(nodeKinds.length > 0 ? ["runtime" as const] : []), ...kinds],
+    tag,
+  );
+  if (nodeKinds.length > 0) {
+    const nodeBinary = opts.nodeBinary ?? process.execPath;
+    const stage = await mkdtemp(join(tmpdir(), "faultline-rootfs-"));
+    try {
+      log(`staging root filesystem in ${stage}`);
+      await stageRootfs({ projectRoot: opts.projectRoot, nodeBinary, dir: stage });
+      const source = await sourceFingerprint(opts.projectRoot, nodeBinary);
+      log("importing runtime image");
+      images.push(await importRuntime(opts.docker, stage, tag, source));
+    } finally {
+      await rm(stage, { recursive: true, force: true });
+    }
+    for (const kind of nodeKinds) {
+      if (kind === "runtime") continue;
+      log(`building ${imageRef(kind, tag)}`);
+      images.push(await buildOnRuntime(opts.docker, kind, tag, log));
+    }
   }
-  for (const kind of kinds) {
-    if (kind === "runtime") continue;
-    log(`building ${imageRef(kind, tag)}`);
-    images.push(await buildOnRuntime(opts.docker, kind, tag, log));
+  if (kinds.includes("haproxy")) {
+    log(`importing ${imageRef("haproxy", tag)}`);
+    images.push(await importHaproxy(opts.docker, haproxyBinaryOf(opts), tag));
   }
   await removeReplaced(opts.docker, previous, images);
   return { images: images.filter((i) => kinds.includes(i.kind)), durationMs: performance.now() - started };
@@ -134,18 +158,74 @@ export async function sourceFingerprint(
 export async function ensureImages(opts: BuildImagesOptions): Promise<BuildImagesResult | null> {
   const tag = opts.tag ?? "local";
   const kinds = opts.kinds ?? IMAGE_KINDS;
-  const want = await sourceFingerprint(opts.projectRoot, opts.nodeBinary ?? process.execPath);
-  const labels = await Promise.all(
-    ["runtime" as const, ...kinds].map((k) =>
-      opts.docker
-        .getImage(imageRef(k, tag))
-        .inspect()
-        .then((i) => i.Config.Labels?.[SOURCE_LABEL] ?? null)
-        .catch(() => null),
-    ),
+  const labelOf = (k: ImageKind): Promise<string | null> =>
+    opts.docker
+      .getImage(imageRef(k, tag))
+      .inspect()
+      .then((i) => i.Config.Labels?.[SOURCE_LABEL] ?? null)
+      .catch(() => null);
+  const stale: ImageKind[] = [];
+  const nodeKinds = kinds.filter(isNodeImage);
+  if (nodeKinds.length > 0) {
+    const want = await sourceFingerprint(opts.projectRoot, opts.nodeBinary ?? process.execPath);
+    const labels = await Promise.all((["runtime", ...nodeKinds] as const).map(labelOf));
+    if (!labels.every((l) => l === want)) stale.push(...nodeKinds);
+  }
+  if (kinds.includes("haproxy")) {
+    const want = await haproxyFingerprint(haproxyBinaryOf(opts));
+    if ((await labelOf("haproxy")) !== want) stale.push("haproxy");
+  }
+  if (stale.length === 0) return null;
+  return buildImages({ ...opts, kinds: stale });
+}
+
+/** The configuration baked into the haproxy image: the 2-replica topology of docker-compose.yml. */
+export const BAKED_HAPROXY_CONFIG = haproxyContainerConfig(2, CONTAINER_PORTS.reference);
+
+/**
+ * The host's haproxy: opts.haproxyBinary, else FAULTLINE_HAPROXY, else `haproxy` on PATH
+ * (process mode finds it the same way). Missing: a RunNotPossibleError saying how to get it.
+ */
+export function haproxyBinaryOf(opts: Pick<BuildImagesOptions, "haproxyBinary">): string {
+  const named = opts.haproxyBinary ?? (process.env["FAULTLINE_HAPROXY"] || "haproxy");
+  const candidates = isAbsolute(named)
+    ? [named]
+    : (process.env["PATH"] ?? "").split(delimiter).flatMap((d) => (d === "" ? [] : [join(d, named)]));
+  // /usr/sbin is not on every user's PATH, and Debian puts haproxy there.
+  if (!isAbsolute(named)) candidates.push(join("/usr/sbin", named));
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch {
+      // next
+    }
+  }
+  throw new RunNotPossibleError(
+    `HAProxy (${named}) was not found on this machine: the faultline/haproxy image is made from the host's binary`,
+    "install Debian's haproxy package (sudo bash harness/docker/setup.sh installs it), set FAULTLINE_HAPROXY to its path, or build the other images with --only",
   );
-  if (labels.every((l) => l === want)) return null;
-  return buildImages(opts);
+}
+
+/** What the haproxy image is made from: the binary (size, mtime) and the baked configuration. */
+export async function haproxyFingerprint(haproxyBinary: string): Promise<string> {
+  const st = await stat(haproxyBinary);
+  return createHash("sha256")
+    .update(`haproxy\0${st.size}\0${st.mtimeMs}\0${BAKED_HAPROXY_CONFIG}`)
+    .digest("hex")
+    .slice(0, 16);
+}
+
+async function importHaproxy(docker: Docker, haproxyBinary: string, tag: string): Promise<BuiltImage> {
+  const stage = await mkdtemp(join(tmpdir(), "faultline-haproxy-rootfs-"));
+  try {
+    await stageHaproxyRootfs({ haproxyBinary, config: BAKED_HAPROXY_CONFIG, dir: stage });
+    const source = await haproxyFingerprint(haproxyBinary);
+    const labels = `${LABELS.managed}=true ${LABELS.image}=haproxy ${SOURCE_LABEL}=${source}`;
+    return await importTar(docker, stage, imageRef("haproxy", tag), haproxyImageChanges(labels), "haproxy");
+  } finally {
+    await rm(stage, { recursive: true, force: true });
+  }
 }
 
 async function importRuntime(
@@ -154,8 +234,28 @@ async function importRuntime(
   tag: string,
   source: string,
 ): Promise<BuiltImage> {
-  const ref = imageRef("runtime", tag);
-  const [repo] = ref.split(":");
+  return importTar(
+    docker,
+    stage,
+    imageRef("runtime", tag),
+    [
+      `LABEL ${LABELS.managed}=true ${LABELS.image}=runtime ${SOURCE_LABEL}=${source}`,
+      `ENTRYPOINT ["${IMAGE_PATHS.node}"]`,
+      `WORKDIR ${IMAGE_PATHS.app}`,
+    ],
+    "runtime",
+  );
+}
+
+/** `docker import` of a staged root filesystem as one layer, with Dockerfile-like `changes`. */
+async function importTar(
+  docker: Docker,
+  stage: string,
+  ref: string,
+  changes: readonly string[],
+  kind: ImageKind,
+): Promise<BuiltImage> {
+  const [repo, tag] = ref.split(":");
   const tar = spawn("tar", ["-C", stage, "--numeric-owner", "--owner=0", "--group=0", "-cf", "-", "."], {
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -163,15 +263,7 @@ async function importRuntime(
   tar.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
   const tarExit = new Promise<number>((resolve) => tar.on("close", (code) => resolve(code ?? 1)));
   try {
-    const stream = await docker.importImage(tar.stdout, {
-      repo,
-      tag,
-      changes: [
-        `LABEL ${LABELS.managed}=true ${LABELS.image}=runtime ${SOURCE_LABEL}=${source}`,
-        `ENTRYPOINT ["${IMAGE_PATHS.node}"]`,
-        `WORKDIR ${IMAGE_PATHS.app}`,
-      ],
-    } as unknown as object);
+    const stream = await docker.importImage(tar.stdout, { repo, tag, changes } as unknown as object);
     await followProgress(docker, stream);
   } catch (error) {
     throw new RunNotPossibleError(`docker import of ${ref} failed: ${dockerMessage(error)}`);
@@ -179,12 +271,12 @@ async function importRuntime(
   const code = await tarExit;
   if (code !== 0)
     throw new RunNotPossibleError(`tar of the root filesystem failed (exit ${code}): ${stderr.trim()}`);
-  return inspectBuilt(docker, "runtime", ref);
+  return inspectBuilt(docker, kind, ref);
 }
 
 async function buildOnRuntime(
   docker: Docker,
-  kind: ImageKind,
+  kind: NodeImageKind,
   tag: string,
   log: (line: string) => void,
 ): Promise<BuiltImage> {

@@ -24,6 +24,7 @@ async function startDocker(spec: DockerSpec, ctx: TargetContext): Promise<Docker
       build: spec.build,
       proxy: spec.proxy,
       model: spec.model,
+      replicas: spec.replicas,
       apiArgs: spec.apiArgs,
       service: spec.service,
       ...(spec.port === undefined ? {} : { port: spec.port }),
@@ -38,10 +39,17 @@ async function startDocker(spec: DockerSpec, ctx: TargetContext): Promise<Docker
   return target.proxyUrl === null ? target : { ...target, url: target.proxyUrl };
 }
 
-/** Compose services a Docker target offers to container faults. */
+/**
+ * Compose services a Docker target offers to container faults. With replicas, each API
+ * container by number (`api#1`, ...) and HAProxy (`lb`); a container fault hits one container.
+ */
 function dockerServices(target: DockerSpec): readonly string[] {
   if (target.mode === "attach") return target.services ?? [target.service];
-  return ["api", ...(target.proxy ? ["toxiproxy"] : []), ...(target.model ? ["model"] : [])];
+  const api =
+    target.replicas > 1
+      ? [...Array.from({ length: target.replicas }, (_, i) => `api#${i + 1}`), "lb"]
+      : ["api"];
+  return [...api, ...(target.proxy ? ["toxiproxy"] : []), ...(target.model ? ["model"] : [])];
 }
 
 function checkDockerTarget(t: DockerSpec): RawIssue[] {
@@ -52,8 +60,8 @@ function checkDockerTarget(t: DockerSpec): RawIssue[] {
       message: "missing required field (the compose project to attach to)",
       hint: "add project: <name> (`docker compose ls` lists them)",
     });
-  const startOnly = (["apiArgs", "proxy", "model", "keep"] as const).filter((k) =>
-    k === "apiArgs" ? t.apiArgs.length > 0 : t[k],
+  const startOnly = (["apiArgs", "proxy", "model", "keep", "replicas"] as const).filter((k) =>
+    k === "apiArgs" ? t.apiArgs.length > 0 : k === "replicas" ? t.replicas > 1 : t[k],
   );
   if (t.mode === "attach")
     for (const k of startOnly)
@@ -62,10 +70,17 @@ function checkDockerTarget(t: DockerSpec): RawIssue[] {
         message: "only applies when faultline starts the containers (mode: start)",
         hint: `remove ${k}, or use mode: start`,
       });
+  if (t.mode === "start" && t.replicas > 1 && t.proxy)
+    issues.push({
+      path: ["target", "proxy"],
+      message: "the toxiproxy container cannot sit in front of replicas yet (HAProxy is the front)",
+      hint: "remove proxy, or use replicas: 1",
+    });
   if (t.mode === "start" && t.services !== undefined)
     issues.push({
       path: ["target", "services"],
-      message: "only applies to mode: attach (faultline's own stack offers api, toxiproxy and model)",
+      message:
+        "only applies to mode: attach (faultline's own stack offers api, toxiproxy, model, and api#N and lb with replicas)",
       hint: "remove services",
     });
   return issues;

@@ -9,12 +9,16 @@ export const LABELS = {
   run: "io.faultline.run",
   /** Which faultline image this is: runtime | reference | toxiproxy. */
   image: "io.faultline.image",
+  /** Replica number of an API container when the target runs several behind HAProxy. */
+  replica: "io.faultline.replica",
 } as const;
 
 /** The labels docker compose sets; discovery and our own stack use the same two. */
 export const COMPOSE_LABELS = {
   project: "com.docker.compose.project",
   service: "com.docker.compose.service",
+  /** 1, 2, ... for the containers of a scaled service (`--scale api=2`). */
+  containerNumber: "com.docker.compose.container-number",
 } as const;
 
 /** Docker label filter syntax (`key=value` or `key`), as the list endpoints take it. */

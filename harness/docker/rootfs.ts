@@ -12,6 +12,8 @@ export const IMAGE_PATHS = {
   node: "/usr/local/bin/node",
   app: "/app",
   stateDir: "/var/lib/faultline",
+  haproxy: "/usr/sbin/haproxy",
+  haproxyConfig: "/usr/local/etc/haproxy/haproxy.cfg",
 } as const;
 
 /**
@@ -110,6 +112,30 @@ export async function stageRootfs(opts: StageOptions): Promise<void> {
     if (!existsSync(from)) continue;
     await cp(from, join(app, pkg), { recursive: true, verbatimSymlinks: true });
   }
+}
+
+export interface HaproxyStageOptions {
+  /** The host's haproxy binary (Debian's haproxy package). */
+  readonly haproxyBinary: string;
+  /** The configuration baked in at IMAGE_PATHS.haproxyConfig (a container may be given another). */
+  readonly config: string;
+  readonly dir: string;
+}
+
+/**
+ * Lays out the HAProxy image's root filesystem in `dir` the way the runtime image's is made
+ * from node: the host's haproxy binary, the shared libraries `ldd` lists for it, /etc basics,
+ * an empty /tmp, and a configuration. No shell and no node: HAProxy alone.
+ */
+export async function stageHaproxyRootfs(opts: HaproxyStageOptions): Promise<void> {
+  const { dir } = opts;
+  await copyInto(dir, IMAGE_PATHS.haproxy, opts.haproxyBinary);
+  const { stdout } = await execFileP("ldd", [opts.haproxyBinary]);
+  for (const lib of parseLdd(stdout)) await copyInto(dir, lib, lib);
+  for (const [path, text] of Object.entries(ETC_FILES)) await writeInto(dir, path, text);
+  await writeInto(dir, IMAGE_PATHS.haproxyConfig.slice(1), opts.config);
+  for (const d of ["tmp", "root", "run"]) await mkdir(join(dir, d), { recursive: true });
+  await chmod(join(dir, "tmp"), 0o1777);
 }
 
 /** Copies a host file (following symlinks) to the same or another absolute path in the image. */

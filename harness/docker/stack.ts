@@ -2,6 +2,7 @@ import { createServer } from "node:net";
 import type Docker from "dockerode";
 import { CONTAINER_PORTS, imageRef } from "./image-specs.js";
 import { COMPOSE_LABELS, LABELS } from "./labels.js";
+import { replicaAlias } from "../targets/haproxy-config.js";
 
 /**
  * The reference system as containers, the same shape docker-compose.yml declares, for the
@@ -11,11 +12,17 @@ import { COMPOSE_LABELS, LABELS } from "./labels.js";
  *                                                      └─► [model: a second reference instance
  *                                                           the API forwards to, optional]
  *
+ * With `replicas` above 1, the API is N containers (`<project>-api-1`, ... as `docker compose
+ * up --scale api=N` names them; network aliases api-1, api-2, ...) behind one HAProxy
+ * container (service lb) whose frontend is the client-facing port:
+ *
+ *   client ─► lb (HAProxy) ─► api-1, api-2, ... (each a reference API + its worker)
+ *
  * The worker is not a container of its own: the API spawns and supervises it as a child
  * process and talks to it through a file spool in its state directory (see DESIGN.md), so it
  * lives in the API's container, as a sidecar process would.
  */
-export const STACK_SERVICES = ["api", "toxiproxy", "model"] as const;
+export const STACK_SERVICES = ["api", "toxiproxy", "model", "lb"] as const;
 export type StackService = (typeof STACK_SERVICES)[number];
 
 /** The proxy the stack's toxiproxy serves between clients and the API. */
@@ -42,19 +49,29 @@ export interface StackOptions {
   readonly model?: boolean;
   /** Extra flags for the reference service (e.g. ["--breaker.failure-threshold", "3"]). */
   readonly apiArgs: readonly string[];
+  /** API containers behind HAProxy (service lb) when above 1 (absent: 1, no HAProxy). */
+  readonly replicas?: number;
   /** Restart policy of every service (compose's `restart:`). */
   readonly restart: "no" | "always" | "unless-stopped" | "on-failure";
 }
 
 export const networkName = (project: string): string => `${project}_default`;
-export const containerName = (project: string, service: StackService): string => `${project}-${service}-1`;
+export const containerName = (project: string, service: StackService, replica = 1): string =>
+  `${project}-${service}-${replica}`;
 
-export function stackLabels(o: StackOptions, service?: StackService): Record<string, string> {
+export function stackLabels(
+  o: StackOptions,
+  service?: StackService,
+  replica?: number,
+): Record<string, string> {
   return {
     [LABELS.managed]: "true",
     [LABELS.run]: o.runId,
     [COMPOSE_LABELS.project]: o.project,
     ...(service ? { [COMPOSE_LABELS.service]: service } : {}),
+    ...(replica === undefined
+      ? {}
+      : { [COMPOSE_LABELS.containerNumber]: String(replica), [LABELS.replica]: String(replica) }),
   };
 }
 
@@ -89,19 +106,26 @@ function publish(ports: Readonly<Record<number, number>>): Pick<
   return { ExposedPorts: exposed, PortBindings: bindings };
 }
 
-/** Create options of one service's container; `hostPorts` maps container port -> host port. */
+/**
+ * Create options of one service's container; `hostPorts` maps container port -> host port.
+ * `replica` (1-based) makes it one of several API containers behind HAProxy: its own name,
+ * alias (api-N, as HAProxy's configuration names it) and replica labels.
+ */
 export function containerSpec(
   o: StackOptions,
   service: StackService,
   hostPorts: Readonly<Record<number, number>>,
+  replica?: number,
 ): Docker.ContainerCreateOptions {
   const net = networkName(o.project);
   const { ExposedPorts, PortBindings } = publish(hostPorts);
   const common = {
-    name: containerName(o.project, service),
-    Labels: stackLabels(o, service),
+    name: containerName(o.project, service, replica),
+    Labels: stackLabels(o, service, replica),
     ExposedPorts,
-    NetworkingConfig: { EndpointsConfig: { [net]: { Aliases: [service] } } },
+    NetworkingConfig: {
+      EndpointsConfig: { [net]: { Aliases: [replica === undefined ? service : replicaAlias(replica)] } },
+    },
   };
   // docker-init as PID 1: it reaps the worker if the API dies and forwards signals.
   const host = { NetworkMode: net, PortBindings, Init: true, RestartPolicy: { Name: o.restart } };
@@ -132,6 +156,9 @@ export function containerSpec(
       };
     case "toxiproxy":
       return { ...common, Image: imageRef("toxiproxy", o.tag), HostConfig: host };
+    case "lb":
+      // The image's own entrypoint and command; its configuration is put in before start.
+      return { ...common, Image: imageRef("haproxy", o.tag), HostConfig: host };
     default: {
       const never: never = service;
       throw new Error(`unknown service ${String(never)}`);

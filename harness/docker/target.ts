@@ -1,20 +1,28 @@
+import { join } from "node:path";
 import type Docker from "dockerode";
 import { RunNotPossibleError } from "../../common/errors.js";
 import { ROUTES } from "../targets/protocol.js";
 import type { RunningTarget, TargetContext } from "../targets/target.js";
 import { dockerClient, dockerMessage } from "./client.js";
-import { discoverService } from "./discover.js";
+import { FaultError } from "../../common/errors.js";
+import { HAPROXY_CONTAINER_PORTS, haproxyContainerConfig } from "../targets/haproxy-config.js";
+import { observeHaproxy, type HaproxyView, type RuntimeApi } from "../targets/haproxy.js";
+import { discoverContainers, discoverService } from "./discover.js";
+import { putFile } from "./put-file.js";
+import { saveContainerLog } from "./container-log.js";
+import { IMAGE_PATHS } from "./rootfs.js";
 import { dockerAvailable } from "./engine.js";
 import { watchProjectEvents, whoOf, type EngineEvent } from "./events.js";
 import { recoveryWatcher } from "./recovery-watch.js";
 import type { DockerHandle, DockerTargetHandles } from "./faults/container-ref.js";
-import { CONTAINER_PORTS } from "./image-specs.js";
+import { CONTAINER_PORTS, type ImageKind } from "./image-specs.js";
 import { removeRunResources } from "./resources.js";
 import { ensureImages } from "./images.js";
 import { packageRoot } from "./images-command.js";
 import { populateProxies } from "./proxy-populate.js";
 import {
   API_PROXY,
+  containerName,
   containerSpec,
   freeLoopbackPort,
   networkName,
@@ -35,6 +43,8 @@ export interface DockerTargetOptions {
   readonly proxy?: boolean;
   /** start: serve the model from a second reference container the API forwards to (default false). */
   readonly model?: boolean;
+  /** start: API containers behind a HAProxy container (service lb) when above 1 (default 1). */
+  readonly replicas?: number;
   readonly apiArgs?: readonly string[];
   /** attach: the service that answers HTTP and its container port (default api, 8080). */
   readonly service?: string;
@@ -80,12 +90,19 @@ export async function startDockerTarget(
   const created = o.mode === "start";
   let stopWatch: () => void = () => {};
   let recovery: ReturnType<typeof recoveryWatcher> | null = null;
+  let lb: HaproxyView | null = null;
   // Journaled before anything is created, so a killed harness's containers are found by
   // `faultline cleanup` (by the run label every one of them carries).
   const mark = created
     ? await ctx.started?.record(`containers of run ${o.runId}`, { type: "docker-run", runId: o.runId })
     : undefined;
   const teardown = async (): Promise<void> => {
+    // Before the containers go: HAProxy's final counters and its log (one line per request,
+    // with the termination state of each cut one) are written to the run directory.
+    if (lb !== null) {
+      await lb.stop();
+      await saveContainerLog(docker, containerName(project, "lb"), join(ctx.runDir, "haproxy.log"));
+    }
     stopWatch();
     recovery?.stop();
     if (created && !o.keep) await removeRunResources(docker, o.runId);
@@ -101,6 +118,7 @@ export async function startDockerTarget(
     const endpoints = created ? await startStack(docker, o, project) : await attachStack(docker, o, project);
     const readyUrl = `${endpoints.url}${o.readyPath ?? ROUTES.ready}`;
     await waitReady(readyUrl, o.startTimeoutMs ?? 60_000);
+    if (endpoints.lb !== null) lb = await observeLb(endpoints.url, endpoints.lb, o, project, ctx, eventTime);
     recovery = recoveryWatcher({
       docker,
       clock: ctx.clock,
@@ -111,11 +129,14 @@ export async function startDockerTarget(
     const handle: DockerHandle = {
       client: docker,
       project,
-      containerOf: async (service) => (await discoverService(docker, { project, service })).id,
+      containerOf: (service) => containerOfService(docker, project, service),
     };
     return {
       kind: "docker",
-      description: `${created ? "containers" : "compose project"} ${project} (${endpoints.url})`,
+      description:
+        endpoints.lb === null
+          ? `${created ? "containers" : "compose project"} ${project} (${endpoints.url})`
+          : `containers ${project}: ${o.replicas ?? 1} API replicas behind HAProxy (${endpoints.url})`,
       url: endpoints.url,
       proxyUrl: endpoints.proxyUrl,
       project,
@@ -133,10 +154,59 @@ export async function startDockerTarget(
   }
 }
 
+/** The images a started stack runs. */
+function imageKinds(s: StackOptions): ImageKind[] {
+  return [
+    "reference",
+    ...(s.proxy ? ["toxiproxy" as const] : []),
+    ...((s.replicas ?? 1) > 1 ? ["haproxy" as const] : []),
+  ];
+}
+
+/** Follows the stack's HAProxy as process mode does: replica status changes become run events. */
+function observeLb(
+  url: string,
+  lb: NonNullable<Endpoints["lb"]>,
+  o: DockerTargetOptions,
+  project: string,
+  ctx: TargetContext,
+  eventTime: (atMs: number) => number,
+): Promise<HaproxyView> {
+  return observeHaproxy({
+    url,
+    statsUrl: lb.statsUrl,
+    runtimeApi: lb.runtimeApi,
+    replicas: o.replicas ?? 1,
+    ctx,
+    event: (message) => ctx.onEvent({ tMs: eventTime(ctx.clock.now()), kind: "target", message }),
+    unreadyHint: `docker logs ${containerName(project, "api", 1)} (and the other replicas), docker logs ${containerName(project, "lb")}`,
+    startTimeoutMs: o.startTimeoutMs ?? 60_000,
+  });
+}
+
 interface Endpoints {
   readonly url: string;
   readonly proxyUrl: string | null;
   readonly toxiproxyUrl: string | null;
+  /** HAProxy's stats page and runtime API, published on the host's loopback (replicas only). */
+  readonly lb: { readonly statsUrl: string; readonly runtimeApi: RuntimeApi } | null;
+}
+
+/**
+ * The container of a service, or of one replica: "api#2" is the API container whose compose
+ * container number is 2 (faultline's own replicas, or a project scaled with --scale api=N).
+ */
+export async function containerOfService(docker: Docker, project: string, service: string): Promise<string> {
+  const m = /^(.+)#(\d+)$/.exec(service);
+  if (m === null) return (await discoverService(docker, { project, service })).id;
+  const [, name = "", n = ""] = m;
+  const all = await discoverContainers(docker, { project, service: name });
+  const one = all.filter((c) => c.containerNumber === n);
+  if (one.length === 1 && one[0] !== undefined) return one[0].id;
+  throw new FaultError(
+    `no single container ${n} of service "${name}" in project "${project}" (found: ${all.map((c) => c.name).join(", ") || "none"})`,
+    `aim at one of ${name}#1..${name}#${all.length}, or set target.replicas`,
+  );
 }
 
 async function startStack(docker: Docker, o: DockerTargetOptions, project: string): Promise<Endpoints> {
@@ -147,31 +217,34 @@ async function startStack(docker: Docker, o: DockerTargetOptions, project: strin
     proxy: o.proxy ?? false,
     model: o.model ?? false,
     apiArgs: o.apiArgs ?? [],
+    replicas: o.replicas ?? 1,
     restart: "unless-stopped",
   };
+  const replicas = s.replicas ?? 1;
   try {
     if ((o.build ?? "if-stale") === "if-stale") {
       await ensureImages({
         docker,
         projectRoot: packageRoot(),
         tag: s.tag,
-        kinds: s.proxy ? ["reference", "toxiproxy"] : ["reference"],
+        kinds: imageKinds(s),
       });
     }
     await docker.createNetwork({ Name: networkName(project), Labels: stackLabels(s) });
     if (s.model) await (await docker.createContainer(containerSpec(s, "model", {}))).start();
+    if (replicas > 1) return await startReplicas(docker, s, replicas);
     const apiPort = await freeLoopbackPort();
     await (
       await docker.createContainer(containerSpec(s, "api", { [CONTAINER_PORTS.reference]: apiPort }))
     ).start();
     const url = `http://127.0.0.1:${apiPort}`;
-    if (!s.proxy) return { url, proxyUrl: null, toxiproxyUrl: null };
+    if (!s.proxy) return { url, proxyUrl: null, toxiproxyUrl: null, lb: null };
     const [adminPort, listenPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
     const ports = { [CONTAINER_PORTS.toxiproxyApi]: adminPort, [API_PROXY.listenPort]: listenPort };
     await (await docker.createContainer(containerSpec(s, "toxiproxy", ports))).start();
     const toxiproxyUrl = `http://127.0.0.1:${adminPort}`;
     await populateProxies(toxiproxyUrl, [API_PROXY], 30_000);
-    return { url, proxyUrl: `http://127.0.0.1:${listenPort}`, toxiproxyUrl };
+    return { url, proxyUrl: `http://127.0.0.1:${listenPort}`, toxiproxyUrl, lb: null };
   } catch (e) {
     if (e instanceof RunNotPossibleError) throw e;
     throw new RunNotPossibleError(
@@ -179,6 +252,33 @@ async function startStack(docker: Docker, o: DockerTargetOptions, project: strin
       "build the images first: faultline images build",
     );
   }
+}
+
+/**
+ * N API containers (no published port: only HAProxy reaches them, on the run's network) and
+ * one HAProxy container with the configuration process mode writes, rendered for containers;
+ * its frontend, stats page and runtime API are published on the host's loopback.
+ */
+async function startReplicas(docker: Docker, s: StackOptions, replicas: number): Promise<Endpoints> {
+  for (let n = 1; n <= replicas; n++)
+    await (await docker.createContainer(containerSpec(s, "api", {}, n))).start();
+  const P = HAPROXY_CONTAINER_PORTS;
+  const [frontend, stats, runtime] = [
+    await freeLoopbackPort(),
+    await freeLoopbackPort(),
+    await freeLoopbackPort(),
+  ];
+  const lb = await docker.createContainer(
+    containerSpec(s, "lb", { [P.frontend]: frontend, [P.stats]: stats, [P.runtimeApi]: runtime }),
+  );
+  await putFile(lb, IMAGE_PATHS.haproxyConfig, haproxyContainerConfig(replicas, CONTAINER_PORTS.reference));
+  await lb.start();
+  return {
+    url: `http://127.0.0.1:${frontend}`,
+    proxyUrl: null,
+    toxiproxyUrl: null,
+    lb: { statsUrl: `http://127.0.0.1:${stats}`, runtimeApi: { host: "127.0.0.1", port: runtime } },
+  };
 }
 
 async function attachStack(docker: Docker, o: DockerTargetOptions, project: string): Promise<Endpoints> {
@@ -198,7 +298,7 @@ async function attachStack(docker: Docker, o: DockerTargetOptions, project: stri
     );
   }
   const host = binding.HostIp === "" || binding.HostIp === "0.0.0.0" ? "127.0.0.1" : binding.HostIp;
-  return { url: `http://${host}:${binding.HostPort}`, proxyUrl: null, toxiproxyUrl: null };
+  return { url: `http://${host}:${binding.HostPort}`, proxyUrl: null, toxiproxyUrl: null, lb: null };
 }
 
 async function waitReady(url: string, timeoutMs: number): Promise<void> {

@@ -191,6 +191,15 @@ const dockerTarget = z
     apiArgs: list(plainText("an argument")).default([]).meta({
       description: 'start: extra reference-service flags, e.g. ["--breaker.failure-threshold", "3"]',
     }),
+    /**
+     * API containers. Above 1 they run behind a HAProxy container (service lb) with the same
+     * configuration as process mode's, and clients talk to HAProxy; faults aim at one replica
+     * (`container:api#2`) or at HAProxy (`container:lb`).
+     */
+    replicas: z.number().int().min(1).max(8).default(1).meta({
+      description:
+        "start: API containers; above 1 they run behind a HAProxy container (service lb) and faults aim at container:api#N or container:lb",
+    }),
     service: composeName.default("api").meta({
       description: "attach: the service that answers HTTP (load and steady-state checks go there)",
     }),

@@ -35,14 +35,73 @@ export const BACKEND = "replicas";
 export const SLOWSTART_MS = 2_000;
 export const serverName = (replica: number): string => `api${replica}`;
 
+/** Where the harness runs HAProxy: as a local process, or as a container on the run's network. */
+interface Placement {
+  /** Address the frontends bind. */
+  readonly bindHost: string;
+  readonly frontendPort: number;
+  readonly statsPort: number;
+  /** The admin runtime API: a unix socket path, or `ipv4@host:port`. */
+  readonly runtimeApi: string;
+  /** Replica addresses (host:port), in order. */
+  readonly servers: readonly string[];
+  /**
+   * A DNS server to re-resolve replica names with (a container: Docker's embedded DNS), since
+   * a restarted container may come back with another address. None: addresses are fixed.
+   */
+  readonly nameserver?: string;
+}
+
+/** The configuration of HAProxy run as a local process in front of local replica processes. */
 export function haproxyConfig(c: HaproxyConfigInput): string {
-  const servers = c.replicaPorts.map((p, i) => `  server ${serverName(i + 1)} 127.0.0.1:${p} check`);
+  return render({
+    bindHost: "127.0.0.1",
+    frontendPort: c.frontendPort,
+    statsPort: c.statsPort,
+    runtimeApi: `${c.socketPath} mode 600`,
+    servers: c.replicaPorts.map((p) => `127.0.0.1:${p}`),
+  });
+}
+
+/** Ports HAProxy listens on inside its container (published on the host's loopback). */
+export const HAPROXY_CONTAINER_PORTS = { frontend: 8080, stats: 8404, runtimeApi: 9999 } as const;
+/** A replica's network alias on the run's network: api-1, api-2, ... */
+export const replicaAlias = (replica: number): string => `api-${replica}`;
+
+/**
+ * The same configuration for HAProxy as a container in front of replica containers
+ * (`replicaAlias(n)`:`replicaPort` on the run's network): only where it binds, where its
+ * runtime API listens (TCP, published to the host's loopback, since a unix socket would stay
+ * inside the container) and how it finds the replicas differ.
+ */
+export function haproxyContainerConfig(replicas: number, replicaPort: number): string {
+  const p = HAPROXY_CONTAINER_PORTS;
+  return render({
+    bindHost: "0.0.0.0",
+    frontendPort: p.frontend,
+    statsPort: p.stats,
+    runtimeApi: `ipv4@0.0.0.0:${p.runtimeApi}`,
+    servers: Array.from({ length: replicas }, (_, i) => `${replicaAlias(i + 1)}:${replicaPort}`),
+    nameserver: "127.0.0.11:53",
+  });
+}
+
+function render(c: Placement): string {
+  // With a nameserver: re-resolve every second, keep the last address while the name is
+  // gone (a dead container leaves Docker's DNS), and start even if a replica is not up yet.
+  const resolve = c.nameserver === undefined ? "" : " resolvers dns init-addr last,libc,none";
+  const servers = c.servers.map((a, i) => `  server ${serverName(i + 1)} ${a} check${resolve}`);
+  const resolvers =
+    c.nameserver === undefined
+      ? []
+      : ["resolvers dns", `  nameserver dns ${c.nameserver}`, "  hold valid 1s", "  hold nx 30s", ""];
   return [
     "global",
-    `  stats socket ${c.socketPath} mode 600 level admin`,
+    `  stats socket ${c.runtimeApi} level admin`,
     "  log stdout format raw local0",
     "  maxconn 4096",
     "",
+    ...resolvers,
     "defaults",
     "  mode http",
     "  log global",
@@ -59,11 +118,11 @@ export function haproxyConfig(c: HaproxyConfigInput): string {
     "  option http-server-close",
     "",
     "frontend api",
-    `  bind 127.0.0.1:${c.frontendPort}`,
+    `  bind ${c.bindHost}:${c.frontendPort}`,
     `  default_backend ${BACKEND}`,
     "",
     "frontend stats",
-    `  bind 127.0.0.1:${c.statsPort}`,
+    `  bind ${c.bindHost}:${c.statsPort}`,
     "  http-request use-service prometheus-exporter if { path /metrics }",
     "  stats enable",
     "  stats uri /stats",

@@ -32,11 +32,14 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Where HAProxy's runtime API listens: a unix socket path, or TCP (HAProxy in a container). */
+export type RuntimeApi = string | { readonly host: string; readonly port: number };
+
 /** One command on HAProxy's runtime API (the admin stats socket); resolves with its answer. */
-export function runtimeCommand(socketPath: string, command: string, timeoutMs = 2_000): Promise<string> {
+export function runtimeCommand(api: RuntimeApi, command: string, timeoutMs = 2_000): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = "";
-    const sock = createConnection(socketPath);
+    const sock = typeof api === "string" ? createConnection(api) : createConnection(api.port, api.host);
     const timer = setTimeout(() => {
       sock.destroy();
       reject(new Error(`HAProxy runtime API did not answer "${command}" within ${timeoutMs} ms`));
@@ -54,11 +57,10 @@ export function runtimeCommand(socketPath: string, command: string, timeoutMs = 
   });
 }
 
-export interface Haproxy {
+/** HAProxy as the harness sees it, wherever it runs: its view of the replicas and its controls. */
+export interface HaproxyView {
   readonly url: string;
   readonly statsUrl: string;
-  readonly socketPath: string;
-  readonly proc: SupervisedProcess;
   /** HAProxy's own view of the replicas (`show stat`). */
   stats(): Promise<ServerStat[]>;
   /** Takes replica `n` (1-based) out of rotation for new requests; in-flight ones finish. */
@@ -69,15 +71,18 @@ export interface Haproxy {
   waitStatus(n: number, status: string, timeoutMs: number): Promise<void>;
   /** Resolves once replica `n` holds no session, or after timeoutMs (returns what it still held). */
   waitIdle(n: number, timeoutMs: number): Promise<number>;
+  /** Stops following it and writes its final counters to the run directory. */
   stop(): Promise<void>;
+}
+
+export interface Haproxy extends HaproxyView {
+  readonly socketPath: string;
+  readonly proc: SupervisedProcess;
 }
 
 /**
  * Starts HAProxy in front of the replicas, supervised like the API processes (the same
- * restart policy, the same SupervisedProcess path), and follows its view of each replica:
- * every status change it reports becomes a run event ("lb: api#1 DOWN"), so the record shows
- * when the balancer took a replica out and put it back. At stop its Prometheus exposition
- * and `show stat` are written to the run directory (haproxy-metrics.txt, haproxy-stat.csv).
+ * restart policy, the same SupervisedProcess path), and follows it (`observeHaproxy`).
  */
 export async function startHaproxy(
   home: string,
@@ -92,39 +97,88 @@ export async function startHaproxy(
   const configFile = join(home, "haproxy.cfg");
   await writeFile(configFile, haproxyConfig({ frontendPort, statsPort, socketPath, replicaPorts }));
   const log = openLog(join(ctx.runDir, "haproxy.log"));
-  const url = `http://127.0.0.1:${frontendPort}`;
-  const statsUrl = `http://127.0.0.1:${statsPort}`;
   const event = (message: string): void => ctx.onEvent({ tMs: eventTime(), kind: "target", message });
   const proc = supervisedHaproxy(configFile, socketPath, log, restart, ctx, event);
   await proc.start();
+  let view: HaproxyView;
+  try {
+    view = await observeHaproxy({
+      url: `http://127.0.0.1:${frontendPort}`,
+      statsUrl: `http://127.0.0.1:${statsPort}`,
+      runtimeApi: socketPath,
+      replicas: replicaPorts.length,
+      ctx,
+      event,
+      unreadyHint: `see ${ctx.runDir}/haproxy.log`,
+    });
+  } catch (e) {
+    await proc.stop(STOP_TIMEOUT_MS);
+    log.end();
+    throw e;
+  }
+  return {
+    ...view,
+    socketPath,
+    proc,
+    stop: async () => {
+      await view.stop();
+      await proc.stop(STOP_TIMEOUT_MS);
+      log.end();
+    },
+  };
+}
 
+export interface ObserveOptions {
+  readonly url: string;
+  readonly statsUrl: string;
+  readonly runtimeApi: RuntimeApi;
+  readonly replicas: number;
+  readonly ctx: Pick<TargetContext, "runDir">;
+  readonly event: (message: string) => void;
+  /** Where to look when a replica never comes UP (its log). */
+  readonly unreadyHint: string;
+  readonly startTimeoutMs?: number;
+}
+
+/**
+ * Follows a running HAProxy's view of each replica: waits until it sees every replica UP,
+ * then turns every status change it reports into a run event ("lb: api#1 DOWN"), so the
+ * record shows when the balancer took a replica out and put it back. At stop its Prometheus
+ * exposition and `show stat` are written to the run directory (haproxy-metrics.txt,
+ * haproxy-stat.csv). Process mode and Docker mode share it.
+ */
+export async function observeHaproxy(o: ObserveOptions): Promise<HaproxyView> {
+  const { runtimeApi, statsUrl, event } = o;
   const stats = async (): Promise<ServerStat[]> =>
-    parseShowStat(await runtimeCommand(socketPath, "show stat"));
+    parseShowStat(await runtimeCommand(runtimeApi, "show stat"));
   const statusOf = async (n: number): Promise<ServerStat | undefined> =>
     (await stats()).find((s) => s.name === serverName(n));
-  const follower = followStatus(stats, event);
 
+  const follower = followStatus(stats, event);
   // All replicas must be UP before load starts (health checks need rise x inter).
-  for (let n = 1; n <= replicaPorts.length; n++) {
-    await waitFor(async () => (await statusOf(n))?.status === "UP", START_TIMEOUT_MS).catch(() => {
-      throw new RunNotPossibleError(
-        `HAProxy did not see replica api#${n} UP`,
-        `see ${ctx.runDir}/haproxy.log`,
-      );
-    });
+  try {
+    for (let n = 1; n <= o.replicas; n++) {
+      await waitFor(
+        async () => (await statusOf(n))?.status === "UP",
+        o.startTimeoutMs ?? START_TIMEOUT_MS,
+      ).catch(() => {
+        throw new RunNotPossibleError(`HAProxy did not see replica api#${n} UP`, o.unreadyHint);
+      });
+    }
+  } catch (e) {
+    await follower.stop();
+    throw e;
   }
 
   let stopped = false;
   return {
-    url,
+    url: o.url,
     statsUrl,
-    socketPath,
-    proc,
     stats,
     drain: async (n) =>
-      void (await runtimeCommand(socketPath, `set server ${BACKEND}/${serverName(n)} state drain`)),
+      void (await runtimeCommand(runtimeApi, `set server ${BACKEND}/${serverName(n)} state drain`)),
     ready: async (n) =>
-      void (await runtimeCommand(socketPath, `set server ${BACKEND}/${serverName(n)} state ready`)),
+      void (await runtimeCommand(runtimeApi, `set server ${BACKEND}/${serverName(n)} state ready`)),
     waitStatus: (n, status, timeoutMs) =>
       waitFor(async () => (await statusOf(n))?.status === status, timeoutMs),
     waitIdle: async (n, timeoutMs) => {
@@ -139,9 +193,7 @@ export async function startHaproxy(
       if (stopped) return;
       stopped = true;
       await follower.stop();
-      await saveStats(ctx.runDir, statsUrl, socketPath);
-      await proc.stop(STOP_TIMEOUT_MS);
-      log.end();
+      await saveStats(o.ctx.runDir, statsUrl, runtimeApi);
     },
   };
 }
@@ -255,12 +307,12 @@ export function statChanges(before: ServerStat, now: ServerStat): string[] {
 }
 
 /** Writes HAProxy's final counters to the run directory; best effort (HAProxy may be the fault). */
-async function saveStats(runDir: string, statsUrl: string, socketPath: string): Promise<void> {
+async function saveStats(runDir: string, statsUrl: string, runtimeApi: RuntimeApi): Promise<void> {
   const metrics = await request(`${statsUrl}/metrics`, { headersTimeout: 2000, bodyTimeout: 2000 })
     .then((r) => r.body.text())
     .catch((e: unknown) => `# HAProxy did not answer: ${(e as Error).message}\n`);
   await writeFile(join(runDir, "haproxy-metrics.txt"), metrics);
-  const csv = await runtimeCommand(socketPath, "show stat").catch(() => "");
+  const csv = await runtimeCommand(runtimeApi, "show stat").catch(() => "");
   await writeFile(join(runDir, "haproxy-stat.csv"), csv);
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { describeEvent, jsonLines, type EngineEvent } from "../../harness/docker/events.js";
+import { demuxLog } from "../../harness/docker/container-log.js";
 
 const ev = (Action: string, attrs: Record<string, string> = {}): EngineEvent => ({
   Type: "container",
@@ -24,6 +25,12 @@ describe("describeEvent", () => {
     ["health", ev("health_status: unhealthy"), false, "container api: health_status unhealthy"],
     ["kill", ev("kill", { signal: "9" }), false, "container api: kill 9"],
     ["exec noise", ev("exec_start: node healthcheck.js"), false, null],
+    [
+      "a replica names its number",
+      ev("die", { exitCode: "137", "io.faultline.replica": "2", "com.docker.compose.container-number": "2" }),
+      false,
+      "container api#2: died (exit 137)",
+    ],
   ])("%s", (_n, e, oom, expected) => {
     expect(describeEvent(e, oom)).toBe(expected);
   });
@@ -34,6 +41,20 @@ describe("describeEvent", () => {
     ).toBe("container solo: pause");
     expect(describeEvent({ Action: "pause", Actor: { ID: "0123456789abcdef" } })).toBe(
       "container 0123456789ab: pause",
+    );
+  });
+});
+
+describe("demuxLog", () => {
+  it("joins the payloads of the engine's stdout and stderr frames", () => {
+    const frame = (stream: number, text: string): Buffer => {
+      const head = Buffer.alloc(8);
+      head[0] = stream;
+      head.writeUInt32BE(Buffer.byteLength(text), 4);
+      return Buffer.concat([head, Buffer.from(text)]);
+    };
+    expect(demuxLog(Buffer.concat([frame(1, "a line\n"), frame(2, "[WARNING] b\n")]))).toBe(
+      "a line\n[WARNING] b\n",
     );
   });
 });

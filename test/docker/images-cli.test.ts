@@ -25,7 +25,7 @@ describe("faultline images build (real CLI)", { timeout: 60_000 }, () => {
     expect([r.code, r.stdout, r.stderr]).toEqual([
       2,
       "",
-      'faultline: invalid input (1 problem):\n  --only: unknown image "nope" (fix: one of: runtime, reference, toxiproxy)\n',
+      'faultline: invalid input (1 problem):\n  --only: unknown image "nope" (fix: one of: runtime, reference, toxiproxy, haproxy)\n',
     ]);
   });
 

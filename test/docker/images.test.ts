@@ -6,6 +6,11 @@ import { docker, skipWithoutDocker } from "./gate.js";
 import { TEST_IMAGE, ensureTestImage, removeLabelled, waitFor } from "./fixtures.js";
 import { runOnce } from "./run-container.js";
 import { LABELS } from "../../harness/docker/labels.js";
+import { haproxyBinaryOf } from "../../harness/docker/images.js";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+
+const execFileP = promisify(execFile);
 
 const RUN = `test-images-${process.pid}`;
 const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -54,6 +59,24 @@ describe.skipIf(skipWithoutDocker)("faultline images (real engine)", () => {
       ["true", "reference"],
       ["true", "toxiproxy"],
     ]);
+  });
+
+  it("the haproxy image runs this machine's haproxy and accepts its baked-in configuration", async () => {
+    const host = await execFileP(haproxyBinaryOf({}), ["-v"]);
+    const version = await runOnce(docker, "faultline/haproxy:test", ["-v"]);
+    expect([version.exitCode, version.output.split("\n")[0]]).toEqual([0, host.stdout.split("\n")[0]]);
+    // -c: checks the configuration; the replicas' names resolve only on a run's network (warnings).
+    const check = await runOnce(docker, "faultline/haproxy:test", [
+      "-c",
+      "-f",
+      "/usr/local/etc/haproxy/haproxy.cfg",
+    ]);
+    expect([check.exitCode, check.output]).toEqual([
+      0,
+      expect.stringContaining("Configuration file is valid"),
+    ]);
+    const labels = (await docker.getImage("faultline/haproxy:test").inspect()).Config.Labels;
+    expect([labels[LABELS.managed], labels[LABELS.image]]).toEqual(["true", "haproxy"]);
   });
 
   it("the reference image serves /health/live from a container, and turns healthy", async () => {

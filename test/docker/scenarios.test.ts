@@ -26,13 +26,14 @@ slos: [{ kind: availability, min: 0.9 }]
 `;
 
 describe("scenarios/docker", () => {
-  it("holds the five container scenarios", () => {
+  it("holds the six container scenarios", () => {
     expect(files).toEqual([
       "01-container-crash.yaml",
       "02-container-pause.yaml",
       "03-container-memory-limit.yaml",
       "04-container-partition.yaml",
       "05-model-partition.yaml",
+      "06-replica-crash.yaml",
     ]);
   });
 
@@ -60,6 +61,7 @@ describe("docker target in the scenario loader", () => {
       proxy: false,
       model: false,
       apiArgs: [],
+      replicas: 1,
       service: "api",
       readyPath: "/health/ready",
       startTimeout: 60_000,
@@ -78,6 +80,14 @@ describe("docker target in the scenario loader", () => {
     ]);
     expect(targetOf("{ kind: docker, model: true }")).toEqual([
       "container:api",
+      "container:model",
+      "load",
+      "link:client-api",
+    ]);
+    expect(targetOf("{ kind: docker, replicas: 2, model: true }")).toEqual([
+      "container:api#1",
+      "container:api#2",
+      "container:lb",
       "container:model",
       "load",
       "link:client-api",
@@ -118,9 +128,27 @@ describe("docker target in the scenario loader", () => {
     ]);
   });
 
+  it("replicas: one container per fault (not container:api), no toxiproxy in front, start only", () => {
+    expect(issues(scenario("{ kind: docker, replicas: 2 }"))).toEqual([
+      's.yaml:5: faults[0].target: unknown target "container:api" for a docker target (this target offers: container:api#1, container:api#2, container:lb, load, link:client-api)',
+    ]);
+    expect(
+      issues(scenario("{ kind: docker, replicas: 2, proxy: true }", "container-pause", "container:lb")),
+    ).toEqual([
+      "s.yaml:2: target.proxy: the toxiproxy container cannot sit in front of replicas yet (HAProxy is the front) (remove proxy, or use replicas: 1)",
+    ]);
+    expect(
+      issues(scenario("{ kind: docker, mode: attach, project: shop, replicas: 2, services: [api] }")).filter(
+        (i) => i.includes("replicas"),
+      ),
+    ).toEqual([
+      "s.yaml:2: target.replicas: only applies when faultline starts the containers (mode: start) (remove replicas, or use mode: start)",
+    ]);
+  });
+
   it("start refuses services, and project names follow compose's rule", () => {
     expect(issues(scenario("{ kind: docker, services: [api] }"))).toEqual([
-      "s.yaml:2: target.services: only applies to mode: attach (faultline's own stack offers api, toxiproxy and model) (remove services)",
+      "s.yaml:2: target.services: only applies to mode: attach (faultline's own stack offers api, toxiproxy, model, and api#N and lb with replicas) (remove services)",
     ]);
     expect(issues(scenario("{ kind: docker, project: My_Stack }"))).toEqual([
       "s.yaml:2: target.project: expected lowercase letters, digits, '_' or '-'",

@@ -43,6 +43,33 @@ describe("stack container specs", () => {
     });
   });
 
+  it("a replica: its own name, alias api-N and compose container number, no published port", () => {
+    const spec = containerSpec({ ...opts, replicas: 2 }, "api", {}, 2);
+    expect([spec.name, spec.Labels, spec.NetworkingConfig, spec.HostConfig?.PortBindings]).toEqual([
+      "shop-api-2",
+      {
+        "io.faultline.managed": "true",
+        "io.faultline.run": "r1",
+        "com.docker.compose.project": "shop",
+        "com.docker.compose.service": "api",
+        "com.docker.compose.container-number": "2",
+        "io.faultline.replica": "2",
+      },
+      { EndpointsConfig: { shop_default: { Aliases: ["api-2"] } } },
+      {},
+    ]);
+  });
+
+  it("HAProxy: the haproxy image's own command, frontend, stats and runtime API published", () => {
+    const spec = containerSpec(opts, "lb", { 8080: 41010, 8404: 41011, 9999: 41012 });
+    expect([spec.name, spec.Image, spec.Cmd, Object.keys(spec.ExposedPorts ?? {})]).toEqual([
+      "shop-lb-1",
+      "faultline/haproxy:local",
+      undefined,
+      ["8080/tcp", "8404/tcp", "9999/tcp"],
+    ]);
+  });
+
   it("the proxy: toxiproxy image with its API and listen ports published", () => {
     const spec = containerSpec(opts, "toxiproxy", { 8474: 41001, 8666: 41002 });
     expect([spec.name, spec.Image, spec.Cmd, spec.HostConfig?.PortBindings]).toEqual([

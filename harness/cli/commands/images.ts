@@ -19,13 +19,17 @@ export function registerImagesCommand(program: Command, ctx: CommandContext): vo
   images
     .command("build")
     .description(
-      "build faultline/runtime, faultline/reference and faultline/toxiproxy from this machine's node and the built project (dist/)",
+      "build faultline/runtime, faultline/reference and faultline/toxiproxy from this machine's node and the built project (dist/), and faultline/haproxy from this machine's haproxy",
     )
     .option("--tag <tag>", "image tag (scenarios use target.tag, default local)", "local")
-    .option("--only <kind>", `build one image (and the runtime it is based on): ${IMAGE_KINDS.join(", ")}`)
+    .option(
+      "--only <kind>",
+      `build one image (and the runtime it is based on, except haproxy): ${IMAGE_KINDS.join(", ")}`,
+    )
     .addHelpText(
       "after",
-      "\nNeeds a running Docker engine (harness/docker/setup.sh starts one) and `npm run build`.\n" +
+      "\nNeeds a running Docker engine (harness/docker/setup.sh starts one) and `npm run build`;\n" +
+        "faultline/haproxy needs haproxy on this machine (setup.sh installs Debian's; FAULTLINE_HAPROXY names another).\n" +
         'Prints {"images":[{kind,ref,id,sizeBytes}],"durationMs":N} on stdout, progress on stderr.\n' +
         "Exit codes: 0 built, 2 bad flag, 3 no engine or the build failed.\n",
     )

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { haproxyConfig, parseShowStat } from "../../../harness/targets/haproxy-config.js";
+import {
+  haproxyConfig,
+  haproxyContainerConfig,
+  parseShowStat,
+} from "../../../harness/targets/haproxy-config.js";
 import { statChanges } from "../../../harness/targets/haproxy.js";
 
 const config = haproxyConfig({
@@ -103,5 +107,26 @@ describe("statChanges", () => {
       "lb: api#1: HAProxy retried 2 and redispatched 3 requests (not lost)",
       "lb: api#1 cut 1 answers it had already begun (HAProxy srv_abrt): lost, no balancer can retry a response already under way",
     ]);
+  });
+});
+
+describe("haproxyContainerConfig", () => {
+  const container = haproxyContainerConfig(2, 8080);
+  const settings = (text: string): string[] =>
+    text
+      .split("\n")
+      .filter((l) => !/^\s*(bind|server|stats socket|nameserver|hold) /.test(l) && !/^resolvers /.test(l));
+
+  it("is process mode's configuration but for where it binds, its runtime API and how it finds replicas", () => {
+    expect(settings(container).filter((l) => l !== "")).toEqual(settings(config).filter((l) => l !== ""));
+  });
+
+  it("binds inside the container, serves the runtime API on TCP and re-resolves replicas through Docker's DNS", () => {
+    expect(container).toContain("  bind 0.0.0.0:8080");
+    expect(container).toContain("  bind 0.0.0.0:8404");
+    expect(container).toContain("stats socket ipv4@0.0.0.0:9999 level admin");
+    expect(container).toContain("  nameserver dns 127.0.0.11:53");
+    expect(container).toContain("server api1 api-1:8080 check resolvers dns init-addr last,libc,none");
+    expect(container).toContain("server api2 api-2:8080 check resolvers dns init-addr last,libc,none");
   });
 });
