@@ -59,7 +59,7 @@ export interface LoadRetryStats {
   loaded: number;
   /** Retried attempts that failed too. */
   failed: number;
-  /** Measured wait (Clock.monotonic) before the last retried attempt, in ms. */
+  /** Measured wait (Clock.monotonic, whole ms) before the last retried attempt. */
   lastWaitMs: number;
 }
 
@@ -347,7 +347,9 @@ export class ModelManager {
       e.reason = `load attempt ${attempt} of ${retry.maxAttempts} failed, next in ${delayMs} ms: ${e.reason}`;
       const waitStart = this.o.clock.monotonic();
       await this.o.clock.sleep(delayMs);
-      this.retryStats(e).lastWaitMs = this.o.clock.monotonic() - waitStart;
+      // Whole ms: timers have ms resolution, and Node fires one up to 1 ms early against
+      // performance.now() (a 2000 ms sleep measured 1999.998 ms).
+      this.retryStats(e).lastWaitMs = Math.round(this.o.clock.monotonic() - waitStart);
     }
   }
 
