@@ -101,6 +101,10 @@ export const METRICS = {
   vramUsed: "faultline_gpu_memory_used_bytes",
   vramTotal: "faultline_gpu_memory_total_bytes",
   modelState: "faultline_model_state", // {model,state}
+  gpuModelsResident: "faultline_gpu_models_resident",
+  gpuModelsResidentMax: "faultline_gpu_models_resident_max",
+  modelLoadRetries: "faultline_model_load_retries_total", // {model,outcome}: loaded | failed
+  modelLoadRetryWait: "faultline_model_load_retry_wait_seconds", // {model}
   drainInflight: "faultline_drain_inflight",
   requestsLost: "faultline_requests_lost_total",
   streamResumes: "faultline_stream_resumes_total", // {outcome}: completed | failed | not_attempted

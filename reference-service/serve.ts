@@ -15,13 +15,8 @@ import { METRICS, STATE_FILES, type ServiceLevel } from "./contract.js";
 import type { ApiContext, ModelInfo } from "./api/context.js";
 import { createApiServer, type ApiServer } from "./api/server.js";
 import { RESUME_OUTCOMES } from "./api/stream-resume.js";
-import {
-  readHeartbeat,
-  workerConfigSchema,
-  type Heartbeat,
-  type ModelStatus,
-  type WorkerConfig,
-} from "./ipc/protocol.js";
+import { readHeartbeat, workerConfigSchema, type ModelStatus, type WorkerConfig } from "./ipc/protocol.js";
+import { heartbeatToMetrics } from "./metrics/heartbeat-metrics.js";
 import {
   createMetrics,
   recordBreakerTransition,
@@ -101,30 +96,6 @@ function buildFallbacks(
   if (config.fallback.static)
     levels.push({ level: "minimal", backend: new StaticAnswerBackend(config.fallback.staticAnswer) });
   return levels;
-}
-
-/** Worker-reported state mirrored into metrics: VRAM, model states, frames the worker rejected. */
-function heartbeatToMetrics(metrics: ServiceMetrics): (hb: Heartbeat) => void {
-  const seen = new Map<string, number>();
-  let seenPid = -1;
-  return (hb) => {
-    metrics.vramUsed.set(hb.vram.usedBytes);
-    metrics.vramTotal.set(hb.vram.totalBytes);
-    metrics.kvCacheUsage.set(hb.kvUsage);
-    for (const [model, s] of Object.entries(hb.loadSeconds)) metrics.modelLoadSeconds.set({ model }, s);
-    for (const [model, s] of Object.entries(hb.verifySeconds)) metrics.modelVerifySeconds.set({ model }, s);
-    metrics.modelState.reset();
-    for (const m of hb.models) metrics.modelState.set({ model: m.name, state: m.state }, 1);
-    if (hb.pid !== seenPid) {
-      seen.clear();
-      seenPid = hb.pid;
-    }
-    for (const [kind, count] of Object.entries(hb.counters.framesRejected)) {
-      const delta = count - (seen.get(kind) ?? 0);
-      if (delta > 0) metrics.ipcFramesCorrupt.inc({ kind }, delta);
-      seen.set(kind, count);
-    }
-  };
 }
 
 function createSupervisor(

@@ -1,4 +1,4 @@
-import type { LevelMarking } from "../load/levels.js";
+import { DEFAULT_MARKING, jsonLevel, type LevelMarking } from "../load/levels.js";
 import { request } from "undici";
 import type { Clock } from "../../common/clock.js";
 import { isGood, OUTCOMES, type Outcome } from "../../common/outcome.js";
@@ -8,6 +8,7 @@ import type { RequestTemplate, SteadyStateCheck } from "../scenario/schema.js";
 import { formatDuration } from "../scenario/duration.js";
 import { fetchText } from "./scraper.js";
 import { parseExposition, toSeries } from "./prometheus-text.js";
+import { chatCompletionProblem } from "./openai-shape.js";
 
 export interface CheckResult {
   readonly name: string;
@@ -52,7 +53,7 @@ export function checkName(check: SteadyStateCheck): string {
   if (check.name) return check.name;
   switch (check.kind) {
     case "http":
-      return `GET ${check.url} -> ${check.status}`;
+      return `${check.method} ${check.url} -> ${check.status}${check.shape ? ` ${check.shape}` : ""}`;
     case "availability":
       return `availability >= ${check.min * 100}% over ${formatDuration(check.over)}`;
     case "metric":
@@ -90,18 +91,72 @@ async function httpCheck(
   const until = ctx.clock.now() + check.within;
   for (;;) {
     let seen: string;
+    let passed = false;
+    let statusSeen = false;
     try {
-      const res = await request(url, { headersTimeout: check.timeout, bodyTimeout: check.timeout });
-      await res.body.dump();
+      const res = await request(url, {
+        method: check.method,
+        headersTimeout: check.timeout,
+        bodyTimeout: check.timeout,
+        ...(check.body !== undefined
+          ? { body: check.body, headers: { "content-type": "application/json" } }
+          : {}),
+      });
       seen = `HTTP ${res.statusCode}`;
-      if (res.statusCode === check.status) return { passed: true, detail: seen };
+      passed = statusSeen = res.statusCode === check.status;
+      if (check.shape === undefined && check.levels === undefined) await res.body.dump();
+      else {
+        const answer = judgeAnswer(check, ctx, res.headers, await res.body.text(), seen);
+        passed &&= answer.passed;
+        seen = answer.seen;
+      }
     } catch (e) {
       seen = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
     }
+    if (passed) return { passed: true, detail: seen };
     if (ctx.clock.now() >= until)
-      return { passed: false, detail: `expected HTTP ${check.status}, got ${seen}` };
+      return { passed: false, detail: statusSeen ? seen : `expected HTTP ${check.status}, got ${seen}` };
     await ctx.clock.sleep(100);
   }
+}
+
+/** The answer's shape and level, for http checks that name them. */
+function judgeAnswer(
+  check: Extract<SteadyStateCheck, { kind: "http" }>,
+  ctx: CheckContext,
+  headers: Record<string, string | string[] | undefined>,
+  text: string,
+  seen: string,
+): { passed: boolean; seen: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  const level = levelOf(ctx.levels ?? DEFAULT_MARKING, headers, json);
+  let detail = `${seen}, level ${level}`;
+  let passed = check.levels === undefined || check.levels.includes(level);
+  if (!passed) detail += ` (expected ${check.levels?.join(" or ") ?? ""})`;
+  if (check.shape !== undefined) {
+    const problem = json === undefined ? "the body is not JSON" : chatCompletionProblem(json);
+    detail += problem === null ? `, ${check.shape} shape` : `, not ${check.shape}: ${problem}`;
+    passed &&= problem === null;
+  }
+  return { passed, seen: detail };
+}
+
+/** The level the answer is marked with; an unmarked answer is at full service (the level protocol's rule). */
+function levelOf(
+  marking: LevelMarking,
+  headers: Record<string, string | string[] | undefined>,
+  json: unknown,
+): string {
+  const header = marking.header === null ? undefined : headers[marking.header];
+  const marked =
+    (typeof header === "string" ? header : undefined) ??
+    (marking.jsonPath === null ? undefined : jsonLevel(json, marking.jsonPath));
+  return marked === undefined || !marking.belowFull(marked) ? "full" : marked;
 }
 
 async function availabilityCheck(

@@ -323,23 +323,39 @@ export const loadSchema = z
     description: "Open-model load: requests are sent on schedule whether or not earlier ones finished.",
   });
 
-const httpCheck = z.strictObject({
-  kind: z.literal("http"),
-  name: z.string().optional(),
-  /** Path on the target (e.g. /health/ready) or an absolute http(s) URL. */
-  url: z
-    .string()
-    .min(1)
-    .max(LIMITS.textChars)
-    .refine(isPathOrHttpUrl, {
-      error: (iss) =>
-        `expected a path starting with / or an http:// or https:// URL, found ${describeText(iss.input)}`,
+const httpCheck = z
+  .strictObject({
+    kind: z.literal("http"),
+    name: z.string().optional(),
+    /** Path on the target (e.g. /health/ready) or an absolute http(s) URL. */
+    url: z
+      .string()
+      .min(1)
+      .max(LIMITS.textChars)
+      .refine(isPathOrHttpUrl, {
+        error: (iss) =>
+          `expected a path starting with / or an http:// or https:// URL, found ${describeText(iss.input)}`,
+      }),
+    status: z.number().int().min(100).max(599).default(200),
+    timeout: duration(MINIMUMS_MS.checkTimeout).prefault("2s"),
+    /** Keep polling for this long before declaring the check failed (services warming up). */
+    within: duration().prefault("0s"),
+    method: z.enum(["GET", "POST"]).default("GET"),
+    /** JSON text sent as the request body (content-type application/json); with POST. */
+    body: z.string().max(LIMITS.textChars).optional(),
+    shape: z.enum(["openai-chat-completion"]).optional().meta({
+      description:
+        "The answer's JSON body must have this shape: openai-chat-completion = a non-stream OpenAI chat completion (id, object chat.completion, created, model, choices with an assistant message and a finish reason; usage, if present, with its three token counts). Fields beyond these are allowed, as OpenAI clients ignore them.",
     }),
-  status: z.number().int().min(100).max(599).default(200),
-  timeout: duration(MINIMUMS_MS.checkTimeout).prefault("2s"),
-  /** Keep polling for this long before declaring the check failed (services warming up). */
-  within: duration().prefault("0s"),
-});
+    levels: list(z.string().min(1)).min(1).optional().meta({
+      description:
+        "Service levels the answer may be marked with (the scenario's level marking, target.levels; an unmarked answer is `full`), e.g. [degraded, minimal] to check an answer given while the primary is down.",
+    }),
+  })
+  .refine((c) => c.body === undefined || c.method === "POST", {
+    path: ["body"],
+    error: "a body is sent with POST only: add method: POST, or remove body",
+  });
 
 const availabilityCheck = z.strictObject({
   kind: z.literal("availability"),

@@ -1,10 +1,14 @@
 /**
  * Model lifecycle on the simulated device (reference note 4.4):
  *   unloaded -> loading -> ready -> draining -> unloading -> unloaded, and failed(reason).
- * One GPU model is resident at a time: loading another drains (waits for its requests to
- * finish) and unloads the resident one first. CPU models live beside it. An idle model is
- * unloaded after its keep-alive; a request's keepAliveMs (Ollama semantics: 0 = unload after
- * the reply, < 0 = pin) overrides the model's TTL. Time comes from the injected Clock.
+ * At most `gpuModelsMax` GPU models are resident (default 1, write-up 000's "only one GPU model
+ * loaded at a time"): loading one more first drains (waits for its requests to finish) and
+ * unloads the least recently used. GPU loads take turns, so two first requests for different
+ * models cannot both pass that count and load side by side. CPU models live beside them. An
+ * idle model is unloaded after its keep-alive; a request's keepAliveMs (Ollama semantics: 0 =
+ * unload after the reply, < 0 = pin) overrides the model's TTL. A failed load is tried again
+ * under `loadRetry` (write-up 002's model_loading policy; off by default). Time comes from the
+ * injected Clock.
  */
 import type { Clock, TimerHandle } from "../../common/clock.js";
 import { ModelLoadError, ModelNotFoundError } from "../backend-errors.js";
@@ -27,7 +31,39 @@ export interface ModelManagerOptions {
   readonly verify?: (model: CatalogModel) => Promise<string | undefined>;
   /** Frees what `verify` loaded (engine: llama), so the next load of the model reads its file again. */
   readonly release?: (model: CatalogModel) => Promise<void>;
+  /** Most GPU models resident at once; null = as many as VRAM allows. Default 1. */
+  readonly gpuModelsMax?: number | null;
+  /** Attempts per load and the waits between them; default one attempt (no retry). */
+  readonly loadRetry?: LoadRetryOptions;
 }
+
+/**
+ * Write-up 002's `model_loading` retry: after failed attempt n (n >= 1) the next one starts
+ * min(maxDelayMs, initialDelayMs x backoffFactor^(n-1)) later, up to maxAttempts in all.
+ */
+export interface LoadRetryOptions {
+  readonly maxAttempts: number;
+  readonly initialDelayMs: number;
+  readonly backoffFactor: number;
+  readonly maxDelayMs: number;
+}
+
+/** Wait before the attempt after failed attempt `failed` (1-based). */
+export function loadRetryDelayMs(o: LoadRetryOptions, failed: number): number {
+  return Math.min(o.maxDelayMs, Math.round(o.initialDelayMs * o.backoffFactor ** (failed - 1)));
+}
+
+/** Retried load attempts of one model in this worker, for the heartbeat and /metrics. */
+export interface LoadRetryStats {
+  /** Retried attempts that loaded the model. */
+  loaded: number;
+  /** Retried attempts that failed too. */
+  failed: number;
+  /** Measured wait (Clock.monotonic, whole ms) before the last retried attempt. */
+  lastWaitMs: number;
+}
+
+const RESIDENT_STATES: ReadonlySet<ModelState> = new Set(["loading", "ready", "draining", "unloading"]);
 
 export interface Lease {
   readonly model: CatalogModel;
@@ -48,10 +84,16 @@ interface Entry {
   lastError: Error | undefined;
   attempts: number;
   idleWaiters: (() => void)[];
+  /** Last lease (Clock.now()); the least recently used GPU model is the one unloaded for another. */
+  lastUsedAtMs: number;
 }
 
 export class ModelManager {
   private readonly entries = new Map<string, Entry>();
+  /** The GPU load whose turn it is resolves this when it has made room and started. */
+  private gpuTurn: Promise<void> = Promise.resolve();
+  private residentPeak = 0;
+  private readonly retries = new Map<string, LoadRetryStats>();
 
   constructor(private readonly o: ModelManagerOptions) {
     for (const spec of o.catalog) {
@@ -67,6 +109,7 @@ export class ModelManager {
         lastError: undefined,
         attempts: 0,
         idleWaiters: [],
+        lastUsedAtMs: 0,
       });
     }
   }
@@ -77,6 +120,23 @@ export class ModelManager {
 
   state(name: string): ModelState {
     return this.entry(name).state;
+  }
+
+  /** GPU models resident now: loading, ready, draining or unloading. */
+  get gpuResident(): number {
+    let n = 0;
+    for (const e of this.entries.values()) if (e.spec.device === "gpu" && RESIDENT_STATES.has(e.state)) n++;
+    return n;
+  }
+
+  /** Most GPU models ever resident at once in this manager (checked at every state change). */
+  get gpuResidentPeak(): number {
+    return this.residentPeak;
+  }
+
+  /** Retried load attempts by model (only models that had one). */
+  loadRetryStats(): Record<string, LoadRetryStats> {
+    return Object.fromEntries([...this.retries].map(([name, r]) => [name, { ...r }]));
   }
 
   status(): ModelStatus[] {
@@ -108,9 +168,13 @@ export class ModelManager {
           break;
         }
         case "unloaded":
-        case "failed":
-          await this.startLoad(e, this.requestTtl(name));
-          return this.lease(e);
+        case "failed": {
+          const started = await this.startLoad(e, this.requestTtl(name));
+          // Awaited here, not inside startLoad: the caller that started the load resumes before
+          // the ones waiting on `busy`, so the first request for a model runs first.
+          if (started) return await started.run;
+          break; // someone else loaded or unloaded it meanwhile: look again
+        }
         default: {
           const never: never = e.state;
           throw new Error(`unknown state ${String(never)}`);
@@ -162,6 +226,7 @@ export class ModelManager {
 
   private lease(e: Entry): Lease {
     e.refCount++;
+    e.lastUsedAtMs = this.o.clock.now();
     this.o.clock.clearTimeout(e.ttlTimer);
     e.ttlTimer = undefined;
     e.expiresAtMs = undefined;
@@ -193,25 +258,109 @@ export class ModelManager {
     }
   }
 
-  /** Loads `e`; rejects with the load error (GpuOutOfMemoryError, ModelLoadError). */
-  private async startLoad(e: Entry, keepAliveMs: number): Promise<void> {
-    if (e.spec.device === "gpu") await this.evictOtherGpuModels(e);
-    if (e.state !== "unloaded" && e.state !== "failed") {
-      // Someone else started loading it while we were evicting: share that load's outcome.
-      const attempts = e.attempts;
-      await e.busy;
-      if (stateOf(e) === "ready") return;
-      if (stateOf(e) === "failed" && e.attempts !== attempts && e.lastError) throw e.lastError;
+  /**
+   * Starts loading `e`; `run` resolves with a lease on it, taken as the load ends (a GPU load
+   * waiting for its turn cannot unload it before its first request ran), or rejects with the
+   * load error (GpuOutOfMemoryError, ModelLoadError). Resolves undefined, without loading, when
+   * another caller loaded it while this one waited for its GPU turn (or rejects with that
+   * load's error if it failed).
+   */
+  private async startLoad(e: Entry, keepAliveMs: number): Promise<{ run: Promise<Lease> } | undefined> {
+    const attempts = e.attempts;
+    const endTurn = e.spec.device === "gpu" ? await this.gpuTurnStart() : undefined;
+    let run: Promise<Lease>;
+    try {
+      if (e.attempts !== attempts || (e.state !== "unloaded" && e.state !== "failed")) {
+        if (e.state === "failed" && e.lastError) throw e.lastError;
+        return undefined;
+      }
+      if (e.spec.device === "gpu") await this.makeRoomFor(e);
+      e.attempts++;
+      this.setState(e, "loading");
+      e.reason = undefined;
+      run = this.runLoad(e, keepAliveMs);
+      e.busy = run.then(
+        () => undefined,
+        () => undefined,
+      );
+    } finally {
+      endTurn?.();
     }
-    e.attempts++;
-    e.state = "loading";
-    e.reason = undefined;
-    const run = this.runLoad(e, keepAliveMs);
-    e.busy = run.catch(() => undefined);
-    await run;
+    return { run };
   }
 
-  private async runLoad(e: Entry, keepAliveMs: number): Promise<void> {
+  /** Waits for the previous GPU load to have made room and started; call the result when done. */
+  private async gpuTurnStart(): Promise<() => void> {
+    const previous = this.gpuTurn;
+    let end: () => void = () => undefined;
+    this.gpuTurn = new Promise<void>((resolve) => (end = resolve));
+    await previous;
+    return end;
+  }
+
+  /** Unloads least recently used GPU models until loading `e` keeps within gpuModelsMax. */
+  private async makeRoomFor(e: Entry): Promise<void> {
+    const max = this.o.gpuModelsMax === undefined ? 1 : this.o.gpuModelsMax;
+    if (max === null) return;
+    for (;;) {
+      const others = [...this.entries.values()].filter(
+        (o) => o !== e && o.spec.device === "gpu" && RESIDENT_STATES.has(o.state),
+      );
+      if (others.length < max) return;
+      // Idle ones first (no request to wait for), then the least recently used.
+      others.sort(
+        (a, b) => Number(a.refCount > 0) - Number(b.refCount > 0) || a.lastUsedAtMs - b.lastUsedAtMs,
+      );
+      const victim = others[0];
+      if (victim) await this.drainAndUnload(victim);
+    }
+  }
+
+  private setState(e: Entry, state: ModelState): void {
+    e.state = state;
+    if (e.spec.device === "gpu") this.residentPeak = Math.max(this.residentPeak, this.gpuResident);
+  }
+
+  private async runLoad(e: Entry, keepAliveMs: number): Promise<Lease> {
+    const retry = this.o.loadRetry ?? { maxAttempts: 1, initialDelayMs: 0, backoffFactor: 1, maxDelayMs: 0 };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.loadOnce(e);
+        if (attempt > 1) this.retryStats(e).loaded++;
+        this.setState(e, "ready");
+        e.reason = undefined;
+        e.keepAliveMs = keepAliveMs;
+        e.lastError = undefined;
+        return this.lease(e);
+      } catch (err) {
+        if (attempt > 1) this.retryStats(e).failed++;
+        e.reason = (err as Error).message;
+        e.lastError = err as Error;
+        if (attempt >= retry.maxAttempts) {
+          this.setState(e, "failed");
+          throw err;
+        }
+      }
+      // Still "loading" while it waits: requests for it wait for the retry instead of starting
+      // loads of their own, and it keeps its GPU slot.
+      const delayMs = loadRetryDelayMs(retry, attempt);
+      e.reason = `load attempt ${attempt} of ${retry.maxAttempts} failed, next in ${delayMs} ms: ${e.reason}`;
+      const waitStart = this.o.clock.monotonic();
+      await this.o.clock.sleep(delayMs);
+      // Whole ms: timers have ms resolution, and Node fires one up to 1 ms early against
+      // performance.now() (a 2000 ms sleep measured 1999.998 ms).
+      this.retryStats(e).lastWaitMs = Math.round(this.o.clock.monotonic() - waitStart);
+    }
+  }
+
+  private retryStats(e: Entry): LoadRetryStats {
+    let r = this.retries.get(e.spec.name);
+    if (!r) this.retries.set(e.spec.name, (r = { loaded: 0, failed: 0, lastWaitMs: 0 }));
+    return r;
+  }
+
+  /** One load attempt; on failure its weights are freed and the error thrown. */
+  private async loadOnce(e: Entry): Promise<void> {
     const { ledger, clock } = this.o;
     try {
       await this.o.refreshCotenants?.();
@@ -220,14 +369,8 @@ export class ModelManager {
       const problem = await this.verify(e.spec);
       if (problem !== undefined)
         throw new ModelLoadError(`model '${e.spec.name}' failed verification: ${problem}`);
-      e.state = "ready";
-      e.keepAliveMs = keepAliveMs;
-      e.lastError = undefined;
     } catch (err) {
       ledger.freeWeights(e.spec.name);
-      e.state = "failed";
-      e.reason = (err as Error).message;
-      e.lastError = err as Error;
       throw err;
     }
   }
@@ -249,14 +392,6 @@ export class ModelManager {
     return this.o.verify ? this.o.verify(spec) : undefined;
   }
 
-  private async evictOtherGpuModels(keep: Entry): Promise<void> {
-    for (const other of this.entries.values()) {
-      if (other === keep || other.spec.device !== "gpu") continue;
-      if (other.state === "unloaded" || other.state === "failed") continue;
-      await this.drainAndUnload(other);
-    }
-  }
-
   private async drainAndUnload(e: Entry): Promise<void> {
     for (;;) {
       if (e.state === "unloaded" || e.state === "failed") return;
@@ -266,13 +401,13 @@ export class ModelManager {
     this.o.clock.clearTimeout(e.ttlTimer);
     e.ttlTimer = undefined;
     e.expiresAtMs = undefined;
-    e.state = "draining";
+    this.setState(e, "draining");
     const run = (async () => {
       if (e.refCount > 0) await new Promise<void>((resolve) => e.idleWaiters.push(resolve));
-      e.state = "unloading";
+      this.setState(e, "unloading");
       this.o.ledger.freeWeights(e.spec.name);
       await this.o.release?.(e.spec).catch(() => undefined);
-      e.state = "unloaded";
+      this.setState(e, "unloaded");
     })();
     e.busy = run;
     await run;

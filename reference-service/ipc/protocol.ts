@@ -188,6 +188,21 @@ export const heartbeatSchema = z.object({
   /** engine llama: seconds the SHA-256 check of each model's file took in its last load (part of loadSeconds). */
   verifySeconds: z.record(z.string(), z.number().nonnegative()).default({}),
   models: z.array(modelStatusSchema),
+  /** GPU models resident now, and the most ever resident at once in this worker (exact: counted at every model state change). */
+  gpuModels: z
+    .object({ resident: z.number().int().nonnegative(), peak: z.number().int().nonnegative() })
+    .default({ resident: 0, peak: 0 }),
+  /** Retried load attempts by model in this worker: how many loaded, how many failed, the last measured wait (ms). */
+  loadRetries: z
+    .record(
+      z.string(),
+      z.object({
+        loaded: z.number().int().nonnegative(),
+        failed: z.number().int().nonnegative(),
+        lastWaitMs: z.number().nonnegative(),
+      }),
+    )
+    .default({}),
   /** Wire ids of the requests the worker holds (running or waiting), so the client can tell a
    * request whose last frame was lost from one still in progress. Capped at 512. */
   requestIds: z.array(z.string()).default([]),
@@ -357,6 +372,25 @@ export const workerConfigSchema = z
     defaultKeepAliveMs: z.number().int().default(600_000),
     /** TTL of a model loaded only to serve a request for a model that was not resident. */
     temporaryKeepAliveMs: z.number().int().default(300_000),
+    /**
+     * Most GPU models resident at once (write-up 000: "only one GPU model loaded at a time"):
+     * loading one more first drains and unloads the least recently used. null: as many as VRAM
+     * allows (a load that does not fit fails with a CUDA OOM). Default 1, what the worker always did.
+     */
+    gpuModelsMax: z.number().int().positive().nullable().default(1),
+    /**
+     * Retry of a failed model load (write-up 002's `model_loading`): up to maxAttempts attempts
+     * in all; after failed attempt n the next starts min(maxDelayMs, initialDelayMs x
+     * backoffFactor^(n-1)) later, the model staying "loading" meanwhile. Default 1 attempt (off).
+     */
+    loadRetry: z
+      .strictObject({
+        maxAttempts: z.number().int().positive().max(10).default(1),
+        initialDelayMs: z.number().int().nonnegative().default(1000),
+        backoffFactor: z.number().min(1).max(10).default(2),
+        maxDelayMs: z.number().int().nonnegative().default(30_000),
+      })
+      .prefault({}),
     /** Load this model at start so a fresh worker is ready without a first-request cold load. */
     preload: z.string().nullable().default("sim-utility"),
     /** SIGTERM: finish in-flight work for at most this long, then exit 0. */

@@ -178,6 +178,30 @@ export function createMetrics(live: LiveGauges) {
       labelNames: ["model", "state"] as const,
       registers: r,
     }),
+    gpuModelsResident: new Gauge({
+      name: METRICS.gpuModelsResident,
+      help: "GPU models resident in the worker (loading, ready, draining or unloading), from the heartbeat",
+      registers: r,
+    }),
+    // The worker counts at every model state change, so an overlap shorter than a heartbeat
+    // interval still shows here; a sampled gauge would miss it.
+    gpuModelsResidentMax: new Gauge({
+      name: METRICS.gpuModelsResidentMax,
+      help: "Most GPU models ever resident at once, over every worker since the service started",
+      registers: r,
+    }),
+    modelLoadRetries: new Counter({
+      name: METRICS.modelLoadRetries,
+      help: "Retried model load attempts (worker.loadRetry), by model and outcome: loaded or failed",
+      labelNames: ["model", "outcome"] as const,
+      registers: r,
+    }),
+    modelLoadRetryWait: new Gauge({
+      name: METRICS.modelLoadRetryWait,
+      help: "Measured wait before the last retried load attempt of each model (worker.loadRetry's delay, as the worker's clock saw it)",
+      labelNames: ["model"] as const,
+      registers: r,
+    }),
     drainInflight: new Gauge({
       name: METRICS.drainInflight,
       help: "Requests in flight (watched during drain)",
@@ -234,6 +258,7 @@ export function createMetrics(live: LiveGauges) {
   m.requestsLost.inc(0);
   m.workerUp.set(0);
   m.workerGivenUp.set(0);
+  m.gpuModelsResidentMax.set(0);
   return m;
 }
 /* eslint-enable max-lines-per-function */

@@ -56,6 +56,8 @@ export function buildHeartbeat(src: HeartbeatSources, seq: number, atMs: number)
     loadSeconds: real ? { ...real.loadSeconds } : {},
     verifySeconds: real ? { ...real.verifySeconds } : {},
     models: src.models.status(),
+    gpuModels: { resident: src.models.gpuResident, peak: src.models.gpuResidentPeak },
+    loadRetries: src.models.loadRetryStats(),
     requestIds: src.engine.requestIds.slice(0, MAX_IDS),
     counters: {
       promptTokens: c.promptTokens,

@@ -169,6 +169,8 @@ export function buildDevice(cotenantDir: string, config: WorkerConfig, clock: Cl
     defaultKeepAliveMs: config.defaultKeepAliveMs,
     temporaryKeepAliveMs: config.temporaryKeepAliveMs,
     primary: config.preload,
+    gpuModelsMax: config.gpuModelsMax,
+    loadRetry: config.loadRetry,
     refreshCotenants,
     // engine: llama: the real load is the last step of the service's load, so a file llama.cpp
     // refuses leaves the model failed(reason) and the service's policies take over.

@@ -12,8 +12,17 @@ let server: Server;
 let rss = 1000;
 let url = "";
 
+/** What POST /v1/chat/completions answers: a status, headers and a body the test sets. */
+let answer: { status: number; headers: Record<string, string>; body: string } = {
+  status: 200,
+  headers: {},
+  body: "{}",
+};
+
 beforeAll(async () => {
   server = createServer((req, res) => {
+    if (req.url === "/v1/chat/completions" && req.method === "POST")
+      return void res.writeHead(answer.status, answer.headers).end(answer.body);
     if (req.url !== "/metrics") return void res.writeHead(404).end();
     res
       .writeHead(200, { "content-type": "text/plain; version=0.0.4" })
@@ -105,6 +114,91 @@ slos: [{ kind: availability, min: 0.9 }]
     );
     expect(r.ok ? [] : r.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
       "steadyState.before[0].change: a change over the run can only be checked after the load (remove change, or move the check to steadyState.after)",
+    ]);
+  });
+});
+
+const COMPLETION = {
+  id: "chatcmpl-1",
+  object: "chat.completion",
+  created: 1,
+  model: "m",
+  choices: [{ index: 0, message: { role: "assistant", content: "hi" }, finish_reason: "stop" }],
+  usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+};
+
+const shapeCheck = (levels?: string[]): SteadyStateCheck => ({
+  kind: "http",
+  name: "same-interface",
+  url: "/v1/chat/completions",
+  method: "POST",
+  body: '{"model":"m","messages":[{"role":"user","content":"hi"}]}',
+  status: 200,
+  timeout: 1000,
+  within: 0,
+  shape: "openai-chat-completion",
+  ...(levels ? { levels } : {}),
+});
+
+describe("http checks of an answer's shape and service level", () => {
+  it("pass an OpenAI chat completion, naming the level it was marked with (unmarked = full)", async () => {
+    answer = { status: 200, headers: {}, body: JSON.stringify(COMPLETION) };
+    expect(await runChecks([shapeCheck()], ctx(null))).toEqual([
+      { name: "same-interface", passed: true, detail: "HTTP 200, level full, openai-chat-completion shape" },
+    ]);
+    answer = {
+      status: 200,
+      headers: { "x-faultline-service-level": "minimal" },
+      body: JSON.stringify({ ...COMPLETION, faultline: { service_level: "minimal" } }),
+    };
+    expect(await runChecks([shapeCheck(["degraded", "minimal"])], ctx(null))).toEqual([
+      {
+        name: "same-interface",
+        passed: true,
+        detail: "HTTP 200, level minimal, openai-chat-completion shape",
+      },
+    ]);
+  });
+
+  it("fail an answer of another shape, naming the first field that differs", async () => {
+    const { choices: _c, ...noChoices } = COMPLETION;
+    answer = { status: 200, headers: {}, body: JSON.stringify({ ...noChoices, object: "text_completion" }) };
+    const [r] = await runChecks([shapeCheck()], ctx(null));
+    expect(r?.passed).toBe(false);
+    expect(r?.detail).toMatch(/^HTTP 200, level full, not openai-chat-completion: object: /);
+    answer = { status: 200, headers: {}, body: "temporarily unavailable" };
+    expect((await runChecks([shapeCheck()], ctx(null)))[0]?.detail).toBe(
+      "HTTP 200, level full, not openai-chat-completion: the body is not JSON",
+    );
+  });
+
+  it("fail a full answer where a fallback was expected, and a wrong status as before", async () => {
+    answer = { status: 200, headers: {}, body: JSON.stringify(COMPLETION) };
+    expect((await runChecks([shapeCheck(["degraded", "minimal"])], ctx(null)))[0]).toEqual({
+      name: "same-interface",
+      passed: false,
+      detail: "HTTP 200, level full (expected degraded or minimal), openai-chat-completion shape",
+    });
+    answer = { status: 503, headers: {}, body: "{}" };
+    expect((await runChecks([shapeCheck()], ctx(null)))[0]?.detail).toMatch(
+      /^expected HTTP 200, got HTTP 503/,
+    );
+  });
+
+  it("refuse a body without POST, naming the field and the fix", () => {
+    const r = parseScenario(
+      `name: t
+target: { kind: reference }
+load: { rate: 5, duration: 2s }
+steadyState:
+  after: [{ kind: http, url: /v1/chat/completions, body: "{}" }]
+slos: [{ kind: availability, min: 0.9 }]
+`,
+      "s.yaml",
+      FAULT_KINDS,
+    );
+    expect(r.ok ? [] : r.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      "steadyState.after[0].body: a body is sent with POST only: add method: POST, or remove body",
     ]);
   });
 });

@@ -6,7 +6,11 @@ import {
   ModelNotFoundError,
 } from "../../../reference-service/backend-errors.js";
 import { VramLedger } from "../../../reference-service/gpu/ledger.js";
-import { ModelManager } from "../../../reference-service/gpu/models.js";
+import {
+  ModelManager,
+  loadRetryDelayMs,
+  type LoadRetryOptions,
+} from "../../../reference-service/gpu/models.js";
 import type { CatalogModel } from "../../../reference-service/ipc/protocol.js";
 
 const GiB = 1024 ** 3;
@@ -26,9 +30,17 @@ const model = (name: string, device: "gpu" | "cpu", sizeBytes: number, loadMs: n
   contextTokens: 1024,
 });
 
-function setup(opts: { cotenant?: () => number } = {}) {
+interface SetupOptions {
+  cotenant?: () => number;
+  gpuModelsMax?: number | null;
+  loadRetry?: LoadRetryOptions;
+  extra?: CatalogModel[];
+}
+
+function setup(opts: SetupOptions = {}) {
   const clock = new ManualClock(T0);
   const ledger = new VramLedger({ totalBytes: 8 * GiB, reservedBytes: 512 * MiB });
+  const cotenantReads: number[] = [];
   const models = new ModelManager({
     clock,
     ledger,
@@ -36,18 +48,22 @@ function setup(opts: { cotenant?: () => number } = {}) {
       model("small", "gpu", 2 * GiB, 100),
       model("large", "gpu", 4 * GiB, 300),
       model("cpu", "cpu", 256 * MiB, 50),
+      ...(opts.extra ?? []),
     ],
+    ...(opts.gpuModelsMax !== undefined ? { gpuModelsMax: opts.gpuModelsMax } : {}),
+    ...(opts.loadRetry ? { loadRetry: opts.loadRetry } : {}),
     minKvBytes: 256 * MiB,
     defaultKeepAliveMs: 600_000,
     temporaryKeepAliveMs: 300_000,
     primary: "small",
     refreshCotenants: () => {
+      cotenantReads.push(clock.now() - T0);
       ledger.setCotenantBytes(opts.cotenant?.() ?? 0);
       return Promise.resolve();
     },
   });
   const states = () => Object.fromEntries(models.status().map((s) => [s.name, s.state]));
-  return { clock, ledger, models, states };
+  return { clock, ledger, models, states, cotenantReads };
 }
 
 describe("ModelManager lifecycle", () => {
@@ -224,3 +240,145 @@ describe("ModelManager lifecycle", () => {
     expect([states().small, unloaded]).toEqual(["unloaded", "unloaded"]);
   });
 });
+
+describe("ModelManager gpuModelsMax (write-up 000: only one GPU model loaded at a time)", () => {
+  it("default 1: two first requests for different GPU models at once never load side by side", async () => {
+    const { clock, models, states, ledger } = setup();
+    const small = models.acquire("small");
+    const large = models.acquire("large");
+    await clock.advanceAsync(50);
+    expect(states()).toEqual({ small: "loading", large: "unloaded", cpu: "unloaded" });
+    await clock.advanceAsync(50);
+    // small loaded and leased by its request: large's load waits for that request to finish.
+    expect(states()).toEqual({ small: "draining", large: "unloaded", cpu: "unloaded" });
+    (await small).release();
+    await clock.advanceAsync(0);
+    expect(states()).toEqual({ small: "unloaded", large: "loading", cpu: "unloaded" });
+    expect(ledger.weightsBytes).toBe(4 * GiB);
+    await clock.advanceAsync(300);
+    expect((await large).model.name).toBe("large");
+    expect([models.gpuResident, models.gpuResidentPeak]).toEqual([1, 1]);
+  });
+
+  it("default 1: requests alternating between two GPU models keep the peak at 1", async () => {
+    const { clock, models } = setup();
+    const leases: Promise<{ release(): void }>[] = [];
+    for (let i = 0; i < 6; i++) {
+      leases.push(models.acquire(i % 2 === 0 ? "small" : "large"));
+      await clock.advanceAsync(10);
+    }
+    for (let step = 0; step < 20; step++) {
+      await clock.advanceAsync(100);
+      for (const l of leases.splice(0)) void l.then((x) => x.release());
+    }
+    await clock.advanceAsync(5000);
+    expect(models.gpuResidentPeak).toBe(1);
+    expect(models.gpuResident).toBe(1);
+  });
+
+  it("a CPU model loads beside the GPU one and is not counted", async () => {
+    const { clock, models, states } = setup();
+    const a = models.acquire("small");
+    const b = models.acquire("cpu");
+    await clock.advanceAsync(100);
+    await Promise.all([a, b]);
+    expect(states()).toEqual({ small: "ready", large: "unloaded", cpu: "ready" });
+    expect([models.gpuResident, models.gpuResidentPeak]).toEqual([1, 1]);
+  });
+
+  it("2: a third GPU model unloads the least recently used idle one", async () => {
+    const { clock, models, states } = setup({
+      gpuModelsMax: 2,
+      extra: [model("tiny", "gpu", 512 * MiB, 100)],
+    });
+    (await loaded(clock, models.acquire("small"), 100)).release();
+    (await loaded(clock, models.acquire("tiny"), 100)).release();
+    expect(states()).toMatchObject({ small: "ready", tiny: "ready" });
+    await clock.advanceAsync(1000);
+    (await loaded(clock, models.acquire("tiny"), 0)).release(); // tiny used last: small is LRU
+    const large = models.acquire("large");
+    await clock.advanceAsync(0);
+    expect(states()).toMatchObject({ small: "unloaded", tiny: "ready", large: "loading" });
+    await clock.advanceAsync(300);
+    expect((await large).model.name).toBe("large");
+    expect([models.gpuResident, models.gpuResidentPeak]).toEqual([2, 2]);
+  });
+
+  it("null: as many as VRAM allows; one that does not fit fails with a CUDA OOM", async () => {
+    const { clock, models, states } = setup({
+      gpuModelsMax: null,
+      extra: [model("huge", "gpu", 2 * GiB, 100)],
+    });
+    const a = models.acquire("small");
+    const b = models.acquire("large");
+    await clock.advanceAsync(300);
+    await Promise.all([a, b]);
+    expect(states()).toMatchObject({ small: "ready", large: "ready" });
+    expect([models.gpuResident, models.gpuResidentPeak]).toEqual([2, 2]);
+    // 0.5 reserved + 2 + 4 GiB used: 2 GiB more leaves less than the 256 MiB KV minimum.
+    await expect(models.acquire("huge")).rejects.toThrow(GpuOutOfMemoryError);
+    expect(models.gpuResident).toBe(2);
+  });
+});
+
+describe("ModelManager loadRetry (write-up 002: model_loading max_attempts 2, initial_delay 2.0, backoff 1.5, max 10.0)", () => {
+  const WRITE_UP: LoadRetryOptions = {
+    maxAttempts: 2,
+    initialDelayMs: 2000,
+    backoffFactor: 1.5,
+    maxDelayMs: 10_000,
+  };
+
+  it("waits initial x factor^(n-1), capped at the max", () => {
+    const long = { ...WRITE_UP, maxAttempts: 6 };
+    expect([1, 2, 3, 4, 5].map((n) => loadRetryDelayMs(long, n))).toEqual([2000, 3000, 4500, 6750, 10_000]);
+  });
+
+  it("a load failing once is tried again exactly 2 s later and serves; its waiters share it", async () => {
+    let cotenant = 6 * GiB;
+    const { clock, models, states, cotenantReads } = setup({ cotenant: () => cotenant, loadRetry: WRITE_UP });
+    const first = models.acquire("small");
+    const second = models.acquire("small");
+    await clock.advanceAsync(0);
+    expect(states().small).toBe("loading");
+    expect(models.status()[0]?.reason).toBe(
+      "load attempt 1 of 2 failed, next in 2000 ms: CUDA out of memory. Tried to allocate 2.25 GiB (GPU 0; 8.00 GiB total capacity; 0.50 GiB already allocated; 1536.00 MiB free)",
+    );
+    cotenant = 0;
+    await clock.advanceAsync(1999);
+    expect(cotenantReads).toEqual([0]);
+    await clock.advanceAsync(1);
+    expect(cotenantReads).toEqual([0, 2000]);
+    expect(states().small).toBe("loading");
+    await clock.advanceAsync(100); // the retried load takes the model's loadMs
+    expect((await first).model.name).toBe("small");
+    expect((await second).model.name).toBe("small");
+    expect(states().small).toBe("ready");
+    expect(models.status()[0]?.reason).toBe(undefined);
+    expect(models.loadRetryStats()).toEqual({ small: { loaded: 1, failed: 0, lastWaitMs: 2000 } });
+  });
+
+  it("gives up after max_attempts: failed with the last attempt's error, one wait of 2 s", async () => {
+    const { clock, models, states, cotenantReads } = setup({ cotenant: () => 6 * GiB, loadRetry: WRITE_UP });
+    const p = models.acquire("small");
+    const settled = p.catch((e: unknown) => e);
+    await clock.advanceAsync(10_000);
+    expect(await settled).toBeInstanceOf(GpuOutOfMemoryError);
+    expect(cotenantReads).toEqual([0, 2000]);
+    expect(states().small).toBe("failed");
+    expect(models.loadRetryStats()).toEqual({ small: { loaded: 0, failed: 1, lastWaitMs: 2000 } });
+  });
+
+  it("off by default: one attempt, no wait", async () => {
+    const { models, states, cotenantReads } = setup({ cotenant: () => 6 * GiB });
+    await expect(models.acquire("small")).rejects.toThrow(GpuOutOfMemoryError);
+    expect(cotenantReads).toEqual([0]);
+    expect(states().small).toBe("failed");
+    expect(models.loadRetryStats()).toEqual({});
+  });
+});
+
+async function loaded<T>(clock: ManualClock, p: Promise<T>, ms: number): Promise<T> {
+  await clock.advanceAsync(ms);
+  return p;
+}

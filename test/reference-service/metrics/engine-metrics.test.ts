@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { GpuOutOfMemoryError } from "../../../reference-service/backend-errors.js";
+import { heartbeatToMetrics } from "../../../reference-service/metrics/heartbeat-metrics.js";
 import { createMetrics, recordGeneration } from "../../../reference-service/metrics/registry.js";
+import { heartbeat } from "../supervisor/fake-worker.js";
 import { chatBody, post, startWithScriptedBackend, type TestService } from "../api/harness.js";
 import { parseExposition, sampleValue } from "../api/prom-text.js";
 
@@ -73,5 +75,36 @@ describe("engine metrics over HTTP", () => {
     expect(sampleValue(samples, "vllm:generation_tokens_total", { model_name: model })).toBe(3);
     expect(sampleValue(samples, "vllm:time_to_first_token_seconds_count", { model_name: model })).toBe(1);
     expect(sampleValue(samples, "vllm:e2e_request_latency_seconds_count", { model_name: model })).toBe(1);
+  });
+});
+
+describe("worker heartbeat as metrics", () => {
+  it("GPU models resident now and the most at once over every worker; retried loads add up across workers", async () => {
+    const m = createMetrics(live);
+    const toMetrics = heartbeatToMetrics(m);
+    const beat = (pid: number, resident: number, peak: number, loaded: number, waitMs: number) =>
+      toMetrics({
+        ...heartbeat(pid, 0),
+        gpuModels: { resident, peak },
+        loadRetries: loaded > 0 ? { "sim-utility": { loaded, failed: 0, lastWaitMs: waitMs } } : {},
+      });
+    const read = async () => {
+      const { samples } = await exposition(m);
+      return [
+        sampleValue(samples, "faultline_gpu_models_resident", {}),
+        sampleValue(samples, "faultline_gpu_models_resident_max", {}),
+        sampleValue(samples, "faultline_model_load_retries_total", {
+          model: "sim-utility",
+          outcome: "loaded",
+        }),
+        sampleValue(samples, "faultline_model_load_retry_wait_seconds", { model: "sim-utility" }),
+      ];
+    };
+    expect(await read()).toEqual([0, 0, undefined, undefined]);
+    beat(1, 1, 2, 1, 2003);
+    beat(1, 1, 2, 1, 2003); // the same worker's count again: no new retry
+    expect(await read()).toEqual([1, 2, 1, 2.003]);
+    beat(2, 0, 1, 1, 2010); // a new worker: its peak is lower, the service's maximum stays
+    expect(await read()).toEqual([0, 2, 2, 2.01]);
   });
 });

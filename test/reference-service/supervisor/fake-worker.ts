@@ -42,6 +42,8 @@ export function heartbeat(pid: number, atMs: number): Heartbeat {
     loadSeconds: {},
     verifySeconds: {},
     models: [],
+    gpuModels: { resident: 0, peak: 0 },
+    loadRetries: {},
     requestIds: [],
     counters: {
       promptTokens: 0,
