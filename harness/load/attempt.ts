@@ -39,6 +39,8 @@ export class Attempt implements Dispatcher.DispatchHandler {
   status = 0;
   bytes = 0;
   done = false;
+  /** Its place in the run's DeadlineQueue. */
+  deadlineSlot = -1;
   private controller: Dispatcher.DispatchController | null = null;
   private serviceLevel: string | undefined;
   /** The answer's Retry-After header as sent, for a client that honours it. */
@@ -157,13 +159,31 @@ export class Attempt implements Dispatcher.DispatchHandler {
  * Deadlines of attempts in flight, with one timer for all. Requests are sent in intended
  * order and every deadline is intended + the same budget, so deadlines arrive already sorted:
  * a FIFO whose head is always the next to expire.
+ *
+ * A settled attempt leaves its slot at once (`settled`), not when the timer next fires: the
+ * timer is armed for the head's deadline (often tens of seconds away), and holding every
+ * answered attempt until then (with the undici request its controller keeps alive) made the
+ * garbage collector copy each one into the old generation, the largest per-request cost of
+ * the generator at saturation.
  */
 export class DeadlineQueue {
-  private items: Attempt[] = [];
+  private items: (Attempt | null)[] = [];
   private head = 0;
+  /** Sequence number of items[0]: slots are numbered from the first push, across compactions. */
+  private base = 0;
 
-  push(a: Attempt): void {
+  /** Adds an attempt; returns its slot, for `settled`. */
+  push(a: Attempt): number {
     this.items.push(a);
+    return this.base + this.items.length - 1;
+  }
+
+  /** The attempt in `slot` settled: it no longer needs its deadline. */
+  settled(slot: number): void {
+    const i = slot - this.base;
+    if (i < this.head || i >= this.items.length) return;
+    this.items[i] = null;
+    if (i === this.head) this.skipSettled();
   }
 
   /** Expires every attempt due by `now`; returns the next pending deadline, if any. */
@@ -171,24 +191,37 @@ export class DeadlineQueue {
     while (this.head < this.items.length) {
       const a = this.items[this.head];
       if (a === undefined) break;
-      if (!a.done && a.deadlineAt > now) break;
+      if (a !== null && !a.done && a.deadlineAt > now) break;
+      this.items[this.head] = null;
       this.head++;
-      a.expire();
+      a?.expire();
     }
     this.compact();
     return this.next();
   }
 
   next(): number | undefined {
-    while (this.head < this.items.length && this.items[this.head]?.done) this.head++;
+    this.skipSettled();
     return this.items[this.head]?.deadlineAt;
+  }
+
+  private skipSettled(): void {
+    while (this.head < this.items.length) {
+      const a = this.items[this.head];
+      if (a !== null && a !== undefined && !a.done) break;
+      this.items[this.head] = null;
+      this.head++;
+    }
+    this.compact();
   }
 
   private compact(): void {
     if (this.head === this.items.length) {
-      this.items = [];
+      this.base += this.items.length;
+      this.items.length = 0;
       this.head = 0;
     } else if (this.head > 4096 && this.head * 2 > this.items.length) {
+      this.base += this.head;
       this.items = this.items.slice(this.head);
       this.head = 0;
     }

@@ -387,7 +387,7 @@ class LoadRun {
     const req = (this.retries?.isRetry(row) ? this.preparedRetry : this.prepared)[this.log.template(row)];
     const deadlineAt = this.log.intended(row) + this.opts.deadlineMs;
     const attempt = new Attempt(row, deadlineAt, req, this.sink, this.cutAfter(req), this.opts.levels);
-    this.deadlines.push(attempt);
+    attempt.deadlineSlot = this.deadlines.push(attempt);
     if (this.deadlineTimer === undefined) this.armDeadlines(attempt.deadlineAt);
     this.pool.dispatch(
       { path: this.prefix + req.path, method: req.method, headers: req.headers, body: req.body },
@@ -408,6 +408,7 @@ class LoadRun {
     now: () => this.rel(),
     firstByte: (row, t) => this.log.setFirstByte(row, t),
     settle: (a, end, outcome) => {
+      this.deadlines.settled(a.deadlineSlot);
       this.finish(a.row, end, OUTCOME_CODE[outcome], a.status, a.bytes);
       if (outcome === "shed") this.retryLater(a, end);
       this.complete();
