@@ -1,7 +1,8 @@
 import type { Dispatcher } from "undici";
 import type { Outcome } from "../../common/outcome.js";
-import { classifyFailure, classifyResponse } from "./classify.js";
+import { classifyAnswer, classifyFailure } from "./classify.js";
 import { jsonLevel, DEFAULT_MARKING, type LevelMarking } from "./levels.js";
+import { rawHeaderValue } from "./raw-headers.js";
 import { SseChecker } from "./sse.js";
 import type { PreparedRequest } from "./templates.js";
 
@@ -34,6 +35,15 @@ class ClientHungUp extends Error {
  * and promises, which is what lets one process drive thousands of requests a second. It
  * settles exactly once: on the answer's end, on a transport error, or at its deadline
  * (`expire`), whichever comes first; later callbacks are ignored.
+ *
+ * It implements undici's handler callbacks with raw headers (onConnect, onHeaders, onData,
+ * onComplete, onError), which undici 7 still calls directly and which its own request API
+ * uses; its types mark them deprecated in favour of onRequestStart/onResponseStart/... But
+ * undici serves those through an adapter that allocates a controller per request and parses
+ * every header of the answer and of its trailers into objects of strings, per request, when
+ * the outcome needs at most two headers: at saturation that was a tenth of the generator's
+ * CPU. Should a later undici drop these callbacks, the same methods map one to one onto the
+ * new ones (test/harness/load covers every outcome through a real server).
  */
 export class Attempt implements Dispatcher.DispatchHandler {
   status = 0;
@@ -41,7 +51,8 @@ export class Attempt implements Dispatcher.DispatchHandler {
   done = false;
   /** Its place in the run's DeadlineQueue. */
   deadlineSlot = -1;
-  private controller: Dispatcher.DispatchController | null = null;
+  /** Aborts the request in undici (given at onConnect). */
+  private abort: ((err?: Error) => void) | null = null;
   private serviceLevel: string | undefined;
   /** The answer's Retry-After header as sent, for a client that honours it. */
   retryAfter: string | undefined;
@@ -61,30 +72,27 @@ export class Attempt implements Dispatcher.DispatchHandler {
     private readonly marking: LevelMarking = DEFAULT_MARKING,
   ) {}
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.done) controller.abort(new DeadlineExceeded());
+  onConnect(abort: (err?: Error) => void): void {
+    this.abort = abort;
+    if (this.done) abort(new DeadlineExceeded());
   }
 
-  onResponseStart(
-    _c: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: Record<string, string | string[] | undefined>,
-  ): void {
-    if (this.done) return;
+  /** Status and raw headers (name, value, ...); returning true keeps the body flowing. */
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    if (this.done) return true;
     this.status = statusCode;
-    const level = this.marking.header === null ? undefined : headers[this.marking.header];
-    this.serviceLevel = Array.isArray(level) ? level[0] : level;
-    const retryAfter = headers["retry-after"];
-    this.retryAfter = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter;
+    const header = this.marking.header;
+    this.serviceLevel = header === null ? undefined : rawHeaderValue(rawHeaders, header);
+    this.retryAfter = rawHeaderValue(rawHeaders, "retry-after");
     if (!this.req.stream) this.sink.firstByte(this.row, this.sink.now());
     const ok2xx = statusCode >= 200 && statusCode < 300;
     if (this.req.stream && ok2xx) this.sse = new SseChecker(this.marking);
     if (!this.req.stream && ok2xx && this.marking.readsBody) this.body = [];
+    return true;
   }
 
-  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.done) return;
+  onData(chunk: Buffer): boolean {
+    if (this.done) return true;
     // For streams the first byte is the first event: time to first token.
     if (!this.sawData && this.req.stream) this.sink.firstByte(this.row, this.sink.now());
     this.sawData = true;
@@ -97,6 +105,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
     }
     if (this.sse && this.cutAfterEvents !== undefined && this.sse.events >= this.cutAfterEvents)
       this.hangUp(this.sse);
+    return true;
   }
 
   /**
@@ -106,16 +115,16 @@ export class Attempt implements Dispatcher.DispatchHandler {
    */
   private hangUp(sse: SseChecker): void {
     this.settle(this.sink.now(), this.outcome(sse.clean));
-    this.controller?.abort(new ClientHungUp());
+    this.abort?.(new ClientHungUp());
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     if (this.done) return;
     this.sse?.end();
     this.settle(this.sink.now(), this.outcome(this.sse ? this.sse.complete : null));
   }
 
-  onResponseError(_c: Dispatcher.DispatchController, error: Error): void {
+  onError(error: Error): void {
     if (this.done) return;
     this.settle(this.sink.now(), classifyFailure(error, false));
   }
@@ -124,20 +133,20 @@ export class Attempt implements Dispatcher.DispatchHandler {
   expire(): void {
     if (this.done) return;
     this.settle(this.deadlineAt, "timeout");
-    this.controller?.abort(new DeadlineExceeded());
+    this.abort?.(new DeadlineExceeded());
   }
 
   /** The answer's class; `streamComplete` as for classifyResponse (null: not a stream). */
   private outcome(streamComplete: boolean | null): Outcome {
-    return classifyResponse({
-      status: this.status,
-      serviceLevel: this.serviceLevel,
-      expectStatus: this.req.expectStatus,
+    return classifyAnswer(
+      this.status,
+      this.req.expectStatus,
       streamComplete,
-      streamServiceLevel: this.sse?.serviceLevel,
-      bodyServiceLevel: this.bodyLevel(),
-      belowFull: this.marking.belowFull,
-    });
+      this.serviceLevel,
+      this.sse?.serviceLevel,
+      this.bodyLevel(),
+      this.marking.belowFull,
+    );
   }
 
   private bodyLevel(): string | undefined {
