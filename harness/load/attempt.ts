@@ -1,7 +1,8 @@
 import type { Dispatcher } from "undici";
 import type { Outcome } from "../../common/outcome.js";
-import { classifyFailure, classifyResponse } from "./classify.js";
+import { classifyAnswer, classifyFailure } from "./classify.js";
 import { jsonLevel, DEFAULT_MARKING, type LevelMarking } from "./levels.js";
+import { rawHeaderValue } from "./raw-headers.js";
 import { SseChecker } from "./sse.js";
 import type { PreparedRequest } from "./templates.js";
 
@@ -34,12 +35,24 @@ class ClientHungUp extends Error {
  * and promises, which is what lets one process drive thousands of requests a second. It
  * settles exactly once: on the answer's end, on a transport error, or at its deadline
  * (`expire`), whichever comes first; later callbacks are ignored.
+ *
+ * It implements undici's handler callbacks with raw headers (onConnect, onHeaders, onData,
+ * onComplete, onError), which undici 7 still calls directly and which its own request API
+ * uses; its types mark them deprecated in favour of onRequestStart/onResponseStart/... But
+ * undici serves those through an adapter that allocates a controller per request and parses
+ * every header of the answer and of its trailers into objects of strings, per request, when
+ * the outcome needs at most two headers: at saturation that was a tenth of the generator's
+ * CPU. Should a later undici drop these callbacks, the same methods map one to one onto the
+ * new ones (test/harness/load covers every outcome through a real server).
  */
 export class Attempt implements Dispatcher.DispatchHandler {
   status = 0;
   bytes = 0;
   done = false;
-  private controller: Dispatcher.DispatchController | null = null;
+  /** Its place in the run's DeadlineQueue. */
+  deadlineSlot = -1;
+  /** Aborts the request in undici (given at onConnect). */
+  private abort: ((err?: Error) => void) | null = null;
   private serviceLevel: string | undefined;
   /** The answer's Retry-After header as sent, for a client that honours it. */
   retryAfter: string | undefined;
@@ -59,30 +72,27 @@ export class Attempt implements Dispatcher.DispatchHandler {
     private readonly marking: LevelMarking = DEFAULT_MARKING,
   ) {}
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.done) controller.abort(new DeadlineExceeded());
+  onConnect(abort: (err?: Error) => void): void {
+    this.abort = abort;
+    if (this.done) abort(new DeadlineExceeded());
   }
 
-  onResponseStart(
-    _c: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: Record<string, string | string[] | undefined>,
-  ): void {
-    if (this.done) return;
+  /** Status and raw headers (name, value, ...); returning true keeps the body flowing. */
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    if (this.done) return true;
     this.status = statusCode;
-    const level = this.marking.header === null ? undefined : headers[this.marking.header];
-    this.serviceLevel = Array.isArray(level) ? level[0] : level;
-    const retryAfter = headers["retry-after"];
-    this.retryAfter = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter;
+    const header = this.marking.header;
+    this.serviceLevel = header === null ? undefined : rawHeaderValue(rawHeaders, header);
+    this.retryAfter = rawHeaderValue(rawHeaders, "retry-after");
     if (!this.req.stream) this.sink.firstByte(this.row, this.sink.now());
     const ok2xx = statusCode >= 200 && statusCode < 300;
     if (this.req.stream && ok2xx) this.sse = new SseChecker(this.marking);
     if (!this.req.stream && ok2xx && this.marking.readsBody) this.body = [];
+    return true;
   }
 
-  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.done) return;
+  onData(chunk: Buffer): boolean {
+    if (this.done) return true;
     // For streams the first byte is the first event: time to first token.
     if (!this.sawData && this.req.stream) this.sink.firstByte(this.row, this.sink.now());
     this.sawData = true;
@@ -95,6 +105,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
     }
     if (this.sse && this.cutAfterEvents !== undefined && this.sse.events >= this.cutAfterEvents)
       this.hangUp(this.sse);
+    return true;
   }
 
   /**
@@ -104,16 +115,16 @@ export class Attempt implements Dispatcher.DispatchHandler {
    */
   private hangUp(sse: SseChecker): void {
     this.settle(this.sink.now(), this.outcome(sse.clean));
-    this.controller?.abort(new ClientHungUp());
+    this.abort?.(new ClientHungUp());
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     if (this.done) return;
     this.sse?.end();
     this.settle(this.sink.now(), this.outcome(this.sse ? this.sse.complete : null));
   }
 
-  onResponseError(_c: Dispatcher.DispatchController, error: Error): void {
+  onError(error: Error): void {
     if (this.done) return;
     this.settle(this.sink.now(), classifyFailure(error, false));
   }
@@ -122,20 +133,20 @@ export class Attempt implements Dispatcher.DispatchHandler {
   expire(): void {
     if (this.done) return;
     this.settle(this.deadlineAt, "timeout");
-    this.controller?.abort(new DeadlineExceeded());
+    this.abort?.(new DeadlineExceeded());
   }
 
   /** The answer's class; `streamComplete` as for classifyResponse (null: not a stream). */
   private outcome(streamComplete: boolean | null): Outcome {
-    return classifyResponse({
-      status: this.status,
-      serviceLevel: this.serviceLevel,
-      expectStatus: this.req.expectStatus,
+    return classifyAnswer(
+      this.status,
+      this.req.expectStatus,
       streamComplete,
-      streamServiceLevel: this.sse?.serviceLevel,
-      bodyServiceLevel: this.bodyLevel(),
-      belowFull: this.marking.belowFull,
-    });
+      this.serviceLevel,
+      this.sse?.serviceLevel,
+      this.bodyLevel(),
+      this.marking.belowFull,
+    );
   }
 
   private bodyLevel(): string | undefined {
@@ -157,13 +168,31 @@ export class Attempt implements Dispatcher.DispatchHandler {
  * Deadlines of attempts in flight, with one timer for all. Requests are sent in intended
  * order and every deadline is intended + the same budget, so deadlines arrive already sorted:
  * a FIFO whose head is always the next to expire.
+ *
+ * A settled attempt leaves its slot at once (`settled`), not when the timer next fires: the
+ * timer is armed for the head's deadline (often tens of seconds away), and holding every
+ * answered attempt until then (with the undici request its controller keeps alive) made the
+ * garbage collector copy each one into the old generation, the largest per-request cost of
+ * the generator at saturation.
  */
 export class DeadlineQueue {
-  private items: Attempt[] = [];
+  private items: (Attempt | null)[] = [];
   private head = 0;
+  /** Sequence number of items[0]: slots are numbered from the first push, across compactions. */
+  private base = 0;
 
-  push(a: Attempt): void {
+  /** Adds an attempt; returns its slot, for `settled`. */
+  push(a: Attempt): number {
     this.items.push(a);
+    return this.base + this.items.length - 1;
+  }
+
+  /** The attempt in `slot` settled: it no longer needs its deadline. */
+  settled(slot: number): void {
+    const i = slot - this.base;
+    if (i < this.head || i >= this.items.length) return;
+    this.items[i] = null;
+    if (i === this.head) this.skipSettled();
   }
 
   /** Expires every attempt due by `now`; returns the next pending deadline, if any. */
@@ -171,24 +200,37 @@ export class DeadlineQueue {
     while (this.head < this.items.length) {
       const a = this.items[this.head];
       if (a === undefined) break;
-      if (!a.done && a.deadlineAt > now) break;
+      if (a !== null && !a.done && a.deadlineAt > now) break;
+      this.items[this.head] = null;
       this.head++;
-      a.expire();
+      a?.expire();
     }
     this.compact();
     return this.next();
   }
 
   next(): number | undefined {
-    while (this.head < this.items.length && this.items[this.head]?.done) this.head++;
+    this.skipSettled();
     return this.items[this.head]?.deadlineAt;
+  }
+
+  private skipSettled(): void {
+    while (this.head < this.items.length) {
+      const a = this.items[this.head];
+      if (a !== null && a !== undefined && !a.done) break;
+      this.items[this.head] = null;
+      this.head++;
+    }
+    this.compact();
   }
 
   private compact(): void {
     if (this.head === this.items.length) {
-      this.items = [];
+      this.base += this.items.length;
+      this.items.length = 0;
       this.head = 0;
     } else if (this.head > 4096 && this.head * 2 > this.items.length) {
+      this.base += this.head;
       this.items = this.items.slice(this.head);
       this.head = 0;
     }

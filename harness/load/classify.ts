@@ -29,17 +29,47 @@ export interface ResponseFacts {
   readonly belowFull?: (value: string) => boolean;
 }
 
+const notFull = (level: string): boolean => level !== "full";
+
+const isBelowFull = (level: string | undefined, belowFull: (value: string) => boolean): boolean =>
+  level !== undefined && belowFull(level);
+
 export function classifyResponse(f: ResponseFacts): Outcome {
-  const expected = f.expectStatus ? f.expectStatus.has(f.status) : f.status >= 200 && f.status < 300;
+  return classifyAnswer(
+    f.status,
+    f.expectStatus,
+    f.streamComplete,
+    f.serviceLevel,
+    f.streamServiceLevel,
+    f.bodyServiceLevel,
+    f.belowFull ?? notFull,
+  );
+}
+
+/**
+ * classifyResponse with the facts as arguments: the load generator's hot path calls this once
+ * per answer, so it builds no facts object and no closure (a closure per call is also a
+ * defineProperty per call under tsx, which names every function it creates).
+ */
+export function classifyAnswer(
+  status: number,
+  expectStatus: ReadonlySet<number> | null,
+  streamComplete: boolean | null,
+  serviceLevel: string | undefined,
+  streamServiceLevel: string | undefined,
+  bodyServiceLevel: string | undefined,
+  belowFull: (value: string) => boolean,
+): Outcome {
+  const expected = expectStatus ? expectStatus.has(status) : status >= 200 && status < 300;
   if (expected) {
-    if (f.streamComplete === false) return "error";
-    const below = f.belowFull ?? ((l: string): boolean => l !== "full");
-    const marked = (l: string | undefined): boolean => l !== undefined && below(l);
-    return marked(f.serviceLevel) || marked(f.streamServiceLevel) || marked(f.bodyServiceLevel)
+    if (streamComplete === false) return "error";
+    return isBelowFull(serviceLevel, belowFull) ||
+      isBelowFull(streamServiceLevel, belowFull) ||
+      isBelowFull(bodyServiceLevel, belowFull)
       ? "degraded"
       : "ok";
   }
-  if (f.status === 429 || f.status === 503) return "shed";
+  if (status === 429 || status === 503) return "shed";
   return "error";
 }
 

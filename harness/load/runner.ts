@@ -1,4 +1,4 @@
-import { Pool } from "undici";
+import { Pool, type Dispatcher } from "undici";
 import { systemClock, type Clock, type TimerHandle } from "../../common/clock.js";
 import { OUTCOME_CODE, type OutcomeCounts } from "../../common/outcome.js";
 import { RETRY_COUNT_HEADER } from "../targets/protocol.js";
@@ -175,6 +175,9 @@ class LoadRun {
   private readonly prepared: PreparedRequest[];
   /** The same requests marked as a retry, as OpenAI's SDKs mark theirs. */
   private readonly preparedRetry: PreparedRequest[];
+  /** What undici is handed for each template (and its retry), built once: see dispatchOptions. */
+  private readonly dispatchFirst: Dispatcher.DispatchOptions[];
+  private readonly dispatchRetry: Dispatcher.DispatchOptions[];
   private readonly pool: Pool;
   private readonly prefix: string;
   private readonly writer: RequestsFileWriter | null;
@@ -223,6 +226,8 @@ class LoadRun {
     }));
     const url = new URL(opts.baseUrl);
     this.prefix = url.pathname.replace(/\/+$/, "");
+    this.dispatchFirst = this.prepared.map((p) => dispatchOptions(this.prefix, p));
+    this.dispatchRetry = this.preparedRetry.map((p) => dispatchOptions(this.prefix, p));
     this.pool = new Pool(url.origin, {
       connections: opts.connections ?? opts.maxInFlight,
       pipelining: 1,
@@ -365,7 +370,7 @@ class LoadRun {
   private dispatch(row: number): void {
     // FIFO: while others wait, a new arrival queues behind them even if a slot just freed.
     if (this.inFlight < this.opts.maxInFlight && this.queueHead === this.queue.length) {
-      this.send(row);
+      this.send(row, this.rel());
       return;
     }
     this.queue.push(row);
@@ -380,19 +385,18 @@ class LoadRun {
     this.episode.waited++;
   }
 
-  private send(row: number): void {
+  /** Hands `row` to the pool; `now` (run time) is its actual send time. */
+  private send(row: number, now: number): void {
     this.inFlight++;
-    const now = this.rel();
     this.log.setSent(row, now);
-    const req = (this.retries?.isRetry(row) ? this.preparedRetry : this.prepared)[this.log.template(row)];
+    const retry = this.retries?.isRetry(row) ?? false;
+    const template = this.log.template(row);
+    const req = (retry ? this.preparedRetry : this.prepared)[template];
     const deadlineAt = this.log.intended(row) + this.opts.deadlineMs;
     const attempt = new Attempt(row, deadlineAt, req, this.sink, this.cutAfter(req), this.opts.levels);
-    this.deadlines.push(attempt);
+    attempt.deadlineSlot = this.deadlines.push(attempt);
     if (this.deadlineTimer === undefined) this.armDeadlines(attempt.deadlineAt);
-    this.pool.dispatch(
-      { path: this.prefix + req.path, method: req.method, headers: req.headers, body: req.body },
-      attempt,
-    );
+    this.pool.dispatch((retry ? this.dispatchRetry : this.dispatchFirst)[template], attempt);
   }
 
   private armDeadlines(at: number | undefined): void {
@@ -408,6 +412,7 @@ class LoadRun {
     now: () => this.rel(),
     firstByte: (row, t) => this.log.setFirstByte(row, t),
     settle: (a, end, outcome) => {
+      this.deadlines.settled(a.deadlineSlot);
       this.finish(a.row, end, OUTCOME_CODE[outcome], a.status, a.bytes);
       if (outcome === "shed") this.retryLater(a, end);
       this.complete();
@@ -429,8 +434,10 @@ class LoadRun {
     while (this.queueHead < this.queue.length && this.inFlight < this.opts.maxInFlight) {
       const row = this.queue[this.queueHead++];
       const deadline = this.log.intended(row) + this.opts.deadlineMs;
-      if (this.rel() >= deadline) this.expire(row, deadline);
-      else this.send(row);
+      // One clock reading decides and stamps: the send follows within microseconds.
+      const now = this.rel();
+      if (now >= deadline) this.expire(row, deadline);
+      else this.send(row, now);
     }
     if (this.queueHead === this.queue.length) {
       this.queue.length = 0;
@@ -551,6 +558,21 @@ class LoadRun {
       },
     }) as unknown as LoadResult;
   }
+}
+
+/**
+ * The options undici gets for one template, shared by every request of it (undici reads them
+ * and does not keep or change them): the path with the base URL's prefix, headers as the flat
+ * name/value list undici stores anyway, and the body encoded once (undici would otherwise copy
+ * a string body into a new Buffer per request; the bytes sent are the same UTF-8).
+ */
+function dispatchOptions(prefix: string, req: PreparedRequest): Dispatcher.DispatchOptions {
+  return {
+    path: prefix + req.path,
+    method: req.method,
+    headers: Object.entries(req.headers).flat(),
+    body: req.body === undefined ? undefined : Buffer.from(req.body, "utf8"),
+  };
 }
 
 /** Achieved send rate and send-lag P99 of a finished log. */
