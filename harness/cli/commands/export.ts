@@ -1,11 +1,11 @@
 import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { InvalidInputError } from "../../common/errors.js";
-import type { CommandContext } from "../cli/context.js";
-import { EXIT } from "../cli/exit-codes.js";
-import { loadScenarios } from "../scenario/load.js";
-import { exportK6Script } from "./export.js";
+import { InvalidInputError } from "../../../common/errors.js";
+import type { CommandContext } from "../context.js";
+import { EXIT } from "../exit-codes.js";
+import { loadScenarios } from "../../scenario/load.js";
+import { exportK6Script } from "../../k6/export.js";
 
 /** Formats `faultline export` can write, one row each. */
 const EXPORTERS = { k6: exportK6Script } as const;

@@ -1,6 +1,6 @@
-import type { RunRecord, SloResult } from "../record/schema.js";
-import { answerAgainOf, fullServiceOf, recordLevels, worstOf } from "../record/levels.js";
-import { EXIT, type ExitCode } from "../cli/exit-codes.js";
+import type { RunRecord, SloResult } from "../../record/schema.js";
+import { answerAgainOf, fullServiceOf, recordLevels, worstOf } from "../../record/levels.js";
+import { EXIT, type ExitCode } from "../exit-codes.js";
 
 export function exitCodeOf(record: RunRecord): ExitCode {
   switch (record.verdict) {

@@ -2,15 +2,15 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { InvalidInputError } from "../../common/errors.js";
-import type { CommandContext } from "../cli/context.js";
-import { EXIT, type ExitCode } from "../cli/exit-codes.js";
-import { readRunRecord } from "../record/io.js";
-import type { RunRecord } from "../record/schema.js";
-import { loadScenarios } from "../scenario/load.js";
-import { collectClaims } from "./collect.js";
-import { claimsGate, judgeClaim, type ClaimResult } from "./judge.js";
-import { countVerdicts, renderClaimsPage } from "./render.js";
+import { InvalidInputError } from "../../../common/errors.js";
+import type { CommandContext } from "../context.js";
+import { EXIT, type ExitCode } from "../exit-codes.js";
+import { readRunRecord } from "../../record/io.js";
+import type { RunRecord } from "../../record/schema.js";
+import { loadScenarios } from "../../scenario/load.js";
+import { collectClaims } from "../../claims/collect.js";
+import { claimsGate, judgeClaim, type ClaimResult } from "../../claims/judge.js";
+import { countVerdicts, renderClaimsPage } from "../../claims/render.js";
 
 export interface ClaimsFlags {
   readonly dir: string;

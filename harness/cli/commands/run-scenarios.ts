@@ -1,15 +1,15 @@
 import { appendFile } from "node:fs/promises";
 import { relative } from "node:path";
-import type { CommandContext, RunFlags } from "../cli/context.js";
-import { EXIT, exitCodeFor, worstExitCode, type ExitCode } from "../cli/exit-codes.js";
-import type { RunRecord } from "../record/schema.js";
-import { loadScenarios, type LoadedScenario } from "../scenario/load.js";
-import { journalDir } from "./journal-dir.js";
-import { Progress } from "./progress.js";
-import { runScenario } from "./run-scenario.js";
+import type { CommandContext, RunFlags } from "../context.js";
+import { EXIT, exitCodeFor, worstExitCode, type ExitCode } from "../exit-codes.js";
+import type { RunRecord } from "../../record/schema.js";
+import { loadScenarios, type LoadedScenario } from "../../scenario/load.js";
+import { journalDir } from "../../runner/journal-dir.js";
+import { Progress } from "../../runner/progress.js";
+import { runScenario } from "../../runner/run-scenario.js";
 import { writeScenarioReports } from "./scenario-reports.js";
-import { exitCodeOf, formatSummary } from "./summary.js";
-import { dashboardWanted } from "../dashboard/wanted.js";
+import { exitCodeOf, formatSummary } from "./run-summary.js";
+import { dashboardWanted } from "../../dashboard/wanted.js";
 
 interface Row {
   name: string;
@@ -108,6 +108,6 @@ async function appendStepSummary(ctx: CommandContext, rows: readonly Row[]): Pro
   const file = ctx.rt.env.GITHUB_STEP_SUMMARY;
   const records = rows.map((r) => r.record).filter((r): r is RunRecord => r !== null);
   if (!file || records.length === 0) return;
-  const { renderMarkdown } = await import("../../reports/index.js");
+  const { renderMarkdown } = await import("../../../reports/index.js");
   await appendFile(file, `${renderMarkdown(records)}\n`);
 }

@@ -1,9 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import type { Runtime } from "../../common/runtime.js";
-import { InvalidInputError, type InputIssue } from "../../common/errors.js";
-import { isLoopbackHost } from "./address.js";
-import { startToxiproxyServer, type ToxiproxyServer } from "./server.js";
+import type { Runtime } from "../../../common/runtime.js";
+import { InvalidInputError, type InputIssue } from "../../../common/errors.js";
+import { isLoopbackHost } from "../../toxiproxy/address.js";
+import { startToxiproxyServer, type ToxiproxyServer } from "../../toxiproxy/server.js";
 
 export interface ToxiproxyCommandOptions {
   readonly host: string;
