@@ -1,6 +1,6 @@
 import type { Runtime } from "../../common/runtime.js";
 import type { CleanupOptions, CleanupReport } from "../faults/cleanup.js";
-import type { ToxiproxyCommandOptions } from "../toxiproxy/command.js";
+import type { ToxiproxyCommandOptions } from "./commands/toxiproxy.js";
 import type { FaultCatalog } from "../scenario/catalog.js";
 import type { ExitCode } from "./exit-codes.js";
 import type { Output } from "./output.js";

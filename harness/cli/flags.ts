@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
+import type { ToxiproxyCommandOptions } from "./commands/toxiproxy.js";
 import type { RunFlags } from "./context.js";
 
 /**
@@ -40,6 +41,30 @@ export const RUN_FLAGS: FlagTable<RunFlags> = {
     choices: ["auto", "lines", "none"],
     default: "auto",
   },
+};
+
+export const TOXIPROXY_FLAGS: FlagTable<ToxiproxyCommandOptions> = {
+  host: {
+    flags: "--host <host>",
+    description: "API host (loopback only unless --allow-non-loopback)",
+    default: "127.0.0.1",
+  },
+  port: {
+    flags: "--port <port>",
+    description: "API port (0 picks a free one)",
+    parse: integer,
+    default: 8474,
+  },
+  seed: { flags: "--seed <n>", description: "seed for toxicity and jitter draws", parse: integer },
+  config: {
+    flags: "--config <file>",
+    description: "a JSON populate array applied at start (toxiproxy-server -config)",
+  },
+  proxyMetrics: {
+    flags: "--proxy-metrics",
+    description: "serve /metrics with per-link byte counters (toxiproxy-server -proxy-metrics)",
+  },
+  allowNonLoopback: { flags: "--allow-non-loopback", description: "allow binding a non-loopback address" },
 };
 
 export function addFlags<O>(cmd: Command, table: FlagTable<O>): Command {

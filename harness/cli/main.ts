@@ -12,12 +12,12 @@ const code = await run(process.argv.slice(2), rt, {
   version: packageVersion(),
   catalog: FAULT_KINDS,
   runScenarios: async (paths, flags, ctx) =>
-    (await import("../runner/suite.js")).runScenarios(paths, flags, ctx),
+    (await import("./commands/run-scenarios.js")).runScenarios(paths, flags, ctx),
   report: async (dir, options, runtime) =>
-    (await import("../../reports/index.js")).reportCommand(dir, options, runtime),
+    (await import("./commands/report.js")).reportCommand(dir, options, runtime),
   cleanup: async (options) => (await import("../faults/cleanup.js")).runCleanup(options),
   serveReference,
   toxiproxy: async (options, runtime) =>
-    (await import("../toxiproxy/command.js")).runToxiproxyCommand(options, runtime),
+    (await import("./commands/toxiproxy.js")).runToxiproxyCommand(options, runtime),
 });
 process.exit(code);

@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import type { Runtime } from "../../common/runtime.js";
-import { registerClaimsCommand } from "../claims/command.js";
-import { registerExportCommand } from "../k6/command.js";
+import { registerClaimsCommand } from "./commands/claims.js";
+import { registerExportCommand } from "./commands/export.js";
 import { registerDelegated } from "./commands/delegated.js";
 import { registerGamedayCommand } from "./commands/gameday.js";
 import { registerImagesCommand } from "./commands/images.js";

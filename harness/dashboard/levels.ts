@@ -1,6 +1,6 @@
 import { isGood, OUTCOMES, type OutcomeCounts } from "../../common/outcome.js";
 import type { SecondCounts } from "../load/index.js";
-import { degradedGoodAt, type JudgedLevel } from "../sla/index.js";
+import { degradedGoodAt, type JudgedLevel } from "../sla/levels.js";
 
 /**
  * The live view of both service levels (DESIGN.md "Two levels of truth"), from whole seconds

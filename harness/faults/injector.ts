@@ -5,7 +5,8 @@ import type { ClientDisconnectSpec } from "../load/runner.js";
 export type { ClientDisconnectSpec };
 
 /**
- * One fault kind = one module implementing Injector, listed once in harness/faults/registry.ts.
+ * One fault kind = one module in harness/faults/kinds/ implementing Injector, listed once in
+ * harness/faults/registry.ts.
  *
  * The split between inject and revert is what makes rollback survive a crash: `inject`
  * returns a JSON-serialisable `RevertState` that holds everything needed to undo the fault

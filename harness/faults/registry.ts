@@ -1,37 +1,37 @@
-import { containerKill } from "../docker/faults/container-kill.js";
-import { containerMemoryLimit } from "../docker/faults/container-memory-limit.js";
-import { containerNetworkDisconnect } from "../docker/faults/container-network-disconnect.js";
-import { containerPause } from "../docker/faults/container-pause.js";
-import { containerRestart } from "../docker/faults/container-restart.js";
-import { containerStop } from "../docker/faults/container-stop.js";
-import { clientDisconnect } from "./client-disconnect.js";
-import { cpuBurn } from "./cpu-burn.js";
-import { cpuQuota } from "./cpu-quota.js";
-import { gpuOom } from "./gpu-oom.js";
+import { containerKill } from "./kinds/container-kill.js";
+import { containerMemoryLimit } from "./kinds/container-memory-limit.js";
+import { containerNetworkDisconnect } from "./kinds/container-network-disconnect.js";
+import { containerPause } from "./kinds/container-pause.js";
+import { containerRestart } from "./kinds/container-restart.js";
+import { containerStop } from "./kinds/container-stop.js";
+import { clientDisconnect } from "./kinds/client-disconnect.js";
+import { cpuBurn } from "./kinds/cpu-burn.js";
+import { cpuQuota } from "./kinds/cpu-quota.js";
+import { gpuOom } from "./kinds/gpu-oom.js";
 import type { AnyInjector } from "./injector.js";
-import { hostOom } from "./host-oom.js";
-import { ipcCorruption } from "./ipc-corruption.js";
-import { lbOutage } from "./lb-outage.js";
-import { loadBurst } from "./load-burst.js";
-import { modelFileCorruption } from "./model-file-corruption.js";
-import { modelLoadHang } from "./model-load-hang.js";
-import { netBandwidth } from "./net-bandwidth.js";
-import { netDown } from "./net-down.js";
-import { netLatency } from "./net-latency.js";
-import { netLimitData } from "./net-limit-data.js";
-import { netResetPeer } from "./net-reset-peer.js";
-import { netSlicer } from "./net-slicer.js";
-import { netSlowClose } from "./net-slow-close.js";
-import { netTimeout } from "./net-timeout.js";
-import { processFreeze } from "./process-freeze.js";
-import { processKill } from "./process-kill.js";
-import { processRestart } from "./process-restart.js";
-import { processTerm } from "./process-term.js";
-import { replicasKill } from "./replicas-kill.js";
+import { hostOom } from "./kinds/host-oom.js";
+import { ipcCorruption } from "./kinds/ipc-corruption.js";
+import { lbOutage } from "./kinds/lb-outage.js";
+import { loadBurst } from "./kinds/load-burst.js";
+import { modelFileCorruption } from "./kinds/model-file-corruption.js";
+import { modelLoadHang } from "./kinds/model-load-hang.js";
+import { netBandwidth } from "./kinds/net-bandwidth.js";
+import { netDown } from "./kinds/net-down.js";
+import { netLatency } from "./kinds/net-latency.js";
+import { netLimitData } from "./kinds/net-limit-data.js";
+import { netResetPeer } from "./kinds/net-reset-peer.js";
+import { netSlicer } from "./kinds/net-slicer.js";
+import { netSlowClose } from "./kinds/net-slow-close.js";
+import { netTimeout } from "./kinds/net-timeout.js";
+import { processFreeze } from "./kinds/process-freeze.js";
+import { processKill } from "./kinds/process-kill.js";
+import { processRestart } from "./kinds/process-restart.js";
+import { processTerm } from "./kinds/process-term.js";
+import { replicasKill } from "./kinds/replicas-kill.js";
 
 /**
  * Every fault kind, in one explicit table (no registration by import side effect). Adding a
- * kind = one new module + one row here. Keys are the `kind` scenarios write.
+ * kind = one new module in kinds/ + one row here. Keys are the `kind` scenarios write.
  */
 export const FAULT_KINDS = {
   "process-kill": processKill,

@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { validateHeaderName, validateHeaderValue } from "node:http";
 import { duration, quoteText } from "./duration.js";
+import { sloSchema, type SloSpec } from "../sla/kinds/index.js";
 import { LIMITS, MINIMUMS_MS } from "./limits.js";
+import { positiveInt, ratio } from "./numbers.js";
 
 /**
  * The scenario file format: one strict schema (unknown keys are rejected everywhere) that
@@ -15,9 +17,6 @@ import { LIMITS, MINIMUMS_MS } from "./limits.js";
  * - Fault targets name a part of the target: "api", "worker", "spool", "gpu", "host",
  *   "command", "load", or a network link "link:<name>" (e.g. "link:client-api").
  */
-
-const ratio = z.number().min(0).max(1);
-const positiveInt = z.number().int().positive();
 
 /** A URL the harness sends HTTP to: http or https only (fetch refuses every other scheme at run time). */
 const httpUrl = (): z.ZodURL =>
@@ -427,185 +426,6 @@ export const faultSchema = z.strictObject({
   params: z.record(z.string(), z.unknown()).default({}),
 });
 
-const sloBase = { id: z.string().min(1).optional() };
-const faultScope = z.string().optional().meta({ description: "Fault id; omit to apply to every fault." });
-
-/**
- * Service level an SLO judges (harness/sla/levels.ts): answered = any good answer (ok,
- * degraded, minimal); full = served by the primary model (ok only). Default full: a fallback
- * answer is not full service. `degradedCountsAsGood` stays accepted as the older synonym.
- */
-const level = z.enum(["answered", "full"]).optional().meta({
-  description:
-    "answered: any good answer counts (ok, degraded, minimal); full: only answers served by the primary model count. Default full (a fallback answer is not full service). Synonym: degradedCountsAsGood (true = answered, false = full).",
-  default: "full",
-});
-const degradedSynonym = z
-  .boolean()
-  .optional()
-  .meta({ description: "Older synonym of level: true = answered, false = full. Prefer level." });
-const levelsAgree = (v: {
-  level?: "answered" | "full" | undefined;
-  degradedCountsAsGood?: boolean | undefined;
-}): boolean =>
-  v.level === undefined ||
-  v.degradedCountsAsGood === undefined ||
-  (v.level === "answered") === v.degradedCountsAsGood;
-const levelConflict = {
-  error:
-    "level and degradedCountsAsGood disagree: level: answered means degradedCountsAsGood: true, level: full means false; set only level",
-  path: ["level"],
-};
-
-const availabilitySlo = z
-  .strictObject({
-    ...sloBase,
-    kind: z.literal("availability"),
-    min: ratio,
-    level,
-    degradedCountsAsGood: degradedSynonym,
-    attempts: z.enum(["each", "final"]).optional().meta({
-      description:
-        "each (the default): every attempt counts, a shed answer is bad. final: a shed request that was retried at its Retry-After counts by its retry, as the client saw it (needs load.honourRetryAfter).",
-    }),
-  })
-  .refine(levelsAgree, levelConflict);
-
-const retryAfterSlo = z
-  .strictObject({
-    ...sloBase,
-    kind: z.literal("retry-after"),
-    /** Share of retries sent at a shed answer's Retry-After that got a good answer. */
-    min: ratio,
-    degradedCountsAsGood: z.boolean().default(true),
-    /** Fewer retries than this and the SLO is missed: the run did not exercise Retry-After. */
-    minRetries: positiveInt.default(1),
-  })
-  .meta({
-    description:
-      "Retry-After is accurate: of the shed answers, the share whose retry at the named time got a good answer (a shed answer without a usable Retry-After counts as a failed retry). Needs load.honourRetryAfter.",
-  });
-
-const uptimeSlo = z
-  .strictObject({
-    ...sloBase,
-    kind: z.literal("uptime"),
-    min: ratio,
-    window: duration(MINIMUMS_MS.interval).prefault("1s"),
-    /** A window is up when its good ratio is at least this. */
-    threshold: ratio.default(0.99),
-    level,
-    degradedCountsAsGood: degradedSynonym,
-  })
-  .refine(levelsAgree, levelConflict);
-
-const latencySlo = z.strictObject({
-  ...sloBase,
-  kind: z.literal("latency"),
-  percentile: z.literal([50, 95, 99]),
-  max: duration(),
-  /** "intended" measures from the intended send time (coordinated-omission free); "service" from the actual send. */
-  from: z.enum(["intended", "service"]).default("intended"),
-  phase: z.enum(["all", "before", "during", "after"]).default("all"),
-});
-
-const detectSlo = z.strictObject({
-  ...sloBase,
-  kind: z.literal("time-to-detect"),
-  max: duration(),
-  fault: faultScope,
-});
-const recoverSlo = z
-  .strictObject({
-    ...sloBase,
-    kind: z.literal("time-to-recover"),
-    max: duration(),
-    fault: faultScope,
-    /** answered: time to answer again (fallbacks count); full (default): time to full service. */
-    level,
-    degradedCountsAsGood: degradedSynonym,
-  })
-  .refine(levelsAgree, levelConflict);
-
-const burnSlo = z.strictObject({
-  ...sloBase,
-  kind: z.literal("error-budget-burn"),
-  /** Error budget target (e.g. 0.999); burn = bad / ((1 - target) x requests). */
-  target: ratio,
-  max: z.number().nonnegative(),
-});
-
-const projectionSlo = z.strictObject({
-  ...sloBase,
-  kind: z.literal("projected-monthly-availability"),
-  min: ratio,
-  /** Assumed occurrences per month of each fault kind in this scenario. */
-  frequency: z.record(z.string(), z.number().nonnegative()),
-  months: positiveInt.max(1_000_000).default(10_000),
-});
-
-const alertSlo = z
-  .strictObject({
-    ...sloBase,
-    kind: z.literal("alert"),
-    alert: z.string().min(1).optional().meta({
-      description:
-        "The alertname label to judge. With fires: false it may be omitted: then no alert of any name may fire.",
-    }),
-    fires: z.boolean().default(true).meta({
-      description:
-        "true: the alert must fire within `within` of each fault's start (and resolve within `resolvesWithin` of the fault's recovery to full service, if given). false: it must not fire at all during the run.",
-    }),
-    within: duration().optional().meta({
-      description: "With fires: true (required): latest firing notification after the fault's start.",
-    }),
-    resolvesWithin: duration().optional().meta({
-      description:
-        "With fires: true: latest resolved notification after the fault's recovery to full service (an alert still firing at the run's end misses).",
-    }),
-    fault: faultScope,
-  })
-  .superRefine((v, ctx) => {
-    if (v.fires) {
-      if (v.alert === undefined)
-        ctx.addIssue({
-          code: "custom",
-          path: ["alert"],
-          message: "name the alert that must fire (its alertname label)",
-        });
-      if (v.within === undefined)
-        ctx.addIssue({
-          code: "custom",
-          path: ["within"],
-          message: "say how soon after the fault's start the alert must fire (e.g. within: 10s)",
-        });
-      return;
-    }
-    for (const key of ["within", "resolvesWithin", "fault"] as const)
-      if (v[key] !== undefined)
-        ctx.addIssue({
-          code: "custom",
-          path: [key],
-          message: `${key} applies to an alert that must fire; with fires: false the alert must not fire at all (remove ${key})`,
-        });
-  })
-  .meta({
-    description:
-      "Judges alerts a target sent to the run's Alertmanager-format receiver (needs the scenario's `alerts` section): fired within a bound of a fault and resolved after recovery, or never fired.",
-  });
-
-export const sloSchema = z.discriminatedUnion("kind", [
-  alertSlo,
-  availabilitySlo,
-  uptimeSlo,
-  latencySlo,
-  detectSlo,
-  recoverSlo,
-  burnSlo,
-  projectionSlo,
-  retryAfterSlo,
-]);
-
 const budgetAbort = z.strictObject({
   kind: z.literal("error-budget-spent"),
   /** Error budget target; the run aborts when bad requests exceed (1 - target) x planned requests. */
@@ -723,7 +543,8 @@ export type LoadSpec = z.output<typeof loadSchema>;
 export type RequestTemplate = z.output<typeof requestTemplateSchema>;
 export type SteadyStateCheck = z.output<typeof steadyStateCheckSchema>;
 export type FaultSpec = z.output<typeof faultSchema>;
-export type SloSpec = z.output<typeof sloSchema>;
+/** Defined with its kinds (harness/sla/kinds/), from whose schemas `slos` is built. */
+export type { SloSpec };
 export type AbortSpec = z.output<typeof abortSchema>;
 export type ClaimSpec = z.output<typeof claimSchema>;
 export type AlertsSpec = z.output<typeof alertsSchema>;

@@ -1,3 +1,4 @@
+import { sloKind, type SloScenarioFacts } from "../sla/kinds/index.js";
 import { targetKind } from "../targets/kinds.js";
 import { checkReferenceOptions } from "../targets/reference/process.js";
 import { roleOf, type FaultCatalog } from "./catalog.js";
@@ -5,7 +6,7 @@ import { formatDuration } from "./duration.js";
 import { issuesFromZod } from "./issues.js";
 import { LIMITS } from "./limits.js";
 import { expandFaults, planStages, plannedRequestCount, runDurationMs, type PlannedFault } from "./plan.js";
-import type { RequestTemplate, Scenario, SloSpec, TargetSpec } from "./schema.js";
+import type { RequestTemplate, Scenario, TargetSpec } from "./schema.js";
 
 /** A semantic problem, located like a schema problem. */
 export interface RawIssue {
@@ -347,22 +348,19 @@ function checkSlos(s: Scenario): RawIssue[] {
       hint: "add one, e.g. `- { kind: availability, min: 0.999 }`",
     });
   }
-  const faultIds = new Set(s.faults.map((f) => f.id));
-  const kinds = new Set(s.faults.map((f) => f.kind));
+  const facts: SloScenarioFacts = {
+    faultIds: new Set(s.faults.map((f) => f.id)),
+    faultKinds: new Set(s.faults.map((f) => f.kind)),
+    honourRetryAfter: s.load.honourRetryAfter,
+    receivesAlerts: s.alerts !== undefined,
+  };
   const ids = new Set<string>();
   s.slos.forEach((slo, i) => {
     if (slo.id !== undefined) {
       if (ids.has(slo.id)) issues.push({ path: ["slos", i, "id"], message: `duplicate SLO id "${slo.id}"` });
       ids.add(slo.id);
     }
-    issues.push(...checkSlo(slo, i, faultIds, kinds));
-    issues.push(...checkRetryUse(s, slo, i));
-    if (slo.kind === "alert" && s.alerts === undefined)
-      issues.push({
-        path: ["slos", i, "kind"],
-        message: "an alert SLO judges the alerts the run receives, and this scenario receives none",
-        hint: "add `alerts: {}` (the harness then listens for Alertmanager webhook payloads and gives the target the URL)",
-      });
+    issues.push(...sloKind(slo).check(slo, i, facts));
   });
   return [...issues, ...checkAlerts(s)];
 }
@@ -388,88 +386,6 @@ function checkAlerts(s: Scenario): RawIssue[] {
         message:
           "the scenario's alerts section gives the reference service the run receiver's URL; a webhookUrl of its own would be overwritten",
         hint: "remove target.options.alerts.webhookUrl, or remove the scenario's alerts section",
-      },
-    ];
-  return [];
-}
-
-/** An SLO judged per fault: the scenario needs a fault, and a named one must exist. */
-function faultScopeIssues(
-  kind: string,
-  fault: string | undefined,
-  i: number,
-  faultIds: ReadonlySet<string>,
-): RawIssue[] {
-  if (faultIds.size === 0)
-    return [
-      {
-        path: ["slos", i, "kind"],
-        message: `"${kind}" needs at least one fault, found none`,
-        hint: "add a fault or remove this SLO",
-      },
-    ];
-  if (fault !== undefined && !faultIds.has(fault))
-    return [
-      {
-        path: ["slos", i, "fault"],
-        message: `unknown fault id "${fault}"`,
-        hint: `one of: ${[...faultIds].join(", ")}`,
-      },
-    ];
-  return [];
-}
-
-function checkSlo(
-  slo: SloSpec,
-  i: number,
-  faultIds: ReadonlySet<string>,
-  kinds: ReadonlySet<string>,
-): RawIssue[] {
-  switch (slo.kind) {
-    case "alert":
-      // An alert that must fire is judged per fault, as recovery is.
-      return slo.fires ? faultScopeIssues(slo.kind, slo.fault, i, faultIds) : [];
-    case "time-to-detect":
-    case "time-to-recover":
-      return faultScopeIssues(slo.kind, slo.fault, i, faultIds);
-    case "projected-monthly-availability":
-      return Object.keys(slo.frequency)
-        .filter((kind) => !kinds.has(kind))
-        .map((kind) => ({
-          path: ["slos", i, "frequency", kind],
-          message: `no fault of kind "${kind}" in this scenario`,
-          hint: `measured kinds: ${[...kinds].join(", ") || "(none)"}`,
-        }));
-    case "latency":
-      return slo.phase === "during" && faultIds.size === 0
-        ? [{ path: ["slos", i, "phase"], message: 'phase "during" needs at least one fault, found none' }]
-        : [];
-    case "availability":
-    case "uptime":
-    case "error-budget-burn":
-    case "retry-after":
-      return [];
-    default: {
-      const never: never = slo;
-      return never;
-    }
-  }
-}
-
-/** SLOs that judge retries need a load that sends them. */
-function checkRetryUse(s: Scenario, slo: SloSpec, i: number): RawIssue[] {
-  if (s.load.honourRetryAfter) return [];
-  const hint = "add `honourRetryAfter: true` under load";
-  if (slo.kind === "retry-after")
-    return [
-      { path: ["slos", i, "kind"], message: '"retry-after" needs a load that retries shed answers', hint },
-    ];
-  if (slo.kind === "availability" && slo.attempts === "final")
-    return [
-      {
-        path: ["slos", i, "attempts"],
-        message: '"final" counts a retried request by its retry, and this load sends no retries',
-        hint: `${hint}, or remove attempts`,
       },
     ];
   return [];

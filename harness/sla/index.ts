@@ -29,6 +29,7 @@ export {
   type ProjectionInput,
 } from "./projection.js";
 export { evaluateSlos, type SloContext, type SloEvaluation, type SloSpec } from "./slo.js";
+export { SLO_KINDS, sloKind, type SloKind } from "./kinds/index.js";
 export { judge, type Comparator, type SloUnit, type SloVerdict, type VerdictSpec } from "./verdict.js";
 export { uptime, windowStats, type Window, type WindowOptions } from "./windows.js";
 export { DEFAULT_LEVEL, degradedGoodAt, sloLevel, type JudgedLevel } from "./levels.js";

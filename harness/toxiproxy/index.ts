@@ -3,6 +3,5 @@
  * (see README.md here for the design and the deliberate differences).
  */
 export { startToxiproxyServer, type ToxiproxyServer, type ToxiproxyServerOptions } from "./server.js";
-export { runToxiproxyCommand, type ToxiproxyCommandOptions } from "./command.js";
 export { TOXIPROXY_VERSION } from "./api.js";
 export { toxicTypes, toxicDefinition, type ToxicTypeName } from "./toxics/index.js";

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { processRuntime } from "../../common/runtime.js";
 import { FaultlineError } from "../../common/errors.js";
-import { runToxiproxyCommand } from "./command.js";
+import { runToxiproxyCommand } from "../cli/commands/toxiproxy.js";
 
 /**
  * Thin entry: `node main.js --host 127.0.0.1 --port 8474 [--seed N] [--config proxies.json]

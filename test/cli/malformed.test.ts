@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAULT_KINDS } from "../../harness/faults/registry.js";
 import { run } from "../../harness/cli/program.js";
-import { runScenarios } from "../../harness/runner/suite.js";
+import { runScenarios } from "../../harness/cli/commands/run-scenarios.js";
 import { captureRuntime, spawnCli } from "./helpers.js";
 
 const FIXTURES = "test/fixtures/scenarios";

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemClock } from "../../common/clock.js";
 import type { AnyInjector, FaultContext, JsonValue } from "../../harness/faults/injector.js";
-import { containerKill } from "../../harness/docker/faults/container-kill.js";
-import { containerMemoryLimit, oomKillsSince } from "../../harness/docker/faults/container-memory-limit.js";
-import { containerNetworkDisconnect } from "../../harness/docker/faults/container-network-disconnect.js";
-import { containerPause } from "../../harness/docker/faults/container-pause.js";
-import { containerRestart } from "../../harness/docker/faults/container-restart.js";
-import { containerStop } from "../../harness/docker/faults/container-stop.js";
+import { containerKill } from "../../harness/faults/kinds/container-kill.js";
+import { containerMemoryLimit, oomKillsSince } from "../../harness/faults/kinds/container-memory-limit.js";
+import { containerNetworkDisconnect } from "../../harness/faults/kinds/container-network-disconnect.js";
+import { containerPause } from "../../harness/faults/kinds/container-pause.js";
+import { containerRestart } from "../../harness/faults/kinds/container-restart.js";
+import { containerStop } from "../../harness/faults/kinds/container-stop.js";
 import { inspectProbe, waitForRecovery } from "../../harness/docker/recovery.js";
 import { LABELS } from "../../harness/docker/labels.js";
 import { watchProjectEvents } from "../../harness/docker/events.js";

@@ -1,4 +1,4 @@
-import { containerMemoryLimit } from "../../harness/docker/faults/container-memory-limit.js";
+import { containerMemoryLimit } from "../../harness/faults/kinds/container-memory-limit.js";
 import { describe, expect, it } from "vitest";
 import { lowerUpdate, restoreUpdate } from "../../harness/docker/faults/memory-limits.js";
 

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
-import { InvalidArgumentError } from "commander";
 import { journalDir } from "../../runner/journal-dir.js";
 import type { CommandContext } from "../context.js";
+import { addFlags, TOXIPROXY_FLAGS } from "../flags.js";
+import type { ToxiproxyCommandOptions } from "./toxiproxy.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
 
 /** Commands implemented by other parts (reports, cleanup, reference service, Toxiproxy): parse, delegate, map the result. */
@@ -40,33 +41,12 @@ export function registerDelegated(program: Command, ctx: CommandContext): void {
       ctx.setExit(clamp(await ctx.deps.serveReference(cmd.args, ctx.rt)));
     });
 
-  program
+  const toxiproxy = program
     .command("toxiproxy")
-    .description("run the embedded Toxiproxy-compatible server (a drop-in for toxiproxy-server)")
-    .option("--host <host>", "API host (loopback only unless --allow-non-loopback)", "127.0.0.1")
-    .option("--port <port>", "API port (0 picks a free one)", integer, 8474)
-    .option("--seed <n>", "seed for toxicity and jitter draws", integer)
-    .option("--config <file>", "a JSON populate array applied at start (toxiproxy-server -config)")
-    .option("--proxy-metrics", "serve /metrics with per-link byte counters (toxiproxy-server -proxy-metrics)")
-    .option("--allow-non-loopback", "allow binding a non-loopback address")
-    .action(
-      async (opts: {
-        host: string;
-        port: number;
-        seed?: number;
-        config?: string;
-        proxyMetrics?: boolean;
-        allowNonLoopback?: boolean;
-      }) => {
-        ctx.setExit(clamp(await ctx.deps.toxiproxy(opts, ctx.rt)));
-      },
-    );
-}
-
-function integer(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected an integer, found "${value}"`);
-  return n;
+    .description("run the embedded Toxiproxy-compatible server (a drop-in for toxiproxy-server)");
+  addFlags(toxiproxy, TOXIPROXY_FLAGS).action(async (opts: ToxiproxyCommandOptions) => {
+    ctx.setExit(clamp(await ctx.deps.toxiproxy(opts, ctx.rt)));
+  });
 }
 
 function clamp(code: number): ExitCode {

@@ -5,7 +5,7 @@ import type { Runtime } from "../../../common/runtime.js";
 import { dashboardWanted } from "../../dashboard/wanted.js";
 import { formatDuration, parseDuration } from "../../scenario/duration.js";
 import { loadScenarios, type LoadedScenario } from "../../scenario/load.js";
-import { writeScenarioReports } from "../../runner/scenario-reports.js";
+import { writeScenarioReports } from "./scenario-reports.js";
 import { runDurationMs } from "../../scenario/plan.js";
 import type { CommandContext } from "../context.js";
 import type { ExitCode } from "../exit-codes.js";
@@ -122,7 +122,7 @@ export async function runGameday(file: string, flags: GamedayFlags, ctx: Command
     import("../../runner/run-scenario.js"),
     import("../../runner/progress.js"),
     import("../../runner/journal-dir.js"),
-    import("../../runner/summary.js"),
+    import("./run-summary.js"),
   ]);
   const interrupt = new AbortController();
   let aborted = false;

@@ -19,7 +19,7 @@ import type { RunningTarget } from "../../../harness/targets/target.js";
 import { METRICS, ROUTES, SERVICE_LEVEL_HEADER, STATE_FILES } from "../../../reference-service/contract.js";
 import { readProcStat } from "../../../harness/faults/proc.js";
 import { findGroups } from "../../../harness/faults/cgroup.js";
-import { ipcCorruptionProgress } from "../../../harness/faults/ipc-corruption.js";
+import { ipcCorruptionProgress } from "../../../harness/faults/kinds/ipc-corruption.js";
 import { readHeartbeat } from "../../../reference-service/ipc/protocol.js";
 import { waitForState } from "./helpers.js";
 

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { spawnModule } from "../../../common/spawn-module.js";
 import { memoryCgroupOf } from "../../../harness/faults/cgroup.js";
 import { runCleanup } from "../../../harness/faults/cleanup.js";
-import { gpuOom } from "../../../harness/faults/gpu-oom.js";
+import { gpuOom } from "../../../harness/faults/kinds/gpu-oom.js";
 import { FaultJournal } from "../../../harness/faults/journal.js";
 import { readProcStat } from "../../../harness/faults/proc.js";
 import { startToxiproxyServer, type ToxiproxyServer } from "../../../harness/toxiproxy/server.js";

@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../../common/clock.js";
 import { STATE_FILES } from "../../../reference-service/contract.js";
-import { gpuOom } from "../../../harness/faults/gpu-oom.js";
-import { loadBurst } from "../../../harness/faults/load-burst.js";
+import { gpuOom } from "../../../harness/faults/kinds/gpu-oom.js";
+import { loadBurst } from "../../../harness/faults/kinds/load-burst.js";
 import { Sandbox, faultContext } from "./helpers.js";
 
 const sandbox = new Sandbox();

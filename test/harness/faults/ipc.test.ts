@@ -2,7 +2,7 @@ import { lstat, mkdir, readFile, readdir, readlink, rename, rm, stat, writeFile 
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../../common/clock.js";
-import { ipcCorruption, ipcCorruptionProgress } from "../../../harness/faults/ipc-corruption.js";
+import { ipcCorruption, ipcCorruptionProgress } from "../../../harness/faults/kinds/ipc-corruption.js";
 import { IpcManifest, faultsDirOf } from "../../../harness/faults/ipc-manifest.js";
 import { decodeFrame, encodeFrame } from "../../../reference-service/ipc/frame.js";
 import { requestPayloadSchema } from "../../../reference-service/ipc/protocol.js";

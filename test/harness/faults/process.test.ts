@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { processFreeze } from "../../../harness/faults/process-freeze.js";
-import { processKill } from "../../../harness/faults/process-kill.js";
-import { processRestart } from "../../../harness/faults/process-restart.js";
-import { processTerm } from "../../../harness/faults/process-term.js";
+import { processFreeze } from "../../../harness/faults/kinds/process-freeze.js";
+import { processKill } from "../../../harness/faults/kinds/process-kill.js";
+import { processRestart } from "../../../harness/faults/kinds/process-restart.js";
+import { processTerm } from "../../../harness/faults/kinds/process-term.js";
 import { readProcStat } from "../../../harness/faults/proc.js";
 import type { TargetHandles } from "../../../harness/faults/injector.js";
 import { Sandbox, exitOf, faultContext, waitForState } from "./helpers.js";

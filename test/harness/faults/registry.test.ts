@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { describeFaultKinds, formatFaultKinds, paramDocs } from "../../../harness/faults/describe.js";
 import { FAULT_KINDS } from "../../../harness/faults/registry.js";
 import { validateFault } from "../../../harness/faults/validate.js";
-import { netLatency } from "../../../harness/faults/net-latency.js";
+import { netLatency } from "../../../harness/faults/kinds/net-latency.js";
 
 const targets = ["api", "worker", "spool", "gpu", "link:api", "load"];
 

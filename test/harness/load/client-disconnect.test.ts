@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OUTCOME_CODE } from "../../../common/outcome.js";
 import { FaultError } from "../../../common/errors.js";
-import { clientDisconnect } from "../../../harness/faults/client-disconnect.js";
+import { clientDisconnect } from "../../../harness/faults/kinds/client-disconnect.js";
 import type { FaultContext } from "../../../harness/faults/injector.js";
 import { deriveRandom } from "../../../common/random.js";
 import { compileLoadPlan, startLoad, type RequestTemplate } from "../../../harness/load/index.js";

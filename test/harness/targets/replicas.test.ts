@@ -15,8 +15,8 @@ import { startReference } from "../../../harness/targets/reference/process.js";
 import type { RunningTarget, TargetContext } from "../../../harness/targets/target.js";
 import type { RunEvent } from "../../../harness/record/schema.js";
 import { skipWithoutHaproxy } from "./haproxy-gate.js";
-import { lbOutage } from "../../../harness/faults/lb-outage.js";
-import { replicasKill } from "../../../harness/faults/replicas-kill.js";
+import { lbOutage } from "../../../harness/faults/kinds/lb-outage.js";
+import { replicasKill } from "../../../harness/faults/kinds/replicas-kill.js";
 import { readProcStat } from "../../../harness/faults/proc.js";
 import type { FaultContext } from "../../../harness/faults/injector.js";
 

@@ -1,7 +1,7 @@
 import { generatedModel, useLlamaService } from "./engine-service.js";
 import { describe, expect, it } from "vitest";
 import { cgroupOf } from "../../../harness/faults/cgroup.js";
-import { cpuQuota } from "../../../harness/faults/cpu-quota.js";
+import { cpuQuota } from "../../../harness/faults/kinds/cpu-quota.js";
 import { SERVICE_LEVEL_HEADER } from "../../../reference-service/contract.js";
 import { faultContext } from "../../harness/faults/helpers.js";
 

@@ -1,6 +1,6 @@
 import { askCompletion, generatedModel, until, useLlamaService, type Answer } from "./engine-service.js";
 import { describe, expect, it } from "vitest";
-import { modelLoadHang } from "../../../harness/faults/model-load-hang.js";
+import { modelLoadHang } from "../../../harness/faults/kinds/model-load-hang.js";
 import { readHeartbeat } from "../../../reference-service/ipc/protocol.js";
 import { faultContext } from "../../harness/faults/helpers.js";
 import { parseExposition, sampleValue } from "../api/prom-text.js";

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { memoryCgroupOf } from "../../../harness/faults/cgroup.js";
-import { hostOom } from "../../../harness/faults/host-oom.js";
+import { hostOom } from "../../../harness/faults/kinds/host-oom.js";
 import { faultContext } from "../../harness/faults/helpers.js";
 import { parseExposition, sampleValue } from "../api/prom-text.js";
 import { alive } from "../e2e/service-process.js";

@@ -3,7 +3,7 @@ import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { modelFileCorruption } from "../../../harness/faults/model-file-corruption.js";
+import { modelFileCorruption } from "../../../harness/faults/kinds/model-file-corruption.js";
 import { readHeartbeat } from "../../../reference-service/ipc/protocol.js";
 import { generateModel } from "../../../reference-service/llama/model-cache.js";
 import { LlamaRuntime, openLlama } from "../../../reference-service/llama/runtime.js";
