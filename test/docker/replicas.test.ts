@@ -17,7 +17,7 @@ import {
   type ServerStat,
 } from "../../harness/targets/haproxy-config.js";
 import { runtimeCommand } from "../../harness/targets/haproxy.js";
-import { containerKill } from "../../harness/docker/faults/container-kill.js";
+import { containerKill } from "../../harness/faults/kinds/container-kill.js";
 import { LABELS } from "../../harness/docker/labels.js";
 import { removeRunResources } from "../../harness/docker/resources.js";
 import { startDockerTarget, type DockerRunningTarget } from "../../harness/docker/target.js";
