@@ -13,6 +13,8 @@
  *   DIR/spool/requests/         request frames, API -> worker (atomic rename)
  *   DIR/spool/responses/        response frames, worker -> API
  *   DIR/spool/quarantine/       frames that failed validation, kept for inspection
+ *   DIR/spool/tmp/requests/     temp files of frames being written (then renamed into
+ *   DIR/spool/tmp/responses/    spool/requests or spool/responses); the readers do not watch them
  *   DIR/spool/heartbeat.json    worker heartbeat/status, rewritten every HEARTBEAT_INTERVAL_MS
  *   DIR/gpu/cotenants/*.json    external VRAM reservations the simulated device sees, each
  *                               {"bytes": N, "owner": "...", "createdAt": ISO}. The device is

@@ -22,7 +22,7 @@ export interface ServiceBenchOptions {
 }
 
 /** A generation model with no latency at all, so the worker path costs only the IPC and the service. */
-const ZERO_WORKER = {
+export const ZERO_WORKER = {
   preload: "sim-zero",
   models: [
     {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { processRuntime } from "../../common/runtime.js";
 import { serveReference } from "../../reference-service/serve.js";
 import { FailingBackend, ZeroLatencyBackend } from "./backends.js";
+import { ZERO_WORKER } from "./index.js";
 import { Client, percentile } from "./measure.js";
 
 const open = process.argv[2] === "open";
@@ -14,6 +15,8 @@ const svc = await serveReference(
     config: {
       port: 0,
       stateDir: join(dir, "w"),
+      // The catalog names sim-zero, the model the benchmark asks for (else every answer is a 404).
+      worker: ZERO_WORKER,
       fallback: { cache: false, ...(open ? { cpuModel: false, static: false } : {}) },
       ...(open
         ? { retry: { maxRetries: 0 }, breaker: { failureThreshold: 1, halfOpenAfterMs: 3_600_000 } }
@@ -25,7 +28,8 @@ const svc = await serveReference(
   { ...processRuntime(), cwd: dir },
 );
 const c = new Client(svc.url);
-await c.chat();
+const [, first] = await c.chat();
+if (first !== (open ? 503 : 200)) throw new Error(`first answer ${first}, expected ${open ? 503 : 200}`);
 const n = Number(process.argv[3] ?? 3000);
 const t: number[] = [];
 for (let i = 0; i < n; i++) t.push((await c.chat())[0]);

@@ -75,10 +75,26 @@ export function retryAfterHeaders(ms: number): Record<string, string> {
   return { "retry-after": String(Math.ceil(clamped / 1000)), "retry-after-ms": String(clamped) };
 }
 
-function make(e: ApiError, permanent: boolean, defaultRetryMs: number): ErrorResponse {
+/**
+ * What an error answer is made of. An ApiError has these fields; the mapping below passes plain
+ * objects for errors it translates, so an answer never pays for a stack trace it does not show
+ * (in a CPU profile of fast fails, the stack captures were their largest single cost).
+ */
+type ErrorFields = Pick<ApiError, "status" | "type" | "code" | "message" | "param"> &
+  Partial<Pick<ApiError, "retryAfterMs" | "headers">>;
+
+const fields = (
+  status: number,
+  type: OpenAiErrorType,
+  code: string,
+  message: string,
+  param: string | null = null,
+): ErrorFields => ({ status, type, code, message, param });
+
+function make(e: ErrorFields, permanent: boolean, defaultRetryMs: number): ErrorResponse {
   const shed = e.status === 429 || e.status === 503;
   const headers: Record<string, string> = {
-    ...e.headers,
+    ...(e.headers ?? {}),
     ...(shed ? retryAfterHeaders(e.retryAfterMs ?? defaultRetryMs) : {}),
   };
   if (permanent) headers["x-should-retry"] = "false";
@@ -91,17 +107,17 @@ function make(e: ApiError, permanent: boolean, defaultRetryMs: number): ErrorRes
 
 function fromBackendError(e: unknown, defaultRetryMs: number): ErrorResponse | undefined {
   if (e instanceof ModelNotFoundError)
-    return make(new ApiError(404, "invalid_request_error", e.code, e.message, "model"), true, defaultRetryMs);
+    return make(fields(404, "invalid_request_error", e.code, e.message, "model"), true, defaultRetryMs);
   if (e instanceof ModelLoadError)
-    return make(new ApiError(500, "server_error", e.code, e.message), true, defaultRetryMs);
+    return make(fields(500, "server_error", e.code, e.message), true, defaultRetryMs);
   if (e instanceof GpuOutOfMemoryError)
-    return make(new ApiError(503, "service_unavailable", e.code, e.message), false, defaultRetryMs);
+    return make(fields(503, "service_unavailable", e.code, e.message), false, defaultRetryMs);
   if (e instanceof BackendTimeoutError)
-    return make(new ApiError(504, "timeout_error", e.code, e.message), false, defaultRetryMs);
+    return make(fields(504, "timeout_error", e.code, e.message), false, defaultRetryMs);
   if (e instanceof WorkerUnavailableError || e instanceof CorruptFrameError)
-    return make(new ApiError(503, "service_unavailable", e.code, e.message), false, defaultRetryMs);
+    return make(fields(503, "service_unavailable", e.code, e.message), false, defaultRetryMs);
   if (isBackendError(e))
-    return make(new ApiError(503, "service_unavailable", e.code, e.message), !e.retryable, defaultRetryMs);
+    return make(fields(503, "service_unavailable", e.code, e.message), !e.retryable, defaultRetryMs);
   return undefined;
 }
 
@@ -116,15 +132,11 @@ export function toErrorResponse(e: unknown, defaultRetryMs = 1000): ErrorRespons
   if (backend) return backend;
   if (e instanceof BrokenCircuitError)
     return make(
-      unavailable("circuit_open", "the model backend is failing; circuit open", defaultRetryMs),
+      fields(503, "service_unavailable", "circuit_open", "the model backend is failing; circuit open"),
       false,
-      0,
+      defaultRetryMs,
     );
   if (e instanceof TaskCancelledError || isDeadlineExceededError(e))
-    return make(
-      new ApiError(504, "timeout_error", "request_timeout", "the request deadline passed"),
-      false,
-      0,
-    );
-  return make(new ApiError(500, "server_error", "internal_error", "internal error"), false, defaultRetryMs);
+    return make(fields(504, "timeout_error", "request_timeout", "the request deadline passed"), false, 0);
+  return make(fields(500, "server_error", "internal_error", "internal error"), false, defaultRetryMs);
 }

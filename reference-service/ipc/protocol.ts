@@ -16,7 +16,9 @@
  *
  * File names are `<seq 10 digits>-<requestId>.frame`; the name repeats the requestId so that a
  * frame too damaged to decode can still fail its own request at once (a NAK) instead of leaving
- * it to time out. Writers create `.tmp-*` files in the same directory and rename them.
+ * it to time out. Writers create `.tmp-*` files in spool/tmp/<requests|responses> (same file
+ * system, not watched) and rename them into place; readers treat a `.tmp-*` file found in a
+ * spool directory itself as a writer's temp file too.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";

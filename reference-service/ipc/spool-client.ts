@@ -28,7 +28,14 @@ import {
   type ResponseEvent,
   type ResponsePayload,
 } from "./protocol.js";
-import { SpoolReader, SpoolWriter, purgeSpoolDir, type SpoolFrame, type SpoolRejection } from "./spool.js";
+import {
+  SpoolReader,
+  SpoolWriter,
+  purgeSpoolDir,
+  tempDirFor,
+  type SpoolFrame,
+  type SpoolRejection,
+} from "./spool.js";
 
 export interface SpoolBackendOptions {
   readonly stateDir: string;
@@ -101,8 +108,10 @@ export class SpoolBackend implements ModelBackend {
   /** Creates the spool directories if needed and starts watching responses and the heartbeat. */
   static async open(options: SpoolBackendOptions): Promise<SpoolBackend> {
     // Frames of a previous API process belong to calls nobody waits for any more.
-    await purgeSpoolDir(join(options.stateDir, STATE_FILES.spoolResponses));
-    await purgeSpoolDir(join(options.stateDir, STATE_FILES.spoolRequests));
+    for (const dir of [STATE_FILES.spoolResponses, STATE_FILES.spoolRequests]) {
+      await purgeSpoolDir(join(options.stateDir, dir));
+      await purgeSpoolDir(tempDirFor(join(options.stateDir, dir)));
+    }
     const b = new SpoolBackend(options);
     await b.reader.start(); // creates spool/responses and spool/quarantine
     await b.writer.ensureDir();

@@ -15,7 +15,7 @@
  * RECOVERY_PROBE_MS until the breaker closes, instead of another full period.
  */
 import type { CircuitBreakerPolicy, IBackoff } from "cockatiel";
-import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from "cockatiel";
+import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from "cockatiel";
 import type { Clock } from "../../common/clock.js";
 import { isBackendError } from "../backend-errors.js";
 import { causeOf } from "./stream-committed-error.js";
@@ -54,6 +54,18 @@ export function countsForBreaker(e: unknown): boolean {
   return isBackendError(cause) && cause.countsForBreaker;
 }
 
+/**
+ * The opening time cockatiel stamped on its open state, read from its toJSON() ({ ownState:
+ * { openedAt } }, typed unknown, hence the checks); undefined if that shape ever changes.
+ */
+function cockatielOpenedAt(policy: CircuitBreakerPolicy): number | undefined {
+  const saved = policy.toJSON();
+  if (typeof saved !== "object" || saved === null || !("ownState" in saved)) return undefined;
+  const own = saved.ownState;
+  if (typeof own !== "object" || own === null || !("openedAt" in own)) return undefined;
+  return typeof own.openedAt === "number" ? own.openedAt : undefined;
+}
+
 /** A constant open period that can be cut short. */
 class OpenPeriod implements IBackoff<unknown> {
   cutShort = false;
@@ -74,6 +86,8 @@ export class BackendBreaker {
   readonly policy: CircuitBreakerPolicy;
   private current: BreakerStateName = "closed";
   private openedAt = 0;
+  /** cockatiel's own opening time (its Date.now()), for refusesNow's copy of its test. */
+  private openedAtWall = 0;
   private period: OpenPeriod | undefined;
   private recovering = false;
   /** Kept to read and clear its count of consecutive failures (status and reset). */
@@ -97,7 +111,10 @@ export class BackendBreaker {
       // reset() passes through cockatiel's "isolated" on its way to closed: not a real opening.
       if (this.resetting) return;
       const next = breakerStateName(s);
-      if (next === "open") this.openedAt = this.clock.now();
+      if (next === "open") {
+        this.openedAt = this.clock.now();
+        this.openedAtWall = cockatielOpenedAt(this.policy) ?? Date.now();
+      }
       if (next === "closed") this.recovering = false;
       const prev = this.current;
       this.current = next;
@@ -107,6 +124,36 @@ export class BackendBreaker {
 
   get state(): BreakerStateName {
     return this.current;
+  }
+
+  /**
+   * True when `policy.execute` would refuse a call right now without running it: open, and the
+   * open period not over. The same test cockatiel's execute makes (its state, its opening time
+   * on Date.now(), the current period's duration), so a caller that sees true may answer the
+   * refusal itself (with `refusal()`) and skip the deadline timer, abort signals and retry
+   * wrapper that a refused call would set up for nothing. False = let cockatiel decide.
+   */
+  refusesNow(): boolean {
+    return (
+      this.policy.state === CircuitState.Open &&
+      this.period !== undefined &&
+      Date.now() - this.openedAtWall < this.period.duration
+    );
+  }
+
+  /**
+   * The error an open breaker refuses with: cockatiel's BrokenCircuitError, built without a
+   * stack trace. A refusal is an expected answer, not a bug to locate, and capturing the
+   * stack (async frames included) was the largest single cost of a fast fail (profiled).
+   */
+  refusal(): BrokenCircuitError {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return new BrokenCircuitError();
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
   }
 
   private newPeriod(): OpenPeriod {

@@ -153,8 +153,12 @@ export class ServingPipeline {
     signal: AbortSignal,
     timeoutMs: number = this.deadline.timeoutMs,
   ): Promise<Served> {
-    const served: Served = { level: "full", backend: this.deps.primary.name };
     const deadlineAt = this.deps.clock.monotonic() + timeoutMs;
+    // An open breaker refuses before any deadline timer, signal or retry wrapper is set up:
+    // failing fast must cost less than answering.
+    if (this.deps.breaker.refusesNow())
+      return this.afterPrimaryFailed(req, sink, signal, this.deps.breaker.refusal(), deadlineAt);
+    const served: Served = { level: "full", backend: this.deps.primary.name };
     try {
       await this.deadline.execute(
         (inner, deadline) =>
@@ -164,16 +168,27 @@ export class ServingPipeline {
       );
       return served;
     } catch (e) {
-      signal.throwIfAborted();
-      if (!fallsBack(e)) throw e;
-      // Refused by the open breaker: climb the ladder of the failures that opened it (their
-      // class is still in effect), with the steps that need the primary skipped until it closes.
-      const reason = failureReason(e);
-      const code = reason === "circuit_open" ? this.lastFailureCode : reason;
-      const ladder = code === null ? null : (this.deps.recovery?.ladders.ladderFor(code) ?? null);
-      if (ladder) return this.climb(ladder, req, sink, signal, e, deadlineAt);
-      return this.fallBack(req, sink, signal, e);
+      return this.afterPrimaryFailed(req, sink, signal, e, deadlineAt);
     }
+  }
+
+  /** The primary failed or was refused: the recovery ladder of its failure class, else the fallback chain. */
+  private afterPrimaryFailed(
+    req: GenerationRequest,
+    sink: AnswerSink,
+    signal: AbortSignal,
+    e: unknown,
+    deadlineAt: number,
+  ): Promise<Served> {
+    signal.throwIfAborted();
+    if (!fallsBack(e)) throw e;
+    // Refused by the open breaker: climb the ladder of the failures that opened it (their
+    // class is still in effect), with the steps that need the primary skipped until it closes.
+    const reason = failureReason(e);
+    const code = reason === "circuit_open" ? this.lastFailureCode : reason;
+    const ladder = code === null ? null : (this.deps.recovery?.ladders.ladderFor(code) ?? null);
+    if (ladder) return this.climb(ladder, req, sink, signal, e, deadlineAt);
+    return this.fallBack(req, sink, signal, e);
   }
 
   /** Runs `ladder` for this request; throws the primary's failure when no step answered. */

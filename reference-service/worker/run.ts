@@ -114,8 +114,14 @@ export async function startWorker(
     },
   );
   // The preload's simulated load time overlaps the rest of the start-up.
+  // Ready is told at once, not at the next beat: the supervisor and the API read readiness from
+  // the heartbeat, so waiting for the timer added up to heartbeatIntervalMs to every restart.
   void preload(models, config.preload).finally(() => {
-    if (phase === "starting") phase = "ready";
+    if (phase !== "starting") return;
+    phase = "ready";
+    heartbeat.writeNow().catch((e: unknown) => {
+      process.stderr.write(`worker: heartbeat write failed: ${String(e)}\n`);
+    });
   });
   await heartbeat.start();
   await reader.start();

@@ -1,7 +1,8 @@
+import { watch } from "node:fs";
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ManualClock, systemClock } from "../../../common/clock.js";
 import { encodeFrame } from "../../../reference-service/ipc/frame.js";
 import { requestPayloadSchema, type RequestPayload } from "../../../reference-service/ipc/protocol.js";
@@ -11,6 +12,7 @@ import {
   frameFileName,
   purgeSpoolDir,
   requestIdFromFileName,
+  tempDirFor,
   type SpoolFrame,
   type SpoolRejection,
 } from "../../../reference-service/ipc/spool.js";
@@ -142,6 +144,38 @@ describe("SpoolWriter + SpoolReader", () => {
       ].sort(),
     );
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("a writer's temp files stay out of the watched directory: its watchers see the frames' names only", async () => {
+    const events: string[] = [];
+    const watcher = watch(dir, (_e, name) => events.push(name ?? ""));
+    const w = new SpoolWriter(dir);
+    const names = [await w.write("a", cancelAt(NOW)), await w.write("b", cancelAt(NOW))];
+    await vi.waitFor(() => expect(names.every((n) => events.includes(n))).toBe(true));
+    watcher.close();
+    expect(events.filter((n) => !names.includes(n))).toEqual([]);
+    expect(await readdir(dir)).toEqual(names);
+    expect(tempDirFor(dir)).toEqual(join(root, "tmp", "requests"));
+    expect(await readdir(tempDirFor(dir))).toEqual([]);
+  });
+
+  it("its poll finds a temp file abandoned in the writers' temp directory: partial, quarantined", async () => {
+    const clock = new ManualClock(Date.now());
+    const temps = tempDirFor(dir);
+    await mkdir(temps, { recursive: true });
+    const lost = ".tmp-999-1-0000000011-lost.frame";
+    await writeFile(join(temps, lost), "FLTF");
+    const old = (Date.now() - 60_000) / 1000;
+    await utimes(join(temps, lost), old, old);
+    await writeFile(join(temps, ".tmp-999-2-0000000012-fresh.frame"), "FLTF"); // still being written
+    const { r, rejects } = reader(clock);
+    await r.start();
+    expect(rejects).toEqual([]); // not at the first scan: the temp directory is for the poll
+    await clock.advanceAsync(25);
+    await vi.waitFor(() => expect(rejects.map((x) => [x.kind, x.requestId])).toEqual([["partial", "lost"]]));
+    r.close();
+    expect(await readdir(temps)).toEqual([".tmp-999-2-0000000012-fresh.frame"]);
+    expect((await readdir(quarantine)).map((n) => n.replace(/^\d+-/, ""))).toEqual([`partial--${lost}`]);
   });
 
   it("leaves a fresh temp file alone (a writer may still be writing it)", async () => {

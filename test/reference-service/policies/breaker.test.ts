@@ -140,4 +140,33 @@ describe("BackendBreaker", () => {
     expect([b.state, b.consecutiveFailures, b.lastOpenedAt]).toEqual(["closed", 0, null]);
     expect(transitions).toEqual([]);
   });
+
+  it("refusesNow says exactly what policy.execute would do, at every point of the open period", async () => {
+    const { b } = setup();
+    const both = async () => [b.refusesNow(), await outcome(b, ok)];
+    expect(b.refusesNow()).toEqual(false);
+    for (let i = 0; i < 3; i++) await outcome(b, fail);
+    expect(await both()).toEqual([true, "fast-fail"]);
+    advance(59_999);
+    expect(await both()).toEqual([true, "fast-fail"]);
+    advance(1);
+    expect(await both()).toEqual([false, "ok"]); // the half-open probe, which closes it
+    for (let i = 0; i < 3; i++) await outcome(b, fail);
+    b.backendRecovered();
+    expect(b.refusesNow()).toEqual(false);
+    expect(await outcome(b, fail)).toEqual("WorkerUnavailableError"); // the probe: open for 1 s
+    advance(999);
+    expect(await both()).toEqual([true, "fast-fail"]);
+    b.reset();
+    expect(await both()).toEqual([false, "ok"]);
+  });
+
+  it("refuses with cockatiel's BrokenCircuitError, built without stack frames", () => {
+    const { b } = setup();
+    const e = b.refusal();
+    expect(e).toBeInstanceOf(BrokenCircuitError);
+    expect(e.message).toEqual("Execution prevented because the circuit breaker is open");
+    expect(e.stack?.split("\n").filter((l) => l.trim().startsWith("at "))).toEqual([]);
+    expect(new Error("x").stack).toContain("    at "); // the global limit is restored
+  });
 });

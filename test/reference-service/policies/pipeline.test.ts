@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../../common/clock.js";
 import type { GenerationEvent, GenerationRequest } from "../../../reference-service/backend.js";
-import { ModelNotFoundError } from "../../../reference-service/backend-errors.js";
+import { ModelNotFoundError, WorkerUnavailableError } from "../../../reference-service/backend-errors.js";
 import { BackendBreaker } from "../../../reference-service/policies/breaker.js";
 import {
   ServingPipeline,
@@ -48,7 +48,7 @@ function setup() {
     clock,
     observer: { fallback: (f, t, r) => fallbacks.push(`${f}->${t} ${r}`), retry: () => undefined },
   });
-  return { clock, backend, fallbacks, pipeline };
+  return { clock, backend, breaker, fallbacks, pipeline };
 }
 
 describe("ServingPipeline", () => {
@@ -89,5 +89,25 @@ describe("ServingPipeline", () => {
     ctrl.abort(new Error("client left"));
     await expect(p).rejects.toThrow("client left");
     expect(fallbacks).toEqual([]);
+  });
+
+  it("an open breaker's refusal goes to the fallback without a call to the primary; a gone client gets none", async () => {
+    const { backend, breaker, fallbacks, pipeline } = setup();
+    backend.fallbackStep = { kind: "fail", error: () => new WorkerUnavailableError("down") };
+    for (let i = 0; i < 5; i++)
+      await pipeline.serve(request, new CollectSink(), new AbortController().signal);
+    expect([breaker.state, backend.calls]).toEqual(["open", 5]);
+    const sink = new CollectSink();
+    expect(await pipeline.serve(request, sink, new AbortController().signal)).toEqual({
+      level: "minimal",
+      backend: "static",
+    });
+    expect(sink.events).toEqual(["minimal/static:static ", "minimal/static:answer", "minimal/static:done"]);
+    expect(backend.calls).toEqual(5);
+    expect(fallbacks.slice(-1)).toEqual(["worker->static circuit_open"]);
+    const gone = new AbortController();
+    gone.abort(new Error("client left"));
+    await expect(pipeline.serve(request, new CollectSink(), gone.signal)).rejects.toThrow("client left");
+    expect(fallbacks.length).toEqual(6);
   });
 });
