@@ -180,6 +180,8 @@ export interface SpoolReaderOptions<S extends z.ZodType> {
 }
 
 const DEDUPE_MEMORY = 4096;
+/** How often the poll lists the writers' temp directory for abandoned temp files. */
+const TEMP_SCAN_INTERVAL_MS = 1_000;
 
 /**
  * Watches a spool directory with fs.watch plus a poll (fs.watch can miss events, and does not
@@ -201,6 +203,7 @@ export class SpoolReader<S extends z.ZodType> {
   private quarantined = 0;
 
   private readonly tempDir: string;
+  private tempsScannedAt = -Infinity;
 
   constructor(private readonly o: SpoolReaderOptions<S>) {
     this.tempDir = tempDirFor(o.dir);
@@ -256,9 +259,21 @@ export class SpoolReader<S extends z.ZodType> {
     if (this.closed) return;
     this.pollTimer = this.o.clock.setTimeout(() => {
       void this.scan()
-        .then(() => this.scanTemps())
+        .then(() => this.scanTempsWhenDue())
         .finally(() => this.schedulePoll());
     }, this.o.pollIntervalMs ?? 25);
+  }
+
+  /**
+   * At the first poll, then at most once a second: a temp file counts as abandoned only after
+   * partialAfterMs (5 s by default), so listing the temp directory at every 25 ms poll was a
+   * directory read 40 times a second on the IPC path for nothing.
+   */
+  private async scanTempsWhenDue(): Promise<void> {
+    const now = this.o.clock.monotonic();
+    if (now - this.tempsScannedAt < TEMP_SCAN_INTERVAL_MS) return;
+    this.tempsScannedAt = now;
+    await this.scanTemps();
   }
 
   /** Temp files of this direction's writers, checked for abandonment (poll only: they raise no event). */
