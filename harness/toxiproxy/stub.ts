@@ -72,9 +72,7 @@ export class ToxicStub {
       send: (chunk) => this.output.send(chunk),
       sendWithin: (chunk, ms) => this.sendWithin(chunk, ms),
       sleep: (ms) => sleepUnlessAborted(clock, ms, signal),
-      sleepUninterruptible: async (ms) => {
-        if (ms > 0) await clock.sleep(ms);
-      },
+      sleepUninterruptible: (ms) => sleepAtLeast(clock, ms),
       close: () => this.close(),
       now: () => clock.monotonic(),
       random,
@@ -86,11 +84,22 @@ async function sleepUnlessAborted(clock: Clock, ms: number, signal: AbortSignal)
   if (signal.aborted) return false;
   if (ms <= 0) return true;
   try {
-    await clock.sleep(ms, signal);
+    await sleepAtLeast(clock, ms, signal);
     return true;
   } catch {
     return false;
   }
+}
+
+/**
+ * Sleeps until `ms` have passed on the clock's monotonic time. Why: Node's timers count from the
+ * event loop's cached time, so one can fire up to a few ms early by performance.now() on a busy
+ * machine (a 250 ms latency pair measured 248.8 ms), where Toxiproxy's Go sleep never returns
+ * early; the remainder is slept again.
+ */
+async function sleepAtLeast(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  const until = clock.monotonic() + ms;
+  for (let left = ms; left > 0; left = until - clock.monotonic()) await clock.sleep(left, signal);
 }
 
 async function recvWithin(
