@@ -118,10 +118,20 @@ export class ManualClock implements Clock {
       const due = this.nextDue(target);
       if (!due) break;
       this.pending = this.pending.filter((t) => t.id !== due.id);
-      this.current = due.at;
+      // A timer overdue after freeze() fires late, at the current time, as a real one does.
+      this.current = Math.max(this.current, due.at);
       due.fn();
     }
     this.current = target;
+  }
+
+  /**
+   * Moves time forward by `ms` without firing anything, as when the whole process is frozen
+   * (SIGSTOP, the cgroup freezer of `docker pause`, a VM pause): the timers that fell due
+   * fire late, at the next advance.
+   */
+  freeze(ms: number): void {
+    this.current += ms;
   }
 
   /** Like advance, but lets promise continuations run between timers. */
@@ -132,7 +142,8 @@ export class ManualClock implements Clock {
       const due = this.nextDue(target);
       if (!due) break;
       this.pending = this.pending.filter((t) => t.id !== due.id);
-      this.current = due.at;
+      // A timer overdue after freeze() fires late, at the current time, as a real one does.
+      this.current = Math.max(this.current, due.at);
       due.fn();
     }
     this.current = target;

@@ -2,8 +2,13 @@
  * The API side's view of the worker: polls heartbeat.json and checks that the pid in it is a
  * live process, so that a SIGKILLed worker is noticed within one poll (its last heartbeat
  * still looks fresh for up to the stale bound) and a hung one once its heartbeat goes stale.
+ * Staleness counts only from when this monitor was itself polling (common/local-pause.ts):
+ * after a `docker pause` of the whole container, the first poll would otherwise find every
+ * heartbeat stale and fail every in-flight call, enough to open the breaker on a healthy
+ * worker.
  */
 import type { Clock, TimerHandle } from "../../common/clock.js";
+import { LocalPauseDetector } from "../../common/local-pause.js";
 import { readHeartbeat, type Heartbeat, type HeartbeatRead } from "./protocol.js";
 
 export type WorkerStatus =
@@ -36,8 +41,11 @@ export class HeartbeatMonitor {
   private timer: TimerHandle | undefined;
   private stopped = false;
   private readonly dead = new Set<number>();
+  private readonly pause: LocalPauseDetector;
 
-  constructor(private readonly o: HeartbeatMonitorOptions) {}
+  constructor(private readonly o: HeartbeatMonitorOptions) {
+    this.pause = new LocalPauseDetector(o.clock, o.staleMs);
+  }
 
   async start(): Promise<void> {
     await this.poll();
@@ -71,7 +79,7 @@ export class HeartbeatMonitor {
       this.dead.add(hb.pid);
       return { ok: false, reason: `worker process ${hb.pid} is gone`, heartbeat: hb };
     }
-    if (ageMs > this.o.staleMs) {
+    if (this.pause.staleFor(hb.atMs) > this.o.staleMs) {
       return { ok: false, reason: `worker heartbeat is stale (${ageMs} ms old)`, heartbeat: hb };
     }
     if (forNewWork && hb.phase === "draining")
@@ -80,6 +88,7 @@ export class HeartbeatMonitor {
   }
 
   private async poll(): Promise<void> {
+    this.pause.tick();
     const read = await readHeartbeat(this.o.stateDir, this.o.clock.now());
     // A torn or half-written file cannot happen (atomic rename), but a missing/garbled one can
     // (faults, a restart): keep the last good beat then, so its age keeps growing and goes stale.

@@ -4,9 +4,15 @@
  * heartbeat; with backoff, cooldown and a budget (RestartPolicy). Past the budget it stays
  * down and says so. It only reads the heartbeat file; it writes nothing in the spool.
  * All timing runs on the injected Clock.
+ *
+ * A heartbeat's staleness counts only from when the supervisor itself was running to see it
+ * (common/local-pause.ts): without that, every `docker pause` longer than hungAfterMs killed
+ * a healthy worker and sent the requests it held to the fallbacks
+ * (scenarios/docker/02-container-pause.yaml).
  */
 import type { Clock, TimerHandle } from "../../common/clock.js";
 import type { Heartbeat, HeartbeatRead } from "../ipc/protocol.js";
+import { LocalPauseDetector } from "../../common/local-pause.js";
 import { RestartPolicy, type RestartPolicyOptions } from "./restart-policy.js";
 import type { SpawnWorker, WorkerHandle } from "./worker-process.js";
 
@@ -55,6 +61,7 @@ export class WorkerSupervisor {
   private checking = false;
   private restartAt = 0;
   private readonly policy: RestartPolicy;
+  private readonly pause: LocalPauseDetector;
 
   constructor(
     private readonly options: SupervisorOptions,
@@ -64,6 +71,7 @@ export class WorkerSupervisor {
     private readonly events: SupervisorEvents = {},
   ) {
     this.policy = new RestartPolicy(options, clock);
+    this.pause = new LocalPauseDetector(clock, options.hungAfterMs);
   }
 
   start(): void {
@@ -152,6 +160,7 @@ export class WorkerSupervisor {
     const worker = this.worker;
     if (this.checking || !worker || worker.exited || this.killCause) return;
     if (this.state !== "starting" && this.state !== "running") return;
+    this.pause.tick();
     this.checking = true;
     try {
       const read = await this.readHeartbeat(this.clock.now());
@@ -178,11 +187,12 @@ export class WorkerSupervisor {
     const hb = this.heartbeat;
     if (hb) {
       const age = this.clock.now() - hb.atMs;
-      if (age > this.options.hungAfterMs) this.kill(worker, "hung", `heartbeat ${age} ms old`);
+      if (this.pause.staleFor(hb.atMs) > this.options.hungAfterMs)
+        this.kill(worker, "hung", `heartbeat ${age} ms old`);
       return;
     }
     const waited = this.clock.monotonic() - this.spawnedAt;
-    if (waited > this.options.startTimeoutMs)
+    if (this.pause.watchedSince(this.spawnedAt) > this.options.startTimeoutMs)
       this.kill(worker, "start_timeout", `no heartbeat after ${waited} ms`);
   }
 

@@ -90,6 +90,48 @@ describe("WorkerSupervisor", () => {
     expect(events).toContain("restart hung 100 @1000700");
   });
 
+  it("does not kill a worker frozen together with it (docker pause): staleness counts from its own resumption", async () => {
+    const { clock, workers, live, events, sup } = setup();
+    sup.start();
+    await clock.advanceAsync(100); // heartbeat at 1000100
+    live.delete(1000); // the whole container freezes: the worker writes nothing ...
+    clock.freeze(5000); // ... and no supervisor timer fires for 5 s
+    await clock.advanceAsync(0); // the overdue check runs at 1005100: heartbeat 5000 ms old
+    expect(workers[0].signals).toEqual([]);
+    live.add(1000); // the worker's next heartbeat after the unpause
+    await clock.advanceAsync(1000);
+    expect(workers[0].signals).toEqual([]);
+    expect(sup.status()).toMatchObject({ state: "running", restarts: 0, lastHeartbeatMs: 0 });
+    expect(events).toEqual(["up=true @1000100"]);
+  });
+
+  it("kills a worker still stale hungAfterMs after the supervisor resumed from a pause", async () => {
+    const { clock, workers, events, live, sup } = setup();
+    sup.start();
+    await clock.advanceAsync(100); // heartbeat at 1000100
+    live.delete(1000); // hung, and stays hung after the pause
+    clock.freeze(5000);
+    await clock.advanceAsync(500); // checks at 1005100 (resumed) ... 1005600: seen stale 500, not past
+    expect(workers[0].signals).toEqual([]);
+    await clock.advanceAsync(100); // 1005700: seen stale 600 > 500
+    expect(workers[0].signals).toEqual(["SIGKILL"]);
+    expect(events).toContain("restart hung 100 @1005700");
+  });
+
+  it("does not count a pause of the supervisor against a starting worker's start timeout", async () => {
+    const { clock, workers, live, sup } = setup();
+    live.clear();
+    sup.start();
+    live.delete(1000); // never writes a heartbeat
+    await clock.advanceAsync(100);
+    clock.freeze(5000); // longer than startTimeoutMs (1000)
+    await clock.advanceAsync(1000); // resumed at 1005100: waited 1000 since then, not past
+    expect(workers[0].signals).toEqual([]);
+    await clock.advanceAsync(100);
+    expect(workers[0].signals).toEqual(["SIGKILL"]);
+    expect(sup.status().lastRestartCause).toEqual("start_timeout");
+  });
+
   it("kills a worker that never sends its first heartbeat", async () => {
     const { clock, workers, live, sup } = setup();
     sup.start();

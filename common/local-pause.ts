@@ -1,0 +1,48 @@
+/**
+ * Tells a watchdog whether it was itself frozen. A stale heartbeat is evidence against the
+ * process that writes it only while the watchdog was running to see it stay stale: after the
+ * whole container was frozen (`docker pause`, a VM pause) or the watchdog's event loop was
+ * blocked, the writer was most likely frozen too, and its heartbeat's age says nothing.
+ * Cassandra's failure detector skips its verdicts after a local pause for the same reason
+ * (cassandra.max_local_pause_in_ms).
+ *
+ * The watchdog calls `tick()` on every pass; a pass that comes more than `thresholdMs` after
+ * the previous one marks a resumption, and `staleFor(atMs)` then counts a heartbeat's age
+ * from that resumption instead of from the heartbeat.
+ */
+import type { Clock } from "./clock.js";
+
+export class LocalPauseDetector {
+  private lastTickAt: number | null = null;
+  /** Epoch and monotonic time of the last resumption after a pause past the threshold. */
+  private resumedAt = Number.NEGATIVE_INFINITY;
+  private resumedAtMonotonic = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly thresholdMs: number,
+  ) {}
+
+  /** One watchdog pass; true when it ends a pause longer than the threshold. */
+  tick(): boolean {
+    const at = this.clock.monotonic();
+    const resumed = this.lastTickAt !== null && at - this.lastTickAt > this.thresholdMs;
+    if (resumed) {
+      this.resumedAt = this.clock.now();
+      this.resumedAtMonotonic = at;
+    }
+    this.lastTickAt = at;
+    return resumed;
+  }
+
+  /** How long the watchdog has seen a heartbeat written at epoch `atMs` stay unchanged. */
+  staleFor(atMs: number): number {
+    const now = this.clock.now();
+    return Math.max(0, now - Math.max(atMs, this.resumedAt));
+  }
+
+  /** How long the watchdog has been running since monotonic time `sinceMonotonic`. */
+  watchedSince(sinceMonotonic: number): number {
+    return this.clock.monotonic() - Math.max(sinceMonotonic, this.resumedAtMonotonic);
+  }
+}
