@@ -8,7 +8,10 @@
  *
  * The watchdog calls `tick()` on every pass; a pass that comes more than `thresholdMs` after
  * the previous one marks a resumption, and `staleFor(atMs)` then counts a heartbeat's age
- * from that resumption instead of from the heartbeat.
+ * from that resumption instead of from the heartbeat. Asked while the last tick is already
+ * more than `thresholdMs` old (the freeze hit between a pass's tick and its verdict, or a
+ * caller asks before the overdue pass has run), it answers 0: the watchdog has not been
+ * watching, so it has seen nothing go stale yet.
  */
 import type { Clock } from "./clock.js";
 
@@ -37,12 +40,18 @@ export class LocalPauseDetector {
 
   /** How long the watchdog has seen a heartbeat written at epoch `atMs` stay unchanged. */
   staleFor(atMs: number): number {
+    if (this.unwatched()) return 0;
     const now = this.clock.now();
     return Math.max(0, now - Math.max(atMs, this.resumedAt));
   }
 
   /** How long the watchdog has been running since monotonic time `sinceMonotonic`. */
   watchedSince(sinceMonotonic: number): number {
-    return this.clock.monotonic() - Math.max(sinceMonotonic, this.resumedAtMonotonic);
+    if (this.unwatched()) return 0;
+    return Math.max(0, this.clock.monotonic() - Math.max(sinceMonotonic, this.resumedAtMonotonic));
+  }
+
+  private unwatched(): boolean {
+    return this.lastTickAt !== null && this.clock.monotonic() - this.lastTickAt > this.thresholdMs;
   }
 }

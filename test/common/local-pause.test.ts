@@ -37,3 +37,18 @@ describe("LocalPauseDetector", () => {
     expect(d.staleFor(10_050)).toBe(0);
   });
 });
+
+describe("LocalPauseDetector between a freeze and the next tick", () => {
+  it("answers 0 while its last tick is older than the threshold (frozen mid-pass)", () => {
+    const clock = new ManualClock(10_000);
+    const d = new LocalPauseDetector(clock, 500);
+    d.tick(); // a pass starts and awaits its heartbeat read ...
+    clock.freeze(5_000); // ... the container freezes, the read completes after the unpause
+    expect(d.staleFor(9_000)).toBe(0);
+    expect(d.watchedSince(0)).toBe(0);
+    clock.advance(100);
+    expect(d.tick()).toBe(true); // the next pass records the resumption at 15_100
+    clock.advance(200);
+    expect(d.staleFor(9_000)).toBe(200);
+  });
+});

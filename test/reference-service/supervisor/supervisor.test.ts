@@ -25,7 +25,10 @@ function setup() {
   /** pids whose heartbeat keeps being rewritten at every read (a live worker). */
   const live = new Set<number>();
   const events: string[] = [];
-  const read = (now: number): Promise<HeartbeatRead> => {
+  /** While set, heartbeat reads wait for it (a read in flight when the container froze). */
+  const gate: { hold: Promise<void> | undefined } = { hold: undefined };
+  const read = async (now: number): Promise<HeartbeatRead> => {
+    if (gate.hold) await gate.hold;
     const current = workers[workers.length - 1];
     if (!current) return Promise.resolve({ ok: false, reason: "missing", detail: "" });
     if (live.has(current.pid)) beats.set(current.pid, now);
@@ -44,7 +47,7 @@ function setup() {
     giveUp: (reason: string) => events.push(`give-up @${clock.now()}: ${reason}`),
     workerUp: (up: boolean) => events.push(`up=${up} @${clock.now()}`),
   });
-  return { clock, workers, live, beats, events, sup };
+  return { clock, workers, live, beats, events, sup, gate };
 }
 
 describe("WorkerSupervisor", () => {
@@ -103,6 +106,25 @@ describe("WorkerSupervisor", () => {
     expect(workers[0].signals).toEqual([]);
     expect(sup.status()).toMatchObject({ state: "running", restarts: 0, lastHeartbeatMs: 0 });
     expect(events).toEqual(["up=true @1000100"]);
+  });
+
+  it("does not kill the worker when the freeze hits between a check's start and its verdict", async () => {
+    const { clock, workers, live, sup, gate } = setup();
+    sup.start();
+    await clock.advanceAsync(100); // heartbeat at 1000100
+    let release = (): void => undefined;
+    gate.hold = new Promise<void>((r) => (release = r));
+    live.delete(1000);
+    await clock.advanceAsync(100); // the check of 1000200 starts its read ...
+    clock.freeze(5000); // ... the container freezes ...
+    gate.hold = undefined;
+    release(); // ... and the read completes after the unpause: the heartbeat read is 5100 ms old
+    await clock.advanceAsync(0);
+    expect(workers[0].signals).toEqual([]);
+    live.add(1000);
+    await clock.advanceAsync(1000);
+    expect(workers[0].signals).toEqual([]);
+    expect(sup.status()).toMatchObject({ state: "running", restarts: 0 });
   });
 
   it("kills a worker still stale hungAfterMs after the supervisor resumed from a pause", async () => {
