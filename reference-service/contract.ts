@@ -72,6 +72,10 @@ export const ROUTES = {
   reliability: "/v1/reliability",
   /** Closes every breaker (`/v1/reliability/breakers/{name}/reset`: one). Needs the admin token. */
   breakersReset: "/v1/reliability/breakers/reset",
+  /** Runs a recovery ladder now for a probe request (body {failure_type, model?}). Admin token. */
+  recoveryTrigger: "/v1/reliability/recovery/trigger",
+  /** Ends the ladders' cooldowns and closes every breaker. Admin token. */
+  recoveryReset: "/v1/reliability/recovery/reset",
   /** Pending, firing and recently resolved alerts with the rules (read-only, open). */
   alerts: "/v1/reliability/alerts",
 } as const;

@@ -98,9 +98,11 @@ async function httpCheck(
         method: check.method,
         headersTimeout: check.timeout,
         bodyTimeout: check.timeout,
-        ...(check.body !== undefined
-          ? { body: check.body, headers: { "content-type": "application/json" } }
-          : {}),
+        headers: {
+          ...(check.body !== undefined ? { "content-type": "application/json" } : {}),
+          ...check.headers,
+        },
+        ...(check.body !== undefined ? { body: check.body } : {}),
       });
       seen = `HTTP ${res.statusCode}`;
       passed = statusSeen = res.statusCode === check.status;

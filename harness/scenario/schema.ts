@@ -342,6 +342,10 @@ const httpCheck = z
     method: z.enum(["GET", "POST"]).default("GET"),
     /** JSON text sent as the request body (content-type application/json); with POST. */
     body: z.string().max(LIMITS.textChars).optional(),
+    headers: headersSchema.optional().meta({
+      description:
+        "Request headers sent with the check, e.g. authorization for an endpoint behind a token (the target's own options must then set that token).",
+    }),
     shape: z.enum(["openai-chat-completion"]).optional().meta({
       description:
         "The answer's JSON body must have this shape: openai-chat-completion = a non-stream OpenAI chat completion (id, object chat.completion, created, model, choices with an assistant message and a finish reason; usage, if present, with its three token counts). Fields beyond these are allowed, as OpenAI clients ignore them.",

@@ -6,17 +6,19 @@
  * settings, the worker and its restarts, admission, the fallback chain, the recovery ladders
  * (each step's outcomes, where the next run starts) and recent readiness.
  */
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { BackendBreaker, BreakerStateName } from "../policies/breaker.js";
+import { LADDER_NAMES, LadderExhaustedError, type LadderName } from "../policies/recovery-ladder.js";
+import { readJson } from "./body.js";
 import type { ApiContext } from "./context.js";
-import { ApiError } from "./errors.js";
+import { ApiError, invalidRequest } from "./errors.js";
 import { currentServiceLevel, type HealthHistory } from "./health.js";
 import { readiness } from "./probes.js";
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-function send(res: ServerResponse, body: unknown): void {
-  res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
+function send(res: ServerResponse, body: unknown, status = 200): void {
+  res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
   res.end(JSON.stringify(body));
 }
 
@@ -163,4 +165,100 @@ export function alertsBody(ctx: ApiContext, res: ServerResponse): void {
     })),
     healthChecks: { window: h.size, checks: h.count, passed: h.successes, successRate: h.rate },
   });
+}
+
+/** What POST /v1/reliability/recovery/trigger accepts, checked field by field. */
+function triggerInput(ctx: ApiContext, body: unknown): { ladder: LadderName; model: string } {
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw invalidRequest('send a JSON object such as {"failure_type": "pipeline_error"}');
+  const b = body as Record<string, unknown>;
+  const known = LADDER_NAMES.join(", ");
+  const type = b.failure_type;
+  if (typeof type !== "string" || !(LADDER_NAMES as readonly string[]).includes(type))
+    throw invalidRequest(
+      `failure_type must be one of ${known}; got ${type === undefined ? "nothing" : JSON.stringify(type)}`,
+      "failure_type",
+    );
+  const generators = ctx.models.filter((m) => m.task !== "embed").map((m) => m.id);
+  const model = b.model ?? generators[0];
+  if (typeof model !== "string" || !generators.includes(model))
+    throw invalidRequest(
+      `model must name a generation model of this service (${generators.join(", ")}); got ${JSON.stringify(model)}`,
+      "model",
+    );
+  const extra = Object.keys(b).filter((k) => k !== "failure_type" && k !== "model");
+  if (extra.length > 0)
+    throw invalidRequest(
+      `unknown field ${extra.map((k) => `'${k}'`).join(", ")}; send failure_type and, optionally, model`,
+    );
+  return { ladder: type as LadderName, model };
+}
+
+/**
+ * POST /v1/reliability/recovery/trigger (admin): runs the ladder of `failure_type` now for a
+ * one-token probe of `model` whose answer is discarded, and answers which step recovered and
+ * at which level; 503 with `recovered: false` and the last failure when no step answered, 409
+ * when the ladders are off.
+ */
+export async function triggerRecovery(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const { ladder, model } = triggerInput(ctx, await readJson(req, ctx.config.bodyLimitBytes));
+  const ladders = ctx.pipeline.ladders;
+  if (!ladders)
+    throw new ApiError(
+      409,
+      "invalid_request_error",
+      "recovery_disabled",
+      "the recovery ladders are off; start the service with recovery.enabled: true",
+    );
+  const aborted = new AbortController();
+  res.once("close", () => {
+    if (!res.writableEnded) aborted.abort();
+  });
+  const probe = {
+    id: `recovery-trigger-${ctx.clock.now()}`,
+    kind: "chat" as const,
+    model,
+    prompt: "recovery probe",
+    maxTokens: 1,
+    stream: false,
+    deadlineAtMs: ctx.clock.now() + ctx.config.requestTimeoutMs,
+  };
+  const outcome = (recovered: boolean, extra: Record<string, unknown>) =>
+    send(
+      res,
+      {
+        object: "reliability.recovery.trigger",
+        failure_type: ladder,
+        model,
+        recovered,
+        ...extra,
+        ladder: ladders.status().find((l) => l.name === ladder),
+      },
+      recovered ? 200 : 503,
+    );
+  try {
+    const run = await ctx.pipeline.triggerRecovery(ladder, probe, aborted.signal);
+    if (run === null) throw new Error("the recovery ladders went away during the trigger");
+    outcome(true, { step: run.step, level: run.served.level, backend: run.served.backend });
+  } catch (e) {
+    if (!(e instanceof LadderExhaustedError)) throw e;
+    outcome(false, { step: null, level: null, backend: null, error: e.message });
+  }
+}
+
+/**
+ * POST /v1/reliability/recovery/reset (admin), 002's "reset recovery state and re-enable real
+ * generation": ends every ladder's cooldown and closes every breaker.
+ */
+export function resetRecovery(ctx: ApiContext, res: ServerResponse): void {
+  const cooldownsEnded = ctx.pipeline.ladders?.reset() ?? [];
+  const breakers = breakersOf(ctx).map((b) => {
+    const was: BreakerStateName = b.reset();
+    return { name: b.backend, was, state: b.state };
+  });
+  send(res, { object: "reliability.recovery.reset", cooldownsEnded, breakers });
 }

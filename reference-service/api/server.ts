@@ -13,7 +13,7 @@ import { StreamFailedError, clientGone, handleGeneration, type GenerationResult 
 import { HealthHistory } from "./health.js";
 import { healthBody, liveBody, readiness, readyBody } from "./probes.js";
 import { requireAdmin } from "./admin-auth.js";
-import { alertsBody, reliabilityBody, resetBreakers } from "./reliability.js";
+import { alertsBody, reliabilityBody, resetBreakers, resetRecovery, triggerRecovery } from "./reliability.js";
 
 type Handler = (
   ctx: ApiContext,
@@ -107,15 +107,7 @@ function routes(api: () => ApiServer): Route[] {
     get(/^\/v1\/reliability\/alerts$/, ROUTES.alerts, (ctx, _req, res) =>
       Promise.resolve(alertsBody(ctx, res)),
     ),
-    {
-      method: "POST",
-      pattern: /^\/v1\/reliability\/breakers\/(?:([^/]+)\/)?reset$/,
-      label: ROUTES.breakersReset,
-      handler: (ctx, _req, res, m) =>
-        Promise.resolve(resetBreakers(ctx, res, m[1] === undefined ? null : pathParam(m))),
-      work: false,
-      admin: true,
-    },
+    ...reliabilityAdminRoutes(),
     {
       method: "POST",
       pattern: /^\/v2\/repository\/index$/,
@@ -128,6 +120,38 @@ function routes(api: () => ApiServer): Route[] {
       res.writeHead(200, { "content-type": ctx.metrics.registry.contentType });
       res.end(text);
     }),
+  ];
+}
+
+/** The operator's reliability actions (002's recovery API, 001's breaker reset): admin token. */
+function reliabilityAdminRoutes(): Route[] {
+  return [
+    {
+      method: "POST",
+      pattern: /^\/v1\/reliability\/breakers\/(?:([^/]+)\/)?reset$/,
+      label: ROUTES.breakersReset,
+      handler: (ctx, _req, res, m) =>
+        Promise.resolve(resetBreakers(ctx, res, m[1] === undefined ? null : pathParam(m))),
+      work: false,
+      admin: true,
+    },
+    {
+      method: "POST",
+      pattern: /^\/v1\/reliability\/recovery\/trigger$/,
+      label: ROUTES.recoveryTrigger,
+      handler: (ctx, req, res) => triggerRecovery(ctx, req, res),
+      // A probe generation: it holds a worker slot like any request, so drain waits for it.
+      work: true,
+      admin: true,
+    },
+    {
+      method: "POST",
+      pattern: /^\/v1\/reliability\/recovery\/reset$/,
+      label: ROUTES.recoveryReset,
+      handler: (ctx, _req, res) => Promise.resolve(resetRecovery(ctx, res)),
+      work: false,
+      admin: true,
+    },
   ];
 }
 

@@ -172,6 +172,32 @@ export class ServingPipeline {
     }
   }
 
+  /**
+   * Runs `ladder` now for a probe request whose answer is discarded (002's "POST
+   * /api/v1/recovery/trigger: manually trigger recovery for specific failure types"): the same
+   * steps, order, cooldown and counts as a ladder a failing request climbs. Resolves with the
+   * step that answered and at which level; rejects with the last step's failure when none did.
+   * Null when the ladders are off.
+   */
+  async triggerRecovery(
+    ladder: LadderName,
+    req: GenerationRequest,
+    signal: AbortSignal,
+  ): Promise<{ readonly step: LadderStep; readonly served: Served } | null> {
+    const recovery = this.deps.recovery;
+    if (!recovery) return null;
+    const deadlineAt = this.deps.clock.monotonic() + this.deadline.timeoutMs;
+    const cause = new Error(`recovery of ${ladder} triggered by the operator`);
+    const discard: AnswerSink = { committed: false, reset: () => undefined, push: () => undefined };
+    const run = await recovery.ladders.run<Served>(
+      ladder,
+      (step) => this.runStep(step, req, discard, signal, cause, deadlineAt),
+      cause,
+      () => signal.aborted,
+    );
+    return { step: run.step, served: run.value };
+  }
+
   /** The primary failed or was refused: the recovery ladder of its failure class, else the fallback chain. */
   private afterPrimaryFailed(
     req: GenerationRequest,

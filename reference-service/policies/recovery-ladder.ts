@@ -196,6 +196,21 @@ export class RecoveryLadders {
     throw new LadderExhaustedError(ladder, lastError);
   }
 
+  /**
+   * Ends every cooldown, so the next run of each ladder starts at its first step again (002's
+   * "POST /api/v1/recovery/reset"); the counts stay. Resolves with the ladders that were in one.
+   */
+  reset(): LadderName[] {
+    const ended: LadderName[] = [];
+    for (const name of LADDER_NAMES) {
+      const st = this.stateOf(name);
+      if (this.inCooldown(st)) ended.push(name);
+      st.cooldownUntilMs = null;
+      st.resumeIndex = 0;
+    }
+    return ended;
+  }
+
   status(): LadderStatus[] {
     return LADDER_NAMES.map((name) => {
       const st = this.stateOf(name);

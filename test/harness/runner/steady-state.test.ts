@@ -21,6 +21,14 @@ let answer: { status: number; headers: Record<string, string>; body: string } = 
 
 beforeAll(async () => {
   server = createServer((req, res) => {
+    if (req.url === "/admin" && req.method === "POST")
+      return void res
+        .writeHead(
+          req.headers.authorization === "Bearer t0ken" && req.headers["content-type"] === "application/json"
+            ? 200
+            : 401,
+        )
+        .end();
     if (req.url === "/v1/chat/completions" && req.method === "POST")
       return void res.writeHead(answer.status, answer.headers).end(answer.body);
     if (req.url !== "/metrics") return void res.writeHead(404).end();
@@ -183,6 +191,24 @@ describe("http checks of an answer's shape and service level", () => {
     expect((await runChecks([shapeCheck()], ctx(null)))[0]?.detail).toMatch(
       /^expected HTTP 200, got HTTP 503/,
     );
+  });
+
+  it("send the check's headers beside the JSON content type", async () => {
+    const admin = (headers?: Record<string, string>): SteadyStateCheck => ({
+      kind: "http",
+      name: "admin",
+      url: "/admin",
+      method: "POST",
+      body: "{}",
+      status: 200,
+      timeout: 1000,
+      within: 0,
+      ...(headers ? { headers } : {}),
+    });
+    expect(await runChecks([admin({ authorization: "Bearer t0ken" })], ctx(null))).toEqual([
+      { name: "admin", passed: true, detail: "HTTP 200" },
+    ]);
+    expect((await runChecks([admin()], ctx(null)))[0]?.detail).toMatch(/^expected HTTP 200, got HTTP 401/);
   });
 
   it("refuse a body without POST, naming the field and the fix", () => {

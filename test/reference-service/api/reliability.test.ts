@@ -222,3 +222,111 @@ describe("POST /v1/reliability/breakers/reset", () => {
     ]);
   });
 });
+
+describe("POST /v1/reliability/recovery/trigger and /reset (002's recovery API)", () => {
+  type Trigger = {
+    recovered: boolean;
+    step: string | null;
+    level: string | null;
+    ladder: Record<string, unknown>;
+  };
+  const trigger = async (url: string, body: unknown, headers: Record<string, string> = auth) => {
+    const r = await post(`${url}/v1/reliability/recovery/trigger`, body, headers);
+    return {
+      status: r.status,
+      body: (await r.json()) as Trigger & { error?: { message: string; param: string | null } },
+    };
+  };
+
+  it("runs the named ladder for a probe now, and the reset ends its cooldown and closes the breaker", async () => {
+    t = await startWithScriptedBackend({
+      adminToken: TOKEN,
+      retry: { maxRetries: 0 },
+      recovery: { enabled: true },
+    });
+    t.backend.fallbackStep = { kind: "fail", error: () => new GpuOutOfMemoryError("CUDA out of memory") };
+    const callsBefore = t.backend.calls;
+    const { status: code, body } = await trigger(t.url, { failure_type: "vram_exhaustion" });
+    expect(code).toEqual(200);
+    expect(body).toMatchObject({
+      object: "reliability.recovery.trigger",
+      failure_type: "vram_exhaustion",
+      model: expect.any(String),
+      recovered: true,
+      // Nothing to clear or cut for the scripted primary; the CPU offload answers, degraded.
+      step: "enable_cpu_offload",
+      level: "degraded",
+      ladder: {
+        name: "vram_exhaustion",
+        runs: 1,
+        startsAt: "enable_cpu_offload",
+        lastAnsweredStep: "enable_cpu_offload",
+      },
+    });
+    expect(t.backend.calls).toEqual(callsBefore); // the skipped steps never reached the primary
+
+    const reset = await post(`${t.url}/v1/reliability/recovery/reset`, {}, auth);
+    expect([reset.status, await reset.json()]).toEqual([
+      200,
+      {
+        object: "reliability.recovery.reset",
+        cooldownsEnded: ["vram_exhaustion"],
+        breakers: [{ name: "worker", was: "closed", state: "closed" }],
+      },
+    ]);
+    const after = (await status(t.url)) as unknown as {
+      recovery: { ladders: { name: string; startsAt: string }[] };
+    };
+    expect(after.recovery.ladders.find((l) => l.name === "vram_exhaustion")?.startsAt).toEqual(
+      "clear_gpu_cache",
+    );
+  });
+
+  it("answers recovered at retry_model_load, full service, when the primary serves again", async () => {
+    t = await startWithScriptedBackend({
+      adminToken: TOKEN,
+      retry: { maxRetries: 0 },
+      recovery: { enabled: true },
+    });
+    const callsBefore = t.backend.calls;
+    const { status: code, body } = await trigger(t.url, { failure_type: "model_loading_failure" });
+    expect([code, body.recovered, body.step, body.level]).toEqual([200, true, "retry_model_load", "full"]);
+    expect(t.backend.calls).toEqual(callsBefore + 1);
+  });
+
+  it("answers 503, recovered false, with the last failure when no step answered", async () => {
+    t = await startWithScriptedBackend({
+      adminToken: TOKEN,
+      retry: { maxRetries: 0 },
+      recovery: { enabled: true },
+      fallback: { cache: false, cpuModel: false, static: false },
+    });
+    t.backend.fallbackStep = { kind: "fail", error: () => new GpuOutOfMemoryError("CUDA out of memory") };
+    const { status: code, body } = await trigger(t.url, { failure_type: "model_loading_failure" });
+    expect([code, body.recovered, body.step, body.level]).toEqual([503, false, null, null]);
+    expect(body.ladder).toMatchObject({ name: "model_loading_failure", runs: 1, lastAnsweredStep: null });
+  });
+
+  it("refuses without the token, names the field of bad input, and says how to turn the ladders on", async () => {
+    t = await startWithScriptedBackend({ adminToken: TOKEN });
+    expect((await trigger(t.url, { failure_type: "pipeline_error" }, {})).status).toEqual(401);
+    expect((await post(`${t.url}/v1/reliability/recovery/reset`, {}, {})).status).toEqual(401);
+    const missing = await trigger(t.url, {});
+    expect([missing.status, missing.body.error?.param]).toEqual([400, "failure_type"]);
+    expect(missing.body.error?.message).toEqual(
+      "failure_type must be one of vram_exhaustion, model_loading_failure, pipeline_error; got nothing",
+    );
+    const model = await trigger(t.url, { failure_type: "pipeline_error", model: "nope" });
+    expect([model.status, model.body.error?.param]).toEqual([400, "model"]);
+    const extra = await trigger(t.url, { failure_type: "pipeline_error", force: true });
+    expect([extra.status, extra.body.error?.message]).toEqual([
+      400,
+      "unknown field 'force'; send failure_type and, optionally, model",
+    ]);
+    const off = await trigger(t.url, { failure_type: "pipeline_error" });
+    expect([off.status, off.body.error?.message]).toEqual([
+      409,
+      "the recovery ladders are off; start the service with recovery.enabled: true",
+    ]);
+  });
+});
