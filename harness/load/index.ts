@@ -30,7 +30,7 @@ export {
   type LoadSnapshot,
   type RetryLink,
   type RetryLog,
-} from "./runner.js";
+} from "./execution.js";
 export { SseChecker } from "./sse.js";
 export {
   jsonLevel,
