@@ -3,7 +3,8 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../common/clock.js";
 import type { Runtime } from "../../common/runtime.js";
-import { imagesBuildCommand, packageRoot } from "../../harness/docker/images-command.js";
+import { packageRoot } from "../../common/package-root.js";
+import { imagesBuildCommand } from "../../harness/cli/commands/images-build.js";
 import { isRunNotPossibleError } from "../../common/errors.js";
 
 function runtime(env: Record<string, string>): Runtime & { out: () => string } {
