@@ -1,10 +1,18 @@
 /**
- * Errors a ModelBackend throws. `retryable` drives the retry policy and the `x-should-retry`
- * header; `countsForBreaker` whether the circuit breaker counts it as a backend failure.
- * One function in the API maps these to HTTP status and the OpenAI error envelope.
+ * Errors a ModelBackend throws. `code` is the error's name on the wire (the worker sends it,
+ * ipc/error-codes.ts) and the key of its HTTP answer (api/errors.ts); `retryable` drives the
+ * retry policy; `countsForBreaker` whether the circuit breaker counts it as a backend failure.
  */
+export type BackendErrorCode =
+  | "worker_unavailable"
+  | "ipc_corrupt_frame"
+  | "gpu_out_of_memory"
+  | "model_load_failed"
+  | "model_not_found"
+  | "backend_timeout";
+
 export abstract class BackendError extends Error {
-  abstract readonly code: string;
+  abstract readonly code: BackendErrorCode;
   abstract readonly retryable: boolean;
   abstract readonly countsForBreaker: boolean;
   constructor(message: string) {

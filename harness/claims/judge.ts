@@ -1,5 +1,5 @@
 import type { RunRecord } from "../record/schema.js";
-import { marginText, valueText } from "../cli/commands/run-summary.js";
+import { marginText, valueText } from "../record/slo-text.js";
 import type { ClaimEntry } from "./collect.js";
 
 /**

@@ -1,4 +1,4 @@
-import type { FaultScheduler } from "../faults/scheduler.js";
+import { occurrenceError, type FaultScheduler } from "../faults/scheduler.js";
 import type { DashboardControls } from "./types.js";
 
 /**
@@ -18,7 +18,7 @@ export function dashboardControlsFrom(parts: {
     abortNow: parts.abort ?? parts.stop,
     async injectFault(kind, target, params, durationMs) {
       const o = await scheduler.injectNow(kind, target, params, durationMs);
-      if (o.status === "failed") throw new Error(o.error ?? "inject failed");
+      if (o.status === "failed") throw new Error(occurrenceError(o) ?? "inject failed");
     },
     togglePause() {
       if (scheduler.paused) scheduler.resume();

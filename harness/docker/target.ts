@@ -18,7 +18,7 @@ import type { DockerHandle, DockerTargetHandles } from "./faults/container-ref.j
 import { CONTAINER_PORTS, type ImageKind } from "./image-specs.js";
 import { removeRunResources } from "./resources.js";
 import { ensureImages } from "./images.js";
-import { packageRoot } from "./images-command.js";
+import { packageRoot } from "../../common/package-root.js";
 import { populateProxies } from "./proxy-populate.js";
 import {
   API_PROXY,

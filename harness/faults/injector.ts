@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { Clock } from "../../common/clock.js";
-import type { ClientDisconnectSpec } from "../load/runner.js";
+import type { ClientDisconnectSpec } from "../load/types.js";
 
 export type { ClientDisconnectSpec };
 

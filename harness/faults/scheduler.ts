@@ -13,29 +13,97 @@ import { validateFault, type TimelineFault } from "./validate.js";
 // Re-exported: the scheduler and `faultline plan` share this one expansion.
 export { expandTimeline } from "./expand-timeline.js";
 
-export type OccurrenceStatus =
-  "planned" | "injecting" | "active" | "done" | "reverted" | "failed" | "skipped";
-
-/** One occurrence of a fault as it happened (for the run record's faults[] and events). */
-export interface FaultOccurrence {
+/** What an occurrence is in every state: the fault as planned. */
+interface OccurrenceBase {
   readonly occurrenceId: string;
   /** Scenario fault id; repeats get `#2`, `#3`...; manual faults `manual-N`. */
   readonly faultId: string;
   readonly kind: string;
   readonly target: string;
   readonly params: Readonly<Record<string, unknown>>;
-  description: string;
+  readonly description: string;
   /** Planned times on the timeline (ms from start, pauses excluded); end null = instant or held to the end. */
   readonly plannedStartMs: number;
   readonly plannedEndMs: number | null;
-  /** clock.now() when inject returned / when revert returned; null if it never happened. */
-  injectedAtMs: number | null;
-  revertedAtMs: number | null;
-  status: OccurrenceStatus;
-  error?: string;
-  revertError?: string;
   readonly manual: boolean;
 }
+
+/*
+ * One member per state, each carrying only what that state has (as cockatiel models its
+ * states). The two times are in every member, typed null where the state has none, because
+ * the run record writes both for every fault; the error texts are only where a step failed
+ * (`?: never` elsewhere lets code read them off any occurrence without narrowing first).
+ * injectedAtMs / revertedAtMs: clock.now() when inject / revert returned.
+ */
+
+/** Not injected: planned, never begun (the run ended first: skipped), or inject in progress. */
+export interface PendingOccurrence extends OccurrenceBase {
+  readonly status: "planned" | "skipped" | "injecting";
+  readonly injectedAtMs: null;
+  readonly revertedAtMs: null;
+  readonly error?: never;
+  readonly revertError?: never;
+}
+
+/** In effect (active), or an instant fault that acted and needs no revert (done). */
+export interface InjectedOccurrence extends OccurrenceBase {
+  readonly status: "active" | "done";
+  readonly injectedAtMs: number;
+  readonly revertedAtMs: null;
+  readonly error?: never;
+  readonly revertError?: never;
+}
+
+export interface RevertedOccurrence extends OccurrenceBase {
+  readonly status: "reverted";
+  readonly injectedAtMs: number;
+  readonly revertedAtMs: number;
+  readonly error?: never;
+  readonly revertError?: never;
+}
+
+/** Inject failed (what it did was undone, or the undo failure is in `error`); nothing to revert. */
+export interface InjectFailedOccurrence extends OccurrenceBase {
+  readonly status: "failed";
+  readonly failedIn: "inject";
+  /** Set when the failure came after inject returned (its journal step). */
+  readonly injectedAtMs: number | null;
+  readonly revertedAtMs: null;
+  readonly error: string;
+  readonly revertError?: never;
+}
+
+/** Revert failed: still in effect, journal entry kept; revertAll and `faultline cleanup` retry it. */
+export interface RevertFailedOccurrence extends OccurrenceBase {
+  readonly status: "failed";
+  readonly failedIn: "revert";
+  readonly injectedAtMs: number;
+  readonly revertedAtMs: null;
+  readonly error?: never;
+  readonly revertError: string;
+}
+
+/** One occurrence of a fault as it happened (for the run record's faults[] and events). */
+export type FaultOccurrence =
+  | PendingOccurrence
+  | InjectedOccurrence
+  | RevertedOccurrence
+  | InjectFailedOccurrence
+  | RevertFailedOccurrence;
+
+export type OccurrenceStatus = FaultOccurrence["status"];
+
+/** The failed step's error text; undefined unless the occurrence failed. */
+export function occurrenceError(o: FaultOccurrence): string | undefined {
+  if (o.status !== "failed") return undefined;
+  return o.failedIn === "inject" ? o.error : o.revertError;
+}
+
+/** Occurrences a revert applies to: in effect, or a revert that failed and may be retried. */
+type Revertible = (InjectedOccurrence & { readonly status: "active" }) | RevertFailedOccurrence;
+
+const revertible = (o: FaultOccurrence): o is Revertible =>
+  o.status === "active" || (o.status === "failed" && o.failedIn === "revert");
 
 export type SchedulerEvent =
   | { readonly type: "injected" | "reverted"; readonly atMs: number; readonly occurrence: FaultOccurrence }
@@ -63,7 +131,9 @@ export interface RevertAllReport {
 }
 
 interface Slot {
-  readonly rec: FaultOccurrence;
+  readonly base: OccurrenceBase;
+  /** Replaced at each step, never changed in place: a reader holds a consistent state. */
+  rec: FaultOccurrence;
   readonly injector: AnyInjector;
   state: JsonValue;
   /** The step in progress (inject, then revert), so revertAll can wait for it. */
@@ -152,7 +222,7 @@ export class FaultScheduler {
     const issues = validateFault(f, Object.keys(this.opts.targets), "", this.registry);
     if (issues.length > 0) throw new InvalidInputError(issues);
     const slot = this.plan(f, true);
-    if (this.closing) slot.rec.status = "skipped";
+    if (this.closing) slot.rec = pending(slot.base, "skipped");
     else this.runSlot(slot, durationMs);
     await slot.busy;
     return slot.rec;
@@ -183,15 +253,17 @@ export class FaultScheduler {
   private async closeAll(): Promise<RevertAllReport> {
     this.timeline.stop();
     this.abort.abort(new Error("fault scheduler is reverting all faults"));
-    for (const s of this.slots) if (s.rec.status === "planned") s.rec.status = "skipped";
+    for (const s of this.slots) if (s.rec.status === "planned") s.rec = pending(s.base, "skipped");
     const reverted: string[] = [];
     const failed: { occurrenceId: string; error: string }[] = [];
     for (const slot of [...this.slots].reverse()) {
       await slot.busy;
-      if (slot.rec.status !== "active" && !(slot.rec.status === "failed" && slot.rec.revertError)) continue;
+      const before = slot.rec;
+      if (!revertible(before)) continue;
       await this.revertOnce(slot);
-      if ((slot.rec.status as OccurrenceStatus) === "reverted") reverted.push(slot.rec.occurrenceId);
-      else failed.push({ occurrenceId: slot.rec.occurrenceId, error: slot.rec.revertError ?? "unknown" });
+      const after = slot.rec;
+      if (after.status === "reverted") reverted.push(after.occurrenceId);
+      else failed.push({ occurrenceId: after.occurrenceId, error: after.revertError ?? "unknown" });
     }
     return { reverted, failed };
   }
@@ -200,23 +272,20 @@ export class FaultScheduler {
     const injector = this.registry[f.kind];
     if (!injector) throw new InvalidInputError([{ path: "kind", message: `unknown fault kind "${f.kind}"` }]);
     const safeId = f.id.replace(/[^A-Za-z0-9._-]/g, ".");
-    const rec: FaultOccurrence = {
+    const parsed = injector.params.safeParse(f.params);
+    const base: OccurrenceBase = {
       occurrenceId: `${this.runTag}-${safeId}`,
       faultId: f.id,
       kind: f.kind,
       target: f.target,
       params: f.params,
-      description: "",
+      description: parsed.success ? injector.describe(parsed.data, f.target) : "",
       plannedStartMs: f.startMs,
       plannedEndMs: f.durationMs === null ? null : f.startMs + f.durationMs,
-      injectedAtMs: null,
-      revertedAtMs: null,
-      status: "planned",
       manual,
     };
-    const parsed = injector.params.safeParse(f.params);
-    if (parsed.success) rec.description = injector.describe(parsed.data, f.target);
-    const slot: Slot = { rec, injector, state: null, busy: Promise.resolve(), reverting: null };
+    const rec = pending(base, "planned");
+    const slot: Slot = { base, rec, injector, state: null, busy: Promise.resolve(), reverting: null };
     this.slots.push(slot);
     return slot;
   }
@@ -226,8 +295,8 @@ export class FaultScheduler {
   }
 
   private async injectSlot(slot: Slot, durationMs: number | null): Promise<void> {
-    const { rec, injector } = slot;
-    rec.status = "injecting";
+    const { base: rec, injector } = slot;
+    slot.rec = pending(rec, "injecting");
     const params: unknown = injector.params.parse(rec.params);
     const outcome = await injectStep(this.opts.journal, {
       occurrenceId: rec.occurrenceId,
@@ -244,11 +313,11 @@ export class FaultScheduler {
     });
     if (!outcome.ok) return this.fail(slot, outcome.error);
     slot.state = outcome.state;
-    rec.injectedAtMs = this.opts.clock.now();
+    const injectedAtMs = this.opts.clock.now();
     const instant = injector.isInstant(params);
-    rec.status = instant ? "done" : "active";
+    slot.rec = { ...rec, status: instant ? "done" : "active", injectedAtMs, revertedAtMs: null };
     if (instant) await this.opts.journal.remove(rec.occurrenceId);
-    this.emit({ type: "injected", atMs: rec.injectedAtMs, occurrence: rec });
+    this.emit({ type: "injected", atMs: injectedAtMs, occurrence: slot.rec });
     if (!instant && durationMs !== null && !this.closing) {
       const end = Math.max(this.timeline.now(), rec.plannedStartMs + durationMs);
       this.timeline.at(end, () => void this.revertOne(rec.occurrenceId));
@@ -256,31 +325,45 @@ export class FaultScheduler {
   }
 
   private async revertSlot(slot: Slot): Promise<void> {
-    const { rec } = slot;
-    if (rec.status !== "active" && !(rec.status === "failed" && rec.revertError)) return;
+    const rec = slot.rec;
+    if (!revertible(rec)) return;
+    const { base } = slot;
     const ctx = { clock: this.opts.clock, load: this.opts.load };
     const error = await revertStep(this.opts.journal, slot.injector, rec.occurrenceId, slot.state, ctx);
     if (error !== null) {
-      rec.revertError = error;
-      rec.status = "failed";
+      const failed: RevertFailedOccurrence = {
+        ...base,
+        status: "failed",
+        failedIn: "revert",
+        injectedAtMs: rec.injectedAtMs,
+        revertedAtMs: null,
+        revertError: error,
+      };
+      slot.rec = failed;
       this.emit({
         type: "error",
         atMs: this.opts.clock.now(),
-        occurrence: rec,
+        occurrence: failed,
         message: `revert failed: ${error}`,
       });
       return;
     }
-    delete rec.revertError;
-    rec.status = "reverted";
-    rec.revertedAtMs = this.opts.clock.now();
-    this.emit({ type: "reverted", atMs: rec.revertedAtMs, occurrence: rec });
+    const revertedAtMs = this.opts.clock.now();
+    slot.rec = { ...base, status: "reverted", injectedAtMs: rec.injectedAtMs, revertedAtMs };
+    this.emit({ type: "reverted", atMs: revertedAtMs, occurrence: slot.rec });
   }
 
   private fail(slot: Slot, error: string): void {
-    slot.rec.status = "failed";
-    slot.rec.error = error;
-    this.emit({ type: "error", atMs: this.opts.clock.now(), occurrence: slot.rec, message: error });
+    const failed: InjectFailedOccurrence = {
+      ...slot.base,
+      status: "failed",
+      failedIn: "inject",
+      injectedAtMs: slot.rec.injectedAtMs,
+      revertedAtMs: null,
+      error,
+    };
+    slot.rec = failed;
+    this.emit({ type: "error", atMs: this.opts.clock.now(), occurrence: failed, message: error });
   }
 
   private emit(e: SchedulerEvent): void {
@@ -290,4 +373,8 @@ export class FaultScheduler {
       // a listener must never break rollback
     }
   }
+}
+
+function pending(base: OccurrenceBase, status: PendingOccurrence["status"]): PendingOccurrence {
+  return { ...base, status, injectedAtMs: null, revertedAtMs: null };
 }

@@ -1,4 +1,10 @@
-/** The open-model load generator. */
+/**
+ * The open-model load generator. execution.ts runs one plan (startLoad) and only wires the
+ * parts: plan.ts (arrival times), arrival-merge.ts (arrivals and Retry-After retries in
+ * intended order), in-flight-gate.ts (the cap and its FIFO), attempt.ts (one request in
+ * undici) with deadline-watch.ts, dispatch-table.ts (templates prepared once),
+ * stream-cutter.ts (client-disconnect), warm-up.ts, request-log.ts (the rows), result.ts.
+ */
 export { classifyFailure, classifyResponse, type ResponseFacts } from "./classify.js";
 export { LiveStats, type LiveLatency, type SecondCounts } from "./live-stats.js";
 export {
@@ -30,7 +36,7 @@ export {
   type LoadSnapshot,
   type RetryLink,
   type RetryLog,
-} from "./runner.js";
+} from "./execution.js";
 export { SseChecker } from "./sse.js";
 export {
   jsonLevel,

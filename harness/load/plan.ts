@@ -156,7 +156,7 @@ const END_EPSILON_MS = 1e-6;
  * `setRateMultiplier` (the load-burst fault) changes the rate from a given instant on and
  * re-times the arrival most recently handed out if it lies after that instant. (If that
  * arrival was already due before the instant, the new multiplier applies from it on: at most
- * one gap early, and a runner always holds the next arrival, so this is the rare case.)
+ * one gap early, and the arrival merge always holds the next arrival, so this is the rare case.)
  */
 export class ArrivalSchedule {
   private readonly jitter: Random | null;

@@ -12,7 +12,7 @@ export interface PendingRetry {
  * The retries a client that honours Retry-After owes: booked when a shed answer arrives, due
  * at its end plus the wait it asked for, handed to the load loop in time order (ties in booking
  * order), and linked to the row that carried them once sent. Pure bookkeeping, no clock: the
- * runner passes times in.
+ * load execution passes times in.
  */
 export class RetryBook {
   private pending: PendingRetry[] = [];

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { InvalidInputError, type InputIssue } from "../../common/errors.js";
-import type { LoadResult } from "../load/runner.js";
+import type { LoadResult } from "../load/types.js";
 import type { SlaReport } from "../sla/analyze.js";
 import type { MetricSample } from "../sla/faults.js";
 import { runId } from "./run-id.js";

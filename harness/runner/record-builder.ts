@@ -1,7 +1,7 @@
 import { collectEnvironment } from "../record/environment.js";
 import { buildRunRecord, type FaultRecordInput } from "../record/build.js";
 import type { RunEvent, RunRecord } from "../record/schema.js";
-import type { FaultOccurrence } from "../faults/scheduler.js";
+import { occurrenceError, type FaultOccurrence } from "../faults/scheduler.js";
 import type { LoadResult } from "../load/index.js";
 import type { SlaReport } from "../sla/index.js";
 import type { LoadedScenario } from "../scenario/load.js";
@@ -31,18 +31,22 @@ export interface RecordParts {
 const rel = (t: number | null, origin: number): number | null => (t === null ? null : t - origin);
 
 function faultInputs(occurrences: readonly FaultOccurrence[], origin: number): FaultRecordInput[] {
-  return occurrences.map((o) => ({
-    id: o.faultId,
-    kind: o.kind,
-    target: o.target,
-    description: o.description,
-    params: o.params,
-    startMs: o.plannedStartMs,
-    endMs: o.plannedEndMs,
-    injectedAtMs: rel(o.injectedAtMs, origin),
-    revertedAtMs: rel(o.revertedAtMs, origin),
-    ...(o.error || o.revertError ? { error: [o.error, o.revertError].filter(Boolean).join("; ") } : {}),
-  }));
+  return occurrences.map((o) => {
+    const error = occurrenceError(o);
+    return {
+      id: o.faultId,
+      kind: o.kind,
+      target: o.target,
+      description: o.description,
+      params: o.params,
+      startMs: o.plannedStartMs,
+      endMs: o.plannedEndMs,
+      injectedAtMs: rel(o.injectedAtMs, origin),
+      revertedAtMs: rel(o.revertedAtMs, origin),
+      // An empty error text writes no error field.
+      ...(error ? { error } : {}),
+    };
+  });
 }
 
 /** Everything the run produced, assembled into the validated run record (harness/record/build.ts). */

@@ -4,7 +4,7 @@ import type { RequestColumns } from "./columns.js";
  * Where the SLA engine reads the per-request columns from: rows in intended order, handed out
  * in consecutive blocks so that an analysis holds one block at a time, not the whole run. The
  * in-memory columns are one block; a `requests.bin` file is read 64 Ki rows at a time
- * (harness/record/requests-reader.ts), so the engine's memory does not grow with the run.
+ * (requestsFileSource in harness/record/requests-stream.ts), so the engine's memory does not grow with the run.
  */
 export interface RowSource {
   readonly length: number;

@@ -5,15 +5,7 @@
  * permanent failures carry `x-should-retry: false` so the official SDK does not retry them.
  */
 import { BrokenCircuitError, TaskCancelledError } from "cockatiel";
-import {
-  BackendTimeoutError,
-  CorruptFrameError,
-  GpuOutOfMemoryError,
-  ModelLoadError,
-  ModelNotFoundError,
-  WorkerUnavailableError,
-  isBackendError,
-} from "../backend-errors.js";
+import { isBackendError, type BackendErrorCode } from "../backend-errors.js";
 import { isDeadlineExceededError } from "../policies/deadline.js";
 import { isStreamCommittedError } from "../policies/stream-committed-error.js";
 
@@ -105,20 +97,25 @@ function make(e: ErrorFields, permanent: boolean, defaultRetryMs: number): Error
   };
 }
 
+/**
+ * The HTTP answer to each backend error, by its code (exhaustive: a new code does not compile
+ * without its answer). `permanent` sets x-should-retry: false.
+ */
+const BACKEND_ANSWERS: Readonly<
+  Record<BackendErrorCode, { status: number; type: OpenAiErrorType; permanent: boolean; param?: string }>
+> = {
+  model_not_found: { status: 404, type: "invalid_request_error", permanent: true, param: "model" },
+  model_load_failed: { status: 500, type: "server_error", permanent: true },
+  gpu_out_of_memory: { status: 503, type: "service_unavailable", permanent: false },
+  backend_timeout: { status: 504, type: "timeout_error", permanent: false },
+  worker_unavailable: { status: 503, type: "service_unavailable", permanent: false },
+  ipc_corrupt_frame: { status: 503, type: "service_unavailable", permanent: false },
+};
+
 function fromBackendError(e: unknown, defaultRetryMs: number): ErrorResponse | undefined {
-  if (e instanceof ModelNotFoundError)
-    return make(fields(404, "invalid_request_error", e.code, e.message, "model"), true, defaultRetryMs);
-  if (e instanceof ModelLoadError)
-    return make(fields(500, "server_error", e.code, e.message), true, defaultRetryMs);
-  if (e instanceof GpuOutOfMemoryError)
-    return make(fields(503, "service_unavailable", e.code, e.message), false, defaultRetryMs);
-  if (e instanceof BackendTimeoutError)
-    return make(fields(504, "timeout_error", e.code, e.message), false, defaultRetryMs);
-  if (e instanceof WorkerUnavailableError || e instanceof CorruptFrameError)
-    return make(fields(503, "service_unavailable", e.code, e.message), false, defaultRetryMs);
-  if (isBackendError(e))
-    return make(fields(503, "service_unavailable", e.code, e.message), !e.retryable, defaultRetryMs);
-  return undefined;
+  if (!isBackendError(e)) return undefined;
+  const a = BACKEND_ANSWERS[e.code];
+  return make(fields(a.status, a.type, e.code, e.message, a.param), a.permanent, defaultRetryMs);
 }
 
 /**

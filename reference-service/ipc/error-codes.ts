@@ -9,18 +9,14 @@ import {
   ModelLoadError,
   ModelNotFoundError,
   WorkerUnavailableError,
+  isBackendError,
   type BackendError,
 } from "../backend-errors.js";
 import type { WorkerErrorCode } from "./protocol.js";
 
+/** A backend error's own code (every BackendErrorCode is a wire code); anything else is internal. */
 export function errorCodeOf(err: unknown): WorkerErrorCode {
-  if (err instanceof GpuOutOfMemoryError) return "gpu_out_of_memory";
-  if (err instanceof ModelLoadError) return "model_load_failed";
-  if (err instanceof ModelNotFoundError) return "model_not_found";
-  if (err instanceof BackendTimeoutError) return "backend_timeout";
-  if (err instanceof WorkerUnavailableError) return "worker_unavailable";
-  if (err instanceof CorruptFrameError) return "ipc_corrupt_frame";
-  return "internal";
+  return isBackendError(err) ? err.code : "internal";
 }
 
 export function errorFromCode(code: WorkerErrorCode, message: string): BackendError {

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../harness/cli/program.js";
 import { FAULT_KINDS } from "../../harness/faults/registry.js";
-import { captureRuntime } from "../cli/helpers.js";
+import { captureRuntime } from "../harness/cli/helpers.js";
 
 /**
  * `faultline gameday` in-process: every refusal happens before a target starts, so these runs

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { spawnCli } from "../cli/helpers.js";
+import { spawnCli } from "../harness/cli/helpers.js";
 
 /**
  * `faultline images build` through the real CLI process: the flags are checked before any

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LABELS } from "../../harness/docker/labels.js";
 import { removeRunResources } from "../../harness/docker/resources.js";
 import type { RunRecord } from "../../harness/record/schema.js";
-import { spawnCli } from "../cli/helpers.js";
+import { spawnCli } from "../harness/cli/helpers.js";
 import { ensureTestImage } from "./fixtures.js";
 import { docker, skipWithoutDocker } from "./gate.js";
 

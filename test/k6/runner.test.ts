@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { OUTCOME_CODE, type Outcome } from "../../common/outcome.js";
 import { readRunRecord } from "../../harness/record/io.js";
-import { signalWhen, spawnCli, spawnCliProcess } from "../cli/helpers.js";
+import { signalWhen, spawnCli, spawnCliProcess } from "../harness/cli/helpers.js";
 
 /**
  * `load.driver: k6` through the real CLI and runner, against the real reference service. k6

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { InvalidInputError } from "../../../common/errors.js";
 import type { CommandContext } from "../context.js";
 import { EXIT } from "../exit-codes.js";
-// image-specs imports only node builtins; dockerode comes in with images-command, on demand.
+// image-specs imports only node builtins; dockerode comes in with images-build, on demand.
 import { IMAGE_KINDS, type ImageKind } from "../../docker/image-specs.js";
 
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -43,7 +43,7 @@ export function registerImagesCommand(program: Command, ctx: CommandContext): vo
             hint: "e.g. --tag local",
           },
         ]);
-      const { imagesBuildCommand } = await import("../../docker/images-command.js");
+      const { imagesBuildCommand } = await import("./images-build.js");
       const code = await imagesBuildCommand({ tag: opts.tag, ...(kinds ? { kinds } : {}) }, ctx.rt);
       ctx.setExit(code === 0 ? EXIT.ok : EXIT.runNotPossible);
     });

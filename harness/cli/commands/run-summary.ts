@@ -1,5 +1,6 @@
 import type { RunRecord, SloResult } from "../../record/schema.js";
 import { answerAgainOf, fullServiceOf, recordLevels, worstOf } from "../../record/levels.js";
+import { marginText, msText, pct, valueText } from "../../record/slo-text.js";
 import { EXIT, type ExitCode } from "../exit-codes.js";
 
 export function exitCodeOf(record: RunRecord): ExitCode {
@@ -18,35 +19,11 @@ export function exitCodeOf(record: RunRecord): ExitCode {
   }
 }
 
-const pct = (r: number | null): string => (r === null ? "-" : `${(r * 100).toFixed(3)}%`);
-const msText = (v: number | null): string =>
-  v === null ? "-" : v >= 1000 ? `${(v / 1000).toFixed(2)}s` : `${Math.round(v)}ms`;
-
 /** "availability >= 99.9%: measured 99.2%, missed by 0.7 pp" */
 export function describeMiss(s: SloResult): string {
   if (s.measured === null) return `${s.description}: not measured`;
   const by = s.margin === null ? "" : `, missed by ${marginText(s, Math.abs(s.margin))}`;
   return `${s.description}: measured ${valueText(s, s.measured)}${by}`;
-}
-
-export function valueText(s: SloResult, v: number): string {
-  switch (s.unit) {
-    case "ratio":
-      return s.metric.startsWith("errorBudget") ? v.toFixed(3) : pct(v);
-    case "ms":
-      return msText(v);
-    case "count":
-      return String(v);
-    default: {
-      const never: never = s.unit;
-      return never;
-    }
-  }
-}
-
-export function marginText(s: SloResult, m: number): string {
-  if (s.unit === "ratio" && !s.metric.startsWith("errorBudget")) return `${+(m * 100).toFixed(4)} pp`;
-  return valueText(s, m);
 }
 
 const worstText = (w: ReturnType<typeof worstOf>): string =>

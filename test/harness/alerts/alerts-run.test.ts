@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunRecord } from "../../../harness/record/schema.js";
 import { renderMarkdown } from "../../../reports/index.js";
-import { spawnCli } from "../../cli/helpers.js";
+import { spawnCli } from "../cli/helpers.js";
 
 let dir: string | undefined;
 afterEach(async () => {

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OUTCOME_CODE } from "../../../common/outcome.js";
-import { FaultError } from "../../../common/errors.js";
-import { clientDisconnect } from "../../../harness/faults/kinds/client-disconnect.js";
-import type { FaultContext } from "../../../harness/faults/injector.js";
-import { deriveRandom } from "../../../common/random.js";
-import { compileLoadPlan, startLoad, type RequestTemplate } from "../../../harness/load/index.js";
-import { systemClock } from "../../../common/clock.js";
-import { sse, startServer, type TestServer } from "./servers.js";
+import { OUTCOME_CODE } from "../../../../common/outcome.js";
+import { FaultError } from "../../../../common/errors.js";
+import { clientDisconnect } from "../../../../harness/faults/kinds/client-disconnect.js";
+import type { FaultContext } from "../../../../harness/faults/injector.js";
+import { deriveRandom } from "../../../../common/random.js";
+import { compileLoadPlan, startLoad, type RequestTemplate } from "../../../../harness/load/index.js";
+import { systemClock } from "../../../../common/clock.js";
+import { sse, startServer, type TestServer } from "../../load/servers.js";
 
 /**
  * Streams cut by the client (client-disconnect fault) against a real server that streams one

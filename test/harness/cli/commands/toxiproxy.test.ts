@@ -4,11 +4,11 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ChildProcess } from "node:child_process";
-import { systemClock } from "../../../common/clock.js";
-import { InvalidInputError } from "../../../common/errors.js";
-import type { Runtime } from "../../../common/runtime.js";
-import { spawnModule } from "../../../common/spawn-module.js";
-import { runToxiproxyCommand } from "../../../harness/cli/commands/toxiproxy.js";
+import { systemClock } from "../../../../common/clock.js";
+import { InvalidInputError } from "../../../../common/errors.js";
+import type { Runtime } from "../../../../common/runtime.js";
+import { spawnModule } from "../../../../common/spawn-module.js";
+import { runToxiproxyCommand } from "../../../../harness/cli/commands/toxiproxy.js";
 
 function fakeRuntime() {
   const stdout = new PassThrough();
@@ -133,7 +133,7 @@ describe("faultline toxiproxy command", () => {
 
   it("runs standalone as real processes: serves until SIGTERM (exit 0); refuses a non-loopback host (exit 2)", async () => {
     // Both processes start together: under load each tsx start-up takes seconds.
-    const entry = new URL("../../../harness/toxiproxy/main.js", import.meta.url);
+    const entry = new URL("../../../../harness/toxiproxy/main.js", import.meta.url);
     const server = spawnModule(entry, ["--port", "0", "--seed", "5"], { stdio: ["ignore", "pipe", "pipe"] });
     const refused = spawnModule(entry, ["--host", "0.0.0.0"], { stdio: ["ignore", "pipe", "pipe"] });
     children.push(server, refused);

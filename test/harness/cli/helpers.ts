@@ -1,15 +1,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { PassThrough } from "node:stream";
-import { ManualClock } from "../../common/clock.js";
-import type { Runtime } from "../../common/runtime.js";
-import { nodeArgsFor } from "../../common/spawn-module.js";
+import { ManualClock } from "../../../common/clock.js";
+import type { Runtime } from "../../../common/runtime.js";
+import { nodeArgsFor } from "../../../common/spawn-module.js";
 
 /**
  * The real CLI as a process. Tests run from sources, so the entry is harness/cli/main.ts run
  * through tsx (common/spawn-module resolves the .js URL to the .ts sibling); `npm run chaos`
  * runs the same module built into dist/.
  */
-export const CLI_ENTRY = new URL("../../harness/cli/main.js", import.meta.url);
+export const CLI_ENTRY = new URL("../../../harness/cli/main.js", import.meta.url);
 
 export interface CliResult {
   readonly code: number | null;

@@ -4,8 +4,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { RunRecord } from "../../harness/record/schema.js";
-import { renderMarkdown } from "../../reports/index.js";
+import type { RunRecord } from "../../../harness/record/schema.js";
+import { renderMarkdown } from "../../../reports/index.js";
 import { signalWhen, spawnCli, spawnCliProcess } from "./helpers.js";
 
 /**

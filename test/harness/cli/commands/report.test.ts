@@ -3,12 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ManualClock } from "../../../common/clock.js";
-import { isInvalidInputError, type InvalidInputError } from "../../../common/errors.js";
-import type { Runtime } from "../../../common/runtime.js";
-import { reportCommand } from "../../../harness/cli/commands/report.js";
-import { readRunRecord, renderJunit, renderMarkdown, writeReports } from "../../../reports/index.js";
-import { failKill, pass } from "../../fixtures/records/index.js";
+import { ManualClock } from "../../../../common/clock.js";
+import { isInvalidInputError, type InvalidInputError } from "../../../../common/errors.js";
+import type { Runtime } from "../../../../common/runtime.js";
+import { reportCommand } from "../../../../harness/cli/commands/report.js";
+import { readRunRecord, renderJunit, renderMarkdown, writeReports } from "../../../../reports/index.js";
+import { failKill, pass } from "../../../fixtures/records/index.js";
 
 function fakeRuntime(cwd: string): Runtime & { out: () => string; err: () => string } {
   const stdout = new PassThrough();

@@ -1,7 +1,7 @@
 import { CommanderError } from "commander";
 import { describe, expect, it } from "vitest";
-import { FaultError, InvalidInputError, RunNotPossibleError } from "../../common/errors.js";
-import { EXIT, exitCodeFor, worstExitCode } from "../../harness/cli/exit-codes.js";
+import { FaultError, InvalidInputError, RunNotPossibleError } from "../../../common/errors.js";
+import { EXIT, exitCodeFor, worstExitCode } from "../../../harness/cli/exit-codes.js";
 
 describe("the exit-code table", () => {
   it.each([

@@ -1,10 +1,11 @@
 import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../../common/clock.js";
-import type { Runtime } from "../../common/runtime.js";
-import { imagesBuildCommand, packageRoot } from "../../harness/docker/images-command.js";
-import { isRunNotPossibleError } from "../../common/errors.js";
+import { ManualClock } from "../../../../common/clock.js";
+import type { Runtime } from "../../../../common/runtime.js";
+import { packageRoot } from "../../../../common/package-root.js";
+import { imagesBuildCommand } from "../../../../harness/cli/commands/images-build.js";
+import { isRunNotPossibleError } from "../../../../common/errors.js";
 
 function runtime(env: Record<string, string>): Runtime & { out: () => string } {
   const stdout = new PassThrough();
@@ -24,7 +25,7 @@ function runtime(env: Record<string, string>): Runtime & { out: () => string } {
 
 describe("imagesBuildCommand", () => {
   it("finds the package root from its own module", () => {
-    expect(packageRoot()).toBe(fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, ""));
+    expect(packageRoot()).toBe(fileURLToPath(new URL("../../../../", import.meta.url)).replace(/\/$/, ""));
   });
 
   it("without an engine it fails with the reason and how to start one, printing nothing on stdout", async () => {

@@ -4,14 +4,14 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { Command } from "commander";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { InvalidInputError } from "../../../common/errors.js";
-import { processRuntime, type Runtime } from "../../../common/runtime.js";
-import type { CliDeps, CommandContext } from "../../../harness/cli/context.js";
-import { Output } from "../../../harness/cli/output.js";
-import { FAULT_KINDS } from "../../../harness/faults/registry.js";
-import { registerExportCommand } from "../../../harness/cli/commands/export.js";
-import { exportK6Script } from "../../../harness/k6/export.js";
-import { ROOT, loadScenarioFile } from "../../k6/examples.js";
+import { InvalidInputError } from "../../../../common/errors.js";
+import { processRuntime, type Runtime } from "../../../../common/runtime.js";
+import type { CliDeps, CommandContext } from "../../../../harness/cli/context.js";
+import { Output } from "../../../../harness/cli/output.js";
+import { FAULT_KINDS } from "../../../../harness/faults/registry.js";
+import { registerExportCommand } from "../../../../harness/cli/commands/export.js";
+import { exportK6Script } from "../../../../harness/k6/export.js";
+import { ROOT, loadScenarioFile } from "../../../k6/examples.js";
 
 let dir: string;
 beforeEach(async () => {

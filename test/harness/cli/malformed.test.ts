@@ -2,9 +2,9 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FAULT_KINDS } from "../../harness/faults/registry.js";
-import { run } from "../../harness/cli/program.js";
-import { runScenarios } from "../../harness/cli/commands/run-scenarios.js";
+import { FAULT_KINDS } from "../../../harness/faults/registry.js";
+import { run } from "../../../harness/cli/program.js";
+import { runScenarios } from "../../../harness/cli/commands/run-scenarios.js";
 import { captureRuntime, spawnCli } from "./helpers.js";
 
 const FIXTURES = "test/fixtures/scenarios";

@@ -1,12 +1,10 @@
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { RunNotPossibleError } from "../../common/errors.js";
-import type { Runtime } from "../../common/runtime.js";
-import { dockerClient } from "./client.js";
-import { dockerAvailable } from "./engine.js";
-import { IMAGE_KINDS, type ImageKind } from "./image-specs.js";
-import { buildImages } from "./images.js";
+import { RunNotPossibleError } from "../../../common/errors.js";
+import { packageRoot } from "../../../common/package-root.js";
+import type { Runtime } from "../../../common/runtime.js";
+import { dockerClient } from "../../docker/client.js";
+import { dockerAvailable } from "../../docker/engine.js";
+import { IMAGE_KINDS, type ImageKind } from "../../docker/image-specs.js";
+import { buildImages } from "../../docker/images.js";
 
 export interface ImagesBuildOptions {
   /** Image tag (default "local", the tag docker-compose.yml and the Docker target use). */
@@ -14,20 +12,6 @@ export interface ImagesBuildOptions {
   readonly kinds?: readonly ImageKind[];
   /** The faultline package to put in the images (default: the one this module belongs to). */
   readonly projectRoot?: string;
-}
-
-/** The nearest folder above `fromUrl` whose package.json is faultline's (works from sources and from dist/). */
-export function packageRoot(fromUrl: string = import.meta.url): string {
-  let dir = dirname(fileURLToPath(fromUrl));
-  for (;;) {
-    const pkg = join(dir, "package.json");
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "faultline")
-      return dir;
-    const parent = dirname(dir);
-    if (parent === dir)
-      throw new RunNotPossibleError("cannot find faultline's package.json above this module");
-    dir = parent;
-  }
 }
 
 /**

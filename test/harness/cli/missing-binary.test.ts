@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { nodeArgsFor } from "../../common/spawn-module.js";
+import { nodeArgsFor } from "../../../common/spawn-module.js";
 import { CLI_ENTRY } from "./helpers.js";
 
 /**

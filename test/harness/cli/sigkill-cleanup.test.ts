@@ -2,10 +2,10 @@ import { mkdtemp, readdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FaultJournal } from "../../harness/faults/journal.js";
-import { readProcStat, isSameProcess } from "../../harness/faults/proc.js";
-import { StartedJournal } from "../../harness/faults/started.js";
-import { skipWithoutHaproxy } from "../harness/targets/haproxy-gate.js";
+import { FaultJournal } from "../../../harness/faults/journal.js";
+import { readProcStat, isSameProcess } from "../../../harness/faults/proc.js";
+import { StartedJournal } from "../../../harness/faults/started.js";
+import { skipWithoutHaproxy } from "../targets/haproxy-gate.js";
 import { spawnCli, spawnCliProcess } from "./helpers.js";
 
 /**
