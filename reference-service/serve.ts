@@ -38,7 +38,10 @@ import { UpstreamBackend } from "./supervisor/upstream-backend.js";
 import { checkLlamaInstalled, resolveGeneratedModels } from "./llama/generated-models.js";
 import type { SpoolBackend } from "./ipc/spool-client.js";
 import { AlertMonitor } from "./alerts/monitor.js";
+import type { AlertNotice } from "./alerts/rules.js";
 import { readiness } from "./api/probes.js";
+import { attachEventSocket, ReliabilityEvents, type EventSocket } from "./api/events.js";
+import { currentServiceLevel } from "./api/health.js";
 
 export interface ServeOptions {
   /** Partial config (defaults fill the rest), e.g. from loadConfig() or a test. */
@@ -60,6 +63,8 @@ export interface RunningService {
   readonly supervisor: WorkerSupervisor | null;
   /** The alert rules (evaluated on the clock every alerts.evaluateIntervalMs). */
   readonly alerts: AlertMonitor;
+  /** The relay behind GET /v1/reliability/events (WebSocket). */
+  readonly events: ReliabilityEvents;
   /** Graceful drain then stop (idempotent). Resolves with the number of requests lost. */
   close(): Promise<number>;
   /** Immediate stop: SIGKILL the worker, drop connections. */
@@ -107,6 +112,7 @@ function createSupervisor(
   stderr: "inherit" | "ignore",
   spool: SpoolBackend,
   onBackendRecovered: () => void,
+  events: ReliabilityEvents,
 ): WorkerSupervisor {
   const toMetrics = heartbeatToMetrics(metrics);
   let readyPid = -1;
@@ -117,8 +123,14 @@ function createSupervisor(
     (now) => readHeartbeat(stateDir, now),
     clock,
     {
-      restart: (cause) => metrics.workerRestarts.inc({ cause }),
-      giveUp: () => metrics.workerGivenUp.set(1),
+      restart: (cause, delayMs) => {
+        metrics.workerRestarts.inc({ cause });
+        events.workerRestarting(cause, delayMs);
+      },
+      giveUp: (reason) => {
+        metrics.workerGivenUp.set(1);
+        events.workerGivenUp(reason);
+      },
       workerUp: (up) => metrics.workerUp.set(up ? 1 : 0),
       heartbeat: (hb) => {
         toMetrics(hb);
@@ -132,6 +144,7 @@ function createSupervisor(
         cotenantBytes = hb.vram.cotenantBytes;
         if (hb.phase === "ready" && clientSees && (hb.pid !== readyPid || released)) {
           readyPid = hb.pid;
+          events.workerReady(hb.pid);
           onBackendRecovered();
         }
       },
@@ -169,10 +182,12 @@ function buildPipeline(
   metrics: ServiceMetrics,
   supervisor: WorkerSupervisor | null,
   spool: SpoolBackend | null,
+  events: ReliabilityEvents,
 ) {
-  const breaker = new BackendBreaker(primary.name, config.breaker, clock, (b, from, to) =>
-    recordBreakerTransition(metrics, b, from, to),
-  );
+  const breaker = new BackendBreaker(primary.name, config.breaker, clock, (b, from, to) => {
+    recordBreakerTransition(metrics, b, from, to);
+    events.breakerTransition(b, from, to);
+  });
   setBreakerState(metrics, primary.name, "closed");
   const cache = config.fallback.cache ? new ResponseCache(config.fallback.cacheEntries) : undefined;
   const fallbacks = buildFallbacks(config, clock, cache);
@@ -187,7 +202,10 @@ function buildPipeline(
     ...(cache ? { cache } : {}),
     clock,
     observer: {
-      fallback: (from, to, reason) => metrics.fallbacks.inc({ from, to, reason }),
+      fallback: (from, to, reason) => {
+        metrics.fallbacks.inc({ from, to, reason });
+        events.fallbackServed(fallbacks.find((f) => f.backend.name === to)?.level ?? null, to, reason);
+      },
       retry: (backend, reason) => metrics.retries.inc({ backend, reason }),
     },
     ...(ladders && {
@@ -235,6 +253,7 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
   );
   live.admission = admission;
 
+  const events = new ReliabilityEvents(clock, config.events.checkIntervalMs);
   const upstream = !options.backend && config.upstream ? await connectUpstream(config.upstream) : null;
   const spool =
     options.backend || upstream
@@ -256,18 +275,29 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
         spool,
         // breaker.closeOnFreshWorker: false waits out the open period, as a plain breaker does.
         () => config.breaker.closeOnFreshWorker && live.breaker?.backendRecovered(),
+        events,
       )
     : null;
   const primary: ModelBackend | null = options.backend ?? upstream ?? spool;
   if (!primary) throw new Error("no primary backend");
 
-  const { breaker, pipeline, fallbacks } = buildPipeline(config, clock, primary, metrics, supervisor, spool);
+  const { breaker, pipeline, fallbacks } = buildPipeline(
+    config,
+    clock,
+    primary,
+    metrics,
+    supervisor,
+    spool,
+    events,
+  );
   live.breaker = breaker;
   const models: ModelInfo[] = upstream
     ? upstream.models.map((id) => ({ id, task: "any" }))
     : workerConfig.models.map((m) => ({ id: m.name, task: m.task }));
   const streamResumes = streamResumeCounter(metrics);
-  const alerts = createAlertMonitor(config, clock, metrics, breaker, supervisor, live);
+  const alerts = createAlertMonitor(config, clock, metrics, breaker, supervisor, live, (n) =>
+    events.alert(n),
+  );
   const ctx: ApiContext = {
     config,
     clock,
@@ -291,12 +321,47 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
   live.ctx = ctx;
   const api = createApiServer(ctx);
   live.api = api;
+  const eventSocket = attachEventSocket(api.server, events, config.events, clock, () => api.draining);
   supervisor?.start();
   const url = await listen(api, config);
   live.url = url;
   alerts.start();
+  events.start({
+    health: () => {
+      const r = readiness(ctx, api.draining);
+      return {
+        status: r.status,
+        ready: r.ready,
+        reason: r.reason,
+        serviceLevel: currentServiceLevel(r, ctx.fallbackLevels),
+      };
+    },
+    breakers: () => [{ name: breaker.backend, state: breaker.state }],
+    worker: () => {
+      const w = supervisor?.status();
+      return w ? { state: w.state, pid: w.pid, restarts: w.restarts } : null;
+    },
+    firingAlerts: () =>
+      alerts.engine
+        .alerts()
+        .filter((a) => a.state === "firing")
+        .map((a) => a.labels.alertname ?? ""),
+  });
   await writeStateFiles(stateDir, url);
-  return running({ url, config, api, metrics, supervisor, stateDir, clock, admission, spool, alerts });
+  return running({
+    url,
+    config,
+    api,
+    metrics,
+    supervisor,
+    stateDir,
+    clock,
+    admission,
+    spool,
+    alerts,
+    events,
+    eventSocket,
+  });
 }
 
 function streamResumeCounter(metrics: ServiceMetrics): Counter<"outcome"> {
@@ -319,6 +384,7 @@ function createAlertMonitor(
   breaker: BackendBreaker,
   supervisor: WorkerSupervisor | null,
   live: Live,
+  onNotice: (n: AlertNotice) => void,
 ): AlertMonitor {
   return new AlertMonitor({
     config: config.alerts,
@@ -335,6 +401,7 @@ function createAlertMonitor(
       };
     },
     externalUrl: () => live.url ?? `http://${config.host}:${config.port}`,
+    onNotice,
   });
 }
 
@@ -386,6 +453,8 @@ interface Parts {
   readonly admission: AdmissionControl;
   readonly spool: SpoolBackend | null;
   readonly alerts: AlertMonitor;
+  readonly events: ReliabilityEvents;
+  readonly eventSocket: EventSocket;
 }
 
 function running(p: Parts): RunningService {
@@ -399,6 +468,9 @@ function running(p: Parts): RunningService {
     // listener stays open meanwhile so probes see the 503 instead of a refused connection.
     p.api.beginDrain();
     p.alerts.stop();
+    // Subscribers are told at once (1001) rather than held open through the drain.
+    p.events.stop();
+    const socketsClosed = p.eventSocket.close();
     if (p.config.drain.delayMs > 0) await p.clock.sleep(p.config.drain.delayMs);
     const deadline = p.clock.monotonic() + p.config.drain.timeoutMs;
     while (p.api.inflight() > 0 && p.clock.monotonic() < deadline) await p.clock.sleep(20);
@@ -406,6 +478,7 @@ function running(p: Parts): RunningService {
     if (lost > 0) p.metrics.requestsLost.inc(lost);
     const closed = new Promise<void>((r) => p.api.server.close(() => r()));
     p.api.server.closeAllConnections();
+    await socketsClosed;
     await closed;
     await p.supervisor?.stop();
     p.spool?.close();
@@ -421,10 +494,13 @@ function running(p: Parts): RunningService {
     metrics: p.metrics,
     supervisor: p.supervisor,
     alerts: p.alerts,
+    events: p.events,
     close: () => (closing ??= drain()),
     async forceClose() {
       p.api.beginDrain();
       p.alerts.stop();
+      p.events.stop();
+      void p.eventSocket.close();
       p.api.server.closeAllConnections();
       p.api.server.close();
       await p.supervisor?.stop(true);
