@@ -38,9 +38,13 @@ import { UpstreamBackend } from "./supervisor/upstream-backend.js";
 import { checkLlamaInstalled, resolveGeneratedModels } from "./llama/generated-models.js";
 import type { SpoolBackend } from "./ipc/spool-client.js";
 import { AlertMonitor } from "./alerts/monitor.js";
-import type { AlertNotice } from "./alerts/rules.js";
 import { readiness } from "./api/probes.js";
-import { attachEventSocket, ReliabilityEvents, type EventSocket } from "./api/events.js";
+import {
+  attachEventSocket,
+  ReliabilityEvents,
+  type EventSocket,
+  type EventsSnapshotSource,
+} from "./api/events.js";
 import { currentServiceLevel } from "./api/health.js";
 
 export interface ServeOptions {
@@ -237,9 +241,7 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
   const { clock } = runtime;
   const stateDir = resolve(runtime.cwd, config.stateDir);
   const workerConfig = await prepareWorkerConfig(config, stateDir, options.backend === undefined);
-  await mkdir(join(stateDir, STATE_FILES.spoolRequests), { recursive: true });
-  await mkdir(join(stateDir, STATE_FILES.spoolResponses), { recursive: true });
-  await mkdir(join(stateDir, STATE_FILES.spoolQuarantine), { recursive: true });
+  await makeSpoolDirs(stateDir);
 
   // The gauges read live objects at scrape time; they exist before the objects do.
   const live: Live = {};
@@ -281,23 +283,12 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
   const primary: ModelBackend | null = options.backend ?? upstream ?? spool;
   if (!primary) throw new Error("no primary backend");
 
-  const { breaker, pipeline, fallbacks } = buildPipeline(
-    config,
-    clock,
-    primary,
-    metrics,
-    supervisor,
-    spool,
-    events,
-  );
+  const built = buildPipeline(config, clock, primary, metrics, supervisor, spool, events);
+  const { breaker, pipeline, fallbacks } = built;
   live.breaker = breaker;
-  const models: ModelInfo[] = upstream
-    ? upstream.models.map((id) => ({ id, task: "any" }))
-    : workerConfig.models.map((m) => ({ id: m.name, task: m.task }));
+  const models = modelCatalog(upstream, workerConfig);
   const streamResumes = streamResumeCounter(metrics);
-  const alerts = createAlertMonitor(config, clock, metrics, breaker, supervisor, live, (n) =>
-    events.alert(n),
-  );
+  const alerts = createAlertMonitor(config, clock, metrics, breaker, supervisor, live, events);
   const ctx: ApiContext = {
     config,
     clock,
@@ -321,22 +312,42 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
   live.ctx = ctx;
   const api = createApiServer(ctx);
   live.api = api;
-  const eventSocket = attachEventSocket(api.server, events, config.events, clock, () => api.draining);
   supervisor?.start();
   const url = await listen(api, config);
   live.url = url;
   alerts.start();
-  events.start({
+  events.start(eventsSource(ctx, api, supervisor, alerts));
+  await writeStateFiles(stateDir, url);
+  return running({ url, config, api, metrics, supervisor, stateDir, clock, spool, alerts, events });
+}
+
+async function makeSpoolDirs(stateDir: string): Promise<void> {
+  await mkdir(join(stateDir, STATE_FILES.spoolRequests), { recursive: true });
+  await mkdir(join(stateDir, STATE_FILES.spoolResponses), { recursive: true });
+  await mkdir(join(stateDir, STATE_FILES.spoolQuarantine), { recursive: true });
+}
+
+/** Models clients may name: the upstream's, or the worker's catalog. */
+function modelCatalog(upstream: UpstreamBackend | null, workerConfig: WorkerConfig): ModelInfo[] {
+  return upstream
+    ? upstream.models.map((id) => ({ id, task: "any" }))
+    : workerConfig.models.map((m) => ({ id: m.name, task: m.task }));
+}
+
+/** What the events WebSocket reads: a new subscriber's snapshot and the health it watches. */
+function eventsSource(
+  ctx: ApiContext,
+  api: ApiServer,
+  supervisor: WorkerSupervisor | null,
+  alerts: AlertMonitor,
+): EventsSnapshotSource {
+  return {
     health: () => {
       const r = readiness(ctx, api.draining);
-      return {
-        status: r.status,
-        ready: r.ready,
-        reason: r.reason,
-        serviceLevel: currentServiceLevel(r, ctx.fallbackLevels),
-      };
+      const serviceLevel = currentServiceLevel(r, ctx.fallbackLevels);
+      return { status: r.status, ready: r.ready, reason: r.reason, serviceLevel };
     },
-    breakers: () => [{ name: breaker.backend, state: breaker.state }],
+    breakers: () => [{ name: ctx.breaker.backend, state: ctx.breaker.state }],
     worker: () => {
       const w = supervisor?.status();
       return w ? { state: w.state, pid: w.pid, restarts: w.restarts } : null;
@@ -346,22 +357,7 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
         .alerts()
         .filter((a) => a.state === "firing")
         .map((a) => a.labels.alertname ?? ""),
-  });
-  await writeStateFiles(stateDir, url);
-  return running({
-    url,
-    config,
-    api,
-    metrics,
-    supervisor,
-    stateDir,
-    clock,
-    admission,
-    spool,
-    alerts,
-    events,
-    eventSocket,
-  });
+  };
 }
 
 function streamResumeCounter(metrics: ServiceMetrics): Counter<"outcome"> {
@@ -384,7 +380,7 @@ function createAlertMonitor(
   breaker: BackendBreaker,
   supervisor: WorkerSupervisor | null,
   live: Live,
-  onNotice: (n: AlertNotice) => void,
+  events: ReliabilityEvents,
 ): AlertMonitor {
   return new AlertMonitor({
     config: config.alerts,
@@ -401,7 +397,7 @@ function createAlertMonitor(
       };
     },
     externalUrl: () => live.url ?? `http://${config.host}:${config.port}`,
-    onNotice,
+    onNotice: (n) => events.alert(n),
   });
 }
 
@@ -450,14 +446,19 @@ interface Parts {
   readonly supervisor: WorkerSupervisor | null;
   readonly stateDir: string;
   readonly clock: Runtime["clock"];
-  readonly admission: AdmissionControl;
   readonly spool: SpoolBackend | null;
   readonly alerts: AlertMonitor;
   readonly events: ReliabilityEvents;
-  readonly eventSocket: EventSocket;
 }
 
 function running(p: Parts): RunningService {
+  const eventSocket: EventSocket = attachEventSocket(
+    p.api.server,
+    p.events,
+    p.config.events,
+    p.clock,
+    () => p.api.draining,
+  );
   let closing: Promise<number> | undefined;
   const removeStateFiles = async (): Promise<void> => {
     await rm(join(p.stateDir, STATE_FILES.apiPid), { force: true });
@@ -470,7 +471,7 @@ function running(p: Parts): RunningService {
     p.alerts.stop();
     // Subscribers are told at once (1001) rather than held open through the drain.
     p.events.stop();
-    const socketsClosed = p.eventSocket.close();
+    const socketsClosed = eventSocket.close();
     if (p.config.drain.delayMs > 0) await p.clock.sleep(p.config.drain.delayMs);
     const deadline = p.clock.monotonic() + p.config.drain.timeoutMs;
     while (p.api.inflight() > 0 && p.clock.monotonic() < deadline) await p.clock.sleep(20);
@@ -500,7 +501,7 @@ function running(p: Parts): RunningService {
       p.api.beginDrain();
       p.alerts.stop();
       p.events.stop();
-      void p.eventSocket.close();
+      void eventSocket.close();
       p.api.server.closeAllConnections();
       p.api.server.close();
       await p.supervisor?.stop(true);

@@ -123,7 +123,7 @@ describe("GET /v1/reliability/events (WebSocket)", () => {
     expect(health).toEqual(["degraded", "ready"]);
     // seq counts up by one: nothing was skipped for this subscriber.
     const seqs = s.messages.slice(1).map((m) => m.seq);
-    expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i));
+    expect(seqs).toEqual(seqs.map((_, i) => seqs[0] + i));
   });
 
   it("refuses a subscriber over maxClients with 503 before the upgrade", async () => {
