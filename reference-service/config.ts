@@ -147,6 +147,15 @@ export const serviceConfigSchema = z.strictObject({
    * Alert rules (alerts/rules.ts), evaluated on the service's clock; firing and resolved alerts
    * are shown at GET /v1/reliability/alerts and POSTed to webhookUrl in Alertmanager's format.
    */
+  /** GET /v1/reliability/events (WebSocket, api/events.ts): its bounds. */
+  events: z.strictObject({
+    /** Subscribers at once; one more is refused with 503 before the upgrade. */
+    maxClients: positiveInt,
+    /** A subscriber with more than this unsent is too slow: closed with 1013 (try again later). */
+    maxBufferedBytes: positiveInt,
+    /** How often health status and fallback mode are read for change notifications. */
+    checkIntervalMs: positiveInt,
+  }),
   alerts: z.strictObject({
     /** How often the rules are evaluated; each evaluation is also one health check (readiness). */
     evaluateIntervalMs: positiveInt,
@@ -240,6 +249,7 @@ export const DEFAULT_CONFIG: ServiceConfig = {
     },
   },
   drain: { timeoutMs: 30_000, delayMs: 0 },
+  events: { maxClients: 64, maxBufferedBytes: 1024 * 1024, checkIntervalMs: 100 },
   alerts: {
     evaluateIntervalMs: 1000,
     breakerOpenForMs: 300_000,

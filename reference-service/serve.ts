@@ -39,6 +39,13 @@ import { checkLlamaInstalled, resolveGeneratedModels } from "./llama/generated-m
 import type { SpoolBackend } from "./ipc/spool-client.js";
 import { AlertMonitor } from "./alerts/monitor.js";
 import { readiness } from "./api/probes.js";
+import {
+  attachEventSocket,
+  ReliabilityEvents,
+  type EventSocket,
+  type EventsSnapshotSource,
+} from "./api/events.js";
+import { currentServiceLevel } from "./api/health.js";
 
 export interface ServeOptions {
   /** Partial config (defaults fill the rest), e.g. from loadConfig() or a test. */
@@ -60,6 +67,8 @@ export interface RunningService {
   readonly supervisor: WorkerSupervisor | null;
   /** The alert rules (evaluated on the clock every alerts.evaluateIntervalMs). */
   readonly alerts: AlertMonitor;
+  /** The relay behind GET /v1/reliability/events (WebSocket). */
+  readonly events: ReliabilityEvents;
   /** Graceful drain then stop (idempotent). Resolves with the number of requests lost. */
   close(): Promise<number>;
   /** Immediate stop: SIGKILL the worker, drop connections. */
@@ -107,6 +116,7 @@ function createSupervisor(
   stderr: "inherit" | "ignore",
   spool: SpoolBackend,
   onBackendRecovered: () => void,
+  events: ReliabilityEvents,
 ): WorkerSupervisor {
   const toMetrics = heartbeatToMetrics(metrics);
   let readyPid = -1;
@@ -117,8 +127,14 @@ function createSupervisor(
     (now) => readHeartbeat(stateDir, now),
     clock,
     {
-      restart: (cause) => metrics.workerRestarts.inc({ cause }),
-      giveUp: () => metrics.workerGivenUp.set(1),
+      restart: (cause, delayMs) => {
+        metrics.workerRestarts.inc({ cause });
+        events.workerRestarting(cause, delayMs);
+      },
+      giveUp: (reason) => {
+        metrics.workerGivenUp.set(1);
+        events.workerGivenUp(reason);
+      },
       workerUp: (up) => metrics.workerUp.set(up ? 1 : 0),
       heartbeat: (hb) => {
         toMetrics(hb);
@@ -132,6 +148,7 @@ function createSupervisor(
         cotenantBytes = hb.vram.cotenantBytes;
         if (hb.phase === "ready" && clientSees && (hb.pid !== readyPid || released)) {
           readyPid = hb.pid;
+          events.workerReady(hb.pid);
           onBackendRecovered();
         }
       },
@@ -169,10 +186,12 @@ function buildPipeline(
   metrics: ServiceMetrics,
   supervisor: WorkerSupervisor | null,
   spool: SpoolBackend | null,
+  events: ReliabilityEvents,
 ) {
-  const breaker = new BackendBreaker(primary.name, config.breaker, clock, (b, from, to) =>
-    recordBreakerTransition(metrics, b, from, to),
-  );
+  const breaker = new BackendBreaker(primary.name, config.breaker, clock, (b, from, to) => {
+    recordBreakerTransition(metrics, b, from, to);
+    events.breakerTransition(b, from, to);
+  });
   setBreakerState(metrics, primary.name, "closed");
   const cache = config.fallback.cache ? new ResponseCache(config.fallback.cacheEntries) : undefined;
   const fallbacks = buildFallbacks(config, clock, cache);
@@ -187,7 +206,10 @@ function buildPipeline(
     ...(cache ? { cache } : {}),
     clock,
     observer: {
-      fallback: (from, to, reason) => metrics.fallbacks.inc({ from, to, reason }),
+      fallback: (from, to, reason) => {
+        metrics.fallbacks.inc({ from, to, reason });
+        events.fallbackServed(fallbacks.find((f) => f.backend.name === to)?.level ?? null, to, reason);
+      },
       retry: (backend, reason) => metrics.retries.inc({ backend, reason }),
     },
     ...(ladders && {
@@ -219,9 +241,7 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
   const { clock } = runtime;
   const stateDir = resolve(runtime.cwd, config.stateDir);
   const workerConfig = await prepareWorkerConfig(config, stateDir, options.backend === undefined);
-  await mkdir(join(stateDir, STATE_FILES.spoolRequests), { recursive: true });
-  await mkdir(join(stateDir, STATE_FILES.spoolResponses), { recursive: true });
-  await mkdir(join(stateDir, STATE_FILES.spoolQuarantine), { recursive: true });
+  await makeSpoolDirs(stateDir);
 
   // The gauges read live objects at scrape time; they exist before the objects do.
   const live: Live = {};
@@ -235,6 +255,7 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
   );
   live.admission = admission;
 
+  const events = new ReliabilityEvents(clock, config.events.checkIntervalMs);
   const upstream = !options.backend && config.upstream ? await connectUpstream(config.upstream) : null;
   const spool =
     options.backend || upstream
@@ -256,18 +277,18 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
         spool,
         // breaker.closeOnFreshWorker: false waits out the open period, as a plain breaker does.
         () => config.breaker.closeOnFreshWorker && live.breaker?.backendRecovered(),
+        events,
       )
     : null;
   const primary: ModelBackend | null = options.backend ?? upstream ?? spool;
   if (!primary) throw new Error("no primary backend");
 
-  const { breaker, pipeline, fallbacks } = buildPipeline(config, clock, primary, metrics, supervisor, spool);
+  const built = buildPipeline(config, clock, primary, metrics, supervisor, spool, events);
+  const { breaker, pipeline, fallbacks } = built;
   live.breaker = breaker;
-  const models: ModelInfo[] = upstream
-    ? upstream.models.map((id) => ({ id, task: "any" }))
-    : workerConfig.models.map((m) => ({ id: m.name, task: m.task }));
+  const models = modelCatalog(upstream, workerConfig);
   const streamResumes = streamResumeCounter(metrics);
-  const alerts = createAlertMonitor(config, clock, metrics, breaker, supervisor, live);
+  const alerts = createAlertMonitor(config, clock, metrics, breaker, supervisor, live, events);
   const ctx: ApiContext = {
     config,
     clock,
@@ -295,8 +316,48 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
   const url = await listen(api, config);
   live.url = url;
   alerts.start();
+  events.start(eventsSource(ctx, api, supervisor, alerts));
   await writeStateFiles(stateDir, url);
-  return running({ url, config, api, metrics, supervisor, stateDir, clock, admission, spool, alerts });
+  return running({ url, config, api, metrics, supervisor, stateDir, clock, spool, alerts, events });
+}
+
+async function makeSpoolDirs(stateDir: string): Promise<void> {
+  await mkdir(join(stateDir, STATE_FILES.spoolRequests), { recursive: true });
+  await mkdir(join(stateDir, STATE_FILES.spoolResponses), { recursive: true });
+  await mkdir(join(stateDir, STATE_FILES.spoolQuarantine), { recursive: true });
+}
+
+/** Models clients may name: the upstream's, or the worker's catalog. */
+function modelCatalog(upstream: UpstreamBackend | null, workerConfig: WorkerConfig): ModelInfo[] {
+  return upstream
+    ? upstream.models.map((id) => ({ id, task: "any" }))
+    : workerConfig.models.map((m) => ({ id: m.name, task: m.task }));
+}
+
+/** What the events WebSocket reads: a new subscriber's snapshot and the health it watches. */
+function eventsSource(
+  ctx: ApiContext,
+  api: ApiServer,
+  supervisor: WorkerSupervisor | null,
+  alerts: AlertMonitor,
+): EventsSnapshotSource {
+  return {
+    health: () => {
+      const r = readiness(ctx, api.draining);
+      const serviceLevel = currentServiceLevel(r, ctx.fallbackLevels);
+      return { status: r.status, ready: r.ready, reason: r.reason, serviceLevel };
+    },
+    breakers: () => [{ name: ctx.breaker.backend, state: ctx.breaker.state }],
+    worker: () => {
+      const w = supervisor?.status();
+      return w ? { state: w.state, pid: w.pid, restarts: w.restarts } : null;
+    },
+    firingAlerts: () =>
+      alerts.engine
+        .alerts()
+        .filter((a) => a.state === "firing")
+        .map((a) => a.labels.alertname ?? ""),
+  };
 }
 
 function streamResumeCounter(metrics: ServiceMetrics): Counter<"outcome"> {
@@ -319,6 +380,7 @@ function createAlertMonitor(
   breaker: BackendBreaker,
   supervisor: WorkerSupervisor | null,
   live: Live,
+  events: ReliabilityEvents,
 ): AlertMonitor {
   return new AlertMonitor({
     config: config.alerts,
@@ -335,6 +397,7 @@ function createAlertMonitor(
       };
     },
     externalUrl: () => live.url ?? `http://${config.host}:${config.port}`,
+    onNotice: (n) => events.alert(n),
   });
 }
 
@@ -383,12 +446,19 @@ interface Parts {
   readonly supervisor: WorkerSupervisor | null;
   readonly stateDir: string;
   readonly clock: Runtime["clock"];
-  readonly admission: AdmissionControl;
   readonly spool: SpoolBackend | null;
   readonly alerts: AlertMonitor;
+  readonly events: ReliabilityEvents;
 }
 
 function running(p: Parts): RunningService {
+  const eventSocket: EventSocket = attachEventSocket(
+    p.api.server,
+    p.events,
+    p.config.events,
+    p.clock,
+    () => p.api.draining,
+  );
   let closing: Promise<number> | undefined;
   const removeStateFiles = async (): Promise<void> => {
     await rm(join(p.stateDir, STATE_FILES.apiPid), { force: true });
@@ -399,6 +469,9 @@ function running(p: Parts): RunningService {
     // listener stays open meanwhile so probes see the 503 instead of a refused connection.
     p.api.beginDrain();
     p.alerts.stop();
+    // Subscribers are told at once (1001) rather than held open through the drain.
+    p.events.stop();
+    const socketsClosed = eventSocket.close();
     if (p.config.drain.delayMs > 0) await p.clock.sleep(p.config.drain.delayMs);
     const deadline = p.clock.monotonic() + p.config.drain.timeoutMs;
     while (p.api.inflight() > 0 && p.clock.monotonic() < deadline) await p.clock.sleep(20);
@@ -406,6 +479,7 @@ function running(p: Parts): RunningService {
     if (lost > 0) p.metrics.requestsLost.inc(lost);
     const closed = new Promise<void>((r) => p.api.server.close(() => r()));
     p.api.server.closeAllConnections();
+    await socketsClosed;
     await closed;
     await p.supervisor?.stop();
     p.spool?.close();
@@ -421,10 +495,13 @@ function running(p: Parts): RunningService {
     metrics: p.metrics,
     supervisor: p.supervisor,
     alerts: p.alerts,
+    events: p.events,
     close: () => (closing ??= drain()),
     async forceClose() {
       p.api.beginDrain();
       p.alerts.stop();
+      p.events.stop();
+      void eventSocket.close();
       p.api.server.closeAllConnections();
       p.api.server.close();
       await p.supervisor?.stop(true);

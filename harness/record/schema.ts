@@ -126,11 +126,16 @@ export const eventSchema = z.strictObject({
     "target",
     "note",
     "alert",
+    "notification",
   ]),
   message: z.string(),
   faultId: z.string().optional(),
   /** With kind alert: the alert as received. Optional (added later). */
   alert: alertInfoSchema.optional(),
+  /** With kind notification: a message received on a subscribed WebSocket. Optional (added later). */
+  notification: z
+    .strictObject({ url: z.string(), field: z.string(), type: z.string().nullable() })
+    .optional(),
 });
 
 export const checkResultSchema = z.strictObject({

@@ -3,6 +3,7 @@ import type { RowSource } from "../sla/source.js";
 import { analyzeSource } from "../sla/stream-analyze.js";
 import type { RetryLog } from "../sla/retries.js";
 import type { AlertArrival } from "../sla/alerts.js";
+import type { NotificationArrival } from "../sla/notifications.js";
 import type { RunEvent } from "../record/schema.js";
 import type { FaultWindow, MetricSample } from "../sla/faults.js";
 import type { FaultOccurrence } from "../faults/scheduler.js";
@@ -37,6 +38,7 @@ export function analyze(
   metrics: readonly MetricSample[],
   retries: RetryLog | null = null,
   alerts: readonly AlertArrival[] = [],
+  notifications: readonly NotificationArrival[] = [],
 ): SlaReport {
   const availability = s.slos.find((x) => x.kind === "availability");
   const budget = s.slos.find((x) => x.kind === "error-budget-burn");
@@ -58,6 +60,7 @@ export function analyze(
       : {}),
     retries,
     alerts,
+    notifications,
     ...(p95?.kind === "latency" ? { latencySloMs: p95.max } : {}),
     stabilityMs: s.analysis.stability,
     budgetSlo: budget?.kind === "error-budget-burn" ? budget.target : (availability?.min ?? 0.999),
@@ -72,4 +75,24 @@ export function alertArrivals(events: readonly RunEvent[]): AlertArrival[] {
       ? [{ tMs: e.tMs, name: e.alert.name, status: e.alert.status, message: e.message }]
       : [],
   );
+}
+
+/** Messages the run's WebSocket subscriptions received (events of kind notification). */
+export function notificationArrivals(events: readonly RunEvent[]): NotificationArrival[] {
+  return events.flatMap((e) =>
+    e.kind === "notification" && e.notification
+      ? [{ tMs: e.tMs, url: e.notification.url, field: e.notification.field, type: e.notification.type }]
+      : [],
+  );
+}
+
+/** The WebSockets the scenario's SLOs judge, one per distinct url and field. */
+export function notificationSubscriptions(s: Scenario): { url: string; field: string }[] {
+  const seen = new Map<string, { url: string; field: string }>();
+  for (const slo of s.slos)
+    if (slo.kind === "notification-latency") {
+      const sub = { url: slo.url, field: slo.field };
+      seen.set(JSON.stringify(sub), sub);
+    }
+  return [...seen.values()];
 }

@@ -23,7 +23,14 @@ import type { Scenario } from "../scenario/schema.js";
 import { StartedJournal } from "../faults/started.js";
 import { spillPathOf } from "../record/requests-stream.js";
 import { startTarget, type RunningTarget } from "../targets/index.js";
-import { alertArrivals, analyze, faultWindows } from "./analysis.js";
+import {
+  alertArrivals,
+  analyze,
+  faultWindows,
+  notificationArrivals,
+  notificationSubscriptions,
+} from "./analysis.js";
+import { startSubscribers, type Subscribers } from "../notifications/subscriber.js";
 import { startAlertReceiver, type AlertReceiver } from "../alerts/receiver.js";
 import { executeRun, type ExecuteInput, type ExecuteResult } from "./execute.js";
 import { Links } from "./network.js";
@@ -85,6 +92,7 @@ export async function runScenario(given: LoadedScenario, opts: ScenarioRunOption
   const links = new Links({ runId: runDir.split("/").pop() ?? "run", seed: s.seed, env: rt.env });
   let target: RunningTarget | null = null;
   let alerts: AlertReceiver | null = null;
+  let subscribers: Subscribers | null = null;
   try {
     alerts = s.alerts
       ? await startAlertReceiver({
@@ -105,6 +113,17 @@ export async function runScenario(given: LoadedScenario, opts: ScenarioRunOption
       started: new StartedJournal(opts.journalDir),
       ...(alerts ? { alertWebhookUrl: alerts.url } : {}),
     });
+    const subscriptions = notificationSubscriptions(s);
+    if (subscriptions.length > 0) {
+      // Before the steady-state checks, so the first notification of a fault is not missed.
+      subscribers = startSubscribers(subscriptions, {
+        targetUrl: target.url,
+        clock: rt.clock,
+        originMs: () => origin,
+        onEvent: emit,
+      });
+      await subscribers.started;
+    }
     const clientUrl = needsClientLink(s) ? await links.add("client-api", target.url) : target.url;
     const network = { clientUrl, toxiproxy: links.toxiproxy };
     opts.progress.line(
@@ -123,6 +142,7 @@ export async function runScenario(given: LoadedScenario, opts: ScenarioRunOption
     };
     return await steadyThenRun(parts);
   } finally {
+    await subscribers?.stop();
     await links.close();
     await target?.stop();
     await alerts?.stop();
@@ -183,6 +203,7 @@ async function steadyThenRun(p: Parts): Promise<ScenarioRun> {
       exec.metrics,
       exec.load.retries,
       alertArrivals(p.events),
+      notificationArrivals(p.events),
     ),
     occurrences: exec.occurrences,
     steadyState: { before, after },

@@ -10,6 +10,7 @@ import type { RetryLog, RetrySummary } from "./retries.js";
 import type { JudgedLevel } from "./levels.js";
 import type { SloSpec } from "./slo.js";
 import type { AlertArrival } from "./alerts.js";
+import type { NotificationArrival } from "./notifications.js";
 import type { SloVerdict } from "./verdict.js";
 import type { Window } from "./windows.js";
 import { columnsSource } from "./source.js";
@@ -24,6 +25,8 @@ export interface SlaInput {
   readonly slos?: readonly SloSpec[];
   /** Alerts received during the run (alert SLOs); none when the scenario had no receiver. */
   readonly alerts?: readonly AlertArrival[];
+  /** Messages received on subscribed WebSockets (notification-latency SLOs). */
+  readonly notifications?: readonly NotificationArrival[];
   /** Window for uptime, recovery and the per-window series. Default 1000 ms. */
   readonly windowMs?: number;
   /** Good ratio a window needs to be up / healthy. Default 0.99. */

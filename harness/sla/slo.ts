@@ -10,6 +10,7 @@ import type { MonthlyProjection } from "./projection.js";
 import type { SloVerdict } from "./verdict.js";
 import { uptime, windowStats } from "./windows.js";
 import type { AlertArrival } from "./alerts.js";
+import type { NotificationArrival } from "./notifications.js";
 
 /** SLOs as the scenario states them: one kind per file in kinds/, listed in SLO_KINDS. */
 export type { SloSpec } from "./kinds/index.js";
@@ -61,7 +62,9 @@ export interface SloContext {
   readonly retries?: RetryLog | null;
   /** Alerts the run's receiver recorded, in arrival order (alert SLOs). */
   readonly alerts?: readonly AlertArrival[];
-  /** The fault windows `faults` was computed from, same order (alert SLOs need their starts). */
+  /** Messages received on subscribed WebSockets, in arrival order (notification-latency SLOs). */
+  readonly notifications?: readonly NotificationArrival[];
+  /** The fault windows `faults` was computed from, same order (alert and notification SLOs need their starts). */
   readonly faultWindows?: readonly FaultWindow[];
 }
 

@@ -535,6 +535,7 @@ export function analyzeSource(input: SourceSlaInput): SlaReport {
     seed: input.seed,
     retries: s.retries,
     alerts: input.alerts ?? [],
+    notifications: input.notifications ?? [],
     faultWindows: input.faults,
   });
   const attempts = input.availabilityAttempts ?? "each";

@@ -24,6 +24,8 @@ export interface AlertMonitorDeps {
   externalUrl(): string;
   /** Host CPU and memory now; default: the live host (tests inject fixed readings). */
   readonly hostUsage?: () => HostUsage;
+  /** Each firing/resolved notice, as it is sent to the webhook (the events WebSocket). */
+  readonly onNotice?: (n: AlertNotice) => void;
 }
 
 export class AlertMonitor {
@@ -91,7 +93,10 @@ export class AlertMonitor {
         { alertname: a.labels.alertname ?? "", severity: a.labels.severity ?? "", alertstate: a.state },
         1,
       );
-    for (const n of notices) this.webhook?.send(webhookPayload(n, this.deps.externalUrl(), RECEIVER));
+    for (const n of notices) {
+      this.webhook?.send(webhookPayload(n, this.deps.externalUrl(), RECEIVER));
+      this.deps.onNotice?.(n);
+    }
     return notices;
   }
 

@@ -4,6 +4,7 @@ import { availabilitySlo } from "./availability.js";
 import { errorBudgetBurnSlo } from "./error-budget-burn.js";
 import type { SloBehaviour, SpecOf } from "./kind.js";
 import { latencySlo } from "./latency.js";
+import { notificationLatencySlo } from "./notification-latency.js";
 import { projectedMonthlyAvailabilitySlo } from "./projected-monthly-availability.js";
 import { retryAfterSlo } from "./retry-after.js";
 import { timeToDetectSlo } from "./time-to-detect.js";
@@ -27,6 +28,7 @@ export const SLO_KINDS = [
   errorBudgetBurnSlo,
   projectedMonthlyAvailabilitySlo,
   retryAfterSlo,
+  notificationLatencySlo,
 ] as const;
 
 type Rows = typeof SLO_KINDS;
