@@ -15,7 +15,13 @@ import { METRICS, STATE_FILES, type ServiceLevel } from "./contract.js";
 import type { ApiContext, ModelInfo } from "./api/context.js";
 import { createApiServer, type ApiServer } from "./api/server.js";
 import { RESUME_OUTCOMES } from "./api/stream-resume.js";
-import { readHeartbeat, workerConfigSchema, type ModelStatus, type WorkerConfig } from "./ipc/protocol.js";
+import {
+  readHeartbeat,
+  workerCatalog,
+  workerConfigSchema,
+  type ModelStatus,
+  type WorkerConfig,
+} from "./ipc/protocol.js";
 import { heartbeatToMetrics } from "./metrics/heartbeat-metrics.js";
 import {
   createMetrics,
@@ -265,7 +271,7 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
   live.breaker = breaker;
   const models: ModelInfo[] = upstream
     ? upstream.models.map((id) => ({ id, task: "any" }))
-    : workerConfig.models.map((m) => ({ id: m.name, task: m.task }));
+    : workerCatalog(workerConfig).map((m) => ({ id: m.name, task: m.task }));
   const streamResumes = streamResumeCounter(metrics);
   const alerts = createAlertMonitor(config, clock, metrics, breaker, supervisor, live);
   const ctx: ApiContext = {
@@ -286,6 +292,7 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
     modelOps: spool && {
       load: (model, keepAliveMs) => spool.loadModel(model, keepAliveMs),
       unload: (model) => spool.unloadModel(model),
+      verify: (model) => spool.verifyModel(model),
     },
   };
   live.ctx = ctx;
