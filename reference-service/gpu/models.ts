@@ -211,7 +211,8 @@ export class ModelManager {
   async verifyModel(name: string): Promise<ModelState> {
     const e = this.entry(name);
     const started = this.o.clock.monotonic();
-    await this.o.clock.sleep(e.spec.verifyMs ?? 0);
+    const waitMs = e.spec.verifyMs ?? 0;
+    if (waitMs > 0) await this.o.clock.sleep(waitMs);
     const problem = await this.o.checkFile?.(e.spec);
     this.verified.set(name, (this.o.clock.monotonic() - started) / 1000);
     if (problem !== undefined) throw new ModelLoadError(`model '${name}' failed verification: ${problem}`);
