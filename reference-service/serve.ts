@@ -15,7 +15,13 @@ import { METRICS, STATE_FILES, type ServiceLevel } from "./contract.js";
 import type { ApiContext, ModelInfo } from "./api/context.js";
 import { createApiServer, type ApiServer } from "./api/server.js";
 import { RESUME_OUTCOMES } from "./api/stream-resume.js";
-import { readHeartbeat, workerConfigSchema, type ModelStatus, type WorkerConfig } from "./ipc/protocol.js";
+import {
+  readHeartbeat,
+  workerCatalog,
+  workerConfigSchema,
+  type ModelStatus,
+  type WorkerConfig,
+} from "./ipc/protocol.js";
 import { heartbeatToMetrics } from "./metrics/heartbeat-metrics.js";
 import {
   createMetrics,
@@ -307,6 +313,7 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
     modelOps: spool && {
       load: (model, keepAliveMs) => spool.loadModel(model, keepAliveMs),
       unload: (model) => spool.unloadModel(model),
+      verify: (model) => spool.verifyModel(model),
     },
   };
   live.ctx = ctx;
@@ -331,7 +338,7 @@ async function makeSpoolDirs(stateDir: string): Promise<void> {
 function modelCatalog(upstream: UpstreamBackend | null, workerConfig: WorkerConfig): ModelInfo[] {
   return upstream
     ? upstream.models.map((id) => ({ id, task: "any" }))
-    : workerConfig.models.map((m) => ({ id: m.name, task: m.task }));
+    : workerCatalog(workerConfig).map((m) => ({ id: m.name, task: m.task }));
 }
 
 /** What the events WebSocket reads: a new subscriber's snapshot and the health it watches. */

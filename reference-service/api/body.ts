@@ -26,6 +26,16 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
 export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const body = await readBody(req, limit);
   if (body.length === 0) throw invalidRequest("the request body is empty; send a JSON object");
+  return parseJson(body);
+}
+
+/** As readJson, but an empty body (an action with every default) is `undefined`, not a 400. */
+export async function readOptionalJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  const body = await readBody(req, limit);
+  return body.length === 0 ? undefined : parseJson(body);
+}
+
+function parseJson(body: Buffer): unknown {
   const text = body.toString("utf8");
   // Counted before parsing, so a deep body is refused cheaply instead of exhausting the stack.
   if (excessNesting(text, MAX_JSON_DEPTH) >= 0)

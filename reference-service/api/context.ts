@@ -47,4 +47,6 @@ export interface ApiContext {
 export interface ModelOps {
   load(model: string, keepAliveMs?: number): Promise<ModelState>;
   unload(model: string): Promise<ModelState>;
+  /** Checks the model (sim: its verifyMs; llama: the SHA-256 of its file) without loading it. */
+  verify(model: string): Promise<ModelState>;
 }

@@ -4,6 +4,7 @@
  * control and the policy pipeline.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { z } from "zod";
 import type { RequestKind } from "../backend.js";
 import { ROUTES } from "../contract.js";
 import { recordGeneration, type RequestOutcome } from "../metrics/registry.js";
@@ -13,6 +14,7 @@ import { StreamFailedError, clientGone, handleGeneration, type GenerationResult 
 import { HealthHistory } from "./health.js";
 import { healthBody, liveBody, readiness, readyBody } from "./probes.js";
 import { requireAdmin } from "./admin-auth.js";
+import { readOptionalJson } from "./body.js";
 import { alertsBody, reliabilityBody, resetBreakers, resetRecovery, triggerRecovery } from "./reliability.js";
 
 type Handler = (
@@ -87,6 +89,8 @@ function routes(api: () => ApiServer): Route[] {
     get(/^\/v1\/models\/(.+)$/, `${ROUTES.models}/{id}`, (ctx, _req, res, m) =>
       Promise.resolve(oneModel(ctx, res, pathParam(m))),
     ),
+    modelAction("load"),
+    modelAction("verify"),
     get(/^\/(health\/live|live|v2\/health\/live)$/, ROUTES.live, live),
     get(/^\/(health\/ready|ready|v2\/health\/ready)$/, ROUTES.ready, ready),
     get(/^\/(health|ping)$/, ROUTES.health, health),
@@ -156,6 +160,52 @@ function reliabilityAdminRoutes(): Route[] {
 }
 
 /**
+ * POST /v1/models/{id}/load and /verify (write-up 004's load and verification operations),
+ * through the worker like Triton's load above; one route each so /metrics counts them apart.
+ */
+function modelAction(op: "load" | "verify"): Route {
+  return {
+    method: "POST",
+    pattern: new RegExp(`^${ROUTES.models}/([^/]+)/${op}$`),
+    label: `${ROUTES.models}/{id}/${op}`,
+    handler: async (ctx, req, res, m) => {
+      const id = pathParam(m);
+      const keepAliveMs = await modelActionBody(req, ctx.config.bodyLimitBytes, op);
+      await modelOp(ctx, res, id, op, keepAliveMs);
+    },
+    work: true,
+    admin: true,
+  };
+}
+
+/**
+ * The optional JSON body of a model action: `{"keep_alive_ms": n}` for a load (Ollama's
+ * keep_alive in ms: 0 = unload when idle, < 0 = pin); nothing else is accepted, so a typo is a
+ * 400 instead of being ignored. An empty body means the defaults.
+ */
+async function modelActionBody(
+  req: IncomingMessage,
+  limit: number,
+  op: "load" | "verify",
+): Promise<number | undefined> {
+  const body = await readOptionalJson(req, limit);
+  if (body === undefined) return undefined;
+  const parsed = MODEL_ACTION_BODY[op].safeParse(body);
+  if (!parsed.success)
+    throw invalidRequest(
+      op === "load"
+        ? `the body of a load is {"keep_alive_ms": <integer ms>} or empty: ${parsed.error.issues[0]?.message ?? "invalid"}`
+        : `a verify takes no body fields (send {} or nothing): ${parsed.error.issues[0]?.message ?? "invalid"}`,
+    );
+  return "keep_alive_ms" in parsed.data ? parsed.data.keep_alive_ms : undefined;
+}
+
+const MODEL_ACTION_BODY = {
+  load: z.strictObject({ keep_alive_ms: z.number().int().optional() }),
+  verify: z.strictObject({}),
+} as const;
+
+/**
  * The one decode of a path parameter: bad percent-encoding (`%zz`, a cut UTF-8 sequence) is the
  * client's mistake, a 400, never an uncaught URIError.
  */
@@ -191,12 +241,13 @@ function oneModel(ctx: ApiContext, res: ServerResponse, id: string): void {
   sendJson(res, 200, modelObject(ctx, id));
 }
 
-/** Explicit load/unload (Triton's repository extension), answered with the model's new state. */
+/** Explicit load/unload (Triton's repository extension) or verify, answered with the model's state. */
 async function modelOp(
   ctx: ApiContext,
   res: ServerResponse,
   id: string,
-  op: "load" | "unload",
+  op: "load" | "unload" | "verify",
+  keepAliveMs?: number,
 ): Promise<void> {
   if (!ctx.models.some((m) => m.id === id))
     throw new ApiError(
@@ -207,9 +258,14 @@ async function modelOp(
       "model",
     );
   if (!ctx.modelOps)
-    throw new ApiError(501, "server_error", "not_supported", "no worker: load/unload is not available");
-  const state = op === "load" ? await ctx.modelOps.load(id) : await ctx.modelOps.unload(id);
-  sendJson(res, 200, { name: id, state });
+    throw new ApiError(501, "server_error", "not_supported", `no worker: ${op} is not available`);
+  const ops = ctx.modelOps;
+  const state = await (op === "load"
+    ? ops.load(id, keepAliveMs)
+    : op === "unload"
+      ? ops.unload(id)
+      : ops.verify(id));
+  sendJson(res, 200, op === "verify" ? { name: id, verified: true, state } : { name: id, state });
 }
 
 /** Triton's repository index: every model with its state and, when failed, the reason. */

@@ -29,6 +29,11 @@ export interface ModelManagerOptions {
   readonly refreshCotenants?: () => Promise<void>;
   /** Checks that a freshly loaded model is usable; returns a failure reason, or undefined. */
   readonly verify?: (model: CatalogModel) => Promise<string | undefined>;
+  /**
+   * The explicit verification's file check (engine: llama: the SHA-256 of the GGUF); returns a
+   * failure reason, or undefined. Absent (engine: sim): the model's `verifyMs` wait is the check.
+   */
+  readonly checkFile?: (model: CatalogModel) => Promise<string | undefined>;
   /** Frees what `verify` loaded (engine: llama), so the next load of the model reads its file again. */
   readonly release?: (model: CatalogModel) => Promise<void>;
   /** Most GPU models resident at once; null = as many as VRAM allows. Default 1. */
@@ -94,6 +99,7 @@ export class ModelManager {
   private gpuTurn: Promise<void> = Promise.resolve();
   private residentPeak = 0;
   private readonly retries = new Map<string, LoadRetryStats>();
+  private readonly verified = new Map<string, number>();
 
   constructor(private readonly o: ModelManagerOptions) {
     for (const spec of o.catalog) {
@@ -194,6 +200,28 @@ export class ModelManager {
   async unload(name: string): Promise<ModelState> {
     await this.drainAndUnload(this.entry(name));
     return this.entry(name).state;
+  }
+
+  /**
+   * Explicit verification (POST /v1/models/{id}/verify), write-up 004's check of a model: waits
+   * the model's `verifyMs` (engine: sim) and runs `checkFile` (engine: llama). It neither loads
+   * nor unloads, so it runs beside loads and requests; resolves with the model's state, or
+   * throws ModelNotFoundError / ModelLoadError with the reason.
+   */
+  async verifyModel(name: string): Promise<ModelState> {
+    const e = this.entry(name);
+    const started = this.o.clock.monotonic();
+    const waitMs = e.spec.verifyMs ?? 0;
+    if (waitMs > 0) await this.o.clock.sleep(waitMs);
+    const problem = await this.o.checkFile?.(e.spec);
+    this.verified.set(name, (this.o.clock.monotonic() - started) / 1000);
+    if (problem !== undefined) throw new ModelLoadError(`model '${name}' failed verification: ${problem}`);
+    return e.state;
+  }
+
+  /** Seconds the last explicit verification of each model took (faultline_model_verify_seconds). */
+  verifySeconds(): Record<string, number> {
+    return Object.fromEntries(this.verified);
   }
 
   /**

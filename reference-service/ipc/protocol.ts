@@ -93,6 +93,8 @@ export const requestPayloadSchema = z.discriminatedUnion("type", [
     keepAliveMs: z.number().int().optional(),
   }),
   z.object({ type: z.literal("unload"), sentAtMs: z.number(), model: z.string().min(1) }),
+  /** Checks a catalogue model without loading it (write-up 004's verification): acked with its state. */
+  z.object({ type: z.literal("verify"), sentAtMs: z.number(), model: z.string().min(1) }),
 ]);
 export type RequestPayload = z.infer<typeof requestPayloadSchema>;
 
@@ -124,10 +126,10 @@ export const responseEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("done"), finishReason: z.enum(["stop", "length"]), usage: usageSchema }),
   z.object({ type: z.literal("embedding"), vectors: z.array(z.array(z.number())), usage: usageSchema }),
   z.object({ type: z.literal("error"), code: z.enum(WORKER_ERROR_CODES), message: z.string() }),
-  /** Answer to a load/unload frame. */
+  /** Answer to a load/unload/verify frame. */
   z.object({
     type: z.literal("ack"),
-    op: z.enum(["load", "unload"]),
+    op: z.enum(["load", "unload", "verify"]),
     model: z.string(),
     state: z.enum(MODEL_STATES),
   }),
@@ -268,6 +270,11 @@ export const catalogModelSchema = z.object({
   msPerToken: z.number().nonnegative(),
   embeddingDim: z.number().int().positive().default(16),
   contextTokens: z.number().int().positive().default(4096),
+  /**
+   * engine: sim: how long verifying the model takes (POST /v1/models/{id}/verify), standing in
+   * for the real engine's SHA-256 check of the file. Absent: 0 (the check is instant).
+   */
+  verifyMs: z.number().nonnegative().optional(),
   /** engine: llama: the GGUF file llama.cpp loads for this model (faultline models generate writes one). */
   ggufPath: z.string().min(1).optional(),
   /** engine: llama: the file's SHA-256, checked before each load (GGUF itself has no checksum). */
@@ -431,11 +438,48 @@ export const workerConfigSchema = z
       .array(catalogModelSchema)
       .min(1)
       .default(() => DEFAULT_CATALOG.map((m) => ({ ...m }))),
+    /**
+     * Cheap simulated GPU models added after `models` (sim-gen-000, sim-gen-001, ...), so a
+     * scenario can run with a large catalogue (write-up 004: "Handle 100 models efficiently")
+     * without listing each. Default 0: the catalogue is `models` alone.
+     */
+    generatedModels: z.number().int().nonnegative().max(1000).default(0),
   })
   .strict();
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 /** What callers may pass: every field optional, defaults filled in by the worker. */
 export type WorkerConfigInput = z.input<typeof workerConfigSchema>;
+
+/** Name of generated model `i` (worker.generatedModels): sim-gen-000, sim-gen-001, ... */
+export function generatedModelName(i: number): string {
+  return `sim-gen-${String(i).padStart(3, "0")}`;
+}
+
+/**
+ * A generated model: small enough that a few dozen fit the default 8 GiB device beside the
+ * default catalogue, loading and verifying in tens of ms (a small file on a local disk).
+ */
+const GENERATED_MODEL: Omit<CatalogModel, "name"> = {
+  device: "gpu",
+  task: "generate",
+  sizeBytes: 64 * MiB,
+  loadMs: 50,
+  verifyMs: 20,
+  prefillMs: 5,
+  prefillMsPerToken: 0.05,
+  msPerToken: 5,
+  embeddingDim: 16,
+  contextTokens: 2048,
+};
+
+/** The worker's whole catalogue: `models`, then the `generatedModels` sim-gen-NNN models. */
+export function workerCatalog(config: Pick<WorkerConfig, "models" | "generatedModels">): CatalogModel[] {
+  const generated = Array.from({ length: config.generatedModels }, (_, i) => ({
+    ...GENERATED_MODEL,
+    name: generatedModelName(i),
+  }));
+  return [...config.models, ...generated];
+}
 
 export const DEFAULT_WORKER_CONFIG: WorkerConfig = workerConfigSchema.parse({});
 

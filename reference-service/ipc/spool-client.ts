@@ -168,6 +168,11 @@ export class SpoolBackend implements ModelBackend {
     return this.modelOp({ type: "unload", model }, signal);
   }
 
+  /** Verifies a model in the worker (explicit verify endpoint); resolves with its state, unchanged. */
+  verifyModel(model: string, signal?: AbortSignal): Promise<ModelState> {
+    return this.modelOp({ type: "verify", model }, signal);
+  }
+
   /** Stops watching; calls still in flight fail with WorkerUnavailableError. */
   close(): void {
     this.reader.close();
@@ -176,7 +181,7 @@ export class SpoolBackend implements ModelBackend {
   }
 
   private async modelOp(
-    op: { type: "load"; model: string; keepAliveMs?: number } | { type: "unload"; model: string },
+    op: { type: "load"; model: string; keepAliveMs?: number } | { type: "unload" | "verify"; model: string },
     signal: AbortSignal = new AbortController().signal,
   ): Promise<ModelState> {
     const call = this.begin(`${op.type}-${op.model}`, false);

@@ -54,7 +54,8 @@ export function buildHeartbeat(src: HeartbeatSources, seq: number, atMs: number)
     },
     kvUsage: real ? real.kvCacheUsage : budget > 0 ? Math.min(1, snap.kvBytes / budget) : 0,
     loadSeconds: real ? { ...real.loadSeconds } : {},
-    verifySeconds: real ? { ...real.verifySeconds } : {},
+    // Explicit verifications (either engine), then the real engine's checks inside its loads.
+    verifySeconds: { ...src.models.verifySeconds(), ...(real ? real.verifySeconds : {}) },
     models: src.models.status(),
     gpuModels: { resident: src.models.gpuResident, peak: src.models.gpuResidentPeak },
     loadRetries: src.models.loadRetryStats(),

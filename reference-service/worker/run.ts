@@ -18,6 +18,7 @@ import {
   type RequestPayload,
   type WorkerConfig,
   type WorkerPhase,
+  workerCatalog,
 } from "../ipc/protocol.js";
 import {
   SpoolReader,
@@ -27,6 +28,7 @@ import {
   type SpoolFrame,
   type SpoolRejection,
 } from "../ipc/spool.js";
+import { sha256File } from "../llama/model-cache.js";
 import { settleWithin } from "../llama/open-deadline.js";
 import type { RealGenerator } from "../llama/runtime.js";
 import { Engine } from "./engine.js";
@@ -170,7 +172,7 @@ export function buildDevice(cotenantDir: string, config: WorkerConfig, clock: Cl
   const models = new ModelManager({
     clock,
     ledger,
-    catalog: config.models,
+    catalog: workerCatalog(config),
     minKvBytes: config.gpu.minKvBytes,
     defaultKeepAliveMs: config.defaultKeepAliveMs,
     temporaryKeepAliveMs: config.temporaryKeepAliveMs,
@@ -184,10 +186,23 @@ export function buildDevice(cotenantDir: string, config: WorkerConfig, clock: Cl
       ? {
           verify: (spec: CatalogModel) => real.load(spec),
           release: (spec: CatalogModel) => real.release(spec),
+          checkFile: checkModelFile,
         }
       : {}),
   });
   return { ledger, models, refreshCotenants, real };
+}
+
+/** engine: llama: the explicit verification compares the GGUF file with its SHA-256. */
+async function checkModelFile(spec: CatalogModel): Promise<string | undefined> {
+  if (spec.ggufPath === undefined) return `model '${spec.name}' has no ggufPath for engine llama`;
+  if (spec.sha256 === undefined) return undefined;
+  const actual = await sha256File(spec.ggufPath).catch(
+    (e: unknown) => `unreadable (${(e as Error).message})`,
+  );
+  return actual === spec.sha256
+    ? undefined
+    : `file ${spec.ggufPath} does not match its SHA-256 (found ${actual.slice(0, 16)}…)`;
 }
 
 /**
@@ -247,7 +262,12 @@ async function preload(models: ModelManager, name: string | null): Promise<void>
 
 function requestHandlers(engine: Engine, models: ModelManager, responses: ResponseWriter) {
   const accepted = (id: string): void => responses.send(id, { type: "accepted", workerPid: process.pid });
-  const modelOp = (id: string, op: "load" | "unload", model: string, run: () => Promise<unknown>): void => {
+  const modelOp = (
+    id: string,
+    op: "load" | "unload" | "verify",
+    model: string,
+    run: () => Promise<unknown>,
+  ): void => {
     accepted(id);
     run().then(
       () => responses.send(id, { type: "ack", op, model, state: models.state(model) }),
@@ -272,6 +292,9 @@ function requestHandlers(engine: Engine, models: ModelManager, responses: Respon
           return;
         case "unload":
           modelOp(f.requestId, "unload", p.model, () => models.unload(p.model));
+          return;
+        case "verify":
+          modelOp(f.requestId, "verify", p.model, () => models.verifyModel(p.model));
           return;
         default: {
           const never: never = p;

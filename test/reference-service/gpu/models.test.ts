@@ -382,3 +382,46 @@ async function loaded<T>(clock: ManualClock, p: Promise<T>, ms: number): Promise
   await clock.advanceAsync(ms);
   return p;
 }
+
+describe("ModelManager verifyModel (write-up 004: POST /v1/models/{id}/verify)", () => {
+  it("takes exactly the model's verifyMs, neither loads nor unloads, and records its seconds", async () => {
+    const { clock, ledger, models, states } = setup({
+      extra: [{ ...model("checked", "gpu", 64 * MiB, 50), verifyMs: 20 }],
+    });
+    let state: string | undefined;
+    void models.verifyModel("checked").then((s) => (state = s));
+    await clock.advanceAsync(19);
+    expect(state).toBeUndefined();
+    await clock.advanceAsync(1);
+    expect(state).toBe("unloaded");
+    expect(states().checked).toBe("unloaded");
+    expect(ledger.weightsBytes).toBe(0);
+    expect(models.verifySeconds()).toEqual({ checked: 0.02 });
+  });
+
+  it("a model without verifyMs verifies at once; a loaded one stays ready", async () => {
+    const { clock, models } = setup();
+    await loaded(clock, models.load("small"), 100);
+    await expect(models.verifyModel("small")).resolves.toBe("ready");
+    expect(models.verifySeconds()).toEqual({ small: 0 });
+  });
+
+  it("an unknown model is ModelNotFoundError; a failed file check is ModelLoadError with the reason", async () => {
+    const clock = new ManualClock(T0);
+    const models = new ModelManager({
+      clock,
+      ledger: new VramLedger({ totalBytes: 8 * GiB, reservedBytes: 0 }),
+      catalog: [model("bad", "gpu", GiB, 10)],
+      minKvBytes: 0,
+      defaultKeepAliveMs: 1000,
+      temporaryKeepAliveMs: 1000,
+      checkFile: (spec) =>
+        Promise.resolve(spec.name === "bad" ? "file does not match its SHA-256" : undefined),
+    });
+    await expect(models.verifyModel("nope")).rejects.toBeInstanceOf(ModelNotFoundError);
+    const e = await models.verifyModel("bad").catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(ModelLoadError);
+    expect((e as Error).message).toBe("model 'bad' failed verification: file does not match its SHA-256");
+    expect(models.state("bad")).toBe("unloaded");
+  });
+});
