@@ -11,7 +11,7 @@ import { Output } from "../../../../harness/cli/output.js";
 import { FAULT_KINDS } from "../../../../harness/faults/registry.js";
 import { registerExportCommand } from "../../../../harness/cli/commands/export.js";
 import { exportK6Script } from "../../../../harness/k6/export.js";
-import { ROOT, loadScenarioFile } from "../../../k6/examples.js";
+import { ROOT, loadScenarioFile } from "../../k6/examples.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -42,23 +42,23 @@ async function exportCli(args: readonly string[]): Promise<[string, string, numb
 
 describe("faultline export k6", () => {
   it("prints the script on stdout", async () => {
-    const [out, err, exit] = await exportCli(["k6", "test/k6/fixtures/baseline.yaml"]);
-    expect(out).toBe(exportK6Script(await loadScenarioFile("test/k6/fixtures/baseline.yaml")));
+    const [out, err, exit] = await exportCli(["k6", "test/harness/k6/fixtures/baseline.yaml"]);
+    expect(out).toBe(exportK6Script(await loadScenarioFile("test/harness/k6/fixtures/baseline.yaml")));
     expect(err).toBe("");
     expect(exit).toBe(0);
   });
 
   it("-o writes the file and says how to run it", async () => {
     const file = join(dir, "baseline.ts");
-    const [out, err, exit] = await exportCli(["k6", "test/k6/fixtures/baseline.yaml", "-o", file]);
+    const [out, err, exit] = await exportCli(["k6", "test/harness/k6/fixtures/baseline.yaml", "-o", file]);
     expect(await readFile(file, "utf8")).toBe(
-      exportK6Script(await loadScenarioFile("test/k6/fixtures/baseline.yaml")),
+      exportK6Script(await loadScenarioFile("test/harness/k6/fixtures/baseline.yaml")),
     );
     expect([out, err, exit]).toEqual(["", `wrote ${file} (k6 run --out json=points.json ${file})\n`, 0]);
   });
 
   it("refuses an unknown format, naming the choices", async () => {
-    await expect(exportCli(["gatling", "test/k6/fixtures/baseline.yaml"])).rejects.toThrow(
+    await expect(exportCli(["gatling", "test/harness/k6/fixtures/baseline.yaml"])).rejects.toThrow(
       new InvalidInputError([
         { path: "format", message: 'unknown export format "gatling"', hint: "one of: k6" },
       ]).message,
