@@ -12,13 +12,14 @@ import type { ModelBackend } from "./backend.js";
 import { resolveConfig, zodIssues, type ServiceConfig } from "./config.js";
 import { Counter } from "prom-client";
 import { METRICS, STATE_FILES, type ServiceLevel } from "./contract.js";
-import type { ApiContext, ModelInfo } from "./api/context.js";
+import type { ApiContext, ModelInfo, ModelOps } from "./api/context.js";
 import { createApiServer, type ApiServer } from "./api/server.js";
 import { RESUME_OUTCOMES } from "./api/stream-resume.js";
 import {
   readHeartbeat,
   workerCatalog,
   workerConfigSchema,
+  type ModelState,
   type ModelStatus,
   type WorkerConfig,
 } from "./ipc/protocol.js";
@@ -233,6 +234,24 @@ function buildPipeline(
   return { breaker, pipeline, fallbacks };
 }
 
+/**
+ * Model operations through the worker. The worker writes a heartbeat before it acknowledges
+ * one; reading it before answering makes the model states the API shows (GET /v1/models/{id},
+ * the repository index) agree with the operation it just answered.
+ */
+function modelOpsThrough(spool: SpoolBackend, supervisor: WorkerSupervisor | null): ModelOps {
+  const after = async (op: Promise<ModelState>): Promise<ModelState> => {
+    const state = await op;
+    await supervisor?.refreshHeartbeat();
+    return state;
+  };
+  return {
+    load: (model, keepAliveMs) => after(spool.loadModel(model, keepAliveMs)),
+    unload: (model) => after(spool.unloadModel(model)),
+    verify: (model) => after(spool.verifyModel(model)),
+  };
+}
+
 /** Objects read at scrape or evaluation time, set as they come to exist. */
 interface Live {
   admission?: AdmissionControl;
@@ -310,11 +329,7 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
     retryAfterMs: () => retryAfterEstimate(supervisor, breaker, admission),
     streamResumed: (outcome) => streamResumes.inc({ outcome }),
     alerts,
-    modelOps: spool && {
-      load: (model, keepAliveMs) => spool.loadModel(model, keepAliveMs),
-      unload: (model) => spool.unloadModel(model),
-      verify: (model) => spool.verifyModel(model),
-    },
+    modelOps: spool && modelOpsThrough(spool, supervisor),
   };
   live.ctx = ctx;
   const api = createApiServer(ctx);

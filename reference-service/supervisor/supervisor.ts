@@ -172,6 +172,20 @@ export class WorkerSupervisor {
     }
   }
 
+  /**
+   * Reads the heartbeat now, outside the watchdog's pass, so that a model operation the worker
+   * has just acknowledged (it writes a heartbeat first) is seen by the next request rather than
+   * after the next poll. Never judges the worker; an older or foreign heartbeat is ignored.
+   */
+  async refreshHeartbeat(): Promise<void> {
+    const worker = this.worker;
+    if (!worker || worker.exited) return;
+    const read = await this.readHeartbeat(this.clock.now());
+    if (worker !== this.worker || worker.exited || !read.ok || read.heartbeat.pid !== worker.pid) return;
+    if (this.heartbeat && read.heartbeat.atMs < this.heartbeat.atMs) return;
+    this.seen(read.heartbeat);
+  }
+
   private seen(hb: Heartbeat): void {
     const first = this.heartbeat === null;
     this.heartbeat = hb;

@@ -76,7 +76,13 @@ export async function startWorker(
   });
   let phase: WorkerPhase = "starting";
   const framesRejected: Record<string, number> = {};
-  const handlers = requestHandlers(engine, models, responses);
+  // A model operation is acknowledged only after a heartbeat carrying its result is written:
+  // the API reads model states from the heartbeat, so a GET right after a load must see it.
+  const handlers = requestHandlers(engine, models, responses, () =>
+    heartbeat.writeNow().catch((e: unknown) => {
+      process.stderr.write(`worker: heartbeat write failed: ${String(e)}\n`);
+    }),
+  );
 
   const reader = new SpoolReader({
     dir: dir(STATE_FILES.spoolRequests),
@@ -260,7 +266,12 @@ async function preload(models: ModelManager, name: string | null): Promise<void>
   }
 }
 
-function requestHandlers(engine: Engine, models: ModelManager, responses: ResponseWriter) {
+function requestHandlers(
+  engine: Engine,
+  models: ModelManager,
+  responses: ResponseWriter,
+  publishModelStates: () => Promise<void>,
+) {
   const accepted = (id: string): void => responses.send(id, { type: "accepted", workerPid: process.pid });
   const modelOp = (
     id: string,
@@ -270,7 +281,10 @@ function requestHandlers(engine: Engine, models: ModelManager, responses: Respon
   ): void => {
     accepted(id);
     run().then(
-      () => responses.send(id, { type: "ack", op, model, state: models.state(model) }),
+      async () => {
+        await publishModelStates();
+        responses.send(id, { type: "ack", op, model, state: models.state(model) });
+      },
       (err: unknown) =>
         responses.send(id, { type: "error", code: errorCodeOf(err), message: (err as Error).message }),
     );

@@ -80,6 +80,24 @@ describe("WorkerSupervisor", () => {
     ]);
   });
 
+  it("refreshHeartbeat reads a newer heartbeat between checks (a model operation's result) and never judges", async () => {
+    const { clock, live, beats, sup } = setup();
+    sup.start();
+    await clock.advanceAsync(100); // first heartbeat read at 1000100
+    live.delete(1000);
+    beats.set(1000, 1000150); // the worker wrote one at 1000150, before the next check (1000200)
+    clock.advance(50);
+    expect(sup.status().heartbeat?.atMs).toEqual(1000100);
+    await sup.refreshHeartbeat();
+    expect(sup.status().heartbeat?.atMs).toEqual(1000150);
+    beats.set(1000, 1000120); // an older file (a read racing a rewrite) does not go back in time
+    await sup.refreshHeartbeat();
+    expect(sup.status().heartbeat?.atMs).toEqual(1000150);
+    beats.set(1000, 0); // even a very stale one is only read here: the watchdog alone kills
+    await sup.refreshHeartbeat();
+    expect(sup.status()).toMatchObject({ state: "running", restarts: 0 });
+  });
+
   it("kills a hung worker (stale heartbeat) with SIGKILL at the first check past hungAfterMs", async () => {
     const { clock, workers, live, events, sup } = setup();
     sup.start();
