@@ -60,6 +60,13 @@ export const serviceConfigSchema = z.strictObject({
   bodyLimitBytes: positiveInt,
   /** Whole-request deadline (queue time excluded), including every retry. */
   requestTimeoutMs: positiveInt,
+  /**
+   * An attempt of the primary model that sends no event (first token, next token or the end)
+   * for this long fails as backend_timeout: retried, counted by the breaker, then answered by
+   * the fallbacks. Without it a black-holed link holds every request for the whole deadline.
+   * null = off.
+   */
+  attemptIdleTimeoutMs: positiveInt.nullable(),
   defaultMaxTokens: positiveInt,
   retry: z.strictObject({
     /** Retries after the first attempt (0 disables). */
@@ -202,6 +209,9 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   upstream: null,
   bodyLimitBytes: 1024 * 1024,
   requestTimeoutMs: 30_000,
+  // A third of the deadline: far above a healthy model's gaps between events (the simulated
+  // one's are milliseconds; a real engine's first token after a long prefill can take seconds).
+  attemptIdleTimeoutMs: 10_000,
   defaultMaxTokens: 16,
   retry: { maxRetries: 2, initialDelayMs: 50, maxDelayMs: 1000 },
   breaker: { failureThreshold: 5, halfOpenAfterMs: 60_000, closeOnFreshWorker: true },

@@ -209,6 +209,7 @@ function buildPipeline(
     breaker,
     retry: config.retry,
     timeoutMs: config.requestTimeoutMs,
+    attemptIdleTimeoutMs: config.attemptIdleTimeoutMs,
     fallbacks,
     ...(cache ? { cache } : {}),
     clock,

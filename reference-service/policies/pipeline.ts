@@ -35,6 +35,7 @@ import {
   type RecoveryLadders,
   type StepResult,
 } from "./recovery-ladder.js";
+import { AttemptIdleWatch } from "./idle-watch.js";
 import { retryPolicy, type RetryOptions } from "./retry.js";
 import { StreamCommittedError, isStreamCommittedError } from "./stream-committed-error.js";
 import { toTokens } from "./text-tokens.js";
@@ -89,6 +90,8 @@ export interface PipelineDeps {
   readonly breaker: BackendBreaker;
   readonly retry: RetryOptions;
   readonly timeoutMs: number;
+  /** An attempt of the primary with no event for this long fails as backend_timeout; null = off. */
+  readonly attemptIdleTimeoutMs?: number | null;
   readonly fallbacks: readonly FallbackLevel[];
   readonly cache?: ResponseCache;
   readonly clock: Clock;
@@ -103,6 +106,15 @@ export function failureReason(e: unknown): string {
   if (isDeadlineExceededError(e)) return "timeout";
   if (isBackendError(e)) return e.code;
   return "error";
+}
+
+/**
+ * What failed an attempt of the primary. A deadline or an idle timeout shows up as whatever the
+ * backend throws on abort; name it, so the breaker and the retry see a backend_timeout.
+ */
+function attemptFailure(e: unknown, watch: AttemptIdleWatch | undefined, deadline: AbortSignal): unknown {
+  if (watch?.expired) return watch.expired;
+  return deadline.aborted && !isBackendError(e) ? new BackendTimeoutError(String(deadline.reason)) : e;
 }
 
 /** Failures of the client's own making are answered as they are, never by a fallback. */
@@ -371,16 +383,17 @@ export class ServingPipeline {
     cacheable = true,
   ): Promise<void> {
     const recorder = this.deps.cache && cacheable ? new AnswerRecorder() : undefined;
+    const idleMs = this.deps.attemptIdleTimeoutMs;
+    const watch = idleMs ? new AttemptIdleWatch(this.deps.clock, idleMs, signal) : undefined;
     this.progress.start();
     try {
-      await this.consume(this.deps.primary, req, sink, signal, served, recorder);
+      await this.consume(this.deps.primary, req, sink, watch?.signal ?? signal, served, recorder, watch);
     } catch (e) {
-      // A deadline shows up as whatever the backend throws on abort; name it for the breaker.
-      const cause =
-        deadline.aborted && !isBackendError(e) ? new BackendTimeoutError(String(deadline.reason)) : e;
+      const cause = attemptFailure(e, watch, deadline);
       if (isBackendError(cause)) this.lastFailureCode = cause.code;
       throw sink.committed && !isStreamCommittedError(cause) ? new StreamCommittedError(cause) : cause;
     } finally {
+      watch?.dispose();
       this.progress.end();
     }
     const answer = recorder?.result();
@@ -394,11 +407,15 @@ export class ServingPipeline {
     signal: AbortSignal,
     served: Served,
     recorder?: AnswerRecorder,
+    watch?: AttemptIdleWatch,
   ): Promise<void> {
     sink.reset();
     let finished = false;
     for await (const event of backend.generate(req, signal)) {
-      if (backend === this.deps.primary) this.progress.progress();
+      if (backend === this.deps.primary) {
+        this.progress.progress();
+        watch?.touch();
+      }
       recorder?.observe(event);
       if (event.type !== "token") finished = true;
       await sink.push(event, served);

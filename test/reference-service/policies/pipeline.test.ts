@@ -34,7 +34,7 @@ const request: GenerationRequest = {
   deadlineAtMs: 0,
 };
 
-function setup() {
+function setup(attemptIdleTimeoutMs: number | null = null) {
   const clock = new ManualClock();
   const backend = new ScriptedBackend();
   const fallbacks: string[] = [];
@@ -44,6 +44,7 @@ function setup() {
     breaker,
     retry: { maxRetries: 0, initialDelayMs: 1, maxDelayMs: 1 },
     timeoutMs: 1000,
+    attemptIdleTimeoutMs,
     fallbacks: [{ level: "minimal", backend: new StaticAnswerBackend("static answer") }],
     clock,
     observer: { fallback: (f, t, r) => fallbacks.push(`${f}->${t} ${r}`), retry: () => undefined },
@@ -69,6 +70,28 @@ describe("ServingPipeline", () => {
     expect(fallbacks).toEqual(["worker->static backend_timeout"]);
     expect(backend.aborted).toEqual(1);
     expect(pipeline.progress.inFlight).toEqual(0);
+  });
+
+  it("an attempt that goes quiet fails after attemptIdleTimeoutMs, well before the deadline, counted by the breaker", async () => {
+    const { clock, backend, breaker, fallbacks, pipeline } = setup(300);
+    backend.fallbackStep = { kind: "hang", afterTokens: 1 }; // one token, then silence (a black hole)
+    let served: Served | undefined;
+    const p = pipeline
+      .serve(request, new CollectSink(), new AbortController().signal)
+      .then((s) => (served = s));
+    await clock.advanceAsync(299);
+    expect(served).toEqual(undefined);
+    await clock.advanceAsync(1);
+    await p;
+    expect(served).toEqual({ level: "minimal", backend: "static" });
+    expect(fallbacks).toEqual(["worker->static backend_timeout"]);
+    expect([backend.aborted, pipeline.progress.inFlight]).toEqual([1, 0]);
+    for (let i = 0; i < 4; i++) {
+      const q = pipeline.serve(request, new CollectSink(), new AbortController().signal);
+      await clock.advanceAsync(300);
+      await q;
+    }
+    expect(breaker.state).toEqual("open");
   });
 
   it("answers an unknown model as it is, without fallback", async () => {
