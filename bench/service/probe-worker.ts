@@ -2,6 +2,7 @@
 // profiling. Besides latency it prints what machine load moves less: CPU time (user+system) and
 // voluntary context switches (sleeps, i.e. wake-ups) per round trip, of the API process and of
 // the worker, from /proc (Linux).
+// Run: node --import tsx bench/service/probe-worker.ts [round trips, default 500]
 import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -47,5 +48,7 @@ console.log(
     `worker CPU ${per("cpuMs", 1, 1000)} µs, ${per("wakeups", 1, 1)} sleeps`,
 );
 await c.close();
-await svc.forceClose();
+// PROBE_GRACEFUL=1: SIGTERM the worker and wait for it (so `NODE_OPTIONS=--cpu-prof` gets its profile).
+if (process.env.PROBE_GRACEFUL === "1") await svc.close();
+else await svc.forceClose();
 await rm(dir, { recursive: true, force: true });

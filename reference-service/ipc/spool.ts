@@ -1,7 +1,8 @@
 /**
  * A spool directory: writers drop frame files atomically (temp file in the spool's temp
  * directory on the same file system, then rename into the spool directory), a reader picks them
- * up in name order, validates, consumes (deletes) or quarantines them. The reader never throws on a bad file: every rejection is quarantined
+ * up as their watch events come (a scan: in name order), validates, consumes (deletes) or
+ * quarantines them. The reader never throws on a bad file: every rejection is quarantined
  * (with its kind in the file name) and reported through `onReject`, which the API turns into
  * faultline_ipc_frames_corrupt_total{kind}.
  */
@@ -185,8 +186,10 @@ const TEMP_SCAN_INTERVAL_MS = 1_000;
 
 /**
  * Watches a spool directory with fs.watch plus a poll (fs.watch can miss events, and does not
- * work on every file system). Scans are serialized; a request for a scan during a scan runs
- * one more scan afterwards. The poll also looks at the writers' temp directory
+ * work on every file system). An event that names a file handles that file (events come in
+ * rename order, so a writer's frames in its order); a scan (poll, unnamed event) handles every
+ * file in name order. Scans and handled events are serialized; an event or a request for a
+ * scan while one runs runs one more scan afterwards. The poll also looks at the writers' temp directory
  * (tempDirFor(dir)) for temp files abandoned mid-write, rejected as `partial` as they would be
  * in the spool directory itself (where a temp file of another writer is still handled).
  */
@@ -214,8 +217,8 @@ export class SpoolReader<S extends z.ZodType> {
     await mkdir(this.o.quarantineDir, { recursive: true });
     try {
       this.watcher = watch(this.o.dir, (_event, name) => {
-        if (name !== null && this.ownEvent(name)) return;
-        void this.scan();
+        if (name === null) void this.scan();
+        else if (!this.ownEvent(name)) void this.take(name);
       });
       this.watcher.on("error", () => this.watcher?.close());
     } catch {
@@ -253,6 +256,29 @@ export class SpoolReader<S extends z.ZodType> {
       this.scanning = undefined;
     });
     return this.scanning;
+  }
+
+  /**
+   * A watch event named a file: handle that file without listing the directory. A frame's
+   * rename raises one event under its own name, so the directory read the scan costs (open,
+   * getdents twice, close) found nothing else on the IPC path. A scan already running lists the
+   * directory again afterwards instead; the poll's scan still finds what an event missed.
+   */
+  private take(name: string): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.scanning) {
+      this.rescan = true;
+      return this.scanning;
+    }
+    this.scanning = this.takeThenRescan(name).finally(() => {
+      this.scanning = undefined;
+    });
+    return this.scanning;
+  }
+
+  private async takeThenRescan(name: string): Promise<void> {
+    if (!this.ignored.has(name)) await this.handle(name);
+    if (this.rescan && !this.closed) await this.scanLoop();
   }
 
   private schedulePoll(): void {
