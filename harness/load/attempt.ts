@@ -1,6 +1,7 @@
-import type { Dispatcher } from "undici";
+import type { Client } from "undici";
 import type { Outcome } from "../../common/outcome.js";
 import { classifyAnswer, classifyFailure } from "./classify.js";
+import type { Routed } from "./connections.js";
 import { jsonLevel, DEFAULT_MARKING, type LevelMarking } from "./levels.js";
 import { rawHeaderValue } from "./raw-headers.js";
 import { SseChecker } from "./sse.js";
@@ -45,10 +46,15 @@ class ClientHungUp extends Error {
  * CPU. Should a later undici drop these callbacks, the same methods map one to one onto the
  * new ones (test/harness/load covers every outcome through a real server).
  */
-export class Attempt implements Dispatcher.DispatchHandler {
+export class Attempt implements Routed {
   status = 0;
   bytes = 0;
   done = false;
+  /** Settled by its answer's end (not by an error, the deadline or a hang-up). */
+  completed = false;
+  /** The connection undici handed it to (see Connections). */
+  client: Client | null = null;
+  waitsInPool = false;
   /** Its place in the run's DeadlineQueue. */
   deadlineSlot = -1;
   /** Aborts the request in undici (given at onConnect). */
@@ -120,6 +126,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
 
   onComplete(): void {
     if (this.done) return;
+    this.completed = true;
     this.sse?.end();
     this.settle(this.sink.now(), this.outcome(this.sse ? this.sse.complete : null));
   }

@@ -42,6 +42,11 @@ export class DispatchTable {
  * and does not keep or change them): the path with the base URL's prefix, headers as the flat
  * name/value list undici stores anyway, and the body encoded once (undici would otherwise copy
  * a string body into a new Buffer per request; the bytes sent are the same UTF-8).
+ *
+ * `blocking: false`: undici's default (true) holds further pipelined requests on the
+ * connection until this one's headers are in, and pays for an extra pass of its dispatch loop
+ * per answer to release them. The generator's connections never pipeline (pipelining 1: the
+ * next request goes out only after the answer's end), so there is nothing to hold.
  */
 function dispatchOptions(prefix: string, req: PreparedRequest): Dispatcher.DispatchOptions {
   return {
@@ -49,5 +54,6 @@ function dispatchOptions(prefix: string, req: PreparedRequest): Dispatcher.Dispa
     method: req.method,
     headers: Object.entries(req.headers).flat(),
     body: req.body === undefined ? undefined : Buffer.from(req.body, "utf8"),
+    blocking: false,
   };
 }

@@ -1,4 +1,4 @@
-import { Pool } from "undici";
+import type { Client } from "undici";
 import { systemClock, type Clock } from "../../common/clock.js";
 import { OUTCOME_CODE } from "../../common/outcome.js";
 import { deriveRandom } from "../../common/random.js";
@@ -6,6 +6,7 @@ import type { RunEvent } from "../record/schema.js";
 import { RequestsFileWriter } from "../record/requests-stream.js";
 import { ArrivalMerge, type IssueHooks } from "./arrival-merge.js";
 import { Attempt, type AttemptSink } from "./attempt.js";
+import { Connections } from "./connections.js";
 import { DeadlineWatch } from "./deadline-watch.js";
 import { DispatchTable } from "./dispatch-table.js";
 import { InFlightGate, type GateHooks } from "./in-flight-gate.js";
@@ -64,7 +65,7 @@ class LoadExecution {
   private readonly clock: Clock;
   private readonly table: DispatchTable;
   private readonly pickTemplate: () => number;
-  private readonly pool: Pool;
+  private readonly connections: Connections;
   private readonly writer: RequestsFileWriter | null;
   private readonly log: RequestLog;
   private readonly live = new LiveStats();
@@ -75,6 +76,8 @@ class LoadExecution {
   private readonly gate: InFlightGate;
   private readonly deadlines: DeadlineWatch;
   private readonly cutter: StreamCutter;
+  /** While a completed answer frees its slot: its connection, which the next send may take. */
+  private handOver: Client | null = null;
   private t0 = 0;
   private startedAtMs = 0;
   private stopped = false;
@@ -99,7 +102,7 @@ class LoadExecution {
     this.retries = opts.honourRetryAfter ? new RetryBook(plan.durationMs + RETRY_HORIZON_MS) : null;
     const url = new URL(opts.baseUrl);
     this.table = new DispatchTable(plan.mix, opts.model, url.pathname.replace(/\/+$/, ""));
-    this.pool = new Pool(url.origin, {
+    this.connections = new Connections(url.origin, {
       connections: opts.connections ?? opts.maxInFlight,
       pipelining: 1,
       // Our own deadline governs; undici's timers would misclassify a slow answer.
@@ -117,7 +120,7 @@ class LoadExecution {
       this.resolve = resolve;
       this.reject = reject;
       warmUp(
-        this.pool,
+        this.connections.pool,
         this.table.prefix,
         this.table.first[0],
         this.opts.warmup ?? 0,
@@ -173,7 +176,7 @@ class LoadExecution {
     episode: (message) => this.emit("max-in-flight", message),
   };
 
-  /** Hands `row` to the pool; `now` (run time) is its actual send time. */
+  /** Hands `row` to undici; `now` (run time) is its actual send time. */
   private send(row: number, now: number): void {
     this.log.setSent(row, now);
     const retry = this.retries?.isRetry(row) ?? false;
@@ -182,7 +185,9 @@ class LoadExecution {
     const deadlineAt = this.log.intended(row) + this.opts.deadlineMs;
     const attempt = new Attempt(row, deadlineAt, req, this.sink, this.cutter.cutAfter(req), this.opts.levels);
     this.deadlines.watch(attempt);
-    this.pool.dispatch(this.table.dispatch(template, retry), attempt);
+    const via = this.handOver;
+    this.handOver = null;
+    this.connections.dispatch(this.table.dispatch(template, retry), attempt, via);
   }
 
   private readonly sink: AttemptSink = {
@@ -192,7 +197,9 @@ class LoadExecution {
       this.deadlines.settled(a);
       this.record(a.row, end, OUTCOME_CODE[outcome], a.status, a.bytes);
       if (outcome === "shed") this.retryLater(a, end);
+      this.handOver = a.completed ? a.client : null;
       this.gate.release();
+      this.handOver = null;
       this.maybeDone();
     },
   };
@@ -224,7 +231,7 @@ class LoadExecution {
     this.deadlines.stop();
     this.opts.signal?.removeEventListener("abort", this.onAbort);
     const durationMs = this.now();
-    this.pool.close().then(
+    this.connections.close().then(
       () => {
         try {
           this.resolve(this.result(durationMs));

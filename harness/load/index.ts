@@ -2,8 +2,9 @@
  * The open-model load generator. execution.ts runs one plan (startLoad) and only wires the
  * parts: plan.ts (arrival times), arrival-merge.ts (arrivals and Retry-After retries in
  * intended order), in-flight-gate.ts (the cap and its FIFO), attempt.ts (one request in
- * undici) with deadline-watch.ts, dispatch-table.ts (templates prepared once),
- * stream-cutter.ts (client-disconnect), warm-up.ts, request-log.ts (the rows), result.ts.
+ * undici) with deadline-watch.ts, connections.ts (undici's pool, with the hand-over of a
+ * freed connection), dispatch-table.ts (templates prepared once), stream-cutter.ts
+ * (client-disconnect), warm-up.ts, request-log.ts (the rows), result.ts.
  */
 export { classifyFailure, classifyResponse, type ResponseFacts } from "./classify.js";
 export { LiveStats, type LiveLatency, type SecondCounts } from "./live-stats.js";
