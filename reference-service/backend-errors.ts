@@ -8,6 +8,7 @@ export type BackendErrorCode =
   | "ipc_corrupt_frame"
   | "gpu_out_of_memory"
   | "model_load_failed"
+  | "model_download_failed"
   | "model_not_found"
   | "backend_timeout";
 
@@ -51,6 +52,18 @@ export class GpuOutOfMemoryError extends BackendError {
 /** The model's weights failed verification, or loading failed for good. */
 export class ModelLoadError extends BackendError {
   readonly code = "model_load_failed";
+  readonly retryable = false;
+  readonly countsForBreaker = true;
+}
+
+/**
+ * The model's source could not be fetched (gpu/download.ts): the attempt a request waited for
+ * failed, or the worker is waiting to try again. Not retried by the API (the worker has its own
+ * schedule, and an immediate retry would only meet the wait); the network_error ladder's
+ * retry_model_download step is the one more try.
+ */
+export class ModelDownloadError extends BackendError {
+  readonly code = "model_download_failed";
   readonly retryable = false;
   readonly countsForBreaker = true;
 }

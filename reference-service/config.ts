@@ -135,6 +135,7 @@ export const serviceConfigSchema = z.strictObject({
       vram_exhaustion: ladderSteps,
       model_loading_failure: ladderSteps,
       pipeline_error: ladderSteps,
+      network_error: ladderSteps,
     }),
   }),
   drain: z.strictObject({
@@ -246,6 +247,7 @@ export const DEFAULT_CONFIG: ServiceConfig = {
       vram_exhaustion: [...DEFAULT_LADDERS.vram_exhaustion],
       model_loading_failure: [...DEFAULT_LADDERS.model_loading_failure],
       pipeline_error: [...DEFAULT_LADDERS.pipeline_error],
+      network_error: [...DEFAULT_LADDERS.network_error],
     },
   },
   drain: { timeoutMs: 30_000, delayMs: 0 },

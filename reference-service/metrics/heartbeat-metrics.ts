@@ -4,7 +4,7 @@ import type { ServiceMetrics } from "./registry.js";
 
 /**
  * Worker-reported state mirrored into metrics: VRAM, model states, GPU models resident, frames
- * the worker rejected, retried loads. The worker's counts start over with each worker process.
+ * the worker rejected, retried loads, model downloads. The worker's counts start over with each worker process.
  */
 export function heartbeatToMetrics(metrics: ServiceMetrics): (hb: Heartbeat) => void {
   const seen = new Map<string, number>();
@@ -41,6 +41,20 @@ export function heartbeatToMetrics(metrics: ServiceMetrics): (hb: Heartbeat) => 
         if (delta > 0) metrics.modelLoadRetries.inc({ model, outcome }, delta);
       }
       if (r.loaded + r.failed > 0) metrics.modelLoadRetryWait.set({ model }, r.lastWaitMs / 1000);
+    }
+    for (const [model, d] of Object.entries(hb.downloads)) {
+      const add = (key: string, count: number, inc: (delta: number) => void): void => {
+        const delta = grew(`downloads:${model}:${key}`, count);
+        if (delta > 0) inc(delta);
+      };
+      add("attempt-ok", d.attemptsOk, (n) => metrics.modelDownloadAttempts.inc({ model, outcome: "ok" }, n));
+      add("attempt-failed", d.attemptsFailed, (n) =>
+        metrics.modelDownloadAttempts.inc({ model, outcome: "failed" }, n),
+      );
+      add("run-ok", d.runsOk, (n) => metrics.modelDownloads.inc({ model, outcome: "downloaded" }, n));
+      add("run-failed", d.runsFailed, (n) => metrics.modelDownloads.inc({ model, outcome: "failed" }, n));
+      for (const [i, ms] of d.waitsMs.entries())
+        metrics.modelDownloadRetryWait.set({ model, attempt: String(i + 2) }, ms / 1000);
     }
   };
 }

@@ -8,7 +8,7 @@
  * (the slot is held for the whole answer, stream included).
  *
  * With recovery ladders on (recovery-ladder.ts, write-up 002), a failure of a class that has a
- * ladder (GPU OOM, model load, worker/IPC) climbs it first, inside what is left of the request's
+ * ladder (GPU OOM, model load, worker/IPC, model download) climbs it first, inside what is left of the request's
  * deadline: each step acts (frees idle GPU models, waits for the supervisor's worker, cuts the
  * context or max_tokens, routes to the CPU model) and tries again; its last step is the
  * fallback chain. Only an answer of the primary model with the request as sent is `full`.
@@ -117,6 +117,7 @@ const skipped = (why: string): StepResult<Served> => ({ outcome: "skipped", why 
 const TRIES_PRIMARY: ReadonlySet<LadderStep> = new Set([
   "clear_gpu_cache",
   "retry_model_load",
+  "retry_model_download",
   "apply_vram_optimization",
   "reduce_generation_params",
 ]);
@@ -268,7 +269,10 @@ export class ServingPipeline {
         await r.actions.clearGpuCache(req.model, signal);
         return primary(req, "full");
       }
+      // retry_model_download: the worker starts a new download run of a model whose last one
+      // failed; while a run waits for its next attempt, this try fails at once (gpu/download.ts).
       case "retry_model_load":
+      case "retry_model_download":
         return primary(req, "full");
       case "restart_pipeline":
         return this.restartPipeline(signal, deadlineAt, () => primary(req, "full"));

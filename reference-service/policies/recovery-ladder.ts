@@ -14,17 +14,25 @@
 import type { Clock } from "../../common/clock.js";
 
 /** The write-up's failure types that the reference service really sees (its FailureType values). */
-export const LADDER_NAMES = ["vram_exhaustion", "model_loading_failure", "pipeline_error"] as const;
+export const LADDER_NAMES = [
+  "vram_exhaustion",
+  "model_loading_failure",
+  "pipeline_error",
+  "network_error",
+] as const;
 export type LadderName = (typeof LADDER_NAMES)[number];
 
 /**
- * The write-up's RecoveryAction values that have an action here. `retry_model_load` stands for
- * its "retry model download": the reference service downloads nothing, a load is what it retries.
+ * The write-up's RecoveryAction values that have an action here. In the model-loading ladder
+ * `retry_model_load` stands for its "retry download": a load failure is retried by loading
+ * again. `retry_model_download` (the network ladder) is another try of the primary, which makes
+ * the worker start a new download run of a model whose last run failed (gpu/download.ts).
  * Its `system_health_check` has no action here (the ladders that start with it are not built).
  */
 export const LADDER_STEPS = [
   "clear_gpu_cache",
   "retry_model_load",
+  "retry_model_download",
   "apply_vram_optimization",
   "restart_pipeline",
   "enable_cpu_offload",
@@ -55,6 +63,8 @@ export const DEFAULT_LADDERS: Readonly<Record<LadderName, readonly LadderStep[]>
   ],
   // "Clear GPU cache → Restart pipeline → Apply optimization → Fallback to mock"
   pipeline_error: ["clear_gpu_cache", "restart_pipeline", "apply_vram_optimization", "fallback_to_mock"],
+  // "Retry model download → Fallback to mock"
+  network_error: ["retry_model_download", "fallback_to_mock"],
 };
 
 /** Which ladder a failure of the primary climbs, by its code (backend-errors.ts); null = none. */
@@ -63,6 +73,7 @@ export const LADDER_OF_FAILURE: Readonly<Record<string, LadderName>> = {
   model_load_failed: "model_loading_failure",
   worker_unavailable: "pipeline_error",
   ipc_corrupt_frame: "pipeline_error",
+  model_download_failed: "network_error",
 };
 
 export interface LadderConfig {
