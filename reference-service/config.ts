@@ -136,6 +136,7 @@ export const serviceConfigSchema = z.strictObject({
       model_loading_failure: ladderSteps,
       pipeline_error: ladderSteps,
       network_error: ladderSteps,
+      system_resource_error: ladderSteps,
     }),
   }),
   drain: z.strictObject({
@@ -248,6 +249,7 @@ export const DEFAULT_CONFIG: ServiceConfig = {
       model_loading_failure: [...DEFAULT_LADDERS.model_loading_failure],
       pipeline_error: [...DEFAULT_LADDERS.pipeline_error],
       network_error: [...DEFAULT_LADDERS.network_error],
+      system_resource_error: [...DEFAULT_LADDERS.system_resource_error],
     },
   },
   drain: { timeoutMs: 30_000, delayMs: 0 },

@@ -43,6 +43,7 @@ import { openPrimaryBackend } from "./supervisor/primary-backend.js";
 import { UpstreamBackend } from "./supervisor/upstream-backend.js";
 import { checkLlamaInstalled, resolveGeneratedModels } from "./llama/generated-models.js";
 import type { SpoolBackend } from "./ipc/spool-client.js";
+import { hostCritical, type HostUsage } from "./alerts/host-usage.js";
 import { AlertMonitor } from "./alerts/monitor.js";
 import { readiness } from "./api/probes.js";
 import {
@@ -193,6 +194,7 @@ function buildPipeline(
   supervisor: WorkerSupervisor | null,
   spool: SpoolBackend | null,
   events: ReliabilityEvents,
+  hostUsage: () => HostUsage | undefined,
 ) {
   const breaker = new BackendBreaker(primary.name, config.breaker, clock, (b, from, to) => {
     recordBreakerTransition(metrics, b, from, to);
@@ -226,7 +228,11 @@ function buildPipeline(
         reducedMaxTokens,
         pipelineWaitMs,
         breakerClosesOnFreshWorker: config.breaker.closeOnFreshWorker,
-        actions: recoveryActions(supervisor, spool, config, clock),
+        actions: {
+          ...recoveryActions(supervisor, spool, config, clock),
+          // The alert rules' last reading of the host (alerts.hostRules), against their thresholds.
+          systemCritical: () => hostCritical(hostUsage(), config.alerts),
+        },
       },
     }),
   });
@@ -238,6 +244,7 @@ interface Live {
   admission?: AdmissionControl;
   api?: ApiServer;
   breaker?: BackendBreaker;
+  alerts?: AlertMonitor;
   ctx?: ApiContext;
   url?: string;
 }
@@ -289,12 +296,22 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
   const primary: ModelBackend | null = options.backend ?? upstream ?? spool;
   if (!primary) throw new Error("no primary backend");
 
-  const built = buildPipeline(config, clock, primary, metrics, supervisor, spool, events);
+  const built = buildPipeline(
+    config,
+    clock,
+    primary,
+    metrics,
+    supervisor,
+    spool,
+    events,
+    () => live.alerts?.lastHostUsage,
+  );
   const { breaker, pipeline, fallbacks } = built;
   live.breaker = breaker;
   const models = modelCatalog(upstream, workerConfig);
   const streamResumes = streamResumeCounter(metrics);
   const alerts = createAlertMonitor(config, clock, metrics, breaker, supervisor, live, events);
+  live.alerts = alerts;
   const ctx: ApiContext = {
     config,
     clock,

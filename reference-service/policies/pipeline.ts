@@ -30,6 +30,7 @@ import { ProgressTracker } from "./progress.js";
 import { AnswerRecorder, type ResponseCache } from "./response-cache.js";
 import {
   LadderExhaustedError,
+  SYSTEM_RESOURCE_LADDER,
   type LadderName,
   type LadderStep,
   type RecoveryLadders,
@@ -70,6 +71,11 @@ export interface RecoveryActions {
   clearGpuCache?(keep: string, signal: AbortSignal): Promise<readonly string[]>;
   /** Resolves true once the supervised worker serves again (within `ms`), else false. */
   waitForWorker?(ms: number, signal: AbortSignal): Promise<boolean>;
+  /**
+   * The host's CPU and memory against their critical thresholds: null when healthy (or not
+   * known), else what is critical (e.g. "memory 97% >= 95%").
+   */
+  systemCritical?(): string | null;
 }
 
 export interface RecoveryDeps {
@@ -115,6 +121,7 @@ const skipped = (why: string): StepResult<Served> => ({ outcome: "skipped", why 
  * among them: a fresh worker closes the breaker (breaker.closeOnFreshWorker), so it waits first.
  */
 const TRIES_PRIMARY: ReadonlySet<LadderStep> = new Set([
+  "system_health_check",
   "clear_gpu_cache",
   "retry_model_load",
   "retry_model_download",
@@ -213,7 +220,9 @@ export class ServingPipeline {
     // class is still in effect), with the steps that need the primary skipped until it closes.
     const reason = failureReason(e);
     const code = reason === "circuit_open" ? this.lastFailureCode : reason;
-    const ladder = code === null ? null : (this.deps.recovery?.ladders.ladderFor(code) ?? null);
+    const own = code === null ? null : (this.deps.recovery?.ladders.ladderFor(code) ?? null);
+    // 002's system resource errors: the same failure while the host is critical is the host's.
+    const ladder = own && this.deps.recovery?.actions.systemCritical?.() ? SYSTEM_RESOURCE_LADDER : own;
     if (ladder) return this.climb(ladder, req, sink, signal, e, deadlineAt);
     return this.fallBack(req, sink, signal, e);
   }
@@ -264,6 +273,12 @@ export class ServingPipeline {
     const blocked = TRIES_PRIMARY.has(step) ? this.primaryBlocked(deadlineAt) : null;
     if (blocked) return skipped(blocked);
     switch (step) {
+      case "system_health_check": {
+        if (!r.actions.systemCritical) return skipped("no host usage is read in this service");
+        const critical = r.actions.systemCritical();
+        if (critical !== null) throw new Error(`system health check: ${critical}`);
+        return primary(req, "full");
+      }
       case "clear_gpu_cache": {
         if (!r.actions.clearGpuCache) return skipped("no GPU cache to clear in this service");
         await r.actions.clearGpuCache(req.model, signal);

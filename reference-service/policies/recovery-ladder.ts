@@ -19,6 +19,7 @@ export const LADDER_NAMES = [
   "model_loading_failure",
   "pipeline_error",
   "network_error",
+  "system_resource_error",
 ] as const;
 export type LadderName = (typeof LADDER_NAMES)[number];
 
@@ -27,9 +28,11 @@ export type LadderName = (typeof LADDER_NAMES)[number];
  * `retry_model_load` stands for its "retry download": a load failure is retried by loading
  * again. `retry_model_download` (the network ladder) is another try of the primary, which makes
  * the worker start a new download run of a model whose last run failed (gpu/download.ts).
- * Its `system_health_check` has no action here (the ladders that start with it are not built).
+ * `system_health_check` reads the host's CPU and memory (the alert rules' last reading) and tries
+ * again only when neither is at its critical threshold any more.
  */
 export const LADDER_STEPS = [
+  "system_health_check",
   "clear_gpu_cache",
   "retry_model_load",
   "retry_model_download",
@@ -65,7 +68,16 @@ export const DEFAULT_LADDERS: Readonly<Record<LadderName, readonly LadderStep[]>
   pipeline_error: ["clear_gpu_cache", "restart_pipeline", "apply_vram_optimization", "fallback_to_mock"],
   // "Retry model download → Fallback to mock"
   network_error: ["retry_model_download", "fallback_to_mock"],
+  // "System health check → Clear GPU cache → Fallback to mock"
+  system_resource_error: ["system_health_check", "clear_gpu_cache", "fallback_to_mock"],
 };
+
+/**
+ * 002's "System Resource Errors": a failure of the primary that would climb a ladder climbs
+ * this one instead while the host's CPU or memory is at its critical threshold (alerts
+ * .cpuCriticalAbove / memoryCriticalAbove, 95%): the cause is then the machine, not the model.
+ */
+export const SYSTEM_RESOURCE_LADDER: LadderName = "system_resource_error";
 
 /** Which ladder a failure of the primary climbs, by its code (backend-errors.ts); null = none. */
 export const LADDER_OF_FAILURE: Readonly<Record<string, LadderName>> = {
@@ -228,7 +240,10 @@ export class RecoveryLadders {
       const steps = this.config.ladders[name];
       return {
         name,
-        failures: Object.keys(LADDER_OF_FAILURE).filter((code) => LADDER_OF_FAILURE[code] === name),
+        failures:
+          name === SYSTEM_RESOURCE_LADDER
+            ? ["any failure with a ladder, while host CPU or memory is critical"]
+            : Object.keys(LADDER_OF_FAILURE).filter((code) => LADDER_OF_FAILURE[code] === name),
         steps: steps.map((step) => ({ step, outcomes: { ...st.counts.get(step)! } })),
         runs: st.runs,
         lastRunAtMs: st.lastRunAtMs,

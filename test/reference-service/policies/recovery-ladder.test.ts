@@ -155,6 +155,7 @@ describe("RecoveryLadders", () => {
       ["model_loading_failure", "clear_gpu_cache", null],
       ["pipeline_error", "clear_gpu_cache", null],
       ["network_error", "retry_model_download", null],
+      ["system_resource_error", "system_health_check", null],
     ]);
     expect(ran).toEqual(["clear_gpu_cache"]);
   });
@@ -189,6 +190,7 @@ describe("recovery config", () => {
       ],
       pipeline_error: ["clear_gpu_cache", "restart_pipeline", "apply_vram_optimization", "fallback_to_mock"],
       network_error: ["retry_model_download", "fallback_to_mock"],
+      system_resource_error: ["system_health_check", "clear_gpu_cache", "fallback_to_mock"],
     });
     expect(DEFAULT_CONFIG.recovery.cooldownMs).toEqual(30_000);
   });
