@@ -43,7 +43,7 @@ import { openPrimaryBackend } from "./supervisor/primary-backend.js";
 import { UpstreamBackend } from "./supervisor/upstream-backend.js";
 import { checkLlamaInstalled, resolveGeneratedModels } from "./llama/generated-models.js";
 import type { SpoolBackend } from "./ipc/spool-client.js";
-import { hostCritical, type HostUsage } from "./alerts/host-usage.js";
+import { hostCritical } from "./alerts/host-usage.js";
 import { AlertMonitor } from "./alerts/monitor.js";
 import { readiness } from "./api/probes.js";
 import {
@@ -194,7 +194,7 @@ function buildPipeline(
   supervisor: WorkerSupervisor | null,
   spool: SpoolBackend | null,
   events: ReliabilityEvents,
-  hostUsage: () => HostUsage | undefined,
+  live: Live,
 ) {
   const breaker = new BackendBreaker(primary.name, config.breaker, clock, (b, from, to) => {
     recordBreakerTransition(metrics, b, from, to);
@@ -231,7 +231,7 @@ function buildPipeline(
         actions: {
           ...recoveryActions(supervisor, spool, config, clock),
           // The alert rules' last reading of the host (alerts.hostRules), against their thresholds.
-          systemCritical: () => hostCritical(hostUsage(), config.alerts),
+          systemCritical: () => hostCritical(live.alerts?.lastHostUsage, config.alerts),
         },
       },
     }),
@@ -296,22 +296,12 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
   const primary: ModelBackend | null = options.backend ?? upstream ?? spool;
   if (!primary) throw new Error("no primary backend");
 
-  const built = buildPipeline(
-    config,
-    clock,
-    primary,
-    metrics,
-    supervisor,
-    spool,
-    events,
-    () => live.alerts?.lastHostUsage,
-  );
+  const built = buildPipeline(config, clock, primary, metrics, supervisor, spool, events, live);
   const { breaker, pipeline, fallbacks } = built;
   live.breaker = breaker;
   const models = modelCatalog(upstream, workerConfig);
   const streamResumes = streamResumeCounter(metrics);
   const alerts = createAlertMonitor(config, clock, metrics, breaker, supervisor, live, events);
-  live.alerts = alerts;
   const ctx: ApiContext = {
     config,
     clock,
@@ -406,7 +396,8 @@ function createAlertMonitor(
   live: Live,
   events: ReliabilityEvents,
 ): AlertMonitor {
-  return new AlertMonitor({
+  // Set as it is made: the recovery ladders' system health check reads its host readings.
+  return (live.alerts = new AlertMonitor({
     config: config.alerts,
     clock,
     metrics,
@@ -422,7 +413,7 @@ function createAlertMonitor(
     },
     externalUrl: () => live.url ?? `http://${config.host}:${config.port}`,
     onNotice: (n) => events.alert(n),
-  });
+  }));
 }
 
 async function connectUpstream(url: string): Promise<UpstreamBackend> {

@@ -273,12 +273,8 @@ export class ServingPipeline {
     const blocked = TRIES_PRIMARY.has(step) ? this.primaryBlocked(deadlineAt) : null;
     if (blocked) return skipped(blocked);
     switch (step) {
-      case "system_health_check": {
-        if (!r.actions.systemCritical) return skipped("no host usage is read in this service");
-        const critical = r.actions.systemCritical();
-        if (critical !== null) throw new Error(`system health check: ${critical}`);
-        return primary(req, "full");
-      }
+      case "system_health_check":
+        return this.systemHealthCheck(() => primary(req, "full"));
       case "clear_gpu_cache": {
         if (!r.actions.clearGpuCache) return skipped("no GPU cache to clear in this service");
         await r.actions.clearGpuCache(req.model, signal);
@@ -308,6 +304,15 @@ export class ServingPipeline {
         throw new Error(`unknown ladder step ${String(never)}`);
       }
     }
+  }
+
+  /** Reads the host's usage again: tries the model (`attempt`) once it is no longer critical. */
+  private systemHealthCheck(attempt: () => Promise<StepResult<Served>>): Promise<StepResult<Served>> {
+    const { actions } = this.deps.recovery!;
+    if (!actions.systemCritical) return Promise.resolve(skipped("no host usage is read in this service"));
+    const critical = actions.systemCritical();
+    if (critical !== null) return Promise.reject(new Error(`system health check: ${critical}`));
+    return attempt();
   }
 
   /** Waits for the supervisor's worker to serve again (within the deadline), then `attempt`. */
