@@ -231,7 +231,8 @@ function buildPipeline(
         actions: {
           ...recoveryActions(supervisor, spool, config, clock),
           // The alert rules' last reading of the host (alerts.hostRules), against their thresholds.
-          systemCritical: () => hostCritical(live.alerts?.lastHostUsage, config.alerts),
+          systemCritical: () =>
+            hostCritical(live.alerts?.lastHostUsage, config.alerts, config.recovery.systemResources),
         },
       },
     }),

@@ -43,6 +43,9 @@ export function heartbeatToMetrics(metrics: ServiceMetrics): (hb: Heartbeat) => 
       if (r.loaded + r.failed > 0) metrics.modelLoadRetryWait.set({ model }, r.lastWaitMs / 1000);
     }
     for (const [model, d] of Object.entries(hb.downloads)) {
+      // Every outcome scrapes from the first attempt on (0 included), so "never downloaded" is a value.
+      for (const outcome of ["ok", "failed"]) metrics.modelDownloadAttempts.inc({ model, outcome }, 0);
+      for (const outcome of ["downloaded", "failed"]) metrics.modelDownloads.inc({ model, outcome }, 0);
       const add = (key: string, count: number, inc: (delta: number) => void): void => {
         const delta = grew(`downloads:${model}:${key}`, count);
         if (delta > 0) inc(delta);

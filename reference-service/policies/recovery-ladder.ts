@@ -74,8 +74,9 @@ export const DEFAULT_LADDERS: Readonly<Record<LadderName, readonly LadderStep[]>
 
 /**
  * 002's "System Resource Errors": a failure of the primary that would climb a ladder climbs
- * this one instead while the host's CPU or memory is at its critical threshold (alerts
- * .cpuCriticalAbove / memoryCriticalAbove, 95%): the cause is then the machine, not the model.
+ * this one instead while a host resource (recovery.systemResources, default memory) is at its
+ * critical threshold (alerts.memoryCriticalAbove / cpuCriticalAbove, 95%): the cause is then the
+ * machine, not the model.
  */
 export const SYSTEM_RESOURCE_LADDER: LadderName = "system_resource_error";
 
@@ -242,7 +243,7 @@ export class RecoveryLadders {
         name,
         failures:
           name === SYSTEM_RESOURCE_LADDER
-            ? ["any failure with a ladder, while host CPU or memory is critical"]
+            ? ["any failure with a ladder, while a host resource (recovery.systemResources) is critical"]
             : Object.keys(LADDER_OF_FAILURE).filter((code) => LADDER_OF_FAILURE[code] === name),
         steps: steps.map((step) => ({ step, outcomes: { ...st.counts.get(step)! } })),
         runs: st.runs,
