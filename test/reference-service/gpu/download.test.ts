@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../../common/clock.js";
 import { ModelDownloadError } from "../../../reference-service/backend-errors.js";
 import { ModelDownloads, type DownloadRetryOptions } from "../../../reference-service/gpu/download.js";
-import { loadRetryDelayMs } from "../../../reference-service/gpu/models.js";
+import { VramLedger } from "../../../reference-service/gpu/ledger.js";
+import { ModelManager, loadRetryDelayMs } from "../../../reference-service/gpu/models.js";
 import { DEFAULT_WORKER_CONFIG, type CatalogModel } from "../../../reference-service/ipc/protocol.js";
 
 /** Write-up 002: "model_download": {"max_attempts": 3, "initial_delay": 5.0, "backoff_factor": 2.0, "max_delay": 60.0} */
@@ -140,5 +141,32 @@ describe("download retry schedule (write-up 002: model_download 3 attempts, 5.0 
     await downloads.ensure(local);
     expect(attempts).toBe(0);
     expect(downloads.downloadStats()).toEqual({});
+  });
+});
+
+describe("ModelManager with a downloaded model", () => {
+  it("fetches before the first load: requests fail at once during the waits, then the model loads in its loadMs", async () => {
+    const { clock, downloads, starts } = setup((n) => n < 3);
+    const ledger = new VramLedger({ totalBytes: 8 * 1024 ** 3, reservedBytes: 0 });
+    const models = new ModelManager({
+      clock,
+      ledger,
+      catalog: [MODEL],
+      minKvBytes: 0,
+      defaultKeepAliveMs: 600_000,
+      temporaryKeepAliveMs: 300_000,
+      downloads,
+    });
+    await expect(models.acquire("net-model")).rejects.toThrow(ModelDownloadError);
+    expect(models.status()[0]).toMatchObject({ state: "unloaded" });
+    expect(models.status()[0]?.reason).toContain("attempt 1 of 3 failed");
+    await clock.advanceAsync(6000);
+    await expect(models.acquire("net-model")).rejects.toThrow("attempt 3 in 9000 ms");
+    await clock.advanceAsync(9000);
+    expect(starts).toEqual([0, 5000, 15_000]);
+    const lease = models.acquire("net-model");
+    await clock.advanceAsync(10); // the model's loadMs
+    expect((await lease).model.name).toBe("net-model");
+    expect(models.state("net-model")).toBe("ready");
   });
 });
