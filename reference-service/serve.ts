@@ -125,7 +125,9 @@ function createSupervisor(
   onBackendRecovered: () => void,
   events: ReliabilityEvents,
 ): WorkerSupervisor {
-  const toMetrics = heartbeatToMetrics(metrics);
+  const toMetrics = heartbeatToMetrics(metrics, (model, outcome, count) =>
+    events.modelDownload(model, outcome, count),
+  );
   let readyPid = -1;
   let cotenantBytes = 0;
   return new WorkerSupervisor(
