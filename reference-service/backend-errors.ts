@@ -8,6 +8,7 @@ export type BackendErrorCode =
   | "ipc_corrupt_frame"
   | "gpu_out_of_memory"
   | "model_load_failed"
+  | "model_download_failed"
   | "model_not_found"
   | "backend_timeout";
 
@@ -53,6 +54,20 @@ export class ModelLoadError extends BackendError {
   readonly code = "model_load_failed";
   readonly retryable = false;
   readonly countsForBreaker = true;
+}
+
+/**
+ * The model's source could not be fetched (gpu/download.ts): the attempt a request waited for
+ * failed, or the worker is waiting to try again. Not retried by the API (the worker has its own
+ * schedule, and an immediate retry would only meet the wait); the network_error ladder's
+ * retry_model_download step is the one more try. Not counted by the breaker: the worker
+ * answered at once and is healthy, and one model's source being down must not cut every other
+ * model off for the breaker's whole open period (60 s), as model_not_found does not.
+ */
+export class ModelDownloadError extends BackendError {
+  readonly code = "model_download_failed";
+  readonly retryable = false;
+  readonly countsForBreaker = false;
 }
 
 export class ModelNotFoundError extends BackendError {

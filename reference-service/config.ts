@@ -138,10 +138,20 @@ export const serviceConfigSchema = z.strictObject({
     reducedMaxTokens: positiveInt,
     /** restart_pipeline: how long to wait for the supervisor's worker to be serving again. */
     pipelineWaitMs: nonNegativeInt,
+    /**
+     * The host resources whose critical use (alerts.*CriticalAbove) makes a failure a system
+     * resource error (its ladder: system health check -> clear GPU cache -> fallback). Default
+     * memory only: on a shared machine the CPU sits at 100% without anything failing for it (a
+     * claims run at load average 13 on 2 cores classed every failure as the host's), so counting
+     * it would take every other ladder over. [] turns the ladder off.
+     */
+    systemResources: z.array(z.enum(["cpu", "memory"])),
     ladders: z.strictObject({
       vram_exhaustion: ladderSteps,
       model_loading_failure: ladderSteps,
       pipeline_error: ladderSteps,
+      network_error: ladderSteps,
+      system_resource_error: ladderSteps,
     }),
   }),
   drain: z.strictObject({
@@ -252,10 +262,13 @@ export const DEFAULT_CONFIG: ServiceConfig = {
     optimizedContextTokens: 256,
     reducedMaxTokens: 4,
     pipelineWaitMs: 2000,
+    systemResources: ["memory"],
     ladders: {
       vram_exhaustion: [...DEFAULT_LADDERS.vram_exhaustion],
       model_loading_failure: [...DEFAULT_LADDERS.model_loading_failure],
       pipeline_error: [...DEFAULT_LADDERS.pipeline_error],
+      network_error: [...DEFAULT_LADDERS.network_error],
+      system_resource_error: [...DEFAULT_LADDERS.system_resource_error],
     },
   },
   drain: { timeoutMs: 30_000, delayMs: 0 },

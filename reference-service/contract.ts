@@ -111,6 +111,9 @@ export const METRICS = {
   gpuModelsResidentMax: "faultline_gpu_models_resident_max",
   modelLoadRetries: "faultline_model_load_retries_total", // {model,outcome}: loaded | failed
   modelLoadRetryWait: "faultline_model_load_retry_wait_seconds", // {model}
+  modelDownloadAttempts: "faultline_model_download_attempts_total", // {model,outcome}: ok | failed
+  modelDownloads: "faultline_model_downloads_total", // {model,outcome}: downloaded | failed (a run of attempts)
+  modelDownloadRetryWait: "faultline_model_download_retry_wait_seconds", // {model,attempt}
   drainInflight: "faultline_drain_inflight",
   requestsLost: "faultline_requests_lost_total",
   streamResumes: "faultline_stream_resumes_total", // {outcome}: completed | failed | not_attempted

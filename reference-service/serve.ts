@@ -44,6 +44,7 @@ import { openPrimaryBackend } from "./supervisor/primary-backend.js";
 import { UpstreamBackend } from "./supervisor/upstream-backend.js";
 import { checkLlamaInstalled, resolveGeneratedModels } from "./llama/generated-models.js";
 import type { SpoolBackend } from "./ipc/spool-client.js";
+import { hostCritical } from "./alerts/host-usage.js";
 import { AlertMonitor } from "./alerts/monitor.js";
 import { readiness } from "./api/probes.js";
 import {
@@ -125,7 +126,9 @@ function createSupervisor(
   onBackendRecovered: () => void,
   events: ReliabilityEvents,
 ): WorkerSupervisor {
-  const toMetrics = heartbeatToMetrics(metrics);
+  const toMetrics = heartbeatToMetrics(metrics, (model, outcome, count) =>
+    events.modelDownload(model, outcome, count),
+  );
   let readyPid = -1;
   let cotenantBytes = 0;
   return new WorkerSupervisor(
@@ -194,6 +197,7 @@ function buildPipeline(
   supervisor: WorkerSupervisor | null,
   spool: SpoolBackend | null,
   events: ReliabilityEvents,
+  live: Live,
 ) {
   const breaker = new BackendBreaker(primary.name, config.breaker, clock, (b, from, to) => {
     recordBreakerTransition(metrics, b, from, to);
@@ -228,7 +232,12 @@ function buildPipeline(
         reducedMaxTokens,
         pipelineWaitMs,
         breakerClosesOnFreshWorker: config.breaker.closeOnFreshWorker,
-        actions: recoveryActions(supervisor, spool, config, clock),
+        actions: {
+          ...recoveryActions(supervisor, spool, config, clock),
+          // The alert rules' last reading of the host (alerts.hostRules), against their thresholds.
+          systemCritical: () =>
+            hostCritical(live.alerts?.lastHostUsage, config.alerts, config.recovery.systemResources),
+        },
       },
     }),
   });
@@ -258,6 +267,7 @@ interface Live {
   admission?: AdmissionControl;
   api?: ApiServer;
   breaker?: BackendBreaker;
+  alerts?: AlertMonitor;
   ctx?: ApiContext;
   url?: string;
 }
@@ -309,7 +319,7 @@ export async function serveReference(options: ServeOptions, runtime: Runtime): P
   const primary: ModelBackend | null = options.backend ?? upstream ?? spool;
   if (!primary) throw new Error("no primary backend");
 
-  const built = buildPipeline(config, clock, primary, metrics, supervisor, spool, events);
+  const built = buildPipeline(config, clock, primary, metrics, supervisor, spool, events, live);
   const { breaker, pipeline, fallbacks } = built;
   live.breaker = breaker;
   const models = modelCatalog(upstream, workerConfig);
@@ -405,7 +415,8 @@ function createAlertMonitor(
   live: Live,
   events: ReliabilityEvents,
 ): AlertMonitor {
-  return new AlertMonitor({
+  // Set as it is made: the recovery ladders' system health check reads its host readings.
+  return (live.alerts = new AlertMonitor({
     config: config.alerts,
     clock,
     metrics,
@@ -421,7 +432,7 @@ function createAlertMonitor(
     },
     externalUrl: () => live.url ?? `http://${config.host}:${config.port}`,
     onNotice: (n) => events.alert(n),
-  });
+  }));
 }
 
 async function connectUpstream(url: string): Promise<UpstreamBackend> {

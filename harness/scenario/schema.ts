@@ -126,6 +126,15 @@ const referenceTarget = z
      */
     upstreamLink: z.boolean().default(false),
     /**
+     * Run a loopback model source (GET /blob/<bytes>) that the worker downloads from through
+     * the Toxiproxy link "model-source": catalogue models whose `source` is a path (e.g.
+     * "/blob/4096") are fetched from it before their first load (worker.modelSourceUrl is set).
+     */
+    modelSource: z.boolean().default(false).meta({
+      description:
+        'Run a loopback model source (GET /blob/<bytes>) the worker downloads from through the Toxiproxy link "model-source": catalogue models whose source is a path (e.g. /blob/4096) are fetched from it before their first load, so net-* faults on link:model-source hit the downloads.',
+    }),
+    /**
      * API replicas, each with its own supervised worker. Above 1 the harness runs them behind
      * HAProxy (health checks, retries, redispatch) and clients talk to HAProxy; faults can aim
      * at one replica (`api#2`, `worker#2`) or all (`api`, `worker`), and at `lb` (HAProxy).

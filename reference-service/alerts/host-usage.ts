@@ -82,3 +82,24 @@ function readMemoryUsed(): Pick<HostUsage, "memory" | "memorySource"> {
     return { memory: total > 0 ? 1 - os.freemem() / total : null, memorySource: "freemem" };
   }
 }
+
+/**
+ * What of the host (of `which`) is at its critical threshold (above it, as the alert rules judge), e.g.
+ * "host memory usage 97.0% (critical above 95%)"; null when neither is, or neither is known.
+ */
+export function hostCritical(
+  usage: HostUsage | undefined,
+  thresholds: { readonly cpuCriticalAbove: number; readonly memoryCriticalAbove: number },
+  which: readonly ("cpu" | "memory")[] = ["cpu", "memory"],
+): string | null {
+  if (!usage) return null;
+  const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+  const over: string[] = [];
+  if (which.includes("cpu") && usage.cpu !== null && usage.cpu > thresholds.cpuCriticalAbove)
+    over.push(`host CPU usage ${pct(usage.cpu)} (critical above ${pct(thresholds.cpuCriticalAbove)})`);
+  if (which.includes("memory") && usage.memory !== null && usage.memory > thresholds.memoryCriticalAbove)
+    over.push(
+      `host memory usage ${pct(usage.memory)} (critical above ${pct(thresholds.memoryCriticalAbove)})`,
+    );
+  return over.length > 0 ? over.join(", ") : null;
+}

@@ -34,6 +34,7 @@ export class AlertMonitor {
   private timer: TimerHandle | undefined;
   private stopped = true;
   private readonly hostUsage: () => HostUsage;
+  private lastHost: HostUsage | undefined;
 
   constructor(private readonly deps: AlertMonitorDeps) {
     const reader = new HostUsageReader();
@@ -100,10 +101,19 @@ export class AlertMonitor {
     return notices;
   }
 
+  /**
+   * The host's usage at the last evaluation (alerts.evaluateIntervalMs); undefined before the
+   * first one or with alerts.hostRules off. The recovery ladders' system health check reads it.
+   */
+  get lastHostUsage(): HostUsage | undefined {
+    return this.lastHost;
+  }
+
   /** The host's usage, mirrored into /metrics; undefined with alerts.hostRules off. */
   private readHost(): HostUsage | undefined {
     if (!this.deps.config.hostRules) return undefined;
     const host = this.hostUsage();
+    this.lastHost = host;
     const m = this.deps.metrics;
     if (host.cpu !== null) m.hostCpuUtilization.set({ cores: String(host.cores ?? "") }, host.cpu);
     if (host.memory !== null) m.hostMemoryUsed.set({ source: host.memorySource ?? "" }, host.memory);

@@ -107,6 +107,8 @@ const BACKEND_ANSWERS: Readonly<
   model_not_found: { status: 404, type: "invalid_request_error", permanent: true, param: "model" },
   model_load_failed: { status: 500, type: "server_error", permanent: true },
   gpu_out_of_memory: { status: 503, type: "service_unavailable", permanent: false },
+  // The worker tries the download again on its own schedule (gpu/download.ts).
+  model_download_failed: { status: 503, type: "service_unavailable", permanent: false },
   backend_timeout: { status: 504, type: "timeout_error", permanent: false },
   worker_unavailable: { status: 503, type: "service_unavailable", permanent: false },
   ipc_corrupt_frame: { status: 503, type: "service_unavailable", permanent: false },

@@ -144,6 +144,11 @@ export class ReliabilityEvents {
     this.emit("worker.ready", { pid });
   }
 
+  /** A model download's attempt failed, the download succeeded, or it gave up (from the heartbeat). */
+  modelDownload(model: string, outcome: string, count: number): void {
+    this.emit("model.download", { model, outcome, count });
+  }
+
   workerGivenUp(reason: string): void {
     this.emit("worker.given-up", { reason });
   }

@@ -47,6 +47,7 @@ function recoveryStatus(ctx: ApiContext) {
     optimizedContextTokens: r.optimizedContextTokens,
     reducedMaxTokens: r.reducedMaxTokens,
     pipelineWaitMs: r.pipelineWaitMs,
+    systemResources: r.systemResources,
   };
   const ladders = ctx.pipeline.ladders;
   if (!ladders) return { ...settings, ladders: [] };

@@ -13,6 +13,7 @@
 import type { Clock, TimerHandle } from "../../common/clock.js";
 import { ModelLoadError, ModelNotFoundError } from "../backend-errors.js";
 import type { CatalogModel, ModelState, ModelStatus } from "../ipc/protocol.js";
+import type { ModelDownloads } from "./download.js";
 import type { VramLedger } from "./ledger.js";
 
 export interface ModelManagerOptions {
@@ -40,6 +41,8 @@ export interface ModelManagerOptions {
   readonly gpuModelsMax?: number | null;
   /** Attempts per load and the waits between them; default one attempt (no retry). */
   readonly loadRetry?: LoadRetryOptions;
+  /** Fetches a model with a `source` before its first load (gpu/download.ts); absent = none fetched. */
+  readonly downloads?: ModelDownloads;
 }
 
 /**
@@ -175,6 +178,10 @@ export class ModelManager {
         }
         case "unloaded":
         case "failed": {
+          // A model with a source is fetched first: this waits for a download attempt in flight,
+          // and throws ModelDownloadError at once while the download waits for its next one.
+          if (this.o.downloads) await this.download(e, this.o.downloads);
+          if (stateOf(e) !== "unloaded" && stateOf(e) !== "failed") break;
           const started = await this.startLoad(e, this.requestTtl(name));
           // Awaited here, not inside startLoad: the caller that started the load resumes before
           // the ones waiting on `busy`, so the first request for a model runs first.
@@ -237,6 +244,15 @@ export class ModelManager {
       }
     }
     return evicted;
+  }
+
+  private async download(e: Entry, downloads: ModelDownloads): Promise<void> {
+    try {
+      await downloads.ensure(e.spec);
+    } catch (err) {
+      e.reason = (err as Error).message;
+      throw err;
+    }
   }
 
   private entry(name: string): Entry {

@@ -6,6 +6,7 @@ import {
   BackendTimeoutError,
   CorruptFrameError,
   GpuOutOfMemoryError,
+  ModelDownloadError,
   ModelLoadError,
   ModelNotFoundError,
   WorkerUnavailableError,
@@ -25,6 +26,8 @@ export function errorFromCode(code: WorkerErrorCode, message: string): BackendEr
       return new GpuOutOfMemoryError(message);
     case "model_load_failed":
       return new ModelLoadError(message);
+    case "model_download_failed":
+      return new ModelDownloadError(message);
     case "model_not_found":
       return new ModelNotFoundError(message);
     case "backend_timeout":

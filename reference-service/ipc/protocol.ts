@@ -102,6 +102,7 @@ export type RequestPayload = z.infer<typeof requestPayloadSchema>;
 export const WORKER_ERROR_CODES = [
   "gpu_out_of_memory",
   "model_load_failed",
+  "model_download_failed",
   "model_not_found",
   "backend_timeout",
   "worker_unavailable", // draining, queue full, shutting down
@@ -207,6 +208,19 @@ export const heartbeatSchema = z.object({
       }),
     )
     .default({}),
+  /** Model downloads by model in this worker (gpu/download.ts): attempts, runs, measured waits (ms) before attempt 2, 3, ... */
+  downloads: z
+    .record(
+      z.string(),
+      z.object({
+        attemptsOk: z.number().int().nonnegative(),
+        attemptsFailed: z.number().int().nonnegative(),
+        runsOk: z.number().int().nonnegative(),
+        runsFailed: z.number().int().nonnegative(),
+        waitsMs: z.array(z.number().nonnegative()),
+      }),
+    )
+    .default({}),
   /** Wire ids of the requests the worker holds (running or waiting), so the client can tell a
    * request whose last frame was lost from one still in progress. Capped at 512. */
   requestIds: z.array(z.string()).default([]),
@@ -281,6 +295,20 @@ export const catalogModelSchema = z.object({
   sha256: z
     .string()
     .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  /**
+   * Where the worker downloads the model from before its first load (gpu/download.ts, write-up
+   * 002's download retry): an http(s) URL, or a path ("/...") relative to worker.modelSourceUrl.
+   * engine: llama: into ggufPath (checked against sha256); sim: a blob under
+   * <stateDir>/models/downloads/ (checked against sha256 when given). Absent: nothing to fetch.
+   */
+  source: z
+    .string()
+    .min(1)
+    .refine((s) => s.startsWith("/") || /^https?:\/\/[^/]/i.test(s), {
+      error:
+        'expected an http:// or https:// URL, or a path starting with "/" (relative to worker.modelSourceUrl)',
+    })
     .optional(),
   /**
    * engine: llama: generate this model at service start (seeded GGUF under <stateDir>/models,
@@ -398,6 +426,26 @@ export const workerConfigSchema = z
         initialDelayMs: z.number().int().nonnegative().default(1000),
         backoffFactor: z.number().min(1).max(10).default(2),
         maxDelayMs: z.number().int().nonnegative().default(30_000),
+      })
+      .prefault({}),
+    /** Base URL for catalogue sources given as a path ("/..."); null = every source is a full URL. */
+    modelSourceUrl: z
+      .url({ protocol: /^https?$/ })
+      .nullable()
+      .default(null),
+    /** One download attempt that has not finished within this fails (a stalled source). */
+    downloadTimeoutMs: z.number().int().positive().default(600_000),
+    /**
+     * Retry of a failed model download (write-up 002's `model_download`): up to maxAttempts
+     * attempts in all, after failed attempt n the next starts min(maxDelayMs, initialDelayMs x
+     * backoffFactor^(n-1)) later. Default 002's numbers: 3 attempts, 5 s, factor 2, at most 60 s.
+     */
+    downloadRetry: z
+      .strictObject({
+        maxAttempts: z.number().int().positive().max(10).default(3),
+        initialDelayMs: z.number().int().nonnegative().default(5000),
+        backoffFactor: z.number().min(1).max(10).default(2),
+        maxDelayMs: z.number().int().nonnegative().default(60_000),
       })
       .prefault({}),
     /** Load this model at start so a fresh worker is ready without a first-request cold load. */

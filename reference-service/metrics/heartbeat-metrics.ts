@@ -4,9 +4,15 @@ import type { ServiceMetrics } from "./registry.js";
 
 /**
  * Worker-reported state mirrored into metrics: VRAM, model states, GPU models resident, frames
- * the worker rejected, retried loads. The worker's counts start over with each worker process.
+ * the worker rejected, retried loads, model downloads. The worker's counts start over with each worker process.
  */
-export function heartbeatToMetrics(metrics: ServiceMetrics): (hb: Heartbeat) => void {
+/** What a heartbeat says happened to a model's download since the same worker's last beat. */
+export type DownloadOutcome = "attempt-failed" | "downloaded" | "gave-up";
+
+export function heartbeatToMetrics(
+  metrics: ServiceMetrics,
+  onDownload?: (model: string, outcome: DownloadOutcome, count: number) => void,
+): (hb: Heartbeat) => void {
   const seen = new Map<string, number>();
   let seenPid = -1;
   let residentMax = 0;
@@ -41,6 +47,30 @@ export function heartbeatToMetrics(metrics: ServiceMetrics): (hb: Heartbeat) => 
         if (delta > 0) metrics.modelLoadRetries.inc({ model, outcome }, delta);
       }
       if (r.loaded + r.failed > 0) metrics.modelLoadRetryWait.set({ model }, r.lastWaitMs / 1000);
+    }
+    for (const [model, d] of Object.entries(hb.downloads)) {
+      // Every outcome scrapes from the first attempt on (0 included), so "never downloaded" is a value.
+      for (const outcome of ["ok", "failed"]) metrics.modelDownloadAttempts.inc({ model, outcome }, 0);
+      for (const outcome of ["downloaded", "failed"]) metrics.modelDownloads.inc({ model, outcome }, 0);
+      const add = (key: string, count: number, inc: (delta: number) => void): void => {
+        const delta = grew(`downloads:${model}:${key}`, count);
+        if (delta > 0) inc(delta);
+      };
+      add("attempt-ok", d.attemptsOk, (n) => metrics.modelDownloadAttempts.inc({ model, outcome: "ok" }, n));
+      add("attempt-failed", d.attemptsFailed, (n) => {
+        metrics.modelDownloadAttempts.inc({ model, outcome: "failed" }, n);
+        onDownload?.(model, "attempt-failed", n);
+      });
+      add("run-ok", d.runsOk, (n) => {
+        metrics.modelDownloads.inc({ model, outcome: "downloaded" }, n);
+        onDownload?.(model, "downloaded", n);
+      });
+      add("run-failed", d.runsFailed, (n) => {
+        metrics.modelDownloads.inc({ model, outcome: "failed" }, n);
+        onDownload?.(model, "gave-up", n);
+      });
+      for (const [i, ms] of d.waitsMs.entries())
+        metrics.modelDownloadRetryWait.set({ model, attempt: String(i + 2) }, ms / 1000);
     }
   };
 }

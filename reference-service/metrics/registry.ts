@@ -202,6 +202,24 @@ export function createMetrics(live: LiveGauges) {
       labelNames: ["model"] as const,
       registers: r,
     }),
+    modelDownloadAttempts: new Counter({
+      name: METRICS.modelDownloadAttempts,
+      help: "Model download attempts (a catalogue model's source), by model and outcome: ok or failed",
+      labelNames: ["model", "outcome"] as const,
+      registers: r,
+    }),
+    modelDownloads: new Counter({
+      name: METRICS.modelDownloads,
+      help: "Model download runs (up to worker.downloadRetry.maxAttempts attempts), by model and outcome: downloaded or failed (every attempt failed)",
+      labelNames: ["model", "outcome"] as const,
+      registers: r,
+    }),
+    modelDownloadRetryWait: new Gauge({
+      name: METRICS.modelDownloadRetryWait,
+      help: "Measured wait before download attempt `attempt` (2, 3, ...) of each model, in the last run that reached it (worker.downloadRetry's delay, as the worker's clock saw it)",
+      labelNames: ["model", "attempt"] as const,
+      registers: r,
+    }),
     drainInflight: new Gauge({
       name: METRICS.drainInflight,
       help: "Requests in flight (watched during drain)",

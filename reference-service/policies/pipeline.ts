@@ -8,7 +8,7 @@
  * (the slot is held for the whole answer, stream included).
  *
  * With recovery ladders on (recovery-ladder.ts, write-up 002), a failure of a class that has a
- * ladder (GPU OOM, model load, worker/IPC) climbs it first, inside what is left of the request's
+ * ladder (GPU OOM, model load, worker/IPC, model download) climbs it first, inside what is left of the request's
  * deadline: each step acts (frees idle GPU models, waits for the supervisor's worker, cuts the
  * context or max_tokens, routes to the CPU model) and tries again; its last step is the
  * fallback chain. Only an answer of the primary model with the request as sent is `full`.
@@ -30,6 +30,7 @@ import { ProgressTracker } from "./progress.js";
 import { AnswerRecorder, type ResponseCache } from "./response-cache.js";
 import {
   LadderExhaustedError,
+  SYSTEM_RESOURCE_LADDER,
   type LadderName,
   type LadderStep,
   type RecoveryLadders,
@@ -71,6 +72,11 @@ export interface RecoveryActions {
   clearGpuCache?(keep: string, signal: AbortSignal): Promise<readonly string[]>;
   /** Resolves true once the supervised worker serves again (within `ms`), else false. */
   waitForWorker?(ms: number, signal: AbortSignal): Promise<boolean>;
+  /**
+   * The host's CPU and memory against their critical thresholds: null when healthy (or not
+   * known), else what is critical (e.g. "memory 97% >= 95%").
+   */
+  systemCritical?(): string | null;
 }
 
 export interface RecoveryDeps {
@@ -127,8 +133,10 @@ const skipped = (why: string): StepResult<Served> => ({ outcome: "skipped", why 
  * among them: a fresh worker closes the breaker (breaker.closeOnFreshWorker), so it waits first.
  */
 const TRIES_PRIMARY: ReadonlySet<LadderStep> = new Set([
+  "system_health_check",
   "clear_gpu_cache",
   "retry_model_load",
+  "retry_model_download",
   "apply_vram_optimization",
   "reduce_generation_params",
 ]);
@@ -224,7 +232,9 @@ export class ServingPipeline {
     // class is still in effect), with the steps that need the primary skipped until it closes.
     const reason = failureReason(e);
     const code = reason === "circuit_open" ? this.lastFailureCode : reason;
-    const ladder = code === null ? null : (this.deps.recovery?.ladders.ladderFor(code) ?? null);
+    const own = code === null ? null : (this.deps.recovery?.ladders.ladderFor(code) ?? null);
+    // 002's system resource errors: the same failure while the host is critical is the host's.
+    const ladder = own && this.deps.recovery?.actions.systemCritical?.() ? SYSTEM_RESOURCE_LADDER : own;
     if (ladder) return this.climb(ladder, req, sink, signal, e, deadlineAt);
     return this.fallBack(req, sink, signal, e);
   }
@@ -275,12 +285,17 @@ export class ServingPipeline {
     const blocked = TRIES_PRIMARY.has(step) ? this.primaryBlocked(deadlineAt) : null;
     if (blocked) return skipped(blocked);
     switch (step) {
+      case "system_health_check":
+        return this.systemHealthCheck(() => primary(req, "full"));
       case "clear_gpu_cache": {
         if (!r.actions.clearGpuCache) return skipped("no GPU cache to clear in this service");
         await r.actions.clearGpuCache(req.model, signal);
         return primary(req, "full");
       }
+      // retry_model_download: the worker starts a new download run of a model whose last one
+      // failed; while a run waits for its next attempt, this try fails at once (gpu/download.ts).
       case "retry_model_load":
+      case "retry_model_download":
         return primary(req, "full");
       case "restart_pipeline":
         return this.restartPipeline(signal, deadlineAt, () => primary(req, "full"));
@@ -301,6 +316,15 @@ export class ServingPipeline {
         throw new Error(`unknown ladder step ${String(never)}`);
       }
     }
+  }
+
+  /** Reads the host's usage again: tries the model (`attempt`) once it is no longer critical. */
+  private systemHealthCheck(attempt: () => Promise<StepResult<Served>>): Promise<StepResult<Served>> {
+    const { actions } = this.deps.recovery!;
+    if (!actions.systemCritical) return Promise.resolve(skipped("no host usage is read in this service"));
+    const critical = actions.systemCritical();
+    if (critical !== null) return Promise.reject(new Error(`system health check: ${critical}`));
+    return attempt();
   }
 
   /** Waits for the supervisor's worker to serve again (within the deadline), then `attempt`. */

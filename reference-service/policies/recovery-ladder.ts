@@ -14,17 +14,28 @@
 import type { Clock } from "../../common/clock.js";
 
 /** The write-up's failure types that the reference service really sees (its FailureType values). */
-export const LADDER_NAMES = ["vram_exhaustion", "model_loading_failure", "pipeline_error"] as const;
+export const LADDER_NAMES = [
+  "vram_exhaustion",
+  "model_loading_failure",
+  "pipeline_error",
+  "network_error",
+  "system_resource_error",
+] as const;
 export type LadderName = (typeof LADDER_NAMES)[number];
 
 /**
- * The write-up's RecoveryAction values that have an action here. `retry_model_load` stands for
- * its "retry model download": the reference service downloads nothing, a load is what it retries.
- * Its `system_health_check` has no action here (the ladders that start with it are not built).
+ * The write-up's RecoveryAction values that have an action here. In the model-loading ladder
+ * `retry_model_load` stands for its "retry download": a load failure is retried by loading
+ * again. `retry_model_download` (the network ladder) is another try of the primary, which makes
+ * the worker start a new download run of a model whose last run failed (gpu/download.ts).
+ * `system_health_check` reads the host's CPU and memory (the alert rules' last reading) and tries
+ * again only when neither is at its critical threshold any more.
  */
 export const LADDER_STEPS = [
+  "system_health_check",
   "clear_gpu_cache",
   "retry_model_load",
+  "retry_model_download",
   "apply_vram_optimization",
   "restart_pipeline",
   "enable_cpu_offload",
@@ -55,7 +66,19 @@ export const DEFAULT_LADDERS: Readonly<Record<LadderName, readonly LadderStep[]>
   ],
   // "Clear GPU cache → Restart pipeline → Apply optimization → Fallback to mock"
   pipeline_error: ["clear_gpu_cache", "restart_pipeline", "apply_vram_optimization", "fallback_to_mock"],
+  // "Retry model download → Fallback to mock"
+  network_error: ["retry_model_download", "fallback_to_mock"],
+  // "System health check → Clear GPU cache → Fallback to mock"
+  system_resource_error: ["system_health_check", "clear_gpu_cache", "fallback_to_mock"],
 };
+
+/**
+ * 002's "System Resource Errors": a failure of the primary that would climb a ladder climbs
+ * this one instead while a host resource (recovery.systemResources, default memory) is at its
+ * critical threshold (alerts.memoryCriticalAbove / cpuCriticalAbove, 95%): the cause is then the
+ * machine, not the model.
+ */
+export const SYSTEM_RESOURCE_LADDER: LadderName = "system_resource_error";
 
 /** Which ladder a failure of the primary climbs, by its code (backend-errors.ts); null = none. */
 export const LADDER_OF_FAILURE: Readonly<Record<string, LadderName>> = {
@@ -63,6 +86,7 @@ export const LADDER_OF_FAILURE: Readonly<Record<string, LadderName>> = {
   model_load_failed: "model_loading_failure",
   worker_unavailable: "pipeline_error",
   ipc_corrupt_frame: "pipeline_error",
+  model_download_failed: "network_error",
 };
 
 export interface LadderConfig {
@@ -217,7 +241,10 @@ export class RecoveryLadders {
       const steps = this.config.ladders[name];
       return {
         name,
-        failures: Object.keys(LADDER_OF_FAILURE).filter((code) => LADDER_OF_FAILURE[code] === name),
+        failures:
+          name === SYSTEM_RESOURCE_LADDER
+            ? ["any failure with a ladder, while a host resource (recovery.systemResources) is critical"]
+            : Object.keys(LADDER_OF_FAILURE).filter((code) => LADDER_OF_FAILURE[code] === name),
         steps: steps.map((step) => ({ step, outcomes: { ...st.counts.get(step)! } })),
         runs: st.runs,
         lastRunAtMs: st.lastRunAtMs,

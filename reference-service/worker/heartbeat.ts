@@ -8,6 +8,7 @@ import type { Clock, TimerHandle } from "../../common/clock.js";
 import { STATE_FILES } from "../contract.js";
 import type { Heartbeat, WorkerPhase } from "../ipc/protocol.js";
 import { writeFileAtomic } from "../ipc/spool.js";
+import type { ModelDownloads } from "../gpu/download.js";
 import type { VramLedger } from "../gpu/ledger.js";
 import type { ModelManager } from "../gpu/models.js";
 import type { RealGenerator } from "../llama/runtime.js";
@@ -20,6 +21,8 @@ export interface HeartbeatSources {
   readonly engine: Engine;
   readonly ledger: VramLedger;
   readonly models: ModelManager;
+  /** Model downloads (models with a source). */
+  readonly downloads?: ModelDownloads;
   readonly kvBudgetBytes: () => number;
   readonly framesRejected: Readonly<Record<string, number>>;
   /** engine llama: the real engine's KV use and load times replace the simulated ones. */
@@ -59,6 +62,7 @@ export function buildHeartbeat(src: HeartbeatSources, seq: number, atMs: number)
     models: src.models.status(),
     gpuModels: { resident: src.models.gpuResident, peak: src.models.gpuResidentPeak },
     loadRetries: src.models.loadRetryStats(),
+    downloads: src.downloads?.downloadStats() ?? {},
     requestIds: src.engine.requestIds.slice(0, MAX_IDS),
     counters: {
       promptTokens: c.promptTokens,

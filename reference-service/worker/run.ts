@@ -9,6 +9,8 @@ import type { Clock } from "../../common/clock.js";
 import { STATE_FILES } from "../contract.js";
 import { readCotenants } from "../gpu/cotenants.js";
 import { VramLedger } from "../gpu/ledger.js";
+import { ModelDownloads } from "../gpu/download.js";
+import { downloadNeeded, downloadPath, fetchToFile, sourceUrl } from "../gpu/fetch-model.js";
 import { ModelManager } from "../gpu/models.js";
 import { errorCodeOf } from "../ipc/error-codes.js";
 import {
@@ -54,11 +56,7 @@ export async function startWorker(
   const dir = (p: string): string => join(stateDir, p);
   await prepareStateDir(stateDir);
 
-  const { ledger, models, refreshCotenants, real } = buildDevice(
-    dir(STATE_FILES.gpuCotenants),
-    config,
-    clock,
-  );
+  const { ledger, models, refreshCotenants, real, downloads } = buildDevice(stateDir, config, clock);
   const responses = new ResponseWriter(new SpoolWriter(dir(STATE_FILES.spoolResponses)), clock, (id, err) =>
     process.stderr.write(`worker: could not write response for ${id}: ${String(err)}\n`),
   );
@@ -110,6 +108,7 @@ export async function startWorker(
       engine,
       ledger,
       models,
+      downloads,
       kvBudgetBytes: () => Math.max(0, ledger.totalBytes - ledger.usedBytes + ledger.kvBytes),
       framesRejected,
       ...(real ? { real } : {}),
@@ -165,9 +164,26 @@ async function prepareStateDir(stateDir: string): Promise<void> {
   await writeFileAtomic(stateDir, STATE_FILES.workerPid, `${process.pid}\n`);
 }
 
-/** The simulated device: VRAM ledger fed by the co-tenant files, and the model manager on it. */
-export function buildDevice(cotenantDir: string, config: WorkerConfig, clock: Clock) {
+/**
+ * The simulated device: VRAM ledger fed by the co-tenant files, and the model manager on it;
+ * models with a `source` are downloaded before their first load.
+ */
+export function buildDevice(stateDir: string, config: WorkerConfig, clock: Clock) {
+  const cotenantDir = join(stateDir, STATE_FILES.gpuCotenants);
   const real = config.engine === "llama" ? startLlama(config, clock) : undefined;
+  const downloads = new ModelDownloads({
+    clock,
+    retry: config.downloadRetry,
+    needed: (spec) => downloadNeeded(downloadPath(stateDir, spec), spec.sha256),
+    attempt: async (spec) => {
+      if (spec.source === undefined) return;
+      await fetchToFile(sourceUrl(spec.source, config.modelSourceUrl), downloadPath(stateDir, spec), {
+        timeoutMs: config.downloadTimeoutMs,
+        sha256: spec.sha256,
+      });
+    },
+    log: (line) => process.stderr.write(`worker: ${line}\n`),
+  });
   const ledger = new VramLedger({
     totalBytes: config.gpu.totalBytes,
     reservedBytes: config.gpu.reservedBytes,
@@ -178,13 +194,14 @@ export function buildDevice(cotenantDir: string, config: WorkerConfig, clock: Cl
   const models = new ModelManager({
     clock,
     ledger,
-    catalog: workerCatalog(config),
+    catalog: withDownloadPaths(stateDir, workerCatalog(config), config.engine),
     minKvBytes: config.gpu.minKvBytes,
     defaultKeepAliveMs: config.defaultKeepAliveMs,
     temporaryKeepAliveMs: config.temporaryKeepAliveMs,
     primary: config.preload,
     gpuModelsMax: config.gpuModelsMax,
     loadRetry: config.loadRetry,
+    downloads,
     refreshCotenants,
     // engine: llama: the real load is the last step of the service's load, so a file llama.cpp
     // refuses leaves the model failed(reason) and the service's policies take over.
@@ -196,7 +213,15 @@ export function buildDevice(cotenantDir: string, config: WorkerConfig, clock: Cl
         }
       : {}),
   });
-  return { ledger, models, refreshCotenants, real };
+  return { ledger, models, refreshCotenants, real, downloads };
+}
+
+/** engine: llama: a model with a source and no ggufPath is loaded from where it is downloaded. */
+function withDownloadPaths(stateDir: string, catalog: CatalogModel[], engine: WorkerConfig["engine"]) {
+  if (engine !== "llama") return catalog;
+  return catalog.map((m) =>
+    m.source !== undefined && m.ggufPath === undefined ? { ...m, ggufPath: downloadPath(stateDir, m) } : m,
+  );
 }
 
 /** engine: llama: the explicit verification compares the GGUF file with its SHA-256. */

@@ -23,6 +23,7 @@ export const referenceKind: TargetKind<ReferenceSpec> = {
     "load",
     "link:client-api",
     ...(t.upstreamLink ? ["link:api-upstream"] : []),
+    ...(t.modelSource ? ["link:model-source"] : []),
     ...replicaTargetNames(t.replicas),
   ],
   // The adapter validates the options as the service will; paths under target.options.

@@ -18,6 +18,7 @@ import type { TargetSpec } from "../../scenario/schema.js";
 import { openLog, pipeToLog, waitForLine, waitHttpOk } from "../process-io.js";
 import { SLOWSTART_MS } from "../haproxy-config.js";
 import { startHaproxy, type Haproxy } from "../haproxy.js";
+import { startModelSource, type ModelSource } from "./model-source.js";
 import { CONTAINER_LIKE_POLICY } from "../restart-policy.js";
 import { recordChild } from "../../faults/started.js";
 import { SupervisedProcess } from "../supervised-process.js";
@@ -211,9 +212,11 @@ export async function startReference(spec: ReferenceSpec, ctx: TargetContext): P
   const log = openLog(join(ctx.runDir, "target.log"));
   const started: Instance[] = [];
   let lb: Haproxy | null = null;
+  let source: ModelSource | null = null;
   const stopAll = async (): Promise<void> => {
     await lb?.stop();
     for (const i of [...started].reverse()) await i.proc.stop(STOP_TIMEOUT_MS);
+    await source?.close();
     log.end();
     await rm(home, { recursive: true, force: true });
   };
@@ -223,11 +226,17 @@ export async function startReference(spec: ReferenceSpec, ctx: TargetContext): P
       ? (mergeDeep(spec.options, { alerts: { webhookUrl: ctx.alertWebhookUrl } }) as Record<string, unknown>)
       : spec.options;
     let options = base;
+    if (spec.modelSource) {
+      // The worker downloads path sources from the harness's server, through link model-source.
+      source = await startModelSource();
+      const linked = await ctx.link("model-source", source.url);
+      options = mergeDeep(options, { worker: { modelSourceUrl: linked } }) as Record<string, unknown>;
+    }
     let model: Instance | null = null;
     if (spec.upstreamLink) {
-      model = await startInstance("model", home, base, spec, ctx, log);
+      model = await startInstance("model", home, options, spec, ctx, log);
       started.push(model);
-      options = { ...base, upstream: await ctx.link("api-upstream", model.url) };
+      options = { ...options, upstream: await ctx.link("api-upstream", model.url) };
     }
     const apis: Instance[] = [];
     for (let n = 1; n <= spec.replicas; n++) {

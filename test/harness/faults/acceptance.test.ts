@@ -37,7 +37,7 @@ beforeAll(async () => {
   // The adapter writes `options` as the service's JSON config file, so it takes the nested form.
   const options = { breaker: { halfOpenAfterMs: 1500 } };
   target = await startReference(
-    { kind: "reference", options, restart: "always", upstreamLink: false, replicas: 1 },
+    { kind: "reference", options, restart: "always", upstreamLink: false, modelSource: false, replicas: 1 },
     {
       clock: systemClock,
       runDir: home,

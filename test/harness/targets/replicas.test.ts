@@ -37,6 +37,7 @@ const twoReplicas = {
   options: {},
   restart: "always",
   upstreamLink: false,
+  modelSource: false,
   replicas: 2,
 } as const;
 

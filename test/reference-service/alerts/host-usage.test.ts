@@ -3,6 +3,7 @@ import { ManualClock } from "../../../common/clock.js";
 import { DEFAULT_CONFIG, resolveConfig } from "../../../reference-service/config.js";
 import {
   HostUsageReader,
+  hostCritical,
   cpuTimes,
   cpuUtilization,
   memoryUsedFromMeminfo,
@@ -216,5 +217,19 @@ describe("the monitor reads the host each evaluation", () => {
     expect(off.m.engine.alerts()).toEqual([]);
     expect(await off.metrics.registry.metrics()).not.toMatch(/^faultline_host_\w+\{/m);
     off.m.stop();
+  });
+});
+
+describe("hostCritical (the system resource ladder's classification and health check)", () => {
+  const t = { cpuCriticalAbove: 0.95, memoryCriticalAbove: 0.95 };
+  it("names what is above its critical threshold, nothing at or below it, nothing unknown", () => {
+    expect(hostCritical({ cpu: 0.96, memory: 0.5 }, t)).toBe("host CPU usage 96.0% (critical above 95.0%)");
+    expect(hostCritical({ cpu: 0.2, memory: 0.971 }, t)).toBe(
+      "host memory usage 97.1% (critical above 95.0%)",
+    );
+    expect(hostCritical({ cpu: 0.95, memory: 0.95 }, t)).toBe(null);
+    expect(hostCritical({ cpu: null, memory: null }, t)).toBe(null);
+    expect(hostCritical(undefined, t)).toBe(null);
+    expect(hostCritical({ cpu: 1, memory: 1 }, t)).toContain(", host memory usage 100.0%");
   });
 });

@@ -96,6 +96,7 @@ describe("GET /v1/reliability", () => {
         optimizedContextTokens: 256,
         reducedMaxTokens: 4,
         pipelineWaitMs: 2000,
+        systemResources: ["memory"],
         ladders: [],
       },
       health: { since: expect.any(String), history: [] },
@@ -314,7 +315,7 @@ describe("POST /v1/reliability/recovery/trigger and /reset (002's recovery API)"
     const missing = await trigger(t.url, {});
     expect([missing.status, missing.body.error?.param]).toEqual([400, "failure_type"]);
     expect(missing.body.error?.message).toEqual(
-      "failure_type must be one of vram_exhaustion, model_loading_failure, pipeline_error; got nothing",
+      "failure_type must be one of vram_exhaustion, model_loading_failure, pipeline_error, network_error, system_resource_error; got nothing",
     );
     const model = await trigger(t.url, { failure_type: "pipeline_error", model: "nope" });
     expect([model.status, model.body.error?.param]).toEqual([400, "model"]);

@@ -107,4 +107,46 @@ describe("worker heartbeat as metrics", () => {
     beat(2, 0, 1, 1, 2010); // a new worker: its peak is lower, the service's maximum stays
     expect(await read()).toEqual([0, 2, 2, 2.01]);
   });
+
+  it("model downloads: counters add what grew per worker, the waits by attempt, one event per change", async () => {
+    const m = createMetrics(live);
+    const events: string[] = [];
+    const toMetrics = heartbeatToMetrics(m, (model, outcome, count) =>
+      events.push(`${model}:${outcome}x${count}`),
+    );
+    const beat = (pid: number, failed: number, ok: number, runsFailed: number, waitsMs: number[]) =>
+      toMetrics({
+        ...heartbeat(pid, 0),
+        downloads: {
+          net: { attemptsOk: ok, attemptsFailed: failed, runsOk: ok, runsFailed, waitsMs },
+        },
+      });
+    const read = async () => {
+      const { samples } = await exposition(m);
+      const v = (name: string, labels: Record<string, string>) =>
+        sampleValue(samples, name, { model: "net", ...labels });
+      return [
+        v("faultline_model_download_attempts_total", { outcome: "failed" }),
+        v("faultline_model_download_attempts_total", { outcome: "ok" }),
+        v("faultline_model_downloads_total", { outcome: "downloaded" }),
+        v("faultline_model_downloads_total", { outcome: "failed" }),
+        v("faultline_model_download_retry_wait_seconds", { attempt: "2" }),
+        v("faultline_model_download_retry_wait_seconds", { attempt: "3" }),
+      ];
+    };
+    beat(1, 1, 0, 0, []);
+    expect(await read()).toEqual([1, 0, 0, 0, undefined, undefined]);
+    beat(1, 2, 1, 0, [5000, 10_001]);
+    beat(1, 2, 1, 0, [5000, 10_001]); // the same counts again: nothing new
+    expect(await read()).toEqual([2, 1, 1, 0, 5, 10.001]);
+    beat(2, 3, 0, 1, [5001, 10_000]); // a new worker's counts add to the service's
+    expect(await read()).toEqual([5, 1, 1, 1, 5.001, 10]);
+    expect(events).toEqual([
+      "net:attempt-failedx1",
+      "net:attempt-failedx1",
+      "net:downloadedx1",
+      "net:attempt-failedx3",
+      "net:gave-upx1",
+    ]);
+  });
 });

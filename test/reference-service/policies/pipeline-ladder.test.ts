@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../../common/clock.js";
 import type { GenerationEvent, GenerationRequest, ModelBackend } from "../../../reference-service/backend.js";
-import { GpuOutOfMemoryError, WorkerUnavailableError } from "../../../reference-service/backend-errors.js";
+import {
+  GpuOutOfMemoryError,
+  ModelDownloadError,
+  WorkerUnavailableError,
+} from "../../../reference-service/backend-errors.js";
 import { DEFAULT_CONFIG } from "../../../reference-service/config.js";
 import { BackendBreaker } from "../../../reference-service/policies/breaker.js";
 import { CpuModelBackend } from "../../../reference-service/policies/cpu-model.js";
@@ -72,7 +76,81 @@ function setup(
   return { clock, backend, counted, pipeline, breaker };
 }
 
+const noDownload = (): Step => ({
+  kind: "fail",
+  error: () =>
+    new ModelDownloadError("model 'm' could not be downloaded: attempt 3 of 3 failed (fetch failed)"),
+});
+
 describe("ServingPipeline with recovery ladders", () => {
+  it("under critical host usage a failure climbs the system resource ladder: health check, clear GPU cache, fallback", async () => {
+    let critical: string | null = "host memory usage 97.0% (critical above 95.0%)";
+    const cleared: string[] = [];
+    const { backend, counted, pipeline } = setup({
+      systemCritical: () => critical,
+      clearGpuCache: (keep) => {
+        cleared.push(keep);
+        return Promise.resolve([]);
+      },
+    });
+    backend.fallbackStep = oom();
+    const served = await pipeline.serve(request, new CollectSink(), new AbortController().signal);
+    expect(served).toEqual({ level: "minimal", backend: "static" });
+    expect(counted).toEqual([
+      "system_resource_error/system_health_check=failed",
+      "system_resource_error/clear_gpu_cache=failed",
+      "system_resource_error/fallback_to_mock=answered",
+    ]);
+    expect(cleared).toEqual(["m"]);
+    // The health check does not try the model while the host is critical: the request, then the try after clearing.
+    expect(backend.requests).toHaveLength(2);
+
+    // Healthy again by the time the ladder runs: the check tries the model, which answers in full.
+    const next = setup({
+      systemCritical: () => {
+        const now = critical;
+        critical = null; // read once to classify; the step's own reading finds the host healthy
+        return now;
+      },
+    });
+    critical = "host CPU usage 99.0% (critical above 95.0%)";
+    next.backend.script = [oom()];
+    expect(await next.pipeline.serve(request, new CollectSink(), new AbortController().signal)).toEqual({
+      level: "full",
+      backend: "worker",
+    });
+    expect(next.counted).toEqual(["system_resource_error/system_health_check=answered"]);
+
+    // Not critical: the failure climbs its own ladder.
+    const calm = setup({ systemCritical: () => null, clearGpuCache: () => Promise.resolve([]) });
+    calm.backend.script = [oom()];
+    await calm.pipeline.serve(request, new CollectSink(), new AbortController().signal);
+    expect(calm.counted).toEqual(["vram_exhaustion/clear_gpu_cache=answered"]);
+  });
+
+  it("a failed download climbs the network ladder: one more try of the model (a new download), then the fallback", async () => {
+    const { backend, counted, pipeline } = setup({ clearGpuCache: () => Promise.resolve([]) });
+    backend.fallbackStep = noDownload();
+    const sink = new CollectSink();
+    const served = await pipeline.serve(request, sink, new AbortController().signal);
+    expect(served).toEqual({ level: "minimal", backend: "static" });
+    expect(counted).toEqual([
+      "network_error/retry_model_download=failed",
+      "network_error/fallback_to_mock=answered",
+    ]);
+    expect(backend.requests).toHaveLength(2); // the request, and the retry step's try
+    expect(sink.events.at(-1)).toEqual("minimal/static:done");
+
+    // The retry finds the model downloaded: the model's own answer, full service.
+    const next = setup({});
+    next.backend.script = [noDownload()];
+    expect(await next.pipeline.serve(request, new CollectSink(), new AbortController().signal)).toEqual({
+      level: "full",
+      backend: "worker",
+    });
+    expect(next.counted).toEqual(["network_error/retry_model_download=answered"]);
+  });
+
   it("climbs the VRAM ladder in order under a GPU OOM and marks the CPU offload's answer degraded", async () => {
     const cleared: string[] = [];
     const { backend, counted, pipeline } = setup({

@@ -58,10 +58,31 @@ describe("RecoveryLadders", () => {
         "model_load_failed",
         "worker_unavailable",
         "ipc_corrupt_frame",
+        "model_download_failed",
         "circuit_open",
         "timeout",
       ].map((c) => ladders.ladderFor(c)),
-    ).toEqual(["vram_exhaustion", "model_loading_failure", "pipeline_error", "pipeline_error", null, null]);
+    ).toEqual([
+      "vram_exhaustion",
+      "model_loading_failure",
+      "pipeline_error",
+      "pipeline_error",
+      "network_error",
+      null,
+      null,
+    ]);
+  });
+
+  it("runs the network ladder in 002's order: retry the download, then the fallback", async () => {
+    const { counted, ladders, ran, runStep } = setup({ fallback_to_mock: "answer" });
+    expect(ladders.steps("network_error")).toEqual(["retry_model_download", "fallback_to_mock"]);
+    const run = await ladders.run("network_error", runStep, new Error("download failed"));
+    expect(run.step).toEqual("fallback_to_mock");
+    expect(ran).toEqual(["retry_model_download", "fallback_to_mock"]);
+    expect(counted).toEqual([
+      "network_error/retry_model_download=failed",
+      "network_error/fallback_to_mock=answered",
+    ]);
   });
 
   it("throws LadderExhaustedError with the last failure when no step answered, and counts every step", async () => {
@@ -133,6 +154,8 @@ describe("RecoveryLadders", () => {
       ["vram_exhaustion", "clear_gpu_cache", null],
       ["model_loading_failure", "clear_gpu_cache", null],
       ["pipeline_error", "clear_gpu_cache", null],
+      ["network_error", "retry_model_download", null],
+      ["system_resource_error", "system_health_check", null],
     ]);
     expect(ran).toEqual(["clear_gpu_cache"]);
   });
@@ -166,6 +189,8 @@ describe("recovery config", () => {
         "fallback_to_mock",
       ],
       pipeline_error: ["clear_gpu_cache", "restart_pipeline", "apply_vram_optimization", "fallback_to_mock"],
+      network_error: ["retry_model_download", "fallback_to_mock"],
+      system_resource_error: ["system_health_check", "clear_gpu_cache", "fallback_to_mock"],
     });
     expect(DEFAULT_CONFIG.recovery.cooldownMs).toEqual(30_000);
   });
@@ -199,8 +224,9 @@ describe("recovery config", () => {
     const unknown = issuesOf({ recovery: { ladders: { pipeline_error: ["reboot_host"] } } });
     expect(unknown).toHaveLength(1);
     expect(unknown[0]).toMatch(/^recovery\.ladders\.pipeline_error\.0: .*clear_gpu_cache/);
-    expect(issuesOf({ recovery: { ladders: { network_error: ["fallback_to_mock"] } } })).toEqual([
-      "recovery.ladders.network_error: unknown setting",
-    ]);
+    // 002's hardware-optimization ladder is not built: nothing here fails for that reason.
+    expect(
+      issuesOf({ recovery: { ladders: { hardware_optimization_failure: ["fallback_to_mock"] } } }),
+    ).toEqual(["recovery.ladders.hardware_optimization_failure: unknown setting"]);
   });
 });

@@ -44,6 +44,7 @@ export function heartbeat(pid: number, atMs: number): Heartbeat {
     models: [],
     gpuModels: { resident: 0, peak: 0 },
     loadRetries: {},
+    downloads: {},
     requestIds: [],
     counters: {
       promptTokens: 0,
