@@ -12,8 +12,28 @@
  * more than `thresholdMs` old (the freeze hit between a pass's tick and its verdict, or a
  * caller asks before the overdue pass has run), it answers 0: the watchdog has not been
  * watching, so it has seen nothing go stale yet.
+ *
+ * The threshold is a few of the watchdog's own pass intervals (`pauseThresholdMs`), not its
+ * verdict bound: a stall shorter than the bound still leaves the watchdog blind for that
+ * long. On a loaded 2-core machine the API process carrying all the load during a rolling
+ * restart went unscheduled for about 900 ms while the other replica's new processes
+ * started; with the bound (1000 ms) as the threshold, its first poll after that counted
+ * the whole 900 ms against a worker whose last beat was already 400 ms late, called it
+ * stale (1302 ms), failed every call in flight and opened the breaker
+ * (claim-no-request-lost-on-restart-2-replicas: 17 and 135 of 400 answers from a fallback).
  */
 import type { Clock } from "./clock.js";
+
+/** Passes a watchdog may miss in a row before the gap counts as a pause of its own process. */
+export const MISSED_PASSES_FOR_PAUSE = 5;
+
+/**
+ * The pause threshold of a watchdog whose passes are `passIntervalMs` apart and whose verdict
+ * bound is `verdictMs`: MISSED_PASSES_FOR_PAUSE intervals (250 ms at 50 ms), at most the bound.
+ */
+export function pauseThresholdMs(passIntervalMs: number, verdictMs: number): number {
+  return Math.min(verdictMs, MISSED_PASSES_FOR_PAUSE * passIntervalMs);
+}
 
 export class LocalPauseDetector {
   private lastTickAt: number | null = null;

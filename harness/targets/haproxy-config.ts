@@ -21,7 +21,12 @@
  *   ever written to a kept-alive connection the replica is closing. Its cost (a new loopback
  *   connection per request) has not been measured against connection reuse.
  * - no `on-marked-down shutdown-sessions`: a draining replica finishes what it holds.
+ * - `capture response header` of the service level and fallback, and `format iso`: each
+ *   line of haproxy.log has its time, and each answer names the replica that served it and,
+ *   if a fallback did, which (`{degraded|cache}`), so a degraded answer is pinned to a replica.
  */
+import { SERVICE_LEVEL_HEADER } from "./protocol.js";
+
 export interface HaproxyConfigInput {
   readonly frontendPort: number;
   readonly statsPort: number;
@@ -98,7 +103,7 @@ function render(c: Placement): string {
   return [
     "global",
     `  stats socket ${c.runtimeApi} level admin`,
-    "  log stdout format raw local0",
+    "  log stdout format iso local0",
     "  maxconn 4096",
     "",
     ...resolvers,
@@ -120,6 +125,8 @@ function render(c: Placement): string {
     "frontend api",
     `  bind ${c.bindHost}:${c.frontendPort}`,
     `  default_backend ${BACKEND}`,
+    `  capture response header ${SERVICE_LEVEL_HEADER} len 12`,
+    "  capture response header x-faultline-fallback len 12",
     "",
     "frontend stats",
     `  bind ${c.bindHost}:${c.statsPort}`,

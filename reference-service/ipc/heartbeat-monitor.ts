@@ -8,7 +8,7 @@
  * worker.
  */
 import type { Clock, TimerHandle } from "../../common/clock.js";
-import { LocalPauseDetector } from "../../common/local-pause.js";
+import { LocalPauseDetector, pauseThresholdMs } from "../../common/local-pause.js";
 import { readHeartbeat, type Heartbeat, type HeartbeatRead } from "./protocol.js";
 
 export type WorkerStatus =
@@ -44,7 +44,7 @@ export class HeartbeatMonitor {
   private readonly pause: LocalPauseDetector;
 
   constructor(private readonly o: HeartbeatMonitorOptions) {
-    this.pause = new LocalPauseDetector(o.clock, o.staleMs);
+    this.pause = new LocalPauseDetector(o.clock, pauseThresholdMs(o.pollMs, o.staleMs));
   }
 
   async start(): Promise<void> {

@@ -12,7 +12,7 @@
  */
 import type { Clock, TimerHandle } from "../../common/clock.js";
 import type { Heartbeat, HeartbeatRead } from "../ipc/protocol.js";
-import { LocalPauseDetector } from "../../common/local-pause.js";
+import { LocalPauseDetector, pauseThresholdMs } from "../../common/local-pause.js";
 import { RestartPolicy, type RestartPolicyOptions } from "./restart-policy.js";
 import type { SpawnWorker, WorkerHandle } from "./worker-process.js";
 
@@ -71,7 +71,10 @@ export class WorkerSupervisor {
     private readonly events: SupervisorEvents = {},
   ) {
     this.policy = new RestartPolicy(options, clock);
-    this.pause = new LocalPauseDetector(clock, options.hungAfterMs);
+    this.pause = new LocalPauseDetector(
+      clock,
+      pauseThresholdMs(options.checkIntervalMs, options.hungAfterMs),
+    );
   }
 
   start(): void {

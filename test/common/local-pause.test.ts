@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../common/clock.js";
-import { LocalPauseDetector } from "../../common/local-pause.js";
+import { LocalPauseDetector, pauseThresholdMs } from "../../common/local-pause.js";
 
 describe("LocalPauseDetector", () => {
   it("counts a heartbeat's age from the heartbeat while the watchdog keeps ticking", () => {
@@ -50,5 +50,13 @@ describe("LocalPauseDetector between a freeze and the next tick", () => {
     expect(d.tick()).toBe(true); // the next pass records the resumption at 15_100
     clock.advance(200);
     expect(d.staleFor(9_000)).toBe(200);
+  });
+});
+
+describe("pauseThresholdMs", () => {
+  it("is five of the watchdog's pass intervals, at most its verdict bound", () => {
+    expect(pauseThresholdMs(50, 1000)).toBe(250); // the API's heartbeat monitor, defaults
+    expect(pauseThresholdMs(50, 2000)).toBe(250); // the supervisor, defaults
+    expect(pauseThresholdMs(100, 300)).toBe(300);
   });
 });

@@ -53,4 +53,72 @@ describe("HeartbeatMonitor", () => {
     expect(monitor.status()).toMatchObject({ ok: false, reason: "worker heartbeat is stale (6100 ms old)" });
     monitor.stop();
   });
+
+  it("does not call a late heartbeat stale when the monitor itself missed its polls for less than staleMs (CPU starvation)", async () => {
+    // A run of claim-no-request-lost-on-restart-2-replicas: the replica carrying all the load
+    // while the other one's new processes started stopped answering for about 900 ms on a
+    // loaded 2-core machine, its worker's last beat already 400 ms old; its first poll after
+    // that found the beat 1302 ms old, failed every call in flight and opened the breaker.
+    const stateDir = await mkdtemp(join(tmpdir(), "faultline-hbmon-"));
+    dirs.push(stateDir);
+    const clock = new ManualClock(1_000_000);
+    await writeBeat(stateDir, clock.now());
+    let polls = 0;
+    const monitor = new HeartbeatMonitor({
+      stateDir,
+      clock,
+      pollMs: 50,
+      staleMs: 1000,
+      isPidAlive: () => true,
+      onPoll: () => polls++,
+    });
+    await monitor.start();
+    // The worker is late (no beat for 400 ms) while the monitor still polls on time ...
+    for (let i = 1; i <= 8; i++) {
+      await clock.advanceAsync(50);
+      await vi.waitFor(() => expect(polls).toBe(1 + i));
+    }
+    expect(monitor.status()).toMatchObject({ ok: true, ageMs: 400 });
+    // ... then the monitor's own process is not scheduled for 900 ms (less than staleMs).
+    clock.freeze(900);
+    expect(monitor.status()).toMatchObject({ ok: true, ageMs: 1300 });
+    await clock.advanceAsync(0); // the overdue poll: the worker has not run yet either
+    await vi.waitFor(() => expect(polls).toBe(10));
+    expect(monitor.status()).toMatchObject({ ok: true, ageMs: 1300 });
+    // The worker's next beat after the stall: fresh again.
+    await writeBeat(stateDir, clock.now() + 20);
+    await clock.advanceAsync(50);
+    await vi.waitFor(() => expect(polls).toBe(11));
+    expect(monitor.status()).toMatchObject({ ok: true, ageMs: 30 });
+    monitor.stop();
+  });
+
+  it("still calls a silent worker stale staleMs after the monitor resumed from a short stall", async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), "faultline-hbmon-"));
+    dirs.push(stateDir);
+    const clock = new ManualClock(1_000_000);
+    await writeBeat(stateDir, clock.now());
+    let polls = 0;
+    const monitor = new HeartbeatMonitor({
+      stateDir,
+      clock,
+      pollMs: 50,
+      staleMs: 1000,
+      isPidAlive: () => true,
+      onPoll: () => polls++,
+    });
+    await monitor.start();
+    clock.freeze(900); // stalled 900 ms, resumed at 1_000_900; the worker never beats again
+    await clock.advanceAsync(0);
+    await vi.waitFor(() => expect(polls).toBe(2));
+    for (let i = 1; i <= 20; i++) {
+      await clock.advanceAsync(50);
+      await vi.waitFor(() => expect(polls).toBe(2 + i));
+    }
+    expect(monitor.status().ok).toBe(true); // seen silent for exactly 1000 ms
+    await clock.advanceAsync(50);
+    await vi.waitFor(() => expect(polls).toBe(23));
+    expect(monitor.status()).toMatchObject({ ok: false, reason: "worker heartbeat is stale (1950 ms old)" });
+    monitor.stop();
+  });
 });

@@ -17,7 +17,7 @@ const options = {
   stopTimeoutMs: 2000,
 };
 
-function setup() {
+function setup(overrides: Partial<typeof options> = {}) {
   const clock = new ManualClock(1_000_000);
   const workers: FakeWorker[] = [];
   /** pid -> epoch ms of its last heartbeat; absent = never wrote one. */
@@ -42,7 +42,7 @@ function setup() {
     live.add(w.pid);
     return w;
   };
-  const sup = new WorkerSupervisor(options, spawn, read, clock, {
+  const sup = new WorkerSupervisor({ ...options, ...overrides }, spawn, read, clock, {
     restart: (cause: RestartCause, delay: number) => events.push(`restart ${cause} ${delay} @${clock.now()}`),
     giveUp: (reason: string) => events.push(`give-up @${clock.now()}: ${reason}`),
     workerUp: (up: boolean) => events.push(`up=${up} @${clock.now()}`),
@@ -141,6 +141,22 @@ describe("WorkerSupervisor", () => {
     expect(workers[0].signals).toEqual([]);
     live.add(1000);
     await clock.advanceAsync(1000);
+    expect(workers[0].signals).toEqual([]);
+    expect(sup.status()).toMatchObject({ state: "running", restarts: 0 });
+  });
+
+  it("does not kill a late worker when the supervisor itself stalled for less than hungAfterMs (CPU starvation)", async () => {
+    // The defaults: checks every 50 ms, hung after 2000 ms; a stall of 5 missed checks is a pause.
+    const { clock, workers, live, sup } = setup({ checkIntervalMs: 50, hungAfterMs: 2000 });
+    sup.start();
+    await clock.advanceAsync(50); // heartbeat at 1000050
+    live.delete(1000); // the worker is late ...
+    await clock.advanceAsync(600); // ... seen silent 600 ms by checks on time
+    clock.freeze(1500); // the supervisor's process is not scheduled for 1.5 s
+    await clock.advanceAsync(0); // the overdue check: the beat is 2100 ms old, but seen for 0 of them
+    expect(workers[0].signals).toEqual([]);
+    live.add(1000); // the worker beats again
+    await clock.advanceAsync(2000);
     expect(workers[0].signals).toEqual([]);
     expect(sup.status()).toMatchObject({ state: "running", restarts: 0 });
   });
