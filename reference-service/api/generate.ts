@@ -21,6 +21,7 @@ import {
   flattenMessages,
   keepAliveMs,
   promptText,
+  usualChatRequest,
   validate,
 } from "./schemas.js";
 import { BufferSink, SseSink, levelHeaders } from "./sinks.js";
@@ -77,7 +78,7 @@ function base(ctx: ApiContext, kind: RequestKind, model: string, prompt: string,
 export function parseGeneration(ctx: ApiContext, kind: RequestKind, body: unknown): Parsed {
   switch (kind) {
     case "chat": {
-      const b = validate(chatRequestSchema, body);
+      const b = usualChatRequest(body) ?? validate(chatRequestSchema, body);
       const max = b.max_completion_tokens ?? b.max_tokens ?? ctx.config.defaultMaxTokens;
       const request = {
         ...base(ctx, kind, b.model, flattenMessages(b.messages), max),
