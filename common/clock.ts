@@ -6,12 +6,23 @@ export interface TimerHandle {
   readonly id: number;
 }
 
+export interface TimerOptions {
+  /**
+   * The timer alone does not keep the process alive (Node's unref). For a guard on work that
+   * holds the process anyway, e.g. a request's deadline: Node keeps the list of unref'd timers
+   * of a duration when its last timer is cleared, where clearing the last ref'd one tore the
+   * list down and the next request built it again (a per-request cost in the API's profile).
+   * Only the system clock has a process to keep alive; a ManualClock ignores it.
+   */
+  readonly unref?: boolean;
+}
+
 export interface Clock {
   /** Milliseconds since the Unix epoch (wall time; what run records store). */
   now(): number;
   /** Milliseconds from an arbitrary origin that never goes backwards (for durations). */
   monotonic(): number;
-  setTimeout(fn: () => void, ms: number): TimerHandle;
+  setTimeout(fn: () => void, ms: number, options?: TimerOptions): TimerHandle;
   clearTimeout(handle: TimerHandle | undefined): void;
   /** Resolves after `ms` on this clock; rejects with the signal's reason if aborted first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
@@ -23,12 +34,13 @@ export const systemClock: Clock = (() => {
   const clock: Clock = {
     now: () => Date.now(),
     monotonic: () => performance.now(),
-    setTimeout(fn, ms) {
+    setTimeout(fn, ms, options) {
       const id = nextId++;
       const t = setTimeout(() => {
         timers.delete(id);
         fn();
       }, ms);
+      if (options?.unref === true) t.unref();
       timers.set(id, t);
       return { id };
     },

@@ -126,6 +126,11 @@ export const serviceConfigSchema = z.strictObject({
     budgetWindowMs: positiveInt,
     stopTimeoutMs: positiveInt,
     checkIntervalMs: positiveInt,
+    /**
+     * Keep a spare worker process started up to its modules (no state, no model) beside the
+     * serving one; a restart starts the spare instead of a new process (supervisor.ts).
+     */
+    standby: z.boolean(),
   }),
   /** Ordered recovery ladders (policies/recovery-ladder.ts, write-up 002); off = the fallback chain only. */
   recovery: z.strictObject({
@@ -253,6 +258,7 @@ export const DEFAULT_CONFIG: ServiceConfig = {
     budgetWindowMs: 60_000,
     stopTimeoutMs: 5000,
     checkIntervalMs: 50,
+    standby: true,
   },
   recovery: {
     // Off by default: the ladders add attempts before the fallback chain, which changes the

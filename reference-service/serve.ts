@@ -3,8 +3,9 @@
  * backend, the fallback chain, metrics, the HTTP front, state files and graceful drain.
  * `serveReference` is what main.ts, the CLI (`faultline serve-reference`) and tests call.
  */
+import { watch } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import type { AddressInfo } from "node:net";
 import type { Runtime } from "../common/runtime.js";
 import { InvalidInputError } from "../common/errors.js";
@@ -164,7 +165,27 @@ function createSupervisor(
       },
       workerExit: (pid) => spool.notifyWorkerExit(pid),
     },
+    (changed) => watchHeartbeatFile(stateDir, changed),
   );
+}
+
+/**
+ * Calls `changed` whenever the worker's heartbeat file is replaced (it is written by rename, so
+ * the watch sees its name); returns how to stop. Without a watch (an unsupported file system)
+ * the supervisor's polls alone notice a new worker, as before.
+ */
+function watchHeartbeatFile(stateDir: string, changed: () => void): () => void {
+  const path = join(stateDir, STATE_FILES.heartbeat);
+  const name = basename(path);
+  try {
+    const watcher = watch(dirname(path), (_event, file) => {
+      if (file === name) changed();
+    });
+    watcher.on("error", () => watcher.close());
+    return () => watcher.close();
+  } catch {
+    return () => undefined;
+  }
 }
 
 /** What the ladder steps act on: the supervised worker, or nothing (an upstream or embedded backend). */

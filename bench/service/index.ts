@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import { readFileSync, readdirSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -85,6 +86,56 @@ async function crashToReady(s: Started, client: Client): Promise<number> {
   throw new Error("worker not back within 30 s of kill -9");
 }
 
+/** User+system CPU ticks of `pid` from /proc (Linux), or null when it is gone. */
+function cpuTicks(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return null;
+  }
+}
+
+/** This process's children started as standby workers (`--standby` on their command line). */
+function standbyChildren(): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === process.pid && readFileSync(`/proc/${name}/cmdline`, "utf8").includes("--standby"))
+        pids.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/**
+ * Waits (at most 30 s) until a standby worker of this process exists and has used no CPU for
+ * 300 ms: its start-up is over and it waits for its start line. Off Linux: a fixed 2 s.
+ */
+async function standbyIdle(): Promise<void> {
+  if (process.platform !== "linux") return sleep(2000);
+  const deadline = performance.now() + 30_000;
+  let last: string | null = null;
+  let since = performance.now();
+  while (performance.now() < deadline) {
+    const now = standbyChildren()
+      .map((pid) => `${pid}:${cpuTicks(pid)}`)
+      .join(",");
+    if (now !== last) {
+      last = now;
+      since = performance.now();
+    } else if (now !== "" && performance.now() - since >= 300) return;
+    await sleep(20);
+  }
+  throw new Error("no idle standby worker within 30 s");
+}
+
 async function listenBare(): Promise<{ url: string; close: () => Promise<void> }> {
   const server = bareChatServer();
   server.listen(0, "127.0.0.1");
@@ -167,8 +218,11 @@ export async function runServiceBenchmarks(options: ServiceBenchOptions = {}): P
     const [lBare, lFull, lOpen, lWorker] = await interleaved([cBare, cFull, cOpen, cWorker], samples);
     const crashMs: number[] = [];
     for (let i = 0; i < (options.crashes ?? 3); i++) {
+      // Each kill hits a service that has run a while: its standby worker (supervisor.standby)
+      // has loaded and waits. A kill within the spare's own start-up (about 0.5 s under tsx on
+      // a quiet machine, seconds on a loaded one) would restart into a spare still loading.
+      await standbyIdle();
       crashMs.push(await crashToReady(worker, cWorker));
-      await sleep(200);
     }
     const shed = (lOpen.statuses.get(503) ?? 0) / samples;
     return rows({ bare: lBare, full: lFull, open: lOpen, worker: lWorker }, crashMs, shed);

@@ -21,6 +21,7 @@ import {
   flattenMessages,
   keepAliveMs,
   promptText,
+  usualChatRequest,
   validate,
 } from "./schemas.js";
 import { BufferSink, SseSink, levelHeaders } from "./sinks.js";
@@ -77,7 +78,7 @@ function base(ctx: ApiContext, kind: RequestKind, model: string, prompt: string,
 export function parseGeneration(ctx: ApiContext, kind: RequestKind, body: unknown): Parsed {
   switch (kind) {
     case "chat": {
-      const b = validate(chatRequestSchema, body);
+      const b = usualChatRequest(body) ?? validate(chatRequestSchema, body);
       const max = b.max_completion_tokens ?? b.max_tokens ?? ctx.config.defaultMaxTokens;
       const request = {
         ...base(ctx, kind, b.model, flattenMessages(b.messages), max),
@@ -155,6 +156,7 @@ export async function handleGeneration(
 ): Promise<GenerationResult> {
   const parsed = parseGeneration(ctx, kind, await readJson(req, ctx.config.bodyLimitBytes));
   checkModel(ctx, kind, parsed.request.model);
+  refuseAtOnce(ctx, req);
   const signal = clientSignal(req, res);
   return ctx.admission.execute(
     (s) =>
@@ -164,6 +166,19 @@ export async function handleGeneration(
     signal,
     isRetry(req),
   );
+}
+
+/**
+ * Fast fail: when the pipeline would refuse at once (open breaker, nothing to fall back to),
+ * throws that refusal from within an admission slot taken and given back on the spot, which is
+ * what admission and pipeline would do, without the client signal, sink and async frames of a
+ * served request. The same answer, headers and metrics; everything else goes the normal way.
+ * Nothing between here and the answer waits, so a client closing meanwhile cannot be missed.
+ */
+function refuseAtOnce(ctx: ApiContext, req: IncomingMessage): void {
+  if (!ctx.pipeline.refusesAtOnce()) return;
+  const ran = ctx.admission.runNow(() => ctx.pipeline.refuse(), isRetry(req));
+  if (ran) throw ran.value;
 }
 
 function isRetry(req: IncomingMessage): boolean {

@@ -136,6 +136,22 @@ export class AdmissionControl {
     return this.run(fn, signal);
   }
 
+  /**
+   * Runs a synchronous `fn` in a free slot exactly as `execute` would run it (a marked retry
+   * redeems a promise, the completion counts in the drain rate) and hands back its value;
+   * undefined without running it when `execute` would do more (draining: a refusal; no free
+   * slot: the queue). For answers that need no wait, such as an open breaker's refusal.
+   */
+  runNow<T>(fn: () => T, retry = false): { readonly value: T } | undefined {
+    if (this.drainingSince !== undefined || this.active >= this.options.maxConcurrent) return undefined;
+    if (retry) this.redeem();
+    try {
+      return { value: fn() };
+    } finally {
+      this.rate.record();
+    }
+  }
+
   /** Takes the open promise closest to lapsing, if any. */
   private redeem(): boolean {
     if (this.promised === 0) return false;

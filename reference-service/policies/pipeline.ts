@@ -193,6 +193,26 @@ export class ServingPipeline {
   }
 
   /**
+   * True when a request would be refused right now without any asynchronous step: the breaker
+   * refuses, no recovery ladder applies to the failures that opened it, and there is no
+   * fallback to try. serve() would then only count the fallback miss and throw the refusal,
+   * which is what `refuse()` does, so the caller may answer without the slot wait, client
+   * signal and sink a served request needs.
+   */
+  refusesAtOnce(): boolean {
+    if (this.deps.fallbacks.length > 0 || !this.deps.breaker.refusesNow()) return false;
+    const code = this.lastFailureCode;
+    return code === null || !this.deps.recovery?.ladders.ladderFor(code);
+  }
+
+  /** serve()'s end when `refusesAtOnce()`: the fallback miss counted, the refusal returned. */
+  refuse(): Error {
+    const refusal = this.deps.breaker.refusal();
+    this.deps.observer?.fallback(this.deps.primary.name, "none", failureReason(refusal));
+    return refusal;
+  }
+
+  /**
    * Runs `ladder` now for a probe request whose answer is discarded (002's "POST
    * /api/v1/recovery/trigger: manually trigger recovery for specific failure types"): the same
    * steps, order, cooldown and counts as a ladder a failing request climbs. Resolves with the

@@ -9,6 +9,13 @@
  * (common/local-pause.ts): without that, every `docker pause` longer than hungAfterMs killed
  * a healthy worker and sent the requests it held to the fallbacks
  * (scenarios/docker/02-container-pause.yaml).
+ *
+ * With `standby`, a spare worker waits beside the serving one (spawned once that one is ready,
+ * its modules loaded, nothing of the state dir touched, worker/main.ts --standby): a restart
+ * starts the spare instead of a new process, so it skips Node's start and the module loading.
+ * Restart timing (backoff, cooldown, budget) is unchanged: only what a restart does is cheaper.
+ * With `watchHeartbeat`, a heartbeat file change of a worker not yet seen ready is read at once
+ * instead of at the next check: a start is noticed when it happens, not up to a check later.
  */
 import type { Clock, TimerHandle } from "../../common/clock.js";
 import type { Heartbeat, HeartbeatRead } from "../ipc/protocol.js";
@@ -24,6 +31,8 @@ export interface SupervisorOptions extends RestartPolicyOptions {
   readonly startTimeoutMs: number;
   readonly checkIntervalMs: number;
   readonly stopTimeoutMs: number;
+  /** Keep a spare worker started up to its modules, to restart into (off when absent). */
+  readonly standby?: boolean;
 }
 
 export interface SupervisorEvents {
@@ -59,6 +68,12 @@ export class WorkerSupervisor {
   private checkTimer: TimerHandle | undefined;
   private restartTimer: TimerHandle | undefined;
   private checking = false;
+  /** A heartbeat change arrived while a check was reading: read again when it ends. */
+  private recheck = false;
+  private standby: WorkerHandle | undefined;
+  /** The worker the current standby was spawned beside: one spare per worker's life. */
+  private standbyFor: WorkerHandle | undefined;
+  private unwatch: (() => void) | undefined;
   private restartAt = 0;
   private readonly policy: RestartPolicy;
   private readonly pause: LocalPauseDetector;
@@ -69,6 +84,8 @@ export class WorkerSupervisor {
     private readonly readHeartbeat: (nowMs: number) => Promise<HeartbeatRead>,
     private readonly clock: Clock,
     private readonly events: SupervisorEvents = {},
+    /** Calls `changed` when the heartbeat file changes; returns how to stop. Optional (polls only). */
+    private readonly watchHeartbeat?: (changed: () => void) => () => void,
   ) {
     this.policy = new RestartPolicy(options, clock);
     this.pause = new LocalPauseDetector(
@@ -78,8 +95,18 @@ export class WorkerSupervisor {
   }
 
   start(): void {
+    this.unwatch = this.watchHeartbeat?.(() => this.heartbeatChanged());
     this.spawn();
     this.scheduleCheck();
+  }
+
+  /** The heartbeat file changed: until the worker is seen ready, read it now. */
+  private heartbeatChanged(): void {
+    const awaited =
+      this.state === "starting" || (this.state === "running" && this.heartbeat?.phase !== "ready");
+    if (!awaited) return;
+    if (this.checking) this.recheck = true;
+    else void this.check();
   }
 
   status(): SupervisorStatus {
@@ -104,13 +131,36 @@ export class WorkerSupervisor {
   private spawn(): void {
     this.heartbeat = null;
     this.killCause = undefined;
-    const worker = this.spawnWorker();
+    const worker = this.takeStandby() ?? this.spawnWorker();
     this.worker = worker;
     this.spawnedAt = this.clock.monotonic();
     this.policy.started();
     this.state = "starting";
     this.reason = `worker ${worker.pid} starting`;
     worker.onExit((code, signal) => this.exited(worker, code, signal));
+  }
+
+  /** The standby, started, if there is one that can start; a spare that cannot is ended. */
+  private takeStandby(): WorkerHandle | undefined {
+    const spare = this.standby;
+    this.standby = undefined;
+    if (!spare || spare.exited) return undefined;
+    if (spare.activate?.()) return spare;
+    spare.kill("SIGKILL");
+    return undefined;
+  }
+
+  /** Once per worker's life, when it is ready: a spare for the next restart. */
+  private prepareStandby(): void {
+    const worker = this.worker;
+    if (!this.options.standby || !worker || this.standbyFor === worker || this.state !== "running") return;
+    this.standbyFor = worker;
+    if (this.standby && !this.standby.exited) return; // the previous one is still waiting
+    const spare = this.spawnWorker(true);
+    this.standby = spare;
+    spare.onExit(() => {
+      if (this.standby === spare) this.standby = undefined;
+    });
   }
 
   private exited(worker: WorkerHandle, code: number | null, signal: NodeJS.Signals | null): void {
@@ -172,6 +222,10 @@ export class WorkerSupervisor {
       this.judge(worker);
     } finally {
       this.checking = false;
+      if (this.recheck) {
+        this.recheck = false;
+        void this.check();
+      }
     }
   }
 
@@ -198,6 +252,7 @@ export class WorkerSupervisor {
       this.state = "running";
       this.reason = `worker ${hb.pid} running`;
     }
+    if (hb.phase === "ready") this.prepareStandby();
   }
 
   private judge(worker: WorkerHandle): void {
@@ -223,9 +278,15 @@ export class WorkerSupervisor {
   async stop(force = false): Promise<void> {
     this.clock.clearTimeout(this.checkTimer);
     this.clock.clearTimeout(this.restartTimer);
+    this.unwatch?.();
     const worker = this.worker;
     this.state = "stopping";
     this.reason = "stopping";
+    const spare = this.standby;
+    this.standby = undefined;
+    const spareGone = spare && !spare.exited ? new Promise<void>((r) => spare.onExit(() => r())) : undefined;
+    // A spare holds no work: it ends at once.
+    spare?.kill("SIGKILL");
     if (worker && !worker.exited) {
       const gone = new Promise<void>((resolve) => worker.onExit(() => resolve()));
       worker.kill(force ? "SIGKILL" : "SIGTERM");
@@ -235,6 +296,7 @@ export class WorkerSupervisor {
       await gone;
       this.clock.clearTimeout(timer);
     }
+    await spareGone;
     this.state = "stopped";
     this.reason = "stopped";
   }

@@ -16,9 +16,15 @@ export interface WorkerHandle {
   /** Called once when the process has exited. */
   onExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void;
   readonly exited: boolean;
+  /**
+   * A standby worker (spawned with `standby`) starts serving now: true if it was told, false
+   * when it cannot be (gone, or not a standby). Absent on handles that have no standby mode.
+   */
+  activate?(): boolean;
 }
 
-export type SpawnWorker = () => WorkerHandle;
+/** Spawns a worker that starts at once, or with `standby` one that waits for `activate()`. */
+export type SpawnWorker = (standby?: boolean) => WorkerHandle;
 
 class ChildWorker implements WorkerHandle {
   private done = false;
@@ -54,6 +60,13 @@ class ChildWorker implements WorkerHandle {
     if (this.done) listener(this.child.exitCode, this.child.signalCode);
     else this.listeners.push(listener);
   }
+
+  activate(): boolean {
+    const stdin = this.child.stdin;
+    if (this.done || !stdin || stdin.destroyed || !isSignalablePid(this.child.pid)) return false;
+    stdin.end("start\n");
+    return true;
+  }
 }
 
 export function spawnWorkerProcess(
@@ -61,12 +74,16 @@ export function spawnWorkerProcess(
   config: WorkerConfigInput,
   stderr: "inherit" | "ignore" = "inherit",
 ): SpawnWorker {
-  return () => {
-    const child = spawnModule(WORKER_ENTRY, workerArgs(stateDir, config), {
-      stdio: ["ignore", "ignore", stderr],
+  return (standby = false) => {
+    const args = workerArgs(stateDir, config);
+    const child = spawnModule(WORKER_ENTRY, standby ? [...args, "--standby"] : args, {
+      // A standby waits for its start line on stdin, and ends when the pipe does (API gone).
+      stdio: [standby ? "pipe" : "ignore", "ignore", stderr],
       detached: true,
     });
     child.on("error", () => undefined);
+    // The worker closes its end once started: a late write must not be an uncaught EPIPE.
+    child.stdin?.on("error", () => undefined);
     return new ChildWorker(child);
   };
 }

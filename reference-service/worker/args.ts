@@ -3,14 +3,25 @@ import { parseArgs } from "node:util";
 import { workerConfigSchema, type WorkerConfig } from "../ipc/protocol.js";
 
 export type ParsedWorkerArgs =
-  { ok: true; stateDir: string; config: WorkerConfig } | { ok: false; message: string };
+  | {
+      ok: true;
+      stateDir: string;
+      config: WorkerConfig;
+      /** --standby: load, then wait for "start" on stdin before touching the state dir (main.ts). */
+      standby?: true;
+    }
+  | { ok: false; message: string };
 
 export function parseWorkerArgs(argv: readonly string[]): ParsedWorkerArgs {
-  let values: { "state-dir"?: string; config?: string };
+  let values: { "state-dir"?: string; config?: string; standby?: boolean };
   try {
     ({ values } = parseArgs({
       args: [...argv],
-      options: { "state-dir": { type: "string" }, config: { type: "string" } },
+      options: {
+        "state-dir": { type: "string" },
+        config: { type: "string" },
+        standby: { type: "boolean" },
+      },
       strict: true,
     }));
   } catch (e) {
@@ -29,5 +40,5 @@ export function parseWorkerArgs(argv: readonly string[]): ParsedWorkerArgs {
     const issues = parsed.error.issues.map((i) => `${["config", ...i.path].join(".")}: ${i.message}`);
     return { ok: false, message: issues.join("\n") };
   }
-  return { ok: true, stateDir, config: parsed.data };
+  return { ok: true, stateDir, config: parsed.data, ...(values.standby === true ? { standby: true } : {}) };
 }
