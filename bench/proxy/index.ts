@@ -1,6 +1,7 @@
 import type { BenchRow } from "../row.js";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { startToxiproxyServer } from "../../harness/toxiproxy/server.js";
+import { openRealToxiproxy } from "./real-toxiproxy.js";
 
 export type { BenchRow } from "../row.js";
 
@@ -146,6 +147,7 @@ export async function runProxyBenchmarks(options: ProxyBenchOptions = {}): Promi
   const upstream = await listen(benchUpstream(transferBytes));
   const relay = await listen(pipeRelay(upstream.port));
   const toxiproxy = await startToxiproxyServer({ host: "127.0.0.1", port: 0, seed: 1 });
+  const real = await openRealToxiproxy(upstream.port);
   try {
     const created = await fetch(`${toxiproxy.url}/proxies`, {
       method: "POST",
@@ -153,33 +155,68 @@ export async function runProxyBenchmarks(options: ProxyBenchOptions = {}): Promi
     });
     const listenAddress = ((await created.json()) as { listen: string }).listen;
     const proxyPort = Number(listenAddress.slice(listenAddress.lastIndexOf(":") + 1));
-    const ports = { direct: upstream.port, relay: relay.port, proxy: proxyPort };
+    const ports: Record<string, number> = { direct: upstream.port, relay: relay.port, proxy: proxyPort };
+    if (real) {
+      ports.real = real.port;
+      process.stderr.write(`bench proxy: comparing with real Toxiproxy (${real.description})\n`);
+    } else {
+      process.stderr.write(
+        "bench proxy: no real Toxiproxy to compare with (set TOXIPROXY_BIN or TOXIPROXY_URL)\n",
+      );
+    }
     const rtt = await measureRoundTrips(ports, samples);
     const mbs = await measureThroughput(ports, transferBytes, transfers);
-    return [
-      row("proxy round trip p50 (64 B echo, no toxic)", rtt.proxy.p50, "µs", rtt.direct.p50),
-      row("proxy round trip p99 (64 B echo, no toxic)", rtt.proxy.p99, "µs", rtt.direct.p99),
-      row("proxy added latency p50 per round trip", rtt.proxy.p50 - rtt.direct.p50, "µs"),
-      row("node pipe relay round trip p50 (reference point)", rtt.relay.p50, "µs", rtt.direct.p50),
-      row("node pipe relay round trip p99 (reference point)", rtt.relay.p99, "µs", rtt.direct.p99),
-      row("proxy throughput (one-way, no toxic)", mbs.proxy, "MB/s", mbs.direct),
-      row("node pipe relay throughput (reference point)", mbs.relay, "MB/s", mbs.direct),
+    const at = <T>(m: Record<string, T>, name: string): T => m[name];
+    const rows = [
+      row("proxy round trip p50 (64 B echo, no toxic)", at(rtt, "proxy").p50, "µs", at(rtt, "direct").p50),
+      row("proxy round trip p99 (64 B echo, no toxic)", at(rtt, "proxy").p99, "µs", at(rtt, "direct").p99),
+      row("proxy added latency p50 per round trip", at(rtt, "proxy").p50 - at(rtt, "direct").p50, "µs"),
+      row(
+        "node pipe relay round trip p50 (reference point)",
+        at(rtt, "relay").p50,
+        "µs",
+        at(rtt, "direct").p50,
+      ),
+      row(
+        "node pipe relay round trip p99 (reference point)",
+        at(rtt, "relay").p99,
+        "µs",
+        at(rtt, "direct").p99,
+      ),
+      row("proxy throughput (one-way, no toxic)", at(mbs, "proxy"), "MB/s", at(mbs, "direct")),
+      row("node pipe relay throughput (reference point)", at(mbs, "relay"), "MB/s", at(mbs, "direct")),
     ];
+    if (real)
+      rows.push(
+        row(
+          "embedded proxy round trip p50 vs real Toxiproxy",
+          at(rtt, "proxy").p50,
+          "µs",
+          at(rtt, "real").p50,
+        ),
+        row(
+          "embedded proxy round trip p99 vs real Toxiproxy",
+          at(rtt, "proxy").p99,
+          "µs",
+          at(rtt, "real").p99,
+        ),
+        row("embedded proxy throughput vs real Toxiproxy", at(mbs, "proxy"), "MB/s", at(mbs, "real")),
+      );
+    return rows;
   } finally {
+    await real?.close();
     await toxiproxy.close();
     await relay.close();
     await upstream.close();
   }
 }
 
-type Paths<T> = Record<"direct" | "relay" | "proxy", T>;
-
 /** Alternating blocks of round trips per path, so all paths see the same machine load. */
 async function measureRoundTrips(
-  ports: Paths<number>,
+  ports: Record<string, number>,
   samples: number,
-): Promise<Paths<{ p50: number; p99: number }>> {
-  const names = ["direct", "relay", "proxy"] as const;
+): Promise<Record<string, { p50: number; p99: number }>> {
+  const names = Object.keys(ports);
   const sockets = await Promise.all(names.map((n) => open(ports[n])));
   const times: number[][] = names.map(() => []);
   for (const socket of sockets) await roundTrips(socket, 200);
@@ -188,23 +225,24 @@ async function measureRoundTrips(
     for (const [i, socket] of sockets.entries()) times[i]?.push(...(await roundTrips(socket, block)));
   }
   for (const socket of sockets) socket.destroy();
-  const stats = times.map((t) => {
-    const sorted = [...t].sort((a, b) => a - b);
-    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
-  });
-  return { direct: stats[0], relay: stats[1], proxy: stats[2] };
+  return Object.fromEntries(
+    names.map((name, i) => {
+      const sorted = [...(times[i] ?? [])].sort((a, b) => a - b);
+      return [name, { p50: percentile(sorted, 50), p99: percentile(sorted, 99) }];
+    }),
+  );
 }
 
 /** Median MB/s per path over `transfers` rounds, paths interleaved. */
 async function measureThroughput(
-  ports: Paths<number>,
+  ports: Record<string, number>,
   bytes: number,
   transfers: number,
-): Promise<Paths<number>> {
-  const runs: Paths<number[]> = { direct: [], relay: [], proxy: [] };
+): Promise<Record<string, number>> {
+  const names = Object.keys(ports);
+  const runs = new Map<string, number[]>(names.map((n) => [n, []]));
   for (let i = 0; i < transfers; i++) {
-    for (const name of ["direct", "relay", "proxy"] as const)
-      runs[name].push(await transfer(ports[name], bytes));
+    for (const name of names) runs.get(name)?.push(await transfer(ports[name], bytes));
   }
-  return { direct: median(runs.direct), relay: median(runs.relay), proxy: median(runs.proxy) };
+  return Object.fromEntries(names.map((n) => [n, median(runs.get(n) ?? [])]));
 }
