@@ -5,7 +5,7 @@
  * set: no comparison (no binary can be downloaded on the CI machine).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
+import { freePort } from "../../harness/targets/haproxy.js";
 
 export interface RealToxiproxy {
   /** Where the comparison runs, for the bench's note. */
@@ -16,17 +16,6 @@ export interface RealToxiproxy {
 }
 
 const PROXY_NAME = "faultline-bench";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForApi(url: string, child: ChildProcess | null, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
