@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [-- --only load,service]`: every benchmark module, repeated
- * (BENCH_REPEATS, default 3; 1 with --quick), as ONE table of medians. Each module measures
+ * (BENCH_REPEATS, default 3; 1 with --quick; the scale module once), as ONE table of medians. Each module measures
  * its baseline in the same run as the figure (autocannon, a direct connection, a bare
  * handler, ...), so the ratio column compares like with like on a machine whose load varies;
  * the ratio shown is the median of the per-run ratios. Writes bench/results/latest.json and
@@ -23,6 +23,9 @@ export { markdownTable, summarize, type SummaryRow } from "./aggregate.js";
 
 interface BenchModule {
   readonly name: string;
+  /** Run once whatever BENCH_REPEATS says: the module is long and its figures are budgets
+   * (peak RSS, analysis time), not same-run ratios that need a median to settle. */
+  readonly once?: boolean;
   run(quick: boolean): Promise<BenchRow[]>;
 }
 
@@ -57,7 +60,11 @@ const MODULES: readonly BenchModule[] = [
   { name: "dashboard", run: runDashboard },
   // Quick: 10 min at 5,000/s (3 M requests); the full run is 4 h (72 M, about 6 GB of disk
   // briefly) plus a 10-minute generator run.
-  { name: "scale", run: (q) => runScaleBenchmarks(q ? { seconds: 600, generatorSeconds: 30 } : {}) },
+  {
+    name: "scale",
+    once: true,
+    run: (q) => runScaleBenchmarks(q ? { seconds: 600, generatorSeconds: 30 } : {}),
+  },
   { name: "service", run: (q) => runServiceBenchmarks(q ? { samples: 300, crashes: 1 } : {}) },
   { name: "llama", run: (q) => runLlamaBenchmarks(q ? { requests: 10, crashes: 1 } : {}) },
 ];
@@ -71,7 +78,9 @@ async function runAll(
   for (let rep = 1; rep <= args.repeats; rep++) {
     for (const m of selected) {
       if (m.name === "dashboard" && !hasDashboard()) continue;
-      process.stderr.write(`bench: ${m.name} (run ${rep}/${args.repeats})...\n`);
+      if (m.once === true && rep > 1) continue;
+      const of = m.once === true ? "once" : `run ${rep}/${args.repeats}`;
+      process.stderr.write(`bench: ${m.name} (${of})...\n`);
       const t0 = performance.now();
       try {
         runs.push({ module: m.name, rows: await m.run(args.quick) });
