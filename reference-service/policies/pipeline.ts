@@ -25,7 +25,7 @@ import {
 import type { GenerationEvent, GenerationRequest, ModelBackend } from "../backend.js";
 import type { ServiceLevel } from "../contract.js";
 import type { BackendBreaker } from "./breaker.js";
-import { DeadlinePolicy, isDeadlineExceededError } from "./deadline.js";
+import { DeadlinePolicy, isDeadlineExceededError, type DeadlineState } from "./deadline.js";
 import { ProgressTracker } from "./progress.js";
 import { AnswerRecorder, type ResponseCache } from "./response-cache.js";
 import {
@@ -118,7 +118,7 @@ export function failureReason(e: unknown): string {
  * What failed an attempt of the primary. A deadline or an idle timeout shows up as whatever the
  * backend throws on abort; name it, so the breaker and the retry see a backend_timeout.
  */
-function attemptFailure(e: unknown, watch: AttemptIdleWatch | undefined, deadline: AbortSignal): unknown {
+function attemptFailure(e: unknown, watch: AttemptIdleWatch | undefined, deadline: DeadlineState): unknown {
   if (watch?.expired) return watch.expired;
   return deadline.aborted && !isBackendError(e) ? new BackendTimeoutError(String(deadline.reason)) : e;
 }
@@ -421,7 +421,7 @@ export class ServingPipeline {
     req: GenerationRequest,
     sink: AnswerSink,
     signal: AbortSignal,
-    deadline: AbortSignal,
+    deadline: DeadlineState,
     served: Served,
     /** false for a changed request (a ladder step): its answer is not the answer to cache. */
     cacheable = true,

@@ -112,3 +112,38 @@ describe("405 carries Allow; HEAD works wherever GET does", () => {
     expect(status).toEqual(431);
   });
 });
+
+describe("a chunked body over the limit (no content-length to refuse early)", () => {
+  it("is answered 413 with connection: close, not dropped", async () => {
+    const url = new URL(t.url);
+    const r = await new Promise<Raw>((resolve, reject) => {
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          method: "POST",
+          path: "/v1/chat/completions",
+          headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
+        },
+        (res) => {
+          const parts: Buffer[] = [];
+          res.on("data", (c: Buffer) => parts.push(c));
+          res.on("end", () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: Buffer.concat(parts).toString(),
+            }),
+          );
+        },
+      );
+      req.on("error", reject);
+      // Two chunks: the second takes the body over the default 1 MiB limit.
+      req.write(`{"model":"sim-utility","messages":[{"role":"user","content":"${"x".repeat(600_000)}`);
+      req.end(`${"y".repeat(600_000)}"}]}`);
+    });
+    expect(r.status).toEqual(413);
+    expect(r.headers.connection).toEqual("close");
+    expect((JSON.parse(r.body) as { error: { code: string } }).error.code).toEqual("payload_too_large");
+  });
+});

@@ -1,11 +1,15 @@
 import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../../common/clock.js";
-import { DeadlineExceededError, DeadlinePolicy } from "../../../reference-service/policies/deadline.js";
+import {
+  DeadlineExceededError,
+  DeadlinePolicy,
+  type DeadlineState,
+} from "../../../reference-service/policies/deadline.js";
 
 /** Runs fn under the policy and hands back the two signals it got, while it waits for `until`. */
 function start(policy: DeadlinePolicy, outer: AbortSignal, until: Promise<void>) {
-  const seen: { inner?: AbortSignal; deadline?: AbortSignal } = {};
+  const seen: { inner?: AbortSignal; deadline?: DeadlineState } = {};
   const done = policy.execute(async (inner, deadline) => {
     seen.inner = inner;
     seen.deadline = deadline;
