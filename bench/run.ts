@@ -50,7 +50,11 @@ const MODULES: readonly BenchModule[] = [
   {
     name: "load",
     run: (q) =>
-      runLoadBenchmarks(q ? { rate: 2000, rateSeconds: 3, throughputSeconds: 2, memoryRows: 200_000 } : {}),
+      runLoadBenchmarks(
+        q
+          ? { rate: 2000, rateSeconds: 3, throughputSeconds: 2, throughputBlocks: 2, memoryRows: 200_000 }
+          : {},
+      ),
   },
   {
     name: "proxy",
