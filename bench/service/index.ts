@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -147,12 +147,35 @@ async function listenBare(): Promise<{ url: string; close: () => Promise<void> }
   };
 }
 
+/**
+ * A tmpfs to put a second worker's state dir (and so its spool) on, or null. The spool's
+ * syscalls (create, write, rename, read, unlink per frame) are the floor of file IPC, and their
+ * cost is the file system's: on this project's ext4 VMs they are most of the round trip.
+ */
+const TMPFS_DIR = process.platform === "linux" && existsSync("/dev/shm") ? "/dev/shm" : null;
+
 function rows(
   l: Record<"bare" | "full" | "open" | "worker", { p50: number; p99: number }>,
   crashMs: number[],
   okOpen: number,
+  onTmpfs: { p50: number } | null,
 ): BenchRow[] {
   const crash = [...crashMs].sort((a, b) => a - b);
+  const tmpfsRows = onTmpfs
+    ? [
+        row(
+          "service: through the worker p50, state dir on tmpfs (vs in-process)",
+          onTmpfs.p50,
+          "µs",
+          l.full.p50,
+        ),
+        row(
+          "service: IPC round trip p50, state dir on tmpfs (worker - in-process)",
+          onTmpfs.p50 - l.full.p50,
+          "µs",
+        ),
+      ]
+    : [];
   return [
     row(
       "service: full pipeline p50, zero-latency model in-process (vs bare handler)",
@@ -176,6 +199,7 @@ function rows(
       l.full.p50,
     ),
     row("service: IPC round trip p50 (worker - in-process)", l.worker.p50 - l.full.p50, "µs"),
+    ...tmpfsRows,
     row(
       `service: worker crash-to-ready, kill -9 -> /health/ready 200, supervisor.standby on (median of ${crash.length})`,
       percentile(crash, 50),
@@ -192,6 +216,7 @@ function rows(
  */
 export async function runServiceBenchmarks(options: ServiceBenchOptions = {}): Promise<BenchRow[]> {
   const dir = await mkdtemp(join(tmpdir(), "faultline-bench-service-"));
+  const shmDir = TMPFS_DIR ? await mkdtemp(join(TMPFS_DIR, "faultline-bench-service-")) : null;
   const bare = await listenBare();
   const parts: Started[] = [];
   const clients: Client[] = [];
@@ -206,6 +231,8 @@ export async function runServiceBenchmarks(options: ServiceBenchOptions = {}): P
     // supervisor.standby (off by default): the crash-to-ready row is measured with the spare.
     parts.push(await start(dir, "worker", { supervisor: { standby: true } }));
     const [full, open, worker] = parts;
+    const onShm = shmDir ? await start(shmDir, "worker", {}) : null;
+    if (onShm) parts.push(onShm);
     clients.push(
       new Client(bare.url),
       new Client(full.svc.url),
@@ -213,10 +240,16 @@ export async function runServiceBenchmarks(options: ServiceBenchOptions = {}): P
       new Client(worker.svc.url),
     );
     const [cBare, cFull, cOpen, cWorker] = clients;
+    const cShm = onShm ? new Client(onShm.svc.url) : null;
+    if (cShm) clients.push(cShm);
     await waitReady(cWorker, 30_000);
+    if (cShm) await waitReady(cShm, 30_000);
     await cOpen.chat(); // trips the breaker (threshold 1)
     const samples = options.samples ?? 2000;
-    const [lBare, lFull, lOpen, lWorker] = await interleaved([cBare, cFull, cOpen, cWorker], samples);
+    const [lBare, lFull, lOpen, lWorker, lShm] = await interleaved(
+      cShm ? [cBare, cFull, cOpen, cWorker, cShm] : [cBare, cFull, cOpen, cWorker],
+      samples,
+    );
     const crashMs: number[] = [];
     for (let i = 0; i < (options.crashes ?? 3); i++) {
       // Each kill hits a service that has run a while: its standby worker (supervisor.standby)
@@ -226,11 +259,12 @@ export async function runServiceBenchmarks(options: ServiceBenchOptions = {}): P
       crashMs.push(await crashToReady(worker, cWorker));
     }
     const shed = (lOpen.statuses.get(503) ?? 0) / samples;
-    return rows({ bare: lBare, full: lFull, open: lOpen, worker: lWorker }, crashMs, shed);
+    return rows({ bare: lBare, full: lFull, open: lOpen, worker: lWorker }, crashMs, shed, lShm ?? null);
   } finally {
     await Promise.all(clients.map((c) => c.close()));
     await Promise.all(parts.map((p) => p.svc.forceClose()));
     await bare.close();
     await rm(dir, { recursive: true, force: true });
+    if (shmDir) await rm(shmDir, { recursive: true, force: true });
   }
 }
