@@ -3,7 +3,6 @@ import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
-import autocannon from "autocannon";
 import { spawnModule } from "../../common/spawn-module.js";
 import { OUTCOME_CODE } from "../../common/outcome.js";
 import {
@@ -11,8 +10,8 @@ import {
   runLoad,
   BYTES_PER_REQUEST,
   RequestLog,
-  type LoadResult,
 } from "../../harness/load/index.js";
+import type { ThroughputBlock } from "./throughput-child.js";
 
 export type { BenchRow } from "../row.js";
 
@@ -93,49 +92,30 @@ interface Throughput {
   readonly cpuMicrosPerRequest: number;
 }
 
-interface Measured {
-  readonly requests: number;
-  /** Seconds the requests took (ours: first send to last answer; autocannon: its duration). */
-  readonly seconds: number;
-  /** User + system CPU µs of this process. */
-  readonly cpuMicros: number;
-}
-
-async function ourThroughput(url: string, connections: number, seconds: number): Promise<Measured> {
-  const cpu = process.cpuUsage();
-  // Arrivals far above what any client manages here (400,000/s for an eighth of the block: as
-  // many requests as 50,000/s for the whole block), so the in-flight cap is always full and
-  // the rate measured is the generator's, not the plan's. At 40,000/s the plan itself was the
-  // cap on a quiet machine (measured 39,990 req/s three times while autocannon did 64,000).
-  const plan = compileLoadPlan({ rate: 400_000, duration: seconds * 125, mix: http, seed: 1 });
-  const r: LoadResult = await runLoad(plan, {
-    baseUrl: url,
-    deadlineMs: 120_000,
-    maxInFlight: connections,
-    warmup: connections,
-  });
-  const c = r.columns;
-  let first = Number.POSITIVE_INFINITY;
-  let last = 0;
-  for (let i = 0; i < c.length; i++) {
-    first = Math.min(first, c.sent[i]);
-    last = Math.max(last, c.end[i]);
-  }
-  const used = process.cpuUsage(cpu);
-  return { requests: c.length, seconds: (last - first) / 1000, cpuMicros: used.user + used.system };
-}
-
-async function autocannonThroughput(url: string, connections: number, seconds: number): Promise<Measured> {
-  const cpu = process.cpuUsage();
-  const r = await autocannon({ url, connections, pipelining: 1, duration: seconds });
-  const used = process.cpuUsage(cpu);
-  return { requests: r.requests.total, seconds, cpuMicros: used.user + used.system };
+/** One block of one client, in a process of its own (bench/load/throughput-child.ts). */
+async function throughputBlock(
+  which: "ours" | "autocannon",
+  url: string,
+  connections: number,
+  seconds: number,
+): Promise<ThroughputBlock> {
+  const child = spawnModule(
+    new URL("./throughput-child.js", import.meta.url),
+    [which, url, String(seconds), String(connections)],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  let out = "";
+  child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
+  const [code] = (await once(child, "exit")) as [number | null];
+  if (code !== 0) throw new Error(`throughput block (${which}) exited with ${code}`);
+  return JSON.parse(out.trim()) as ThroughputBlock;
 }
 
 /**
- * Both clients in alternating blocks (ABBA...), summed: on 2 shared cores one 10 s run of each
- * moved by ±25% from one run to the next (autocannon alone: 45,000-70,000 req/s), so a
- * single pair compared two different machines.
+ * Both clients in alternating blocks (ABBA...), summed, each block in a fresh process: on 2
+ * shared cores one 10 s run of each moved by ±25% from one run to the next (autocannon alone:
+ * 45,000-70,000 req/s), so a single pair compared two different machines; and in the bench's
+ * own process our client also paid for the garbage of the benches before it.
  */
 async function alternatingThroughput(
   url: string,
@@ -147,22 +127,18 @@ async function alternatingThroughput(
     ours: { requests: 0, seconds: 0, cpuMicros: 0 },
     theirs: { requests: 0, seconds: 0, cpuMicros: 0 },
   };
-  const add = (to: { requests: number; seconds: number; cpuMicros: number }, m: Measured): void => {
+  const add = (to: { requests: number; seconds: number; cpuMicros: number }, m: ThroughputBlock): void => {
     to.requests += m.requests;
     to.seconds += m.seconds;
     to.cpuMicros += m.cpuMicros;
   };
   const each = seconds / blocks;
   for (let b = 0; b < blocks; b++) {
-    if (b % 2 === 0) {
-      add(sums.theirs, await autocannonThroughput(url, connections, each));
-      add(sums.ours, await ourThroughput(url, connections, each));
-    } else {
-      add(sums.ours, await ourThroughput(url, connections, each));
-      add(sums.theirs, await autocannonThroughput(url, connections, each));
-    }
+    const order = b % 2 === 0 ? (["autocannon", "ours"] as const) : (["ours", "autocannon"] as const);
+    for (const which of order)
+      add(which === "ours" ? sums.ours : sums.theirs, await throughputBlock(which, url, connections, each));
   }
-  const of = (m: Measured): Throughput => ({
+  const of = (m: ThroughputBlock): Throughput => ({
     rate: m.requests / m.seconds,
     cpuMicrosPerRequest: m.cpuMicros / m.requests,
   });
