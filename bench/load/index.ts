@@ -5,12 +5,7 @@ import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { spawnModule } from "../../common/spawn-module.js";
 import { OUTCOME_CODE } from "../../common/outcome.js";
-import {
-  compileLoadPlan,
-  runLoad,
-  BYTES_PER_REQUEST,
-  RequestLog,
-} from "../../harness/load/index.js";
+import { compileLoadPlan, runLoad, BYTES_PER_REQUEST } from "../../harness/load/index.js";
 import type { ThroughputBlock } from "./throughput-child.js";
 
 export type { BenchRow } from "../row.js";
@@ -93,22 +88,18 @@ interface Throughput {
 }
 
 /** One block of one client, in a process of its own (bench/load/throughput-child.ts). */
-async function throughputBlock(
+function throughputBlock(
   which: "ours" | "autocannon",
   url: string,
   connections: number,
   seconds: number,
 ): Promise<ThroughputBlock> {
-  const child = spawnModule(
-    new URL("./throughput-child.js", import.meta.url),
-    [which, url, String(seconds), String(connections)],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  let out = "";
-  child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
-  const [code] = (await once(child, "exit")) as [number | null];
-  if (code !== 0) throw new Error(`throughput block (${which}) exited with ${code}`);
-  return JSON.parse(out.trim()) as ThroughputBlock;
+  return childJson<ThroughputBlock>("./throughput-child.js", [
+    which,
+    url,
+    String(seconds),
+    String(connections),
+  ]);
 }
 
 /**
@@ -145,31 +136,32 @@ async function alternatingThroughput(
   return { ours: of(sums.ours), theirs: of(sums.theirs) };
 }
 
-/** Bytes of memory per recorded request, measured by filling a log. */
-function bytesPerRequest(rows: number): BenchRow[] {
-  const before = process.memoryUsage();
-  const log = new RequestLog();
-  for (let i = 0; i < rows; i++) {
-    const row = log.add(i, 0);
-    log.setSent(row, i + 0.1);
-    log.setFirstByte(row, i + 0.5);
-    log.finish(row, i + 1, OUTCOME_CODE.ok, 200, 2);
-  }
-  const after = process.memoryUsage();
-  const grown = after.arrayBuffers - before.arrayBuffers + Math.max(0, after.heapUsed - before.heapUsed);
+/** Runs a bench child module to its end and parses the one JSON line it prints. */
+async function childJson<T>(module: string, args: readonly string[]): Promise<T> {
+  const child = spawnModule(new URL(module, import.meta.url), args, { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
+  const [code] = (await once(child, "exit")) as [number | null];
+  if (code !== 0) throw new Error(`${module} ${args.join(" ")} exited with ${code}`);
+  return JSON.parse(out.trim()) as T;
+}
+
+/** Bytes of memory per recorded request, measured by filling a log in a fresh process. */
+async function bytesPerRequest(rows: number): Promise<BenchRow[]> {
+  const r = await childJson<{ grownBytes: number; length: number }>("./memory-child.js", [String(rows)]);
   return [
     {
       name: `load: memory per recorded request (${rows} requests)`,
-      value: grown / rows,
+      value: r.grownBytes / rows,
       unit: "bytes",
       baseline: BYTES_PER_REQUEST,
     },
-    { name: "load: log length check", value: log.length, unit: "requests" },
+    { name: "load: log length check", value: r.length, unit: "requests" },
   ];
 }
 
 export async function runLoadBenchmarks(options: LoadBenchOptions = {}): Promise<BenchRow[]> {
-  const rows: BenchRow[] = [...bytesPerRequest(options.memoryRows ?? 1_000_000)];
+  const rows: BenchRow[] = await bytesPerRequest(options.memoryRows ?? 1_000_000);
   const server = await startTrivialServer();
   try {
     rows.push(...(await rateAccuracy(server.url, options.rate ?? 5000, options.rateSeconds ?? 20)));
