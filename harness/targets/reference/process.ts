@@ -311,7 +311,22 @@ function replicaHandles(
     event(
       `api#${n}: drained in HAProxy${held > 0 ? ` (${held} sessions still open after ${DRAIN_WAIT_MS} ms)` : ""}; restarting`,
     );
-    await pick(n).proc.restartNow(STOP_TIMEOUT_MS);
+    const replica = pick(n);
+    await replica.proc.restartNow(STOP_TIMEOUT_MS);
+    // Back into rotation only once the new process says it is ready, as a deploy tool waits for
+    // a readiness probe. restartNow resolves when the API listens, before its worker is up:
+    // HAProxy, whose checks had not yet marked the replica down, took it as UP at once and sent
+    // it a request that a fallback answered (claims run, no-request-lost-on-restart-2-replicas:
+    // 1 of 400 degraded, 3 ms after `state ready`, 55 ms before the first failing check).
+    const notReady = await waitHttpOk(
+      `${replica.url}${ROUTES.ready}`,
+      BACK_UP_WAIT_MS,
+      () => replica.proc.pid() !== null,
+    );
+    if (notReady !== null)
+      throw new RunNotPossibleError(
+        `api#${n} was not ready within ${BACK_UP_WAIT_MS} ms after its restart: ${notReady}`,
+      );
     await lb.ready(n);
     await lb.waitStatus(n, "UP", BACK_UP_WAIT_MS).catch(() => {
       throw new RunNotPossibleError(
