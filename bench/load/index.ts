@@ -83,7 +83,7 @@ async function rateAccuracy(url: string, rate: number, seconds: number): Promise
  */
 interface Throughput {
   readonly rate: number;
-  /** CPU time (user + system) of this process per completed request: efficiency that a busy machine distorts less than rates. */
+  /** CPU time (user + system) of the client's process per completed request: efficiency that a busy machine distorts less than rates. */
   readonly cpuMicrosPerRequest: number;
 }
 

@@ -167,39 +167,19 @@ export async function runProxyBenchmarks(options: ProxyBenchOptions = {}): Promi
     const rtt = await measureRoundTrips(ports, samples);
     const mbs = await measureThroughput(ports, transferBytes, transfers);
     const at = <T>(m: Record<string, T>, name: string): T => m[name];
+    /** The P50 and P99 round-trip rows of `path` against `base`; `name` names each percentile's row. */
+    const roundTrips = (name: (p: "p50" | "p99") => string, path: string, base: string) =>
+      (["p50", "p99"] as const).map((p) => row(name(p), at(rtt, path)[p], "µs", at(rtt, base)[p]));
     const rows = [
-      row("proxy round trip p50 (64 B echo, no toxic)", at(rtt, "proxy").p50, "µs", at(rtt, "direct").p50),
-      row("proxy round trip p99 (64 B echo, no toxic)", at(rtt, "proxy").p99, "µs", at(rtt, "direct").p99),
+      ...roundTrips((p) => `proxy round trip ${p} (64 B echo, no toxic)`, "proxy", "direct"),
       row("proxy added latency p50 per round trip", at(rtt, "proxy").p50 - at(rtt, "direct").p50, "µs"),
-      row(
-        "node pipe relay round trip p50 (reference point)",
-        at(rtt, "relay").p50,
-        "µs",
-        at(rtt, "direct").p50,
-      ),
-      row(
-        "node pipe relay round trip p99 (reference point)",
-        at(rtt, "relay").p99,
-        "µs",
-        at(rtt, "direct").p99,
-      ),
+      ...roundTrips((p) => `node pipe relay round trip ${p} (reference point)`, "relay", "direct"),
       row("proxy throughput (one-way, no toxic)", at(mbs, "proxy"), "MB/s", at(mbs, "direct")),
       row("node pipe relay throughput (reference point)", at(mbs, "relay"), "MB/s", at(mbs, "direct")),
     ];
     if (real)
       rows.push(
-        row(
-          "embedded proxy round trip p50 vs real Toxiproxy",
-          at(rtt, "proxy").p50,
-          "µs",
-          at(rtt, "real").p50,
-        ),
-        row(
-          "embedded proxy round trip p99 vs real Toxiproxy",
-          at(rtt, "proxy").p99,
-          "µs",
-          at(rtt, "real").p99,
-        ),
+        ...roundTrips((p) => `embedded proxy round trip ${p} vs real Toxiproxy`, "proxy", "real"),
         row("embedded proxy throughput vs real Toxiproxy", at(mbs, "proxy"), "MB/s", at(mbs, "real")),
       );
     return rows;

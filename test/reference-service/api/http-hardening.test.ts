@@ -14,26 +14,35 @@ interface Raw {
   body: string;
 }
 
-/** A request with the path sent byte for byte (fetch would re-encode a bad escape). */
-function raw(method: string, path: string, body?: string): Promise<Raw> {
+/**
+ * A request with the path sent byte for byte (fetch would re-encode a bad escape). A body given
+ * as several parts is sent chunked, one write per part.
+ */
+function raw(method: string, path: string, body?: string | readonly string[]): Promise<Raw> {
   const url = new URL(t.url);
+  const chunked = Array.isArray(body);
+  const headers = {
+    "content-type": "application/json",
+    ...(chunked ? { "transfer-encoding": "chunked" } : {}),
+  };
   return new Promise((resolve, reject) => {
-    const req = request(
-      { host: url.hostname, port: url.port, method, path, headers: { "content-type": "application/json" } },
-      (res) => {
-        const parts: Buffer[] = [];
-        res.on("data", (c: Buffer) => parts.push(c));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(parts).toString(),
-          }),
-        );
-      },
-    );
+    const req = request({ host: url.hostname, port: url.port, method, path, headers }, (res) => {
+      const parts: Buffer[] = [];
+      res.on("data", (c: Buffer) => parts.push(c));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(parts).toString(),
+        }),
+      );
+    });
     req.on("error", reject);
-    req.end(body);
+    if (typeof body === "string" || body === undefined) req.end(body);
+    else {
+      for (const part of body) req.write(part);
+      req.end();
+    }
   });
 }
 
@@ -115,33 +124,11 @@ describe("405 carries Allow; HEAD works wherever GET does", () => {
 
 describe("a chunked body over the limit (no content-length to refuse early)", () => {
   it("is answered 413 with connection: close, not dropped", async () => {
-    const url = new URL(t.url);
-    const r = await new Promise<Raw>((resolve, reject) => {
-      const req = request(
-        {
-          host: url.hostname,
-          port: url.port,
-          method: "POST",
-          path: "/v1/chat/completions",
-          headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
-        },
-        (res) => {
-          const parts: Buffer[] = [];
-          res.on("data", (c: Buffer) => parts.push(c));
-          res.on("end", () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(parts).toString(),
-            }),
-          );
-        },
-      );
-      req.on("error", reject);
-      // Two chunks: the second takes the body over the default 1 MiB limit.
-      req.write(`{"model":"sim-utility","messages":[{"role":"user","content":"${"x".repeat(600_000)}`);
-      req.end(`${"y".repeat(600_000)}"}]}`);
-    });
+    // Two chunks: the second takes the body over the default 1 MiB limit.
+    const r = await raw("POST", "/v1/chat/completions", [
+      `{"model":"sim-utility","messages":[{"role":"user","content":"${"x".repeat(600_000)}`,
+      `${"y".repeat(600_000)}"}]}`,
+    ]);
     expect(r.status).toEqual(413);
     expect(r.headers.connection).toEqual("close");
     expect((JSON.parse(r.body) as { error: { code: string } }).error.code).toEqual("payload_too_large");
